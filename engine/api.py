@@ -1,0 +1,135 @@
+"""The facade: the only module that knows the order text -> document -> model -> checks -> compiled
+policy -> result. The CLI and the HTTP service call these functions and nothing deeper.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import checks, model, policyfile
+from .compiler import CompiledPolicy
+from .diagnostics import Diagnostic, Diagnostics, PolicyError, Position, Severity
+from .records import RecordReader
+from .runtime import RecordError
+
+
+@dataclass
+class LoadedPolicy:
+    """A checked, compiled policy ready to evaluate records."""
+
+    policy: model.Policy
+    compiled: CompiledPolicy
+    reader: RecordReader
+    warnings: list[Diagnostic]
+
+    @property
+    def ref(self) -> dict:
+        return {"id": self.policy.id, "version": self.policy.version, "hash": self.policy.hash}
+
+
+def check(target: str | Path, extra: list[Path] | None = None) -> tuple[model.Policy | None, list[Diagnostic]]:
+    """Read and check a policy; every diagnostic, sorted. The model is None if it could not be read."""
+    out = Diagnostics()
+    try:
+        path = policyfile.resolve(str(target), extra)
+    except PolicyError as error:
+        return None, error.diagnostics
+    document = policyfile.read_document(path, out, extra)
+    if document is None:
+        return None, out.sorted()
+    policy = model.build(document, out)
+    if not any(d.code.startswith(("yaml.", "schema.")) for d in out.errors):
+        checks.run(policy, out)
+    return policy, out.sorted()
+
+
+_cache: dict[tuple, tuple[LoadedPolicy, list]] = {}
+
+
+def _signature(path: Path) -> tuple:
+    try:
+        stat = path.stat()
+        return (str(path.resolve()), stat.st_mtime_ns, stat.st_size, os.environ.get("KINERJA_POLICY_PATH", ""))
+    except OSError:
+        return (str(path), 0, 0, "")
+
+
+def load(target: str | Path, extra: list[Path] | None = None) -> LoadedPolicy:
+    """A checked, compiled policy; raises PolicyError listing every error if it has any.
+
+    Compiled policies are cached per file version (and the versions of the files it extends).
+    """
+    path = policyfile.resolve(str(target), extra)
+    key = (_signature(path), tuple(str(p) for p in extra or ()))
+    cached = _cache.get(key)
+    if cached is not None and all(_signature(Path(f)) == s for f, s in cached[1]):
+        return cached[0]
+    policy, diagnostics = check(path, extra)
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    if errors or policy is None:
+        raise PolicyError(errors or [Diagnostic(Position(str(path)), "policy.read", "could not read the policy")])
+    loaded = LoadedPolicy(policy, CompiledPolicy(policy), RecordReader(policy), diagnostics)
+    files = {origin.position.file for origin in policy.sources.origins.values()} | {str(path)}
+    _cache[key] = (loaded, [(f, _signature(Path(f))) for f in sorted(files)])
+    return loaded
+
+
+def evaluate(loaded: LoadedPolicy, record, trace: bool = False) -> dict:
+    """Evaluate one record: {id, policy, outputs, values[, trace]} or {id, policy, errors}.
+
+    Never raises for a bad record: every problem comes back as {path, code, message}.
+    """
+    record_id = record.get("id") if isinstance(record, dict) else None
+    result: dict = {"id": record_id, "policy": loaded.ref}
+    inputs, errors = loaded.reader.read(record)
+    if errors:
+        result["errors"] = [e.as_json() for e in errors]
+        return result
+    try:
+        outputs, frame = loaded.compiled.run(inputs, trace)
+    except RecordError as error:
+        result["errors"] = [error.as_json()]
+        return result
+    except (ArithmeticError, TypeError, ValueError, KeyError, RecursionError) as error:  # a defect, never a crash
+        result["errors"] = [{"path": "", "code": "internal",
+                             "message": f"the engine could not evaluate this record ({type(error).__name__}: {error}); "
+                                        "please report it with the record"}]
+        return result
+    result["outputs"] = outputs
+    result["values"] = collect_values(loaded.policy, frame, inputs)
+    if trace:
+        result["trace"] = frame.trace
+    return result
+
+
+def collect_values(policy: model.Policy, frame, inputs: dict) -> dict:
+    """Every named value the evaluation computed, item values as one list per list input."""
+    values = {}
+    for (scope, name), value in frame.memo.items():
+        values[name] = value
+    scopes = {scope for scope, _ in policy.values if scope is not None}
+    for scope in sorted(scopes):
+        items = inputs.get(scope)
+        if isinstance(items, list) and any(getattr(item, "values", None) for item in items):
+            values[scope] = [dict(item.values) for item in items]
+    return values
+
+
+def coverage_targets(policy: model.Policy) -> dict[tuple, str]:
+    """Everything `kinerja test` should reach: each table row and each matrix cell."""
+    targets = {}
+    for key, d in policy.values.items():
+        if d.table is not None:
+            for index, row in enumerate(d.table.rows, start=1):
+                targets[(key, index)] = f"{d.name} row {index} ({', '.join(_when_text(row))})"
+        if d.matrix is not None:
+            for cell in d.matrix.cells:
+                targets[(key, cell)] = f"{d.name} cell {cell[0]} x {cell[1]}"
+    return targets
+
+
+def _when_text(row) -> list[str]:
+    from .printer import cell_text
+    return [cell_text(c) if c is not None else "?" for c in row.cells]
+

@@ -1,0 +1,79 @@
+"""Diagnostics: located, coded, collected, sorted (after OPA's ast/errors.go)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A place in a source file (1-based line and column)."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    position: Position
+    code: str
+    message: str
+    hint: str = ""
+    severity: Severity = Severity.ERROR
+
+    def sort_key(self):
+        return (self.position.file, self.position.line, self.position.column, self.code, self.message)
+
+    def render(self) -> str:
+        text = f"{self.position}: {self.code}: {self.message}"
+        if self.severity is Severity.WARNING:
+            text = f"{self.position}: {self.code}: warning: {self.message}"
+        return text + (f"\n    hint: {self.hint}" if self.hint else "")
+
+    def as_json(self) -> dict:
+        return {
+            "file": self.position.file, "line": self.position.line, "column": self.position.column,
+            "code": self.code, "severity": self.severity.value, "message": self.message, "hint": self.hint,
+        }
+
+
+@dataclass
+class Diagnostics:
+    """A collector: passes add to it; nothing is raised one at a time."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, position: Position, code: str, message: str, hint: str = "",
+            severity: Severity = Severity.ERROR) -> None:
+        self.items.append(Diagnostic(position, code, message, hint, severity))
+
+    def extend(self, other: "Diagnostics | list[Diagnostic]") -> None:
+        self.items.extend(other.items if isinstance(other, Diagnostics) else other)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity is Severity.ERROR]
+
+    def sorted(self) -> list[Diagnostic]:
+        unique = {(d.sort_key(), d.hint, d.severity): d for d in self.items}
+        return [unique[k] for k in sorted(unique, key=lambda k: k[0])]
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+class PolicyError(Exception):
+    """A policy that could not be loaded or checked; carries every diagnostic found."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(d.render() for d in diagnostics))

@@ -1,0 +1,280 @@
+"""Finding a policy, reading it, merging its `extends` chain and validating it against the schema.
+
+Merge rules (docs/policy-format.md, "extends"):
+1. Mappings merge key by key, recursively: a child changes one weight or one threshold by
+   writing just that key.
+2. Lists and single values in the child replace the parent's whole (table rows, legal_basis).
+3. A key set to null (`~`) in the child removes the parent's entry.
+4. `id`, `extends` and `tests` are never inherited; every policy tests itself.
+Every merged node keeps the file and line it came from, so a diagnostic on an inherited rule
+points into the parent's file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+from jsonschema import Draft202012Validator
+
+from . import source
+from .diagnostics import Diagnostics, PolicyError, Position
+from .source import SourceMap
+
+#: Longest chain of `extends`.
+MAX_EXTENDS_DEPTH = 8
+NOT_INHERITED = ("id", "extends", "tests")
+
+
+@dataclass
+class PolicyDocument:
+    """A policy's merged data, where each part came from, and its content hash."""
+
+    data: dict
+    sources: SourceMap
+    file: str
+    chain: list[str] = field(default_factory=list)  # ids from this policy up to the root
+    hash: str = ""
+
+
+def bundled_dir() -> Path:
+    """The built-in policies: `policies/` beside the package in a checkout, or inside the wheel."""
+    checkout = Path(__file__).resolve().parent.parent / "policies"
+    if checkout.is_dir():
+        return checkout
+    return Path(str(resources.files(__package__).joinpath("policies")))
+
+
+def search_dirs(extra: list[Path] | None = None) -> list[Path]:
+    dirs = list(extra or [])
+    for entry in os.environ.get("KINERJA_POLICY_PATH", "").split(os.pathsep):
+        if entry:
+            dirs.append(Path(entry))
+    dirs.append(bundled_dir())
+    return dirs
+
+
+def available(extra: list[Path] | None = None) -> dict[str, Path]:
+    """Policy id -> file, the first directory on the search path winning."""
+    found: dict[str, Path] = {}
+    for directory in search_dirs(extra):
+        if directory.is_dir():
+            for path in sorted(directory.glob("*.yaml")):
+                found.setdefault(path.stem, path)
+    return found
+
+
+def resolve(target: str, extra: list[Path] | None = None) -> Path:
+    """A policy id or a file path -> the file."""
+    path = Path(target)
+    if target.endswith((".yaml", ".yml")) or os.sep in target or path.is_file():
+        return path
+    files = available(extra)
+    if target in files:
+        return files[target]
+    import difflib
+    close = difflib.get_close_matches(target, list(files), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else "run 'kinerja policies' to list them"
+    raise PolicyError([_diag(Position(target), "policy.unknown", f"no policy with id '{target}'", hint)])
+
+
+@lru_cache(maxsize=1)
+def _schema_validator() -> Draft202012Validator:
+    schema = json.loads(resources.files(__package__).joinpath("schemas/policy.schema.json").read_text("utf-8"))
+    return Draft202012Validator(schema, format_checker=None)
+
+
+def policy_schema() -> dict:
+    return _schema_validator().schema
+
+
+def read_document(path: Path, diagnostics: Diagnostics, extra: list[Path] | None = None) -> PolicyDocument | None:
+    """Read a policy file and its parents; schema problems go to `diagnostics`."""
+    return _read(path, diagnostics, list(extra or []) + [path.parent], [])
+
+
+def _read(path: Path, diagnostics: Diagnostics, extra: list[Path], seen: list[str]) -> PolicyDocument | None:
+    file = str(path)
+    try:
+        size = path.stat().st_size
+        if size > source.MAX_POLICY_BYTES:
+            diagnostics.add(Position(file, 1, 1), "yaml.too_large",
+                            f"policy file is {size:,} bytes; the limit is {source.MAX_POLICY_BYTES:,}",
+                            "a policy is a few kilobytes of YAML; check that this is the right file")
+            return None
+        raw = path.read_bytes()
+    except OSError as error:
+        diagnostics.add(Position(file), "policy.read", f"cannot read the file: {error.strerror}")
+        return None
+    data, sources = source.load(raw, file, diagnostics)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        diagnostics.add(Position(file, 1, 1), "schema.type", "a policy must be a mapping of keys to values")
+        return None
+    _validate_schema(data, sources, file, diagnostics)
+    doc = PolicyDocument(data, sources, file, [str(data.get("id", path.stem))])
+    parent_id = data.get("extends")
+    if isinstance(parent_id, str):
+        position = sources.position(("extends",), file)
+        if parent_id in seen or parent_id == data.get("id"):
+            diagnostics.add(position, "extends.cycle", f"'{parent_id}' extends itself through " + " -> ".join(seen))
+            return doc
+        if len(seen) >= MAX_EXTENDS_DEPTH:
+            diagnostics.add(position, "extends.depth", f"more than {MAX_EXTENDS_DEPTH} levels of extends")
+            return doc
+        try:
+            parent_path = resolve(parent_id, extra)
+        except PolicyError:
+            files = available(extra)
+            import difflib
+            close = difflib.get_close_matches(parent_id, list(files), n=1)
+            diagnostics.add(position, "extends.unknown", f"no policy with id '{parent_id}' to extend",
+                            f"did you mean '{close[0]}'?" if close else "run 'kinerja policies' to list them")
+            return doc
+        parent = _read(parent_path, diagnostics, extra, seen + [str(data.get("id"))])
+        if parent is not None:
+            doc = _merge_documents(parent, doc)
+    doc.hash = content_hash(doc.data)
+    return doc
+
+
+def _merge_documents(parent: PolicyDocument, child: PolicyDocument) -> PolicyDocument:
+    base = {k: v for k, v in parent.data.items() if k not in NOT_INHERITED}
+    sources = SourceMap()
+    for path, origin in parent.sources.origins.items():
+        if not path or path[0] not in NOT_INHERITED:
+            sources.origins[path] = origin
+    data = merge(base, child.data, (), child.sources, sources)
+    return PolicyDocument(data, sources, child.file, child.chain + parent.chain)
+
+
+def merge(base, overlay, path: tuple, overlay_sources: SourceMap, sources: SourceMap):
+    """Merge `overlay` onto `base` by the documented rules, recording origins into `sources`."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        result = dict(base)
+        for key, value in overlay.items():
+            key_path = path + (key,)
+            if value is None:
+                result.pop(key, None)
+                _drop(sources, key_path)
+                continue
+            if key in result and isinstance(result[key], dict) and isinstance(value, dict):
+                result[key] = merge(result[key], value, key_path, overlay_sources, sources)
+            else:
+                _drop(sources, key_path)
+                result[key] = value
+                _copy(overlay_sources, sources, key_path)
+        return result
+    _drop(sources, path)
+    _copy(overlay_sources, sources, path)
+    return overlay
+
+
+def _drop(sources: SourceMap, prefix: tuple) -> None:
+    for path in [p for p in sources.origins if p[: len(prefix)] == prefix]:
+        del sources.origins[path]
+
+
+def _copy(origin: SourceMap, target: SourceMap, prefix: tuple) -> None:
+    for path, where in origin.origins.items():
+        if path[: len(prefix)] == prefix:
+            target.origins[path] = where
+
+
+def _validate_schema(data: dict, sources: SourceMap, file: str, diagnostics: Diagnostics) -> None:
+    validator = _schema_validator()
+    for error in validator.iter_errors(_jsonable(data)):
+        for leaf in _leaves(error):
+            path = tuple(leaf.absolute_path)
+            position = sources.position(path, file)
+            diagnostics.add(position, f"schema.{_code(leaf)}", _schema_message(leaf, path), _schema_hint(leaf))
+
+
+def _leaves(error: jsonschema.ValidationError):
+    """For oneOf/anyOf failures, report the most specific sub-error instead of the summary."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        if best is not None and best.validator not in ("oneOf", "anyOf", "type", "required"):
+            return [best]
+        if best is not None and best.validator == "required" and error.validator == "oneOf":
+            return [error]
+        return [best] if best is not None else [error]
+    return [error]
+
+
+def _code(error) -> str:
+    return {"additionalProperties": "unknown_key", "required": "required", "type": "type", "enum": "enum",
+            "pattern": "pattern", "oneOf": "one_of", "const": "const"}.get(str(error.validator), str(error.validator))
+
+
+def _where(path: tuple) -> str:
+    return ".".join(str(p) for p in path) or "the policy"
+
+
+def _schema_message(error, path: tuple) -> str:
+    where = _where(path)
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"unknown key {', '.join(repr(e) for e in extra)} in {where} (allowed: {allowed})"
+    if error.validator == "required":
+        return f"{where} needs {error.message.split(' is a required')[0]}"
+    if error.validator == "enum":
+        return f"{where} is {error.instance!r}; allowed: {', '.join(map(str, error.validator_value))}"
+    if error.validator == "pattern":
+        return f"{where} {error.instance!r} is not a valid name"
+    if error.validator == "oneOf" and isinstance(error.instance, dict):
+        return f"{where} must have exactly one of formula, table, matrix, weighted (or then/formula for a row)"
+    if error.validator == "type":
+        expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        return f"{where} must be {expected}"
+    return f"{where}: {error.message}"
+
+
+def _schema_hint(error) -> str:
+    if error.validator == "additionalProperties":
+        import difflib
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        close = difflib.get_close_matches(extra[0], list(error.schema.get("properties", {})), n=1) if extra else []
+        return f"did you mean '{close[0]}'?" if close else ""
+    return ""
+
+
+def _jsonable(value):
+    """Exact numbers are shown to jsonschema as ints or floats: only their type and rough size matter there."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    return value
+
+
+def canonical(value):
+    """Canonical JSON-ready form: exact numbers as their exact decimal or p/q text."""
+    if isinstance(value, dict):
+        return {k: canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    if isinstance(value, Fraction):
+        from .numbers import exact_text
+        return {"$number": exact_text(value)}
+    return value
+
+
+def content_hash(data: dict) -> str:
+    text = json.dumps(canonical(data), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _diag(position, code, message, hint=""):
+    from .diagnostics import Diagnostic
+    return Diagnostic(position, code, message, hint)
