@@ -88,12 +88,15 @@ class _Printer:
             case n.Conditional(test=test, then=then, otherwise=otherwise):
                 return (f"if {self.print(test, _CONDITIONAL)} then {self.print(then, _CONDITIONAL)} "
                         f"else {self.print(otherwise, _CONDITIONAL)}"), _CONDITIONAL
+            case n.Call(function="present", args=args):
+                return f"present({_Printer(self.math, {}, self.mark).print(args[0], _CONDITIONAL)})", _ATOM
             case n.Call(function=function, args=args):
                 return f"{function}({', '.join(self.print(a, _CONDITIONAL) for a in args)})", _ATOM
             case n.Aggregate(function=function, element=element, var=var, source=source, filter=condition):
-                text = f"{function.value}({self.print(element, _CONDITIONAL)} for {var} in {self.print(source, _OR)}"
+                inner = _Printer(self.math, {}, self.mark)  # per-item names are not single values
+                text = f"{function.value}({inner.print(element, _CONDITIONAL)} for {var} in {self.print(source, _OR)}"
                 if condition is not None:
-                    text += f" if {self.print(condition, _OR)}"
+                    text += f" if {inner.print(condition, _OR)}"
                 return text + ")", _ATOM
             case n.ListExpr(items=items):
                 return f"[{', '.join(self.print(i, _CONDITIONAL) for i in items)}]", _ATOM

@@ -1,0 +1,170 @@
+"""Trace -> words. The trace is data returned with a result; this module only renders it:
+one sentence per value, in the order the values were computed, in Bahasa Indonesia by default
+or in English, each naming its rule, the numbers that went in and the policy line behind it.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .compiler import TraceEntry
+from .printer import to_text, value_text
+from .runtime import Item, _Absent
+
+_WORDS = {
+    "id": {
+        "item": "{list} ke-{n}", "because": "sebab {test}: {answer}", "because_row": "karena {columns} memenuhi baris {row} ({when})",
+        "with_formula": "dengan rumus {formula} = {numbers}", "cell": "dari matriks: {cells}",
+        "weighted": "rata-rata tertimbang dari {parts} (bobot {key})", "basis": "dasar: {basis}",
+        "at": "kebijakan {file} baris {line}", "yes": "ya", "no": "tidak", "of": "dari nilai {values}",
+        "none": "tidak ada", "missing": "tidak diisi",
+    },
+    "en": {
+        "item": "{list} {n}", "because": "since {test}: {answer}", "because_row": "because {columns} matches row {row} ({when})",
+        "with_formula": "by the formula {formula} = {numbers}", "cell": "from the matrix: {cells}",
+        "weighted": "weighted mean of {parts} (weights: {key})", "basis": "basis: {basis}",
+        "at": "policy {file} line {line}", "yes": "yes", "no": "no", "of": "from the values {values}",
+        "none": "none", "missing": "not given",
+    },
+}
+
+
+def explain(trace: list[TraceEntry], lang: str = "id") -> list[str]:
+    """One sentence per computed value."""
+    words = _WORDS["en" if lang == "en" else "id"]
+    mark = "," if lang != "en" else "."
+    return [_sentence(entry, words, mark) for entry in trace]
+
+
+def _show(value, words: dict, mark: str) -> str:
+    if isinstance(value, bool):
+        return words["yes"] if value else words["no"]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, _Absent):
+        return words["missing"]
+    return value_text(value, mark)
+
+
+def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
+    d = entry.definition
+    label = d.label or d.name.replace("_", " ")
+    prefix = ""
+    if entry.item is not None:
+        parts = entry.item.strip("/").split("/")
+        prefix = words["item"].format(list=parts[0].replace("_", " ").capitalize(), n=int(parts[1]) + 1) + ": "
+    scalars, repeated = _reads(entry.reads, _aggregate_vars(d))
+    value = _show(entry.value, words, mark)
+    clauses: list[str] = []
+    if d.kind in ("formula", "indicator") and d.formula is not None and d.formula.node is not None:
+        node, conditions = _taken_branch(d.formula.node, scalars, entry.reads)
+        for test, holds in conditions:
+            clauses.append(words["because"].format(test=to_text(test, math=True, decimal_mark=mark),
+                                                   answer=words["yes"] if holds else words["no"]))
+        substituted = to_text(node, math=True, values=scalars, decimal_mark=mark)
+        formula = to_text(node, math=True, decimal_mark=mark)
+        text = f"{prefix}{label} = {formula}"
+        if substituted != formula:
+            text += f" = {substituted}"
+        text += f" = {value}"
+        if repeated:
+            clauses.append(words["of"].format(values="; ".join(
+                f"{name}: {', '.join(_show(v, words, mark) for v in values)}" for name, values in repeated.items())))
+    elif d.kind == "table" and entry.detail:
+        text = f"{prefix}{label} = {value}"
+        columns = ", ".join(f"{to_text(f.node, math=True, decimal_mark=mark)} = {_show(_lookup(f, scalars), words, mark)}"
+                            for f in d.table.on if f.node is not None)
+        when = "; ".join(w.replace(".", mark) if mark != "." else w for w in entry.detail["when"])
+        clauses.append(words["because_row"].format(columns=columns, row=entry.detail["row"], when=when))
+        row = d.table.rows[entry.detail["row"] - 1]
+        if not isinstance(row.then, (str, bool, Fraction)) and getattr(row.then, "node", None) is not None:
+            clauses.append(words["with_formula"].format(
+                formula=to_text(row.then.node, math=True, decimal_mark=mark),
+                numbers=to_text(row.then.node, math=True, values=scalars, decimal_mark=mark)))
+    elif d.kind == "matrix" and entry.detail:
+        text = f"{prefix}{label} = {value}"
+        cells = " × ".join(f"{to_text(f.node)} = {c}" for f, c in zip((d.matrix.rows, d.matrix.columns), entry.detail["cell"]))
+        clauses.append(words["cell"].format(cells=cells))
+    elif d.kind == "weighted" and entry.detail:
+        text = f"{prefix}{label} = {value}"
+        parts = ", ".join(f"{n} = {_show(scalars.get(n), words, mark)}" for n in entry.detail["applied"]) or words["none"]
+        clauses.append(words["weighted"].format(parts=parts, key=entry.detail["weights"]))
+    else:
+        text = f"{prefix}{label} = {value}"
+    if d.basis:
+        clauses.append(words["basis"].format(basis=d.basis))
+    location = words["at"].format(file=d.position.file, line=d.position.line)
+    body = text + ("; " + "; ".join(clauses) if clauses else "")
+    return f"{body} ({location})."
+
+
+def _taken_branch(node, scalars: dict, reads: list):
+    """Follow `if ... then ... else` through the branches actually taken, so the sentence shows
+    only the rule that applied, and say which conditions decided it."""
+    from . import nodes as n
+    from .printer import path_text
+    absent = {name for name, value in reads if isinstance(value, _Absent)}
+    conditions = []
+    while isinstance(node, n.Conditional):
+        test = node.test
+        if isinstance(test, n.Call) and test.function == "present" and path_text(test.args[0]) is not None:
+            holds = path_text(test.args[0]) not in absent
+        elif path_text(test) is not None and isinstance(scalars.get(path_text(test)), bool):
+            holds = scalars[path_text(test)]
+        else:
+            break
+        conditions.append((test, holds))
+        node = node.then if holds else node.otherwise
+    return node, conditions
+
+
+def _lookup(formula, scalars: dict):
+    from .printer import path_text
+    name = path_text(formula.node)
+    return scalars.get(name) if name is not None else None
+
+
+def _aggregate_vars(d) -> set[str]:
+    from . import nodes as n
+    found, todo = set(), [f.node for f in [d.formula] if f is not None and f.node is not None]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, n.Aggregate):
+            found.add(node.var)
+        todo.extend(n.children(node))
+    return found
+
+
+def _reads(reads: list, per_item: set[str]) -> tuple[dict, dict]:
+    """Single values (to write into the formula) and the per-item values an aggregate read."""
+    seen: dict[str, list] = {}
+    for name, value in reads:
+        if not isinstance(value, (Item, list, _Absent)):
+            seen.setdefault(name, []).append(value)
+    repeated = {name: values for name, values in seen.items()
+                if name.split(".")[0] in per_item or any(v != values[0] for v in values)}
+    scalars = {name: values[0] for name, values in seen.items() if name not in repeated}
+    return scalars, repeated
+
+
+def trace_json(trace: list[TraceEntry]) -> list[dict]:
+    """The trace as data: one object per value, for JSON output and storage."""
+    result = []
+    for entry in trace:
+        d = entry.definition
+        item = {"name": d.name, "kind": d.kind, "at": f"{d.position.file}:{d.position.line}:{d.position.column}",
+                "value": entry.value}
+        if entry.item is not None:
+            item["item"] = entry.item
+        if d.label:
+            item["label"] = d.label
+        if d.formula is not None:
+            item["formula"] = d.formula.text.strip()
+        if d.basis:
+            item["basis"] = d.basis
+        item["reads"] = [{"name": name, "value": value} for name, value in entry.reads
+                         if not isinstance(value, (Item, list))]
+        if entry.detail:
+            item.update({k: v for k, v in entry.detail.items()})
+        result.append(item)
+    return result
+
