@@ -75,7 +75,7 @@ def load(target: str | Path, extra: list[Path] | None = None) -> LoadedPolicy:
     return loaded
 
 
-def evaluate(loaded: LoadedPolicy, record, trace: bool = False) -> dict:
+def evaluate(loaded: LoadedPolicy, record, trace: bool = False, coverage: set | None = None) -> dict:
     """Evaluate one record: {id, policy, outputs, values[, trace]} or {id, policy, errors}.
 
     Never raises for a bad record: every problem comes back as {path, code, message}.
@@ -87,7 +87,7 @@ def evaluate(loaded: LoadedPolicy, record, trace: bool = False) -> dict:
         result["errors"] = [e.as_json() for e in errors]
         return result
     try:
-        outputs, frame = loaded.compiled.run(inputs, trace)
+        outputs, frame = loaded.compiled.run(inputs, trace, coverage)
     except RecordError as error:
         result["errors"] = [error.as_json()]
         return result

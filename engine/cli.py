@@ -1,0 +1,274 @@
+"""The `kinerja` command. Each subcommand parses its arguments, calls the facade, prints.
+
+Exit codes: 0 all good; 1 a check failed, a test failed or some record had errors (the good
+records are still written); 2 a usage error or a policy that cannot be loaded.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # `kinerja eval ... | head`
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kinerja", description="Check, test and evaluate ASN appraisal policies.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("policies", help="list the policies available")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=cmd_policies)
+
+    p = sub.add_parser("check", help="check policies for mistakes (all available when none is named)")
+    p.add_argument("targets", nargs="*", metavar="TARGET", help="policy id or file")
+    p.add_argument("--json", action="store_true", help="print diagnostics as JSON")
+    p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("test", help="run the policies' own test cases and report coverage")
+    p.add_argument("targets", nargs="*", metavar="TARGET", help="policy id or file")
+    p.add_argument("--require-coverage", action="store_true",
+                   help="fail unless every table row and matrix cell is reached")
+    p.set_defaults(run=cmd_test)
+
+    p = sub.add_parser("eval", help="evaluate records")
+    p.add_argument("--policy", required=True, metavar="ID_OR_FILE")
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="JSON, JSON Lines or CSV file; '-' for standard input")
+    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
+    p.add_argument("--format", choices=("jsonl", "json", "csv"), default="jsonl", help="output format (default jsonl)")
+    p.add_argument("--input-format", choices=("json", "jsonl", "csv"), help="input format (default: from the file name)")
+    p.add_argument("--explain", action="store_true", help="add an explanation to each result")
+    p.add_argument("--trace", action="store_true", help="add the trace to each result")
+    p.add_argument("--lang", choices=("id", "en"), default="id", help="language of explanations")
+    p.set_defaults(run=cmd_eval)
+
+    p = sub.add_parser("explain", help="explain, in sentences, how each record's result came about")
+    p.add_argument("--policy", required=True, metavar="ID_OR_FILE")
+    p.add_argument("inputs", nargs="*", metavar="INPUT")
+    p.add_argument("--input-format", choices=("json", "jsonl", "csv"))
+    p.add_argument("--lang", choices=("id", "en"), default="id")
+    p.set_defaults(run=cmd_explain)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of a policy's records (or of policy files)")
+    p.add_argument("target", nargs="?", metavar="ID_OR_FILE")
+    p.add_argument("--policy-file", action="store_true", help="print the schema of policy files instead")
+    p.set_defaults(run=cmd_schema)
+    return parser
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def _load(target: str):
+    from .api import load
+    from .diagnostics import PolicyError
+    try:
+        return load(target)
+    except PolicyError as error:
+        _err(f"kinerja: policy {target} has errors:")
+        for diagnostic in error.diagnostics:
+            _err(diagnostic.render())
+        return None
+
+
+def _targets(names: list[str]) -> list[str]:
+    from .policyfile import available
+    return names or sorted(available())
+
+
+def cmd_policies(args) -> int:
+    from .api import check
+    from .policyfile import available
+    rows = []
+    for policy_id, path in sorted(available().items()):
+        policy, diagnostics = check(path)
+        errors = sum(1 for d in diagnostics if d.severity.value == "error")
+        rows.append({"id": policy_id, "version": policy.version if policy else "", "title": policy.title if policy else "",
+                     "berlaku_mulai": policy.berlaku_mulai if policy else None,
+                     "berlaku_sampai": policy.berlaku_sampai if policy else None,
+                     "extends": policy.chain[1] if policy and len(policy.chain) > 1 else None,
+                     "file": str(path), "errors": errors})
+    if args.json:
+        _out(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for row in rows:
+        period = f"{row['berlaku_mulai'] or '…'} s.d. {row['berlaku_sampai'] or '…'}"
+        status = f"  [{row['errors']} error(s): run kinerja check {row['id']}]" if row["errors"] else ""
+        extends = f" (extends {row['extends']})" if row["extends"] else ""
+        _out(f"{row['id']:<22} {row['version']:<10} {period:<26} {row['title']}{extends}{status}")
+    return EXIT_OK
+
+
+def cmd_check(args) -> int:
+    from .api import check
+    failed = False
+    everything = []
+    for target in _targets(args.targets):
+        _, diagnostics = check(target)
+        everything += diagnostics
+        failed |= any(d.severity.value == "error" for d in diagnostics)
+    if args.json:
+        _out(json.dumps([d.as_json() for d in everything], ensure_ascii=False, indent=2))
+    else:
+        for diagnostic in everything:
+            _out(diagnostic.render())
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_test(args) -> int:
+    from .testing import run_tests
+    status = EXIT_OK
+    for target in _targets(args.targets):
+        loaded = _load(target)
+        if loaded is None:
+            status = EXIT_FAILED
+            continue
+        report = run_tests(loaded)
+        for case in report.failed:
+            _out(f"FAIL {report.policy}: {case.name} ({report.file}:{case.line})")
+            for failure in case.failures:
+                _out(f"    {failure}")
+        passed = len(report.cases) - len(report.failed)
+        reached = len(report.targets) - len(report.unreached)
+        _out(f"{report.policy}: {passed} of {len(report.cases)} cases passed; "
+             f"coverage {reached}/{len(report.targets)} rows and cells")
+        for text in report.unreached:
+            _out(f"    never reached: {text}")
+        if report.failed or not report.cases or (args.require_coverage and report.unreached):
+            status = EXIT_FAILED
+    return status
+
+
+def _open_inputs(names: list[str]):
+    for name in names or ["-"]:
+        if name == "-":
+            yield "-", sys.stdin.buffer
+        else:
+            try:
+                handle = open(name, "rb")
+            except OSError as error:
+                raise SystemExit(_usage(f"cannot read {name}: {error.strerror}"))
+            with handle:
+                yield name, handle
+
+
+def _usage(message: str) -> int:
+    _err(f"kinerja: {message}")
+    return EXIT_USAGE
+
+
+def _records(args, loaded):
+    from .io import detect_format, read_records
+    for name, stream in _open_inputs(args.inputs):
+        fmt = args.input_format
+        if fmt is None:
+            head = stream.peek(64) if hasattr(stream, "peek") else b""
+            fmt = detect_format(name, head)
+        yield from read_records(stream, fmt, loaded.policy)
+
+
+def cmd_eval(args) -> int:
+    from .api import evaluate
+    from .explain import explain, trace_json
+    from .io import ResultWriter
+    loaded = _load(args.policy)
+    if loaded is None:
+        return EXIT_USAGE
+    target = open(args.output, "wb") if args.output else sys.stdout.buffer
+    writer = ResultWriter(target, args.format, list(loaded.policy.outputs))
+    bad = 0
+    try:
+        for incoming in _records(args, loaded):
+            if incoming.error is not None:
+                result = {"id": None, "policy": loaded.ref, "line": incoming.line, "errors": [incoming.error]}
+            else:
+                result = evaluate(loaded, incoming.record, trace=args.trace or args.explain)
+                if "errors" in result:
+                    result["line"] = incoming.line
+                elif args.explain or args.trace:
+                    trace = result.pop("trace")
+                    if args.trace:
+                        result["trace"] = trace_json(trace)
+                    if args.explain:
+                        result["explanation"] = explain(trace, args.lang)
+            bad += "errors" in result
+            writer.write(result)
+    finally:
+        writer.close()
+        if args.output:
+            target.close()
+    if bad:
+        _err(f"kinerja: {bad} record(s) had errors; the others were evaluated")
+    return EXIT_FAILED if bad else EXIT_OK
+
+
+def cmd_explain(args) -> int:
+    from .api import evaluate
+    from .explain import explain
+    from .printer import value_text
+    loaded = _load(args.policy)
+    if loaded is None:
+        return EXIT_USAGE
+    en = args.lang == "en"
+    bad = 0
+    for incoming in _records(args, loaded):
+        label = (incoming.record or {}).get("id") if isinstance(incoming.record, dict) else None
+        _out(f"{'Record' if en else 'Rekaman'} {label if label is not None else incoming.line} ({loaded.policy.id}):")
+        if incoming.error is not None:
+            bad += 1
+            _out(f"  {incoming.error['message']}")
+            continue
+        result = evaluate(loaded, incoming.record, trace=True)
+        if "errors" in result:
+            bad += 1
+            for error in result["errors"]:
+                _out(f"  {error['path'] or '/'}: {error['message']}")
+            continue
+        for number, sentence in enumerate(explain(result["trace"], args.lang), start=1):
+            _out(f"  {number}. {sentence}")
+        shown = ", ".join(f"{k} = {value_text(v, '.' if en else ',') if not isinstance(v, str) else v}"
+                          for k, v in result["outputs"].items())
+        _out(f"  {'Result' if en else 'Hasil'}: {shown}")
+        _out()
+    return EXIT_FAILED if bad else EXIT_OK
+
+
+def cmd_schema(args) -> int:
+    if args.policy_file:
+        from .policyfile import policy_schema
+        _out(json.dumps(policy_schema(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not args.target:
+        return _usage("name a policy: kinerja schema ID (or --policy-file)")
+    loaded = _load(args.target)
+    if loaded is None:
+        return EXIT_USAGE
+    from .io import encode
+    from .records import input_schema
+    document = json.loads(encode(input_schema(loaded.policy)))
+    _out(json.dumps(document, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
