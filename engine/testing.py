@@ -68,12 +68,30 @@ def _check_errors(result: CaseResult, actual: list[dict], expected: list) -> Non
             result.failures.append(f"expected error {want.get('code', '')} at {want.get('path')!r}, got: {shown}")
 
 
+_NOT_FOUND = object()
+
+
+def _find(values: dict, name: str):
+    """A value by name, or an item value by a dotted path such as kegiatan.0.nilai_waktu."""
+    if name in values:
+        return values[name]
+    node = values
+    for part in name.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return _NOT_FOUND
+    return node
+
+
 def _compare(result: CaseResult, kind: str, expected: dict, actual: dict, exact: bool) -> None:
     for name, want in expected.items():
-        if name not in actual:
+        got = _find(actual, name)
+        if got is _NOT_FOUND:
             result.failures.append(f"{kind} {name}: expected {_show(want)}, but it was not produced")
             continue
-        got = actual[name]
         if isinstance(want, Fraction) and isinstance(got, Fraction) and not isinstance(got, bool):
             if exact:
                 ok = got == want
