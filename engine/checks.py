@@ -536,7 +536,8 @@ def run(policy: Policy, out: Diagnostics) -> None:
     check_matrices(policy, out, checker)
     check_ranges(policy, out, checker, ranges)
     check_tests(policy, out)
-    check_unused(policy, out)
+    if not out.errors:  # with unknown names, what counts as used is not known yet
+        check_unused(policy, out)
 
 
 def _num(value: Fraction) -> str:

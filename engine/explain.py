@@ -65,7 +65,8 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
         text = f"{prefix}{label} = {formula}"
         if substituted != formula:
             text += f" = {substituted}"
-        text += f" = {value}"
+        if substituted != value:
+            text += f" = {value}"
         if repeated:
             clauses.append(words["of"].format(values="; ".join(
                 f"{name}: {', '.join(_show(v, words, mark) for v in values)}" for name, values in repeated.items())))
@@ -110,6 +111,10 @@ def _taken_branch(node, scalars: dict, reads: list):
             holds = path_text(test.args[0]) not in absent
         elif path_text(test) is not None and isinstance(scalars.get(path_text(test)), bool):
             holds = scalars[path_text(test)]
+        elif isinstance(test, n.Compare) and path_text(test.left) in scalars \
+                and isinstance(test.right, (n.Text, n.Number, n.Bool)):
+            from .compiler import _COMPARE
+            holds = _COMPARE[test.op](scalars[path_text(test.left)], test.right.value)
         else:
             break
         conditions.append((test, holds))

@@ -258,7 +258,7 @@ class ResultWriter:
             stream.write(b"[")
         elif fmt == "csv":
             self._text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
-            self._csv = csv.writer(self._text)
+            self._csv = csv.writer(self._text, lineterminator="\n")
             self._csv.writerow(["id", *output_names, "errors"])
 
     def write(self, result: dict) -> None:

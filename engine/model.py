@@ -353,7 +353,7 @@ class _Builder:
             ind_specs = _mapping(spec.get("indicators"))
             weights["default"] = {k: ind_specs[k]["weight"] for k in indicators
                                   if isinstance(ind_specs[k].get("weight"), Fraction)}
-            positions["default"] = self.pos(path + ("indicators",))
+            positions["default"] = self.pos(path + ("indicators", ""))
         by = self.formula(spec["by"], path + ("by",)) if "by" in spec else None
         return Weighted(spec.get("total") if isinstance(spec.get("total"), Fraction) else Fraction(100),
                         str(spec.get("not_applicable")), by, indicators, weights, positions)

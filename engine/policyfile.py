@@ -77,11 +77,19 @@ def resolve(target: str, extra: list[Path] | None = None) -> Path:
         return path
     files = available(extra)
     if target in files:
-        return files[target]
+        return _relative(files[target])
     import difflib
     close = difflib.get_close_matches(target, list(files), n=1)
     hint = f"did you mean '{close[0]}'?" if close else "run 'kinerja policies' to list them"
     raise PolicyError([_diag(Position(target), "policy.unknown", f"no policy with id '{target}'", hint)])
+
+
+def _relative(path: Path) -> Path:
+    """Shown relative to the working directory when it lies below it (shorter messages)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 @lru_cache(maxsize=1)

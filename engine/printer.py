@@ -35,7 +35,8 @@ def value_text(value, decimal_mark: str = ".") -> str:
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, tuple) and len(value) == 2:
-        return f"[{value_text(value[0], decimal_mark)}, {value_text(value[1], decimal_mark)}]"
+        separator = "; " if decimal_mark == "," else ", "
+        return f"[{value_text(value[0], decimal_mark)}{separator}{value_text(value[1], decimal_mark)}]"
     return str(value)
 
 
@@ -47,6 +48,8 @@ def _short(value: Fraction) -> bool:
 class _Printer:
     def __init__(self, math: bool, values: dict, decimal_mark: str):
         self.math, self.values, self.mark = math, values, decimal_mark
+        # With ',' as the decimal mark, arguments are separated by ';' (as in Indonesian spreadsheets).
+        self.separator = "; " if decimal_mark == "," else ", "
 
     def print(self, node: n.Expr, context: int) -> str:
         text, strength = self._node(node)
@@ -91,7 +94,7 @@ class _Printer:
             case n.Call(function="present", args=args):
                 return f"present({_Printer(self.math, {}, self.mark).print(args[0], _CONDITIONAL)})", _ATOM
             case n.Call(function=function, args=args):
-                return f"{function}({', '.join(self.print(a, _CONDITIONAL) for a in args)})", _ATOM
+                return f"{function}({self.separator.join(self.print(a, _CONDITIONAL) for a in args)})", _ATOM
             case n.Aggregate(function=function, element=element, var=var, source=source, filter=condition):
                 inner = _Printer(self.math, {}, self.mark)  # per-item names are not single values
                 text = f"{function.value}({inner.print(element, _CONDITIONAL)} for {var} in {self.print(source, _OR)}"
@@ -99,7 +102,7 @@ class _Printer:
                     text += f" if {inner.print(condition, _OR)}"
                 return text + ")", _ATOM
             case n.ListExpr(items=items):
-                return f"[{', '.join(self.print(i, _CONDITIONAL) for i in items)}]", _ATOM
+                return f"[{self.separator.join(self.print(i, _CONDITIONAL) for i in items)}]", _ATOM
         raise TypeError(f"cannot print {type(node).__name__}")
 
 
