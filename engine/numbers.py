@@ -72,10 +72,13 @@ def from_decimal(value: Decimal) -> Fraction:
     return result
 
 
+_MAX_INT = 10**15
+
+
 def from_int(value: int) -> Fraction:
-    result = Fraction(value)
-    check_magnitude(result, str(value) if abs(value) < 10**40 else "a very long integer")
-    return result
+    if -_MAX_INT <= value <= _MAX_INT:
+        return Fraction(value)
+    raise NumberError(f"{value if abs(value) < 10**40 else 'a very long integer'} is out of range (at most 10^15 in size)")
 
 
 def check_magnitude(value: Fraction, text: str) -> None:

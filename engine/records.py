@@ -8,13 +8,15 @@ policy declares as 'not applicable' become NOT_APPLICABLE; anything else absent 
 from __future__ import annotations
 
 import difflib
+import operator
 from decimal import Decimal
 from fractions import Fraction
+from typing import Callable
 
 from jsonschema import Draft202012Validator, validators
 
 from .model import InputSpec, Policy
-from .numbers import NumberError, from_decimal, from_int
+from .numbers import NumberError, from_decimal, from_int, to_decimal
 from .runtime import MISSING, NOT_APPLICABLE, Item, RecordError, TargetRange, pointer
 
 #: Most items a list input may hold unless the policy says fewer.
@@ -113,81 +115,199 @@ def _spec_schema(spec: InputSpec) -> dict:
 
 
 class RecordReader:
-    """Validates and converts records for one policy."""
+    """Validates and converts records for one policy, in one pass.
+
+    The rules are those of `input_schema(policy)`, the published contract; they are compiled
+    once into closures because a general JSON Schema validator costs more than the evaluation
+    itself. tests/test_records.py checks that both accept and reject the same records.
+    """
 
     def __init__(self, policy: Policy):
         self.policy = policy
         self.schema = input_schema(policy)
-        self.validator = _Validator(self.schema)
+        self._read_record = _record_reader(list(policy.inputs.values()), None, top_level=True)
 
     def read(self, record) -> tuple[dict | None, list[RecordError]]:
         """(runtime inputs, []) for a valid record, or (None, every problem found)."""
         if not isinstance(record, dict):
-            return None, [RecordError("", "type", "a record must be a JSON object")]
+            return None, [RecordError("", "type", f"a record must be a JSON object, got {_got(record)}")]
         if _too_large(record):
             return None, [RecordError("", "too_large", f"the record holds more than {MAX_RECORD_NODES:,} values")]
-        errors = sorted((_to_record_error(e) for e in self.validator.iter_errors(record)), key=lambda e: e.path)
-        errors = [e for group in errors for e in (group if isinstance(group, list) else [group])]
-        if errors:
-            return None, _unique(errors)
         problems: list[RecordError] = []
-        inputs = {}
-        for name, spec in self.policy.inputs.items():
-            inputs[name] = _convert(spec, record.get(name, _ABSENT), "/" + name, problems)
-        return (None, problems) if problems else (inputs, [])
+        item = self._read_record(record, "", problems)
+        if problems:
+            return None, sorted(problems, key=lambda e: e.path)
+        return item.fields, []
+
+
+def schema_validator(policy: Policy):
+    """A jsonschema validator of the derived schema (exact numbers accepted), for tools and tests."""
+    return _Validator(input_schema(policy))
 
 
 _ABSENT = object()
+Reader = Callable[[object, str, list], object]
 
 
-def _convert(spec: InputSpec, value, path: str, problems: list, item_of: str | None = None):
-    """Runtime value of one input; `item_of` names the list input whose element this is."""
-    if value is _ABSENT:
-        return _default(spec) if spec.has_default else MISSING
-    if value is None:
-        return NOT_APPLICABLE  # the schema admitted null only where the policy allows it
+def _reader(spec: InputSpec, item_of: str | None = None) -> Reader:
+    """A closure that validates one value of this spec and returns its runtime form."""
     kind = spec.type
     if kind in ("number", "integer"):
-        return _number(value, path, problems)
-    if kind == "number_or_range":
-        if isinstance(value, list):
-            low, high = _number(value[0], path + "/0", problems), _number(value[1], path + "/1", problems)
-            if isinstance(low, Fraction) and isinstance(high, Fraction) and low > high:
-                problems.append(RecordError(path, "range_order", f"range [{value[0]}, {value[1]}] has its low end above its high end"))
-            return TargetRange((low, high))
-        return _number(value, path, problems)
-    if kind == "list":
-        items = []
-        for index, element in enumerate(value):
-            items.append(_convert(spec.items, element, pointer(path, index), problems, item_of=spec.name))
-        return items
-    if kind == "record":
-        fields = {name: _convert(field, value.get(name, _ABSENT), pointer(path, name), problems)
-                  for name, field in spec.fields.items()}
-        return Item(fields, path, item_of)
-    return value
-
-
-def _number(value, path: str, problems: list):
-    try:
-        if isinstance(value, Decimal):
-            return from_decimal(value)
-        if isinstance(value, int):
-            return from_int(value)
-        if isinstance(value, Fraction):
+        read = _number_reader(spec, kind == "integer")
+    elif kind == "text":
+        read = _text_reader(spec)
+    elif kind == "boolean":
+        def read(value, path, problems):
+            if not isinstance(value, bool):
+                problems.append(RecordError(path, "type", f"must be true or false, got {_got(value)}"))
             return value
-    except NumberError as error:
-        problems.append(RecordError(path, "number_range", str(error)))
-        return None
-    problems.append(RecordError(path, "type", "must be a number"))
-    return None
+    elif kind == "number_or_range":
+        read = _target_reader(spec)
+    elif kind == "list":
+        read = _list_reader(spec)
+    elif kind == "record":
+        read = _record_reader(list(spec.fields.values()), item_of)
+    else:
+        raise ValueError(f"unknown input type {kind}")
+    if spec.null != "not_applicable":
+        return read
+    strict = read
+
+    def nullable(value, path, problems):
+        return NOT_APPLICABLE if value is None else strict(value, path, problems)
+    return nullable
 
 
-def _default(spec: InputSpec):
-    value = spec.default
-    if spec.type == "list" and isinstance(value, list):
-        return list(value)
-    return value
+def _absent(spec: InputSpec):
+    if spec.has_default:
+        return list(spec.default) if isinstance(spec.default, list) else spec.default
+    return MISSING
+
+
+def _record_reader(specs: list[InputSpec], item_of: str | None, top_level: bool = False) -> Reader:
+    fields = [(spec.name, pointer("", spec.name), spec.required, _reader(spec), spec) for spec in specs]
+    known = [spec.name for spec in specs] + (list(RECORD_META) if top_level else [])
+    known_set = set(known)
+
+    def read(value, path, problems):
+        if not isinstance(value, dict):
+            problems.append(RecordError(path, "type", f"must be an object, got {_got(value)}"))
+            return None
+        result = {}
+        for name, suffix, required, read_field, spec in fields:
+            found = value.get(name, _ABSENT)
+            where = path + suffix
+            if found is _ABSENT:
+                if required:
+                    problems.append(RecordError(where, "required", f"{name} is required"))
+                result[name] = _absent(spec)
+            else:
+                result[name] = read_field(found, where, problems)
+        for key in value:
+            if key not in known_set:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; known fields: {', '.join(known)}"
+                problems.append(RecordError(pointer(path, key), "unknown_field",
+                                            f"'{key}' is not a field of this record{hint}"))
+        if top_level and "id" in value and (isinstance(value["id"], bool) or not isinstance(value["id"], (str, int))):
+            problems.append(RecordError("/id", "type", f"must be text or a whole number, got {_got(value['id'])}"))
+        return Item(result, path, item_of)
+    return read
+
+
+def _number_reader(spec: InputSpec, integer: bool) -> Reader:
+    # Bounds are compared as Decimals with the value as submitted: exact, and much cheaper than
+    # comparing Fractions (a bound in a policy is always a terminating decimal).
+    checks = [(to_decimal(bound), compare, code, template) for bound, compare, code, template in (
+        (spec.minimum, operator.ge, "minimum", "must be at least {v}, got {i}"),
+        (spec.maximum, operator.le, "maximum", "must be at most {v}, got {i}"),
+        (spec.exclusive_minimum, operator.gt, "exclusive_minimum", "must be more than {v}, got {i}"),
+        (spec.exclusive_maximum, operator.lt, "exclusive_maximum", "must be less than {v}, got {i}"),
+    ) if bound is not None]
+    allowed = tuple(v for v in spec.enum if isinstance(v, Fraction)) if spec.enum is not None else None
+    words = "a whole number" if integer else "a number"
+
+    def read(value, path, problems):
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+            problems.append(RecordError(path, "type", f"must be {words}, got {_got(value)}"))
+            return None
+        if integer and isinstance(value, Decimal) and not (value.is_finite() and value == value.to_integral_value()):
+            problems.append(RecordError(path, "integer", f"must be a whole number, got {_got(value)}"))
+            return None
+        try:
+            number = from_decimal(value) if isinstance(value, Decimal) else from_int(value)
+        except NumberError as error:
+            problems.append(RecordError(path, "number_range", str(error)))
+            return None
+        for bound, compare, code, template in checks:
+            if not compare(value, bound):
+                problems.append(RecordError(path, code, template.format(v=bound, i=_got(value))))
+        if allowed is not None and number not in allowed:
+            problems.append(RecordError(path, "enum", f"must be one of {', '.join(_bound(v) for v in allowed)}, "
+                                                      f"got {_got(value)}"))
+        return number
+    return read
+
+
+def _text_reader(spec: InputSpec) -> Reader:
+    allowed = tuple(v for v in spec.enum if isinstance(v, str)) if spec.enum is not None else None
+
+    def read(value, path, problems):
+        if not isinstance(value, str):
+            problems.append(RecordError(path, "type", f"must be text, got {_got(value)}"))
+            return None
+        if len(value) > MAX_TEXT_LENGTH:
+            problems.append(RecordError(path, "too_long", f"may be at most {MAX_TEXT_LENGTH} characters long"))
+        elif allowed is not None and value not in allowed:
+            close = difflib.get_close_matches(value, allowed, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.append(RecordError(path, "enum", f"must be one of {', '.join(allowed)}, got {_got(value)}{hint}"))
+        return value
+    return read
+
+
+def _target_reader(spec: InputSpec) -> Reader:
+    number = _number_reader(spec, False)
+
+    def read(value, path, problems):
+        if isinstance(value, list):
+            if len(value) != 2:
+                problems.append(RecordError(path, "type", f"a range has two numbers [low, high], got {len(value)}"))
+                return None
+            low, high = number(value[0], pointer(path, 0), problems), number(value[1], pointer(path, 1), problems)
+            if isinstance(low, Fraction) and isinstance(high, Fraction) and low > high:
+                problems.append(RecordError(path, "range_order",
+                                            f"range [{_got(value[0])}, {_got(value[1])}] has its low end above its high end"))
+            return TargetRange((low, high))
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+            problems.append(RecordError(path, "type", f"must be a number or a range [low, high], got {_got(value)}"))
+            return None
+        return number(value, path, problems)
+    return read
+
+
+def _list_reader(spec: InputSpec) -> Reader:
+    element = _reader(spec.items, spec.name) if spec.items is not None else None
+    low = spec.min_items
+    high = spec.max_items if spec.max_items is not None else MAX_LIST_ITEMS
+
+    def read(value, path, problems):
+        if not isinstance(value, list):
+            problems.append(RecordError(path, "type", f"must be a list, got {_got(value)}"))
+            return None
+        if len(value) > high:
+            problems.append(RecordError(path, "max_items", f"may have at most {high} items, has {len(value)}"))
+            return None  # its items are not read one by one
+        if low is not None and len(value) < low:
+            problems.append(RecordError(path, "min_items", f"must have at least {low} item(s), has {len(value)}"))
+        if element is None:
+            return list(value)
+        return [element(item, f"{path}/{index}", problems) for index, item in enumerate(value)]
+    return read
+
+
+def _bound(value: Fraction) -> str:
+    return str(_json_number(value))
 
 
 def _too_large(record) -> bool:
@@ -206,18 +326,6 @@ def _too_large(record) -> bool:
     return False
 
 
-def _unique(errors: list[RecordError]) -> list[RecordError]:
-    seen, result = set(), []
-    for e in errors:
-        if (e.path, e.code) not in seen:
-            seen.add((e.path, e.code))
-            result.append(e)
-    return result
-
-
-def _path(error) -> str:
-    return "".join(pointer("", p) for p in error.absolute_path)
-
 
 def _got(value) -> str:
     if isinstance(value, bool):
@@ -229,49 +337,3 @@ def _got(value) -> str:
     if isinstance(value, (int, Decimal)):
         return str(value)
     return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
-
-
-_TYPE_WORDS = {"number": "a number", "integer": "a whole number", "string": "text", "boolean": "true or false",
-               "array": "a list", "object": "an object", "null": "null"}
-
-
-def _to_record_error(error):
-    path, validator, value = _path(error), error.validator, error.validator_value
-    if validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else "?"
-        return RecordError(pointer(path, missing), "required", f"{missing} is required")
-    if validator == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        extra = [k for k in error.instance if k not in allowed]
-        found = []
-        for key in extra:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; known fields: {', '.join(allowed)}"
-            found.append(RecordError(pointer(path, key), "unknown_field", f"'{key}' is not a field of this record{hint}"))
-        return found
-    if validator == "type":
-        wanted = value if isinstance(value, list) else [value]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
-        code = "integer" if wanted == ["integer"] and isinstance(error.instance, Decimal) else "type"
-        return RecordError(path, code, f"must be {words}, got {_got(error.instance)}")
-    if validator == "enum":
-        allowed = ", ".join(str(v) for v in value)
-        close = difflib.get_close_matches(str(error.instance), [str(v) for v in value], n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        return RecordError(path, "enum", f"must be one of {allowed}, got {_got(error.instance)}{hint}")
-    words = {
-        "minimum": ("minimum", "must be at least {v}, got {i}"),
-        "maximum": ("maximum", "must be at most {v}, got {i}"),
-        "exclusiveMinimum": ("exclusive_minimum", "must be more than {v}, got {i}"),
-        "exclusiveMaximum": ("exclusive_maximum", "must be less than {v}, got {i}"),
-        "minItems": ("min_items", "must have at least {v} item(s), has {n}"),
-        "maxItems": ("max_items", "may have at most {v} items, has {n}"),
-        "maxLength": ("too_long", "may be at most {v} characters long"),
-    }.get(str(validator))
-    if words is not None:
-        code, template = words
-        size = len(error.instance) if isinstance(error.instance, (list, str)) else 0
-        return RecordError(path, code, template.format(v=value, i=_got(error.instance), n=size))
-    if validator == "anyOf":
-        return RecordError(path, "type", f"must be a number or a range [low, high], got {_got(error.instance)}")
-    return RecordError(path, str(validator), error.message)
