@@ -269,7 +269,7 @@ class _Builder:
             self.diagnostics.add(definition.position, "name.duplicate", f"'{name}' is defined twice")
             return
         values[(scope, name)] = definition
-        if isinstance(spec, str):
+        if isinstance(spec, (str, Fraction, bool)):  # a formula, or a constant written as a number
             definition.formula = self.formula(spec, path)
             return
         if not isinstance(spec, dict):

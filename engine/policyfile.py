@@ -103,8 +103,15 @@ def policy_schema() -> dict:
 
 
 def read_document(path: Path, diagnostics: Diagnostics, extra: list[Path] | None = None) -> PolicyDocument | None:
-    """Read a policy file and its parents; schema problems go to `diagnostics`."""
-    return _read(path, diagnostics, list(extra or []) + [path.parent], [])
+    """Read a policy file and its parents, merge them, and validate the result against the schema.
+
+    The schema applies to the merged policy, not to each file: a child that changes one weight
+    is not a complete policy on its own, and need not be.
+    """
+    doc = _read(path, diagnostics, list(extra or []) + [path.parent], [])
+    if doc is not None:
+        _validate_schema(doc.data, doc.sources, doc.file, diagnostics)
+    return doc
 
 
 def _read(path: Path, diagnostics: Diagnostics, extra: list[Path], seen: list[str]) -> PolicyDocument | None:
@@ -126,7 +133,6 @@ def _read(path: Path, diagnostics: Diagnostics, extra: list[Path], seen: list[st
     if not isinstance(data, dict):
         diagnostics.add(Position(file, 1, 1), "schema.type", "a policy must be a mapping of keys to values")
         return None
-    _validate_schema(data, sources, file, diagnostics)
     doc = PolicyDocument(data, sources, file, [str(data.get("id", path.stem))])
     parent_id = data.get("extends")
     if isinstance(parent_id, str):
@@ -205,16 +211,24 @@ def _validate_schema(data: dict, sources: SourceMap, file: str, diagnostics: Dia
             diagnostics.add(position, f"schema.{_code(leaf)}", _schema_message(leaf, path), _schema_hint(leaf))
 
 
-def _leaves(error: jsonschema.ValidationError):
-    """For oneOf/anyOf failures, report the most specific sub-error instead of the summary."""
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        best = jsonschema.exceptions.best_match(error.context)
-        if best is not None and best.validator not in ("oneOf", "anyOf", "type", "required"):
-            return [best]
-        if best is not None and best.validator == "required" and error.validator == "oneOf":
-            return [error]
-        return [best] if best is not None else [error]
-    return [error]
+def _leaves(error: jsonschema.ValidationError) -> list:
+    """For a oneOf/anyOf failure, the errors of the alternative whose type the value has.
+
+    A value written as a mapping is reported against the mapping alternative ("unknown key
+    'fromula'"), not against the text alternative ("must be string").
+    """
+    if error.validator not in ("oneOf", "anyOf") or not error.context:
+        return [error]
+    branches: dict[int, list] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    fitting = [subs for subs in branches.values()
+               if not any(s.validator == "type" and len(s.relative_schema_path) == 2 for s in subs)]
+    if len(fitting) == 1:
+        return [leaf for sub in fitting[0] for leaf in _leaves(sub)]
+    if not fitting:  # a value of a type no alternative allows
+        return [error]
+    return [error]  # several alternatives fit, each for another reason: say what is expected
 
 
 def _code(error) -> str:
