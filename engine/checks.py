@@ -211,9 +211,9 @@ def check_weights(policy: Policy, out: Diagnostics) -> None:
                             f"did you mean '{close[0]}'?" if close else "indicators: " + ", ".join(sorted(known)))
             total = sum(weights.values(), Fraction(0))
             if total != weighted.total:
-                which = f"weight set '{key}'" if len(weighted.weights) > 1 or key != "default" else "the weights"
+                which = f" for '{key}'" if len(weighted.weights) > 1 or key != "default" else ""
                 out.add(position, "weights.sum",
-                        f"{which} of '{definition.name}' add up to {_num(total)}, not {_num(weighted.total)}",
+                        f"the weights of '{definition.name}'{which} add up to {_num(total)}, not {_num(weighted.total)}",
                         "change a weight so they add up, or change 'total'")
         if not weighted.weights.get("default") and weighted.by is None:
             out.add(definition.position, "weights.missing", f"'{definition.name}' gives no weights", "give each indicator a weight")
@@ -288,7 +288,7 @@ def _analyse_table(policy: Policy, d: ValueDef, out: Diagnostics, checker: TypeC
             overlaps.setdefault((hits[0], hits[1]), combo)
     names = [f.text for f in table.on]
     if gaps:
-        out.add(policy.sources.position(d.path + ("table", "rows"), policy.file), "table.gap",
+        out.add(policy.sources.position(d.path + ("table", "rows", ""), policy.file), "table.gap",
                 f"no row of '{d.name}' matches " + _describe_gaps(names, gaps),
                 "add a row for these values, or widen a neighbouring row")
     for (a, b), combo in sorted(overlaps.items()):
