@@ -40,10 +40,17 @@ class FormulaError(Exception):
         return f"{self.line}:{self.column}: {self.code}: {self.message}"
 
 
+def build_parser(strict: bool = False) -> Lark:
+    """The LALR parser. `strict` also proves the grammar free of conflicts and terminal collisions
+    (slow: a test does it once); at run time the analysis comes from Lark's on-disk cache."""
+    grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", start=["start", "cell"], propagate_positions=True,
+                strict=strict, cache=not strict)
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", start=["start", "cell"], propagate_positions=True, strict=True)
+    return build_parser()
 
 
 def parse_formula(text: str) -> n.Expr:
