@@ -12,9 +12,11 @@ and what it expects:
 - `expect` (the value of `result`), `expect_values`, `expect_outputs`: exact. Numbers are
   read from their text; `!frac 600/7` writes a value with no finite decimal form;
 - `expect_errors`: the record's errors as `{path, code}`, all of them, in any order;
-- `expect_diagnostics`: each `{code, at | line+column, message?, hint?}` must be reported.
-  `at` is a snippet of the policy file with `>>` where the diagnostic must point, for example
-  `at: "a + >>bb"`, so the expected line and column are found in the file itself.
+- `only_these_outputs: true`: no output besides those in `expect_outputs` is reported;
+- `expect_diagnostics`: each `{code, at | line+column | anywhere, message?, hint?}` must be
+  reported. `at` is a snippet of the policy file with `>>` where the diagnostic must point,
+  for example `at: "a + >>bb"`, so the expected line and column are found in the file itself.
+  A case with diagnostics must also fail to load.
 """
 from __future__ import annotations
 
@@ -104,7 +106,7 @@ def _locate(text: str, snippet: str) -> tuple[int, int]:
     return line, column
 
 
-@pytest.mark.parametrize("case", _cases())
+@pytest.mark.parametrize("case", list(_cases()))
 def test_case(case, write_policy):
     path = write_policy(_policy(case))
     text = path.read_text(encoding="utf-8")
@@ -153,17 +155,25 @@ def test_case(case, write_policy):
 def _expect_diagnostic(expected: dict, diagnostics, text: str, shown: str) -> None:
     candidates = [d for d in diagnostics if d.code == expected["code"]]
     assert candidates, f"no {expected['code']} diagnostic; got:\n{shown}\n---\n{text}"
-    if "at" in expected:
-        where = _locate(text, expected["at"])
+    if expected.get("anywhere"):
+        placed = candidates
+    elif "at" in expected:
+        snippets = expected["at"] if isinstance(expected["at"], list) else [expected["at"]]
+        placed = _placed(candidates, [_locate(text, s) for s in snippets], text, shown, expected["code"])
     elif "line" in expected:
-        where = (expected["line"], expected["column"])
+        placed = _placed(candidates, [(expected["line"], expected["column"])], text, shown, expected["code"])
     else:
-        raise AssertionError(f"say where {expected['code']} should point: 'at' or 'line' and 'column'")
-    placed = [d for d in candidates if (d.position.line, d.position.column) == where]
-    lines = text.split("\n")
-    assert placed, (f"{expected['code']} should point at {where[0]}:{where[1]} "
-                    f"({lines[where[0] - 1] if where[0] <= len(lines) else '?'!r}), got:\n{shown}")
+        raise AssertionError(f"say where {expected['code']} should point: 'at', 'line' and 'column', or 'anywhere'")
     for key in ("message", "hint"):
         if key in expected:
             assert any(expected[key] in getattr(d, key) for d in placed), \
                 f"{expected['code']} {key} should contain {expected[key]!r}; got:\n{shown}"
+
+
+def _placed(candidates, places: list[tuple[int, int]], text: str, shown: str, code: str) -> list:
+    placed = [d for d in candidates if (d.position.line, d.position.column) in places]
+    lines = text.split("\n")
+    wanted = " or ".join(f"{line}:{column} ({lines[line - 1] if line <= len(lines) else '?'!r})"
+                         for line, column in places)
+    assert placed, f"{code} should point at {wanted}, got:\n{shown}"
+    return placed
