@@ -16,7 +16,7 @@ from typing import IO, Iterator
 
 import msgspec
 
-from .numbers import to_decimal
+from .numbers import format_number
 from .runtime import MISSING, NOT_APPLICABLE, Item, TargetRange
 
 #: Longest line of a JSON Lines file (one record).
@@ -43,6 +43,8 @@ def decode_json(data: bytes, line: int = 1) -> object:
         return _decoder.decode(data)
     except msgspec.DecodeError as error:
         raise ValueError(_json_error(data, str(error), line)) from None
+    except RecursionError:
+        raise ValueError(f"line {line}: the JSON is nested too deeply") from None
 
 
 def _json_error(data: bytes, message: str, first_line: int) -> str:
@@ -216,7 +218,8 @@ def jsonable(value):
     if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
         return value
     if isinstance(value, Fraction):
-        return to_decimal(value).normalize() if value.denominator != 1 else int(value)
+        # format_number strips trailing zeros as text: Decimal.normalize() would round to 28 digits
+        return int(value) if value.denominator == 1 else Decimal(format_number(value))
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, TargetRange):
@@ -239,8 +242,7 @@ def encode(value) -> bytes:
 def _plain_decimals(value):
     """Decimals written without exponents (1E+2 -> 100)."""
     if isinstance(value, Decimal):
-        text = format(value, "f")
-        return Decimal(text)
+        return Decimal(format(value, "f"))
     if isinstance(value, dict):
         return {k: _plain_decimals(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -17,6 +17,8 @@ from fractions import Fraction
 MAX_MAGNITUDE = Fraction(10) ** 15
 #: Most significant digits a number's text may carry.
 MAX_DIGITS = 30
+#: Most decimal places a number may have (1e-5001 is not a score, and would cost minutes).
+MAX_PLACES = 30
 #: Decimal places shown for a non-terminating intermediate value (outputs are always rounded
 #: as their policy says; this is only for the audit copy of intermediates).
 AUDIT_PLACES = 10
@@ -53,8 +55,9 @@ def parse_number(text: str) -> Fraction:
     if len((whole + (fraction_digits or "")).lstrip("0")) > MAX_DIGITS:
         raise NumberError(f"{text} has more than {MAX_DIGITS} significant digits")
     if exponent is not None and abs(int(exponent)) > 2 * MAX_DIGITS:
-        raise NumberError(f"{text} is out of range (at most 10^15 in size)")
+        raise NumberError(f"{text} is out of range (at most 10^15 in size, {MAX_PLACES} decimal places)")
     value = Fraction(text.strip())
+    _check_places(value, text)
     check_magnitude(value, text)
     return value
 
@@ -63,10 +66,13 @@ def from_decimal(value: Decimal) -> Fraction:
     """Turn a Decimal parsed from JSON text into an exact fraction, refusing NaN and huge values."""
     if not value.is_finite():
         raise NumberError(f"{value} is not a finite number")
-    if len(value.as_tuple().digits) > MAX_DIGITS:
+    sign, digits, exponent = value.as_tuple()
+    if len(digits) > MAX_DIGITS:
         raise NumberError(f"{value} has more than {MAX_DIGITS} significant digits")
     if value.adjusted() > 15:
         raise NumberError(f"{value} is out of range (at most 10^15 in size)")
+    if exponent < -MAX_PLACES and any(digits):
+        raise NumberError(f"{value} has more than {MAX_PLACES} decimal places")
     result = Fraction(value)
     check_magnitude(result, str(value))
     return result
@@ -79,6 +85,11 @@ def from_int(value: int) -> Fraction:
     if -_MAX_INT <= value <= _MAX_INT:
         return Fraction(value)
     raise NumberError(f"{value if abs(value) < 10**40 else 'a very long integer'} is out of range (at most 10^15 in size)")
+
+
+def _check_places(value: Fraction, text: str) -> None:
+    if value.denominator > 10**MAX_PLACES:
+        raise NumberError(f"{text} has more than {MAX_PLACES} decimal places")
 
 
 def check_magnitude(value: Fraction, text: str) -> None:

@@ -23,8 +23,8 @@ from .runtime import MISSING, NOT_APPLICABLE, Item, RecordError, TargetRange, po
 MAX_LIST_ITEMS = 1000
 #: Longest text value accepted in a record.
 MAX_TEXT_LENGTH = 1000
-#: Most JSON values (objects, arrays, scalars) in one record; beyond it nothing is validated.
-MAX_RECORD_NODES = 100_000
+#: Most problems reported for one record; the rest are counted.
+MAX_ERRORS = 100
 #: Record keys that every policy accepts besides its inputs.
 RECORD_META = ("id",)
 
@@ -131,12 +131,16 @@ class RecordReader:
         """(runtime inputs, []) for a valid record, or (None, every problem found)."""
         if not isinstance(record, dict):
             return None, [RecordError("", "type", f"a record must be a JSON object, got {_got(record)}")]
-        if _too_large(record):
-            return None, [RecordError("", "too_large", f"the record holds more than {MAX_RECORD_NODES:,} values")]
+        # No size pre-check is needed: every list is measured before its items are read, text
+        # before it is kept, and fields the policy does not declare are reported, never walked.
         problems: list[RecordError] = []
         item = self._read_record(record, "", problems)
         if problems:
-            return None, sorted(problems, key=lambda e: e.path)
+            problems.sort(key=lambda e: e.path)
+            if len(problems) > MAX_ERRORS:
+                more = len(problems) - MAX_ERRORS
+                problems = problems[:MAX_ERRORS] + [RecordError("", "too_many_errors", f"and {more:,} more problems")]
+            return None, problems
         return item.fields, []
 
 
@@ -308,23 +312,6 @@ def _list_reader(spec: InputSpec) -> Reader:
 
 def _bound(value: Fraction) -> str:
     return str(_json_number(value))
-
-
-def _too_large(record) -> bool:
-    count, stack = 0, [record]
-    while stack:
-        value = stack.pop()
-        count += 1
-        if count > MAX_RECORD_NODES:
-            return True
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            if len(value) > MAX_RECORD_NODES:
-                return True
-            stack.extend(value)
-    return False
-
 
 
 def _got(value) -> str:
