@@ -172,9 +172,9 @@ _RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*$")
 def _cell_value(cell: str, column: str, policy):
     """A CSV cell typed by the policy's input declaration (text where the policy says text)."""
     kind = _column_type(column, policy)
-    if kind == "text" or kind is None and not re.fullmatch(r"-?\d+(\.\d+)?|true|false", cell, re.I):
-        return cell
-    if kind == "boolean" or cell.lower() in ("true", "false"):
+    if kind in (None, "text"):
+        return cell  # ids (an 18-digit NIP, '007') and undeclared columns stay as written
+    if kind == "boolean":
         return {"true": True, "false": False}.get(cell.lower(), cell)
     if kind == "number_or_range":
         match = _RANGE.match(cell)
