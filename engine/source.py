@@ -36,17 +36,28 @@ class Origin:
 
     position: Position
     style: str | None  # None (plain), "'", '"', "|" or ">"
-    indent: int = 0  # for block scalars: the column (1-based) where content lines start
+    places: tuple | None = None  # for text over several lines: (line, column) of each character
 
     def locate(self, line: int, column: int) -> Position:
         """File position of (line, column) within the scalar's text."""
         p = self.position
-        if self.style in ("|", ">"):
-            return Position(p.file, p.line + line, self.indent + column - 1)
+        if self.places:
+            index = min(self._offset(line, column), len(self.places) - 1)
+            return Position(p.file, *self.places[index][:2])
         shift = 1 if self.style in ("'", '"') else 0
-        if line == 1:
-            return Position(p.file, p.line, p.column + shift + column - 1)
-        return Position(p.file, p.line + line - 1, column)
+        return Position(p.file, p.line, p.column + shift + column - 1)
+
+    def _offset(self, line: int, column: int) -> int:
+        # the text's own lines are those of the parsed value, which `places` follows one to one
+        return self._line_starts[line - 1] + column - 1 if line <= len(self._line_starts) else len(self.places)
+
+    @property
+    def _line_starts(self) -> list[int]:
+        starts, index = [0], 0
+        for index, (_, _, char) in enumerate(self.places):
+            if char == "\n":
+                starts.append(index + 1)
+        return starts
 
 
 class SourceMap:
@@ -124,12 +135,51 @@ def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object
     if node is None:
         diagnostics.add(Position(file, 1, 1), "yaml.empty", "the policy file is empty")
         return None, sources
-    lines = text.split("\n")
-    data = _convert(node, (), file, lines, sources, diagnostics)
+    data = _convert(node, (), file, _Text(text), sources, diagnostics)
     return data, sources
 
 
-def _convert(node, path: Path, file: str, lines: list[str], sources: SourceMap, diagnostics: Diagnostics):
+class _Text:
+    """The source text with its line starts, to turn a character index into a line and column."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+
+    def place(self, index: int) -> tuple[int, int]:
+        import bisect
+        line = bisect.bisect_right(self.starts, index) - 1
+        return line + 1, index - self.starts[line] + 1
+
+
+def _places(node: ScalarNode, source: _Text) -> tuple:
+    """(line, column, character) in the file for each character of a scalar written over several
+    lines. Folding turns line breaks and indentation into spaces; the other characters appear
+    in the file in the same order, so each is found by scanning forward."""
+    text, j = source.text, node.start_mark.index
+    end = node.end_mark.index
+    if node.style in ("|", ">"):
+        j = text.index("\n", j) + 1  # content starts after the header line
+    elif node.style in ("'", '"'):
+        j += 1
+    places = []
+    for char in node.value:
+        if char in " \t\n":
+            places.append((*source.place(min(j, end)), char))
+            if j < end and text[j] in " \t\n":
+                newline = text[j] == "\n"
+                j += 1
+                while newline and j < end and text[j] in " \t" and char != "\n":
+                    j += 1
+            continue
+        while j < end and text[j] != char:
+            j += 1
+        places.append((*source.place(min(j, end)), char))
+        j += 1
+    return tuple(places)
+
+
+def _convert(node, path: Path, file: str, source: "_Text", sources: SourceMap, diagnostics: Diagnostics):
     position = Position(file, node.start_mark.line + 1, node.start_mark.column + 1)
     if node.tag not in _STANDARD_TAGS:
         diagnostics.add(position, "yaml.tag", f"YAML tag {node.tag} is not allowed in a policy",
@@ -149,22 +199,17 @@ def _convert(node, path: Path, file: str, lines: list[str], sources: SourceMap, 
                 diagnostics.add(key_position, "yaml.duplicate_key", f"'{key}' appears twice in this mapping",
                                 "keep one; YAML would silently take the last")
                 continue
-            result[key] = _convert(value_node, path + (key,), file, lines, sources, diagnostics)
+            result[key] = _convert(value_node, path + (key,), file, source, sources, diagnostics)
             if path + (key,) not in sources.origins:
                 sources.origins[path + (key,)] = Origin(key_position, None)
             sources.origins[path + (key, "")] = Origin(key_position, None)  # the key itself
         return result
     if isinstance(node, SequenceNode):
         sources.origins[path] = Origin(position, None)
-        return [_convert(item, path + (i,), file, lines, sources, diagnostics) for i, item in enumerate(node.value)]
+        return [_convert(item, path + (i,), file, source, sources, diagnostics) for i, item in enumerate(node.value)]
     style = node.style if node.style in ("'", '"', "|", ">") else None
-    indent = 0
-    if style in ("|", ">"):
-        for content in lines[node.start_mark.line + 1:]:
-            if content.strip():
-                indent = len(content) - len(content.lstrip(" ")) + 1
-                break
-    sources.origins[path] = Origin(position, style, indent)
+    spans_lines = style in ("|", ">") or node.start_mark.line != node.end_mark.line
+    sources.origins[path] = Origin(position, style, _places(node, source) if spans_lines and node.value else None)
     return _scalar(node, position, diagnostics)
 
 
