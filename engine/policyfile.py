@@ -207,8 +207,22 @@ def _validate_schema(data: dict, sources: SourceMap, file: str, diagnostics: Dia
     for error in validator.iter_errors(_jsonable(data)):
         for leaf in _leaves(error):
             path = tuple(leaf.absolute_path)
+            if leaf.validator == "additionalProperties":
+                _unknown_keys(leaf, path, sources, file, diagnostics)
+                continue
             position = sources.position(path, file)
-            diagnostics.add(position, f"schema.{_code(leaf)}", _schema_message(leaf, path), _schema_hint(leaf))
+            diagnostics.add(position, f"schema.{_code(leaf)}", _schema_message(leaf, path))
+
+
+def _unknown_keys(error, path: tuple, sources: SourceMap, file: str, diagnostics: Diagnostics) -> None:
+    """One diagnostic per unknown key, at the key itself, with the closest known key."""
+    import difflib
+    known = sorted(error.schema.get("properties", {}))
+    for key in sorted(set(error.instance) - set(known), key=lambda k: sources.position(path + (k, ""), file)):
+        close = difflib.get_close_matches(key, known, n=1)
+        diagnostics.add(sources.position(path + (key, ""), file), "schema.unknown_key",
+                        f"unknown key '{key}' in {_where(path)}",
+                        f"did you mean '{close[0]}'?" if close else f"allowed here: {', '.join(known)}")
 
 
 def _leaves(error: jsonschema.ValidationError) -> list:
@@ -242,10 +256,6 @@ def _where(path: tuple) -> str:
 
 def _schema_message(error, path: tuple) -> str:
     where = _where(path)
-    if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        allowed = ", ".join(sorted(error.schema.get("properties", {})))
-        return f"unknown key {', '.join(repr(e) for e in extra)} in {where} (allowed: {allowed})"
     if error.validator == "required":
         return f"{where} needs {error.message.split(' is a required')[0]}"
     if error.validator == "enum":
@@ -258,15 +268,6 @@ def _schema_message(error, path: tuple) -> str:
         expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
         return f"{where} must be {expected}"
     return f"{where}: {error.message}"
-
-
-def _schema_hint(error) -> str:
-    if error.validator == "additionalProperties":
-        import difflib
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        close = difflib.get_close_matches(extra[0], list(error.schema.get("properties", {})), n=1) if extra else []
-        return f"did you mean '{close[0]}'?" if close else ""
-    return ""
 
 
 def _jsonable(value):
