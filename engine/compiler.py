@@ -16,7 +16,7 @@ from .model import Formula, Policy, ValueDef
 from .names import Context, resolve
 from .numbers import ZERO, RoundingMode, round_to
 from .printer import cell_text, path_text, to_text
-from .runtime import FUNCTION_IMPLEMENTATIONS, MISSING, Item, RecordError, _Absent, pointer
+from .runtime import FUNCTION_IMPLEMENTATIONS, MISSING, Item, RecordError, TargetRange, _Absent, pointer
 
 Fn = Callable  # (Frame, env dict) -> value
 _UNSET = object()
@@ -394,9 +394,13 @@ class _Builder:
 
             def capaian(frame: Frame, env: dict):
                 target = fs[1](frame, env)
-                if target == 0:
-                    raise RecordError(where(frame, env), "division_by_zero", "target is 0, so capaian cannot be computed")
-                return implementation(fs[0](frame, env), target)
+                if isinstance(target, list):  # [low, high] written in the formula
+                    target = TargetRange(target)
+                try:
+                    return implementation(fs[0](frame, env), target)
+                except ZeroDivisionError:
+                    raise RecordError(where(frame, env), "division_by_zero",
+                                      "target is 0, so capaian cannot be computed") from None
             return capaian
         if len(fs) == 1:
             f0 = fs[0]

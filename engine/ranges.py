@@ -262,7 +262,7 @@ class RangeAnalysis:
         return None
 
     def _call(self, function: str, args, context: Context, narrowed: dict) -> Interval | None:
-        parts = [self.expr(a, context, narrowed) if not isinstance(a, n.Text) else None for a in args]
+        parts = [self.expr(a, context, narrowed) if not isinstance(a, (n.Text, n.ListExpr)) else None for a in args]
         if function in ("present",):
             return None
         if function == "len":

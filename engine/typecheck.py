@@ -333,9 +333,15 @@ class TypeChecker:
             return NUMBER
         if name in ("capaian", "capaian_terbalik"):
             self.need(args[0], context, NUMBER, "realisasi")
+            if isinstance(args[1], n.ListExpr):  # a range target written in the formula: [7, 8]
+                if len(args[1].items) != 2:
+                    self.error(args[1], "type.range", "a range target is two numbers: [low, high]")
+                for item in args[1].items:
+                    self.need(item, context, NUMBER, "a bound of the range")
+                return NUMBER
             target = self.infer(args[1], context)
             if target.kind not in ("number", "number_or_range", "any"):
-                self.error(args[1], "type.mismatch", f"target must be a number or a range, not {target}")
+                self.error(args[1], "type.mismatch", f"target must be a number or a range [low, high], not {target}")
             return NUMBER
         if name == "round":
             self.need(args[0], context, NUMBER, "the value to round")
