@@ -19,8 +19,9 @@ from .numbers import NumberError, parse_number
 
 #: Longest formula text accepted; a real formula is a line or two.
 MAX_FORMULA_CHARS = 4000
-#: Deepest nesting of a formula's syntax tree (parentheses, operators, calls).
-MAX_DEPTH = 64
+#: Deepest nesting of a formula's syntax tree (parentheses, operators, calls); a sum of n
+#: terms is n deep. Well inside Python's recursion limit for every stage that walks the tree.
+MAX_DEPTH = 128
 
 KEYWORDS = frozenset({"if", "then", "else", "and", "or", "not", "in", "for", "true", "false"})
 AGGREGATES = frozenset(f.value for f in n.AggFunc)

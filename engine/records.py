@@ -323,4 +323,6 @@ def _got(value) -> str:
         return f'"{value[:40]}"' + ("…" if len(value) > 40 else "")
     if isinstance(value, (int, Decimal)):
         return str(value)
+    if isinstance(value, float):  # only from Python callers: JSON is decoded to Decimal
+        return f"the binary float {value!r} (pass Decimal or int; engine.io.decode_json reads JSON exactly)"
     return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
