@@ -495,6 +495,28 @@ def _labels(policy: Policy, formula: Formula, ranges: RangeAnalysis) -> list | N
     return None
 
 
+def check_unit_rules(policy: Policy, out: Diagnostics) -> None:
+    """A unit rule counts an output that exists, and labels that output can take."""
+    for rule in policy.unit_rules.values():
+        output = policy.outputs.get(rule.counts)
+        if output is None:
+            close = difflib.get_close_matches(rule.counts, list(policy.outputs), n=1)
+            out.add(rule.position, "unit_rule.unknown_output", f"unit rule '{rule.name}' counts '{rule.counts}', "
+                    "which is not an output", f"did you mean '{close[0]}'?" if close else "")
+            continue
+        if output.labels is None:
+            out.add(rule.position, "unit_rule.labels", f"output '{rule.counts}' needs `labels` for unit rules to count them")
+            continue
+        for conditions in rule.cases.values():
+            for condition in conditions:
+                for label in condition.labels:
+                    if label not in output.labels:
+                        close = difflib.get_close_matches(str(label), [str(x) for x in output.labels], n=1)
+                        out.add(condition.position, "unit_rule.unknown_label",
+                                f"'{label}' is not a label of '{rule.counts}'",
+                                f"did you mean '{close[0]}'?" if close else "labels: " + ", ".join(map(str, output.labels)))
+
+
 def check_tests(policy: Policy, out: Diagnostics) -> None:
     for case in policy.tests:
         for key in case.expect:
@@ -535,6 +557,7 @@ def run(policy: Policy, out: Diagnostics) -> None:
     check_tables(policy, out, checker, ranges)
     check_matrices(policy, out, checker)
     check_ranges(policy, out, checker, ranges)
+    check_unit_rules(policy, out)
     check_tests(policy, out)
     if not out.errors:  # with unknown names, what counts as used is not known yet
         check_unused(policy, out)

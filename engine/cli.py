@@ -64,6 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("id", "en"), default="id")
     p.set_defaults(run=cmd_explain)
 
+    p = sub.add_parser("distribution", help="check the unit-level rules (kurva distribusi) of each unit")
+    p.add_argument("--policy", required=True, metavar="ID_OR_FILE")
+    p.add_argument("inputs", nargs="*", metavar="RESULTS_OR_RECORDS",
+                   help="results of `kinerja eval`, or records (evaluated first); '-' for standard input")
+    p.add_argument("--units", required=True, metavar="UNITS_FILE", help="YAML: units with id, name, predikat, members")
+    p.add_argument("--input-format", choices=("json", "jsonl", "csv"))
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--lang", choices=("id", "en"), default="id")
+    p.set_defaults(run=cmd_distribution)
+
     p = sub.add_parser("schema", help="print the JSON Schema of a policy's records (or of policy files)")
     p.add_argument("target", nargs="?", metavar="ID_OR_FILE")
     p.add_argument("--policy-file", action="store_true", help="print the schema of policy files instead")
@@ -251,6 +261,47 @@ def cmd_explain(args) -> int:
         _out(f"  {'Result' if en else 'Hasil'}: {shown}")
         _out()
     return EXIT_FAILED if bad else EXIT_OK
+
+
+def cmd_distribution(args) -> int:
+    from .api import evaluate
+    from .diagnostics import Diagnostics
+    from .distribution import assess, read_units, render, report_json
+    loaded = _load(args.policy)
+    if loaded is None:
+        return EXIT_USAGE
+    rules = list(loaded.policy.unit_rules.values())
+    if not rules:
+        return _usage(f"policy {loaded.policy.id} states no unit rules")
+    problems = Diagnostics()
+    units = read_units(Path(args.units), problems)
+    if problems:
+        for diagnostic in problems.sorted():
+            _err(diagnostic.render())
+        return EXIT_USAGE
+    outputs: dict[str, dict | None] = {}
+    for incoming in _records(args, loaded):
+        item = incoming.record
+        if not isinstance(item, dict) or item.get("id") is None:
+            continue  # unreadable, or not attributable to an employee
+        if "outputs" in item or "errors" in item:  # already a result
+            result = item
+        else:
+            result = evaluate(loaded, item)
+        outputs[str(item["id"])] = result.get("outputs")
+    known = {member for unit in units for member in unit.members}
+    strangers = sorted(set(outputs) - known)
+    reports = [report for rule in rules for report in assess(rule, units, outputs)]
+    if args.json:
+        _out(json.dumps({"reports": [report_json(r) for r in reports], "not_in_any_unit": strangers},
+                        ensure_ascii=False, indent=2))
+    else:
+        labels = list(loaded.policy.outputs[rules[0].counts].labels)
+        _out(render(reports, labels, args.lang))
+        if strangers:
+            words = "employees in no unit" if args.lang == "en" else "pegawai tanpa unit"
+            _out(f"{len(strangers)} {words}: {', '.join(strangers[:10])}" + (" …" if len(strangers) > 10 else ""))
+    return EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
 
 
 def cmd_schema(args) -> int:

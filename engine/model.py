@@ -140,6 +140,32 @@ class OutputDef:
 
 
 @dataclass
+class ShareCondition:
+    """A bound on how many of a unit's employees carry some labels: a percentage or a head count."""
+
+    labels: tuple
+    bound: str  # at_most | at_least | at_most_count | at_least_count
+    limit: Fraction
+    basis: str
+    position: Position
+
+
+@dataclass
+class UnitRule:
+    """A rule over the results of a whole unit, such as the kurva distribusi."""
+
+    name: str
+    counts: str  # the output whose labels are counted
+    by: str  # the unit attribute that chooses the case
+    cases: dict[str, list[ShareCondition]]
+    small_units_below: int | None
+    label: str
+    basis: str
+    position: Position
+    path: tuple
+
+
+@dataclass
 class TestCase:
     name: str
     record: dict
@@ -168,6 +194,7 @@ class Policy:
     outputs: dict[str, OutputDef]
     tests: list[TestCase]
     data: dict
+    unit_rules: dict[str, UnitRule] = field(default_factory=dict)
 
     def value(self, name: str, scope: str | None = None) -> ValueDef | None:
         return self.values.get((scope, name))
@@ -234,12 +261,14 @@ class _Builder:
         for name, spec in _mapping(data.get("outputs")).items():
             outputs[name] = self.output(name, spec if isinstance(spec, dict) else {}, ("outputs", name))
         tests = [self.test(t, ("tests", i)) for i, t in enumerate(data.get("tests") or []) if isinstance(t, dict)]
+        unit_rules = {name: self.unit_rule(name, spec, ("unit_rules", name))
+                      for name, spec in _mapping(data.get("unit_rules")).items() if isinstance(spec, dict)}
         return Policy(
             id=str(data.get("id", "")), title=str(data.get("title", "")), version=str(data.get("version", "")),
             description=str(data.get("description", "")), legal_basis=list(data.get("legal_basis") or []),
             berlaku_mulai=data.get("berlaku_mulai"), berlaku_sampai=data.get("berlaku_sampai"),
             chain=self.doc.chain, file=self.doc.file, hash=self.doc.hash, sources=self.sources,
-            inputs=inputs, values=values, outputs=outputs, tests=tests, data=data)
+            inputs=inputs, values=values, outputs=outputs, tests=tests, data=data, unit_rules=unit_rules)
 
     def input(self, name: str, spec: dict, path: tuple) -> InputSpec:
         def number(key):
@@ -371,6 +400,25 @@ class _Builder:
             mode=RoundingMode(rounding.get("mode", DEFAULT_ROUNDING[1].value)),
             when=self.formula(spec["when"], path + ("when",)) if "when" in spec else None,
             range=_range(spec.get("range")), labels=tuple(labels) if isinstance(labels, list) else None)
+
+    def unit_rule(self, name: str, spec: dict, path: tuple) -> UnitRule:
+        cases = {}
+        for case, conditions in _mapping(spec.get("cases")).items():
+            cases[str(case)] = []
+            for i, condition in enumerate(conditions if isinstance(conditions, list) else []):
+                if not isinstance(condition, dict):
+                    continue
+                for bound in ("at_most", "at_least", "at_most_count", "at_least_count"):
+                    if isinstance(condition.get(bound), Fraction):
+                        cases[str(case)].append(ShareCondition(
+                            tuple(condition.get("labels") or ()), bound, condition[bound],
+                            str(condition.get("basis", "")), self.pos(path + ("cases", case, i))))
+                        break
+        small = _mapping(spec.get("small_units"))
+        below = small.get("fewer_than")
+        return UnitRule(name, str(spec.get("counts", "")), str(spec.get("by", "")), cases,
+                        int(below) if isinstance(below, Fraction) else None, str(spec.get("label", "")),
+                        str(spec.get("basis", "")), self.pos(path + ("",)), path)
 
     def test(self, spec: dict, path: tuple) -> TestCase:
         return TestCase(str(spec.get("name", f"case {path[-1] + 1}")), spec.get("record") or {},
