@@ -106,7 +106,7 @@ def evaluate(loaded: LoadedPolicy, record, trace: bool = False, coverage: set | 
 def collect_values(policy: model.Policy, frame, inputs: dict) -> dict:
     """Every named value the evaluation computed, item values as one list per list input."""
     values = {}
-    for (scope, name), value in frame.memo.items():
+    for (_, name), value in frame.memo.items():
         values[name] = value
     scopes = {scope for scope, _ in policy.values if scope is not None}
     for scope in sorted(scopes):

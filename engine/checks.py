@@ -47,7 +47,7 @@ def formulas(policy: Policy):
 
 def check_names(policy: Policy, out: Diagnostics) -> None:
     """Unknown names (with 'did you mean'), unknown functions, names defined twice or reserved."""
-    for name, spec in policy.inputs.items():
+    for name in policy.inputs:
         if (None, name) in policy.values:
             out.add(policy.values[(None, name)].position, "name.duplicate", f"'{name}' is both an input and a value")
     for (scope, name), definition in policy.values.items():

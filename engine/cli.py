@@ -177,7 +177,7 @@ def _open_inputs(names: list[str]):
             try:
                 handle = open(name, "rb")
             except OSError as error:
-                raise SystemExit(_usage(f"cannot read {name}: {error.strerror}"))
+                raise SystemExit(_usage(f"cannot read {name}: {error.strerror}")) from None
             with handle:
                 yield name, handle
 
