@@ -63,6 +63,19 @@ def check_names(policy: Policy, out: Diagnostics) -> None:
             _names_in(policy, formula, formula.node, context, out)
 
 
+#: What to write instead of a spreadsheet function (authors know Excel; PRODUCT.md, users).
+_EXCEL = {
+    "IF": "write: if condition then a else b",
+    "AVERAGE": "write: mean(k.nilai for k in kegiatan)", "RATA": "write: mean(k.nilai for k in kegiatan)",
+    "COUNTIF": "write: count(r for r in rhk if r.capaian < 100)",
+    "SUMIF": "write: sum(r.nilai for r in rhk if ...)", "SUM": "write: sum(k.nilai for k in kegiatan) or a + b",
+    "AND": "write: a and b", "OR": "write: a or b", "NOT": "write: not a",
+    "ROUND": "write: round(x, 2) (half up), or round(x, 2, \"half_even\")",
+    "ROUNDDOWN": "write: round(x, 2, \"down\")", "ROUNDUP": "write: round(x, 2, \"up\")",
+    "MIN": "write: min(a, b) (lower case)", "MAX": "write: max(a, b) (lower case)",
+}
+
+
 def _names_in(policy: Policy, formula: Formula, node: n.Expr, context: Context, out: Diagnostics) -> None:
     match node:
         case n.Name(id=name):
@@ -73,9 +86,12 @@ def _names_in(policy: Policy, formula: Formula, node: n.Expr, context: Context, 
             return
         case n.Call(function=function, args=args):
             if function not in FUNCTIONS:
-                close = difflib.get_close_matches(function, list(FUNCTIONS), n=1)
+                hint = _EXCEL.get(function.upper())
+                if hint is None:
+                    close = difflib.get_close_matches(function.lower(), list(FUNCTIONS), n=1)
+                    hint = f"did you mean '{close[0]}'?" if close else "functions: " + ", ".join(sorted(FUNCTIONS))
                 out.add(formula.locate(policy.sources, node.loc), "function.unknown", f"unknown function '{function}'",
-                        f"did you mean '{close[0]}'?" if close else "functions: " + ", ".join(sorted(FUNCTIONS)))
+                        hint)
             for arg in args:
                 _names_in(policy, formula, arg, context, out)
             return
@@ -98,6 +114,8 @@ def dependencies(policy: Policy) -> dict[tuple, set[tuple]]:
         parts = [definition.formula] if definition.formula is not None else []
         if definition.table is not None:
             parts += definition.table.on + [r.then for r in definition.table.rows if isinstance(r.then, Formula)]
+            graph[key] |= {(None, bound.name) for row in definition.table.rows for cell in row.cells
+                           for bound in _bounds(cell) if bound.name is not None}
         if definition.matrix is not None:
             parts += [definition.matrix.rows, definition.matrix.columns]
         if definition.weighted is not None:
@@ -212,8 +230,10 @@ def check_weights(policy: Policy, out: Diagnostics) -> None:
             total = sum(weights.values(), Fraction(0))
             if total != weighted.total:
                 which = f" for '{key}'" if len(weighted.weights) > 1 or key != "default" else ""
+                parts = ", ".join(f"{name} {_num(weight)}" for name, weight in weights.items())
                 out.add(position, "weights.sum",
-                        f"the weights of '{definition.name}'{which} add up to {_num(total)}, not {_num(weighted.total)}",
+                        f"the weights of '{definition.name}'{which} add up to {_num(total)} ({parts}), "
+                        f"not {_num(weighted.total)}",
                         "change a weight so they add up, or change 'total'")
         if not weighted.weights.get("default") and weighted.by is None:
             out.add(definition.position, "weights.missing", f"'{definition.name}' gives no weights", "give each indicator a weight")
@@ -445,8 +465,11 @@ def _domain(t) -> list | None:
 def check_ranges(policy: Policy, out: Diagnostics, checker: TypeChecker, ranges: RangeAnalysis) -> None:
     """Values and outputs that can leave their declared range; labels no input can reach."""
     for d in policy.values.values():
-        if d.range is not None:
-            _check_range(d.name, ranges.value(d.key), d.range, d.position, out)
+        if d.range is None:
+            continue
+        if d.kind == "weighted" and _check_indicators(policy, d, ranges, out):
+            continue
+        _check_range(d.name, ranges.value(d.key), d.range, d.position, out)
     for output in policy.outputs.values():
         if output.value is None or output.value.node is None:
             continue
@@ -465,6 +488,22 @@ def check_ranges(policy: Policy, out: Diagnostics, checker: TypeChecker, ranges:
                 if label not in output.labels:
                     out.add(output.position, "range.undeclared_label",
                             f"'{output.name}' can be '{label}', which its labels do not list", "add it to labels")
+
+
+def _check_indicators(policy: Policy, d: ValueDef, ranges: RangeAnalysis, out: Diagnostics) -> bool:
+    """A weighted value leaves its range because an indicator does: report at that indicator."""
+    wanted = iv.Interval(d.range[0], d.range[1])
+    found = False
+    for name in d.weighted.indicators:
+        indicator = policy.values[(d.scope, name)]
+        actual = ranges.value(indicator.key)
+        if actual is not None and not actual.within(wanted):
+            found = True
+            out.add(indicator.position, "range.exceeds",
+                    f"indicator '{name}' can take values in {actual}, outside the declared range {wanted} of '{d.name}'",
+                    f"limit the indicator's formula, for example min(..., {_num(d.range[1])})" if d.range[1] is not None
+                    else "limit the indicator's formula")
+    return found
 
 
 def _check_range(name: str, actual: iv.Interval | None, declared: tuple, position, out: Diagnostics) -> None:
@@ -547,17 +586,24 @@ def check_unused(policy: Policy, out: Diagnostics) -> None:
                     Severity.WARNING)
 
 
+#: Diagnostics after which the table, matrix and range analyses would only report echoes.
+_FOUNDATIONS = ("syntax.", "name.", "function.", "type.", "cycle")
+
+
 def run(policy: Policy, out: Diagnostics) -> None:
-    """All passes, in order; later passes skip parts that earlier ones found broken."""
+    """All passes, in order. The analyses that reason about what values can be (gaps, ranges,
+    reachable labels) run only on a policy whose names and types are sound: an unknown name
+    makes a value 'anything', and reporting what 'anything' can reach would mislead."""
     check_names(policy, out)
     check_cycles(policy, out)
     checker = check_types(policy, out)
-    ranges = RangeAnalysis(policy)
     check_weights(policy, out)
-    check_tables(policy, out, checker, ranges)
-    check_matrices(policy, out, checker)
-    check_ranges(policy, out, checker, ranges)
     check_unit_rules(policy, out)
+    if not any(d.code.startswith(_FOUNDATIONS) for d in out.errors):
+        ranges = RangeAnalysis(policy)
+        check_tables(policy, out, checker, ranges)
+        check_matrices(policy, out, checker)
+        check_ranges(policy, out, checker, ranges)
     check_tests(policy, out)
     if not out.errors:  # with unknown names, what counts as used is not known yet
         check_unused(policy, out)

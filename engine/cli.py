@@ -89,15 +89,18 @@ def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
-def _load(target: str):
+def _load(target: str, say=None):
+    """The compiled policy, or None after printing its errors (to stderr unless `say` is given:
+    `kinerja test` reports on stdout, where its other results go)."""
     from .api import load
     from .diagnostics import PolicyError
+    say = say or _err
     try:
         return load(target)
     except PolicyError as error:
-        _err(f"kinerja: policy {target} has errors:")
+        say(f"kinerja: policy {target} has errors:")
         for diagnostic in error.diagnostics:
-            _err(diagnostic.render())
+            say(diagnostic.render())
         return None
 
 
@@ -149,7 +152,7 @@ def cmd_test(args) -> int:
     from .testing import run_tests
     status = EXIT_OK
     for target in _targets(args.targets):
-        loaded = _load(target)
+        loaded = _load(target, say=_out)
         if loaded is None:
             status = EXIT_FAILED
             continue

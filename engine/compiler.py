@@ -227,8 +227,9 @@ class _Builder:
                 value = frame.item_value(item, indicator) if scope is not None else frame.value((None, indicator))
                 weighted_sum += weight * value
                 applied += weight
-                used.append(indicator)
-            frame.decide({"weights": _show(key), "applied": used})
+                if frame.steps:
+                    used.append((indicator, value, weight))
+            frame.decide({"weights": key, "applied": used})
             if renormalise:
                 if applied == 0:
                     raise RecordError(item.path if item is not None else "", "no_indicator",

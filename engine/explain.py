@@ -14,14 +14,16 @@ _WORDS = {
     "id": {
         "item": "{list} ke-{n}", "because": "sebab {test}: {answer}", "because_row": "karena {columns} memenuhi baris {row} ({when})",
         "with_formula": "dengan rumus {formula} = {numbers}", "cell": "dari matriks: {cells}",
-        "weighted": "rata-rata tertimbang dari {parts} (bobot {key})", "basis": "dasar: {basis}",
+        "weighted": "rata-rata tertimbang dari {parts} (set bobot {key})",
+        "weight": "{name} = {value} (bobot {weight})", "basis": "dasar: {basis}",
         "at": "kebijakan {file} baris {line}", "yes": "ya", "no": "tidak", "of": "dari nilai {values}",
         "none": "tidak ada", "missing": "tidak diisi",
     },
     "en": {
         "item": "{list} {n}", "because": "since {test}: {answer}", "because_row": "because {columns} matches row {row} ({when})",
         "with_formula": "by the formula {formula} = {numbers}", "cell": "from the matrix: {cells}",
-        "weighted": "weighted mean of {parts} (weights: {key})", "basis": "basis: {basis}",
+        "weighted": "weighted mean of {parts} (weight set {key})",
+        "weight": "{name} = {value} (weight {weight})", "basis": "basis: {basis}",
         "at": "policy {file} line {line}", "yes": "yes", "no": "no", "of": "from the values {values}",
         "none": "none", "missing": "not given",
     },
@@ -87,8 +89,9 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
         clauses.append(words["cell"].format(cells=cells))
     elif d.kind == "weighted" and entry.detail:
         text = f"{prefix}{label} = {value}"
-        parts = ", ".join(f"{n} = {_show(scalars.get(n), words, mark)}" for n in entry.detail["applied"]) or words["none"]
-        clauses.append(words["weighted"].format(parts=parts, key=entry.detail["weights"]))
+        parts = ", ".join(words["weight"].format(name=name, value=_show(v, words, mark), weight=_show(w, words, mark))
+                          for name, v, w in entry.detail["applied"]) or words["none"]
+        clauses.append(words["weighted"].format(parts=parts, key=_show(entry.detail["weights"], words, mark)))
     else:
         text = f"{prefix}{label} = {value}"
     if d.basis:

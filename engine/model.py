@@ -377,15 +377,27 @@ class _Builder:
         if spec.get("weights") is not None:
             for key, weight_set in _mapping(spec.get("weights")).items():
                 weights[key] = {k: v for k, v in _mapping(weight_set).items() if isinstance(v, Fraction)}
-                positions[key] = self.pos(path + ("weights", key, ""))
+                # a weight set's mistake is shown where it was last changed: in a child policy
+                # that changes one weight, at that weight rather than in the parent's file
+                positions[key] = self._latest(self.pos(path + ("weights", key, "")),
+                                              [self.pos(path + ("weights", key, k)) for k in weights[key]])
         else:
             ind_specs = _mapping(spec.get("indicators"))
             weights["default"] = {k: ind_specs[k]["weight"] for k in indicators
                                   if isinstance(ind_specs[k].get("weight"), Fraction)}
-            positions["default"] = self.pos(path + ("indicators", ""))
+            positions["default"] = self._latest(self.pos(path + ("indicators", "")),
+                                                [self.pos(path + ("indicators", k, "weight")) for k in weights["default"]])
         by = self.formula(spec["by"], path + ("by",)) if "by" in spec else None
         return Weighted(spec.get("total") if isinstance(spec.get("total"), Fraction) else Fraction(100),
                         str(spec.get("not_applicable")), by, indicators, weights, positions)
+
+    def _latest(self, where: Position, entries: list[Position]) -> Position:
+        """Where to show a mistake in a weight set: the set itself, unless the set comes from a
+        parent policy and this policy changed some of its weights; then at the first change."""
+        if where.file == self.doc.file:
+            return where
+        own = [p for p in entries if p.file == self.doc.file]
+        return own[0] if own else where
 
     def output(self, name: str, spec: dict, path: tuple) -> OutputDef:
         value_text = spec.get("value", name)

@@ -137,6 +137,9 @@ def _explain(text: str, error: UnexpectedInput) -> FormulaError:
         if here == "=":
             return FormulaError("syntax.equals", "use '==' to compare two values", line, column,
                                 "for example: jenjang == \"ahli_muda\"")
+        if here == ";":
+            return FormulaError("syntax.semicolon", "use ',' between arguments, not ';'", line, column,
+                                "Excel in Indonesian separates arguments with ';'; Kinerja uses ',' and '.' for decimals")
         if here in "×x·":
             return FormulaError("syntax.times", f"use '*' to multiply, not '{here}'", line, column)
         if here in "\"'":

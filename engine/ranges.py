@@ -274,10 +274,11 @@ class RangeAnalysis:
             target = parts[1] or Interval(Fraction(0), None, False, True)
             return iv.mul(iv.div(parts[0], target), hundred)
         if function == "capaian_terbalik":
+            # (2t - r) / t x 100 = 200 - r / t x 100, floored at 0
             target = parts[1] or Interval(Fraction(0), None, False, True)
-            raw = iv.mul(iv.div(iv.sub(iv.mul(Interval.point(Fraction(2)), target), parts[0]), target), hundred)
-            return iv.intersect(raw, Interval(Fraction(0), None)) if not iv.intersect(raw, Interval(Fraction(0), None)).empty \
-                else Interval.point(Fraction(0))
+            raw = iv.sub(Interval.point(Fraction(200)), iv.mul(iv.div(parts[0], target), hundred))
+            floored = iv.intersect(raw, Interval(Fraction(0), None))
+            return floored if not floored.empty else Interval.point(Fraction(0))
         if function == "clamp" and all(p is not None for p in parts):
             return iv.clamp(parts[0], parts[1], parts[2])
         if function in ("min", "max") and all(p is not None for p in parts):

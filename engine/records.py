@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import operator
+import re
 from decimal import Decimal
 from fractions import Fraction
 from typing import Callable
@@ -233,7 +234,7 @@ def _number_reader(spec: InputSpec, integer: bool) -> Reader:
 
     def read(value, path, problems):
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            problems.append(RecordError(path, "type", f"must be {words}, got {_got(value)}"))
+            problems.append(RecordError(path, "type", f"must be {words}, got {_got(value)}{_number_hint(value)}"))
             return None
         if integer and isinstance(value, Decimal) and not (value.is_finite() and value == value.to_integral_value()):
             problems.append(RecordError(path, "integer", f"must be a whole number, got {_got(value)}"))
@@ -308,6 +309,18 @@ def _list_reader(spec: InputSpec) -> Reader:
             return list(value)
         return [element(item, f"{path}/{index}", problems) for index, item in enumerate(value)]
     return read
+
+
+def _number_hint(value) -> str:
+    """Numbers typed as spreadsheets show them: '3.000.000' or '87,5'."""
+    if isinstance(value, str):
+        if re.fullmatch(r"\d{1,3}([.,]\d{3})+", value.strip()):
+            return f"; write {re.sub(r'[.,]', '', value.strip())} without thousands separators, as a number"
+        if re.fullmatch(r"-?\d+,\d+", value.strip()):
+            return f"; write {value.strip().replace(',', '.')} with '.' as the decimal mark, as a number"
+        if re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
+            return f"; write {value.strip()} without quotes"
+    return ""
 
 
 def _bound(value: Fraction) -> str:

@@ -23,7 +23,7 @@ def run(args, monkeypatch):
     ("unknown-name", 7, 35, "name.unknown", "unknown name 'targett'"),
     ("cycle", 6, 3, "cycle", "nilai_kinerja -> nilai_skp -> nilai_kinerja"),
     ("gap", 10, 7, "table.gap", "matches nilai in [75, 76)"),
-    ("weights", 17, 9, "weights.sum", "for 'guru' add up to 90, not 100"),
+    ("weights", 17, 9, "weights.sum", "for 'guru' add up to 90 (kualitas_mengajar 70, kualitas_pelayanan 20), not 100"),
 ])
 def test_one_located_diagnostic_per_mistake(name, line, column, code, words, monkeypatch):
     path = DATA / f"{name}.yaml"
