@@ -3,30 +3,13 @@ from __future__ import annotations
 
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from doc_examples import ROOT, console_examples
+from doc_examples import run_in_root as _run_in_root
 
-ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-
-
-def console_examples(text: str):
-    """(command, expected output, expected exit code) for each `$ kinerja ...` line."""
-    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
-        command, lines = None, []
-        for line in block.splitlines() + ["$ "]:
-            if line.startswith("$ "):
-                if command is not None:
-                    exit_code = 0
-                    if lines and re.fullmatch(r"\[exit \d+\]", lines[-1]):
-                        exit_code = int(lines.pop()[6:-1])
-                    yield command, "\n".join(lines).rstrip("\n"), exit_code
-                command, lines = line[2:].strip() or None, []
-            else:
-                lines.append(line)
 
 
 EXAMPLES = list(console_examples(README.read_text(encoding="utf-8")))
@@ -60,16 +43,6 @@ def test_quick_start_command_runs(run_in_root):
 
 @pytest.fixture
 def run_in_root(monkeypatch):
-    import io
-    import sys
-
     def run(args):
-        monkeypatch.chdir(ROOT)
-        raw = io.BytesIO()
-        stdout = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
-        monkeypatch.setattr(sys, "stdout", stdout)
-        monkeypatch.setattr(sys, "stderr", io.StringIO())
-        code = main(args)
-        stdout.flush()
-        return code, raw.getvalue().decode("utf-8")
+        return _run_in_root(args, monkeypatch)
     return run
