@@ -558,7 +558,7 @@ def check_unit_rules(policy: Policy, out: Diagnostics) -> None:
 
 def check_tests(policy: Policy, out: Diagnostics) -> None:
     for case in policy.tests:
-        for key in case.expect:
+        for key in list(case.expect) + case.expect_absent:
             if key not in policy.outputs:
                 out.add(policy.sources.position(case.path + ("expect", key, ""), policy.file), "test.unknown_output",
                         f"test '{case.name}' expects output '{key}', which the policy does not have")

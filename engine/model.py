@@ -174,6 +174,7 @@ class TestCase:
     expect_errors: list
     position: Position
     path: tuple
+    expect_absent: list = field(default_factory=list)
 
 
 @dataclass
@@ -435,7 +436,8 @@ class _Builder:
     def test(self, spec: dict, path: tuple) -> TestCase:
         return TestCase(str(spec.get("name", f"case {path[-1] + 1}")), spec.get("record") or {},
                         _mapping(spec.get("expect")), _mapping(spec.get("expect_values")),
-                        list(spec.get("expect_errors") or []), self.pos(path), path)
+                        list(spec.get("expect_errors") or []), self.pos(path), path,
+                        [str(x) for x in spec.get("expect_absent") or []])
 
 
 def _mapping(value) -> dict:

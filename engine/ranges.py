@@ -217,7 +217,10 @@ class RangeAnalysis:
 
     def _name(self, name: str, context: Context) -> Interval | None:
         element = context.local(name)
-        if element is not None:
+        if element is not None:  # an aggregate's variable: an element of a list
+            spec = self._element_spec(element, context)
+            if spec is not None and spec.type in ("number", "integer"):
+                return input_interval(spec)
             return EVERYTHING
         ref = resolve(self.policy, context, name)
         if ref is None:
@@ -236,6 +239,14 @@ class RangeAnalysis:
             if list_name is not None and (list_name, field_name) in self.policy.values:
                 return self.value((list_name, field_name))
         return EVERYTHING
+
+    def _element_spec(self, element, context: Context) -> InputSpec | None:
+        """The declared spec of a list's elements, when the list is an input."""
+        if isinstance(element, tuple) and isinstance(element[1], n.Name):
+            ref = resolve(self.policy, Context(context.scope), element[1].id)
+            if ref is not None and ref.kind in ("input", "field") and ref.spec.type == "list":
+                return ref.spec.items
+        return None
 
     def _list_of(self, obj: n.Expr, context: Context) -> str | None:
         if isinstance(obj, n.Name):

@@ -53,6 +53,9 @@ def run_tests(loaded: api.LoadedPolicy) -> TestReport:
             result.failures.append("expected errors, but the record was evaluated")
         else:
             _compare(result, "output", case.expect, evaluation["outputs"], exact=True)
+            for name in case.expect_absent:
+                if name in evaluation["outputs"]:
+                    result.failures.append(f"output {name}: expected to be absent, got {_show(evaluation['outputs'][name])}")
             _compare(result, "value", case.expect_values, evaluation["values"], exact=False)
         cases.append(result)
     return TestReport(policy.id, policy.file, cases, reached, api.coverage_targets(policy))

@@ -221,3 +221,15 @@ def test_extends_cycles_and_unknown_parents_are_located_errors(tmp_path):
     assert [(d.code, d.position.line, d.hint) for d in unknown] == [("extends.unknown", 2, "did you mean 'induk'?")]
     with pytest.raises(PolicyError):
         api.load(tmp_path / "c.yaml")
+
+
+def test_a_case_can_require_an_output_to_be_absent(tmp_path):
+    path = tmp_path / "opsional.yaml"
+    policy = OPTIONAL.replace("  dengan_bonus: {}\n", "  dengan_bonus: {when: present(bonus)}\n")
+    path.write_text(policy + """tests:
+  - {name: tanpa bonus, record: {nilai: 5}, expect: {aman: 5}, expect_absent: [dengan_bonus]}
+  - {name: dengan bonus, record: {nilai: 5, bonus: 1}, expect_absent: [dengan_bonus]}
+""", encoding="utf-8")
+    report = run_tests(api.load(path))
+    assert [(c.name, c.failures) for c in report.failed] == [
+        ("dengan bonus", ["output dengan_bonus: expected to be absent, got 6"])]
