@@ -219,17 +219,20 @@ class _Builder:
                 raise RecordError(by_path(frame, env), "no_weights",
                                   f"'{name}' has no weights for {_show(key)} and no default weights")
             item = env["@"]
-            weighted_sum, applied, used = ZERO, ZERO, []
+            weighted_sum, applied, used, skipped = ZERO, ZERO, [], []
             for indicator, weight in weights:
                 test = applies.get(indicator)
                 if test is not None and not test(frame, env):
+                    if frame.steps:
+                        skipped.append(indicator)
                     continue
                 value = frame.item_value(item, indicator) if scope is not None else frame.value((None, indicator))
                 weighted_sum += weight * value
                 applied += weight
                 if frame.steps:
                     used.append((indicator, value, weight))
-            frame.decide({"weights": key, "applied": used})
+            frame.decide({"weights": key, "applied": used, "not_applicable": skipped,
+                          "renormalised": renormalise})
             if renormalise:
                 if applied == 0:
                     raise RecordError(item.path if item is not None else "", "no_indicator",

@@ -15,7 +15,9 @@ _WORDS = {
         "item": "{list} ke-{n}", "because": "sebab {test}: {answer}", "because_row": "karena {columns} memenuhi baris {row} ({when})",
         "with_formula": "dengan rumus {formula} = {numbers}", "cell": "dari matriks: {cells}",
         "weighted": "rata-rata tertimbang dari {parts} (set bobot {key})",
-        "weight": "{name} = {value} (bobot {weight})", "basis": "dasar: {basis}",
+        "weight": "{name} = {value} (bobot {weight})",
+        "not_applicable": "tidak berlaku: {names} ({how})", "renormalised": "bobot yang lain diskalakan ulang",
+        "as_zero": "dihitung 0", "basis": "dasar: {basis}",
         "at": "kebijakan {file} baris {line}", "yes": "ya", "no": "tidak", "of": "dari nilai {values}",
         "none": "tidak ada", "missing": "tidak diisi",
     },
@@ -23,7 +25,9 @@ _WORDS = {
         "item": "{list} {n}", "because": "since {test}: {answer}", "because_row": "because {columns} matches row {row} ({when})",
         "with_formula": "by the formula {formula} = {numbers}", "cell": "from the matrix: {cells}",
         "weighted": "weighted mean of {parts} (weight set {key})",
-        "weight": "{name} = {value} (weight {weight})", "basis": "basis: {basis}",
+        "weight": "{name} = {value} (weight {weight})",
+        "not_applicable": "not applicable: {names} ({how})", "renormalised": "the other weights scaled up",
+        "as_zero": "counted as 0", "basis": "basis: {basis}",
         "at": "policy {file} line {line}", "yes": "yes", "no": "no", "of": "from the values {values}",
         "none": "none", "missing": "not given",
     },
@@ -92,6 +96,9 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
         parts = ", ".join(words["weight"].format(name=name, value=_show(v, words, mark), weight=_show(w, words, mark))
                           for name, v, w in entry.detail["applied"]) or words["none"]
         clauses.append(words["weighted"].format(parts=parts, key=_show(entry.detail["weights"], words, mark)))
+        if entry.detail.get("not_applicable"):
+            how = words["renormalised"] if entry.detail["renormalised"] else words["as_zero"]
+            clauses.append(words["not_applicable"].format(names=", ".join(entry.detail["not_applicable"]), how=how))
     else:
         text = f"{prefix}{label} = {value}"
     if d.basis:

@@ -233,3 +233,12 @@ def test_a_case_can_require_an_output_to_be_absent(tmp_path):
     report = run_tests(api.load(path))
     assert [(c.name, c.failures) for c in report.failed] == [
         ("dengan bonus", ["output dengan_bonus: expected to be absent, got 6"])]
+
+
+def test_the_explanation_names_indicators_that_did_not_apply(weighted):
+    from engine.explain import explain
+    result = api.evaluate(weighted, decode_json(encode({"jabatan": "bidan", "kepuasan": 80, "disiplin": 100})),
+                          trace=True)
+    sentence = [s for s in explain(result["trace"], "en") if s.startswith("hasil kerja")][0]
+    assert "kepuasan_masyarakat = 80 (weight 30), kedisiplinan = 100 (weight 20)" in sentence
+    assert "not applicable: cakupan_imunisasi (the other weights scaled up)" in sentence
