@@ -11,7 +11,7 @@ from . import checks, model, policyfile
 from .compiler import CompiledPolicy
 from .diagnostics import Diagnostic, Diagnostics, PolicyError, Position, Severity
 from .records import RecordReader
-from .runtime import RecordError
+from .runtime import RecordError, RecordErrors
 
 
 @dataclass
@@ -90,6 +90,9 @@ def evaluate(loaded: LoadedPolicy, record, trace: bool = False, coverage: set | 
         outputs, frame = loaded.compiled.run(inputs, trace, coverage)
     except RecordError as error:
         result["errors"] = [error.as_json()]
+        return result
+    except RecordErrors as failed:
+        result["errors"] = [error.as_json() for error in failed.errors]
         return result
     except (ArithmeticError, TypeError, ValueError, KeyError, RecursionError) as error:  # a defect, never a crash
         result["errors"] = [{"path": "", "code": "internal",

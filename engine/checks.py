@@ -43,6 +43,9 @@ def formulas(policy: Policy):
             yield output.value, Context()
         if output.when is not None:
             yield output.when, Context()
+    for requirement in policy.requirements.values():
+        if requirement.rule is not None:
+            yield requirement.rule, Context(requirement.for_each)
 
 
 def check_names(policy: Policy, out: Diagnostics) -> None:
@@ -50,6 +53,12 @@ def check_names(policy: Policy, out: Diagnostics) -> None:
     for name in policy.inputs:
         if (None, name) in policy.values:
             out.add(policy.values[(None, name)].position, "name.duplicate", f"'{name}' is both an input and a value")
+    for requirement in policy.requirements.values():
+        if requirement.for_each is not None and (requirement.for_each not in policy.inputs
+                                                 or policy.inputs[requirement.for_each].type != "list"):
+            out.add(requirement.position, "requirement.for_each",
+                    f"requirement '{requirement.name}' is checked for each item of '{requirement.for_each}', "
+                    "which is not a list input")
     for (scope, name), definition in policy.values.items():
         if name in KEYWORDS or name in FUNCTIONS:
             out.add(definition.position, "name.reserved", f"'{name}' is a reserved word", "choose another name")
@@ -210,6 +219,10 @@ def check_types(policy: Policy, out: Diagnostics) -> TypeChecker:
         if output.when is not None:
             checker.expect(checker.formula(output.when, Context()), BOOLEAN, output.when, output.when.node,
                            "'when' must be true or false")
+    for requirement in policy.requirements.values():
+        if requirement.rule is not None:
+            checker.expect(checker.formula(requirement.rule, Context(requirement.for_each)), BOOLEAN,
+                           requirement.rule, requirement.rule.node, "a requirement's rule must be true or false")
     return checker
 
 
@@ -569,11 +582,12 @@ def check_unused(policy: Policy, out: Diagnostics) -> None:
     graph = dependencies(policy)
     used: set[tuple] = set()
     todo = []
-    for output in policy.outputs.values():
-        for formula in (output.value, output.when):
-            if formula is not None and formula.node is not None:
-                todo += [(r.scope if r.kind == "item_value" else None, r.name)
-                         for r, _ in references(policy, Context(), formula.node) if r.kind in ("value", "item_value")]
+    roots = [(f, Context()) for o in policy.outputs.values() for f in (o.value, o.when)]
+    roots += [(r.rule, Context(r.for_each)) for r in policy.requirements.values()]
+    for formula, context in roots:
+        if formula is not None and formula.node is not None:
+            todo += [(r.scope if r.kind == "item_value" else None, r.name)
+                     for r, _ in references(policy, context, formula.node) if r.kind in ("value", "item_value")]
     while todo:
         key = todo.pop()
         if key in used:

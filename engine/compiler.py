@@ -16,7 +16,7 @@ from .model import Formula, Policy, ValueDef
 from .names import Context, resolve
 from .numbers import ZERO, RoundingMode, round_to
 from .printer import cell_text, path_text, to_text
-from .runtime import FUNCTION_IMPLEMENTATIONS, MISSING, Item, RecordError, TargetRange, _Absent, pointer
+from .runtime import FUNCTION_IMPLEMENTATIONS, MISSING, Item, RecordError, RecordErrors, TargetRange, _Absent, pointer
 
 Fn = Callable  # (Frame, env dict) -> value
 _UNSET = object()
@@ -114,6 +114,9 @@ class CompiledPolicy:
         builder = _Builder(policy)
         for key, definition in policy.values.items():
             self.units[key] = Unit(definition, builder.value(definition))
+        self.requirements = [
+            (r, builder.formula(r.rule, Context(r.for_each))) for r in policy.requirements.values()
+        ]
         self.outputs = [
             OutputUnit(o.name, builder.formula(o.value, Context()),
                        builder.formula(o.when, Context()) if o.when is not None else None, o.places, o.mode)
@@ -121,10 +124,13 @@ class CompiledPolicy:
         ]
 
     def run(self, inputs: dict, trace: bool = False, coverage: set | None = None) -> tuple[dict, Frame]:
-        """Outputs of one record (already validated and converted). Raises RecordError."""
+        """Outputs of one record (already validated and converted). Raises RecordError, or
+        RecordErrors listing every requirement the record fails (checked before any output)."""
         frame = Frame(self, inputs, trace, coverage)
         outputs = {}
         env = {"@": None}
+        if self.requirements:
+            self._require(frame)
         for unit in self.outputs:
             if unit.when is not None and not unit.when(frame, env):
                 continue
@@ -133,6 +139,20 @@ class CompiledPolicy:
                 value = round_to(value, unit.places, unit.mode)
             outputs[unit.name] = value
         return outputs, frame
+
+
+    def _require(self, frame: Frame) -> None:
+        failed = []
+        for requirement, rule in self.requirements:
+            if requirement.for_each is None:
+                if not rule(frame, {"@": None}):
+                    failed.append(RecordError(requirement.path, "requirement", requirement.message))
+                continue
+            for item in frame.inputs.get(requirement.for_each) or ():
+                if isinstance(item, Item) and not rule(frame, {"@": item}):
+                    failed.append(RecordError(item.path + requirement.path, "requirement", requirement.message))
+        if failed:
+            raise RecordErrors(failed)
 
 
 class _Builder:

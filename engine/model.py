@@ -140,6 +140,19 @@ class OutputDef:
 
 
 @dataclass
+class Requirement:
+    """A condition a record must meet beyond its input types (for example: at least one RHK utama)."""
+
+    name: str
+    rule: Formula | None
+    message: str
+    path: str
+    for_each: str | None
+    basis: str
+    position: Position
+
+
+@dataclass
 class ShareCondition:
     """A bound on how many of a unit's employees carry some labels: a percentage or a head count."""
 
@@ -196,6 +209,7 @@ class Policy:
     tests: list[TestCase]
     data: dict
     unit_rules: dict[str, UnitRule] = field(default_factory=dict)
+    requirements: dict[str, Requirement] = field(default_factory=dict)
 
     def value(self, name: str, scope: str | None = None) -> ValueDef | None:
         return self.values.get((scope, name))
@@ -264,12 +278,19 @@ class _Builder:
         tests = [self.test(t, ("tests", i)) for i, t in enumerate(data.get("tests") or []) if isinstance(t, dict)]
         unit_rules = {name: self.unit_rule(name, spec, ("unit_rules", name))
                       for name, spec in _mapping(data.get("unit_rules")).items() if isinstance(spec, dict)}
+        requirements = {
+            name: Requirement(name, self.formula(spec.get("rule"), ("requirements", name, "rule")),
+                              str(spec.get("message", "")), str(spec.get("path", "")),
+                              spec.get("for_each") if isinstance(spec.get("for_each"), str) else None,
+                              str(spec.get("basis", "")), self.pos(("requirements", name, "")))
+            for name, spec in _mapping(data.get("requirements")).items() if isinstance(spec, dict)}
         return Policy(
             id=str(data.get("id", "")), title=str(data.get("title", "")), version=str(data.get("version", "")),
             description=str(data.get("description", "")), legal_basis=list(data.get("legal_basis") or []),
             berlaku_mulai=data.get("berlaku_mulai"), berlaku_sampai=data.get("berlaku_sampai"),
             chain=self.doc.chain, file=self.doc.file, hash=self.doc.hash, sources=self.sources,
-            inputs=inputs, values=values, outputs=outputs, tests=tests, data=data, unit_rules=unit_rules)
+            inputs=inputs, values=values, outputs=outputs, tests=tests, data=data, unit_rules=unit_rules,
+            requirements=requirements)
 
     def input(self, name: str, spec: dict, path: tuple) -> InputSpec:
         def number(key):

@@ -37,6 +37,14 @@ class RecordError(Exception):
         return {"path": self.path, "code": self.code, "message": self.message}
 
 
+class RecordErrors(Exception):
+    """Several record errors found together (the requirements a record fails)."""
+
+    def __init__(self, errors: list[RecordError]):
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+
 class TargetRange(tuple):
     """A two-number target such as 7-8 bulan: (low, high)."""
 

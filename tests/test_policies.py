@@ -242,3 +242,54 @@ def test_the_explanation_names_indicators_that_did_not_apply(weighted):
     sentence = [s for s in explain(result["trace"], "en") if s.startswith("hasil kerja")][0]
     assert "kepuasan_masyarakat = 80 (weight 30), kedisiplinan = 100 (weight 20)" in sentence
     assert "not applicable: cakupan_imunisasi (the other weights scaled up)" in sentence
+
+
+REQUIRED = """
+kinerja: 1
+id: syarat
+inputs:
+  rhk:
+    type: list
+    min_items: 1
+    items:
+      type: record
+      fields:
+        jenis: {type: text, enum: [utama, tambahan]}
+        target: {type: number, exclusive_minimum: 0}
+        realisasi: {type: number, minimum: 0}
+requirements:
+  rhk_utama_ada:
+    rule: count(r for r in rhk if r.jenis == "utama") >= 1
+    path: /rhk
+    message: SKP harus memuat paling sedikit satu RHK utama
+  realisasi_wajar:
+    for_each: rhk
+    rule: realisasi <= 3 * target
+    path: /realisasi
+    message: realisasi lebih dari tiga kali target; periksa satuannya
+values:
+  capaian_rata: mean(capaian(r.realisasi, r.target) for r in rhk)
+outputs:
+  capaian_rata: {}
+"""
+
+
+def test_a_record_failing_a_requirement_is_rejected_with_every_failure_located(tmp_path):
+    path = tmp_path / "syarat.yaml"
+    path.write_text(REQUIRED, encoding="utf-8")
+    policy = api.load(path)
+    bad = evaluate(policy, {"rhk": [{"jenis": "tambahan", "target": 10, "realisasi": 9},
+                                    {"jenis": "tambahan", "target": 10, "realisasi": 31}]})
+    assert "outputs" not in bad
+    assert [(e["path"], e["code"]) for e in bad["errors"]] == [("/rhk", "requirement"),
+                                                               ("/rhk/1/realisasi", "requirement")]
+    assert bad["errors"][0]["message"] == "SKP harus memuat paling sedikit satu RHK utama"
+    good = evaluate(policy, {"rhk": [{"jenis": "utama", "target": 10, "realisasi": 9}]})
+    assert good["outputs"] == {"capaian_rata": 90}
+
+
+def test_a_requirement_that_is_not_a_condition_is_a_check_error(tmp_path):
+    path = tmp_path / "syarat.yaml"
+    path.write_text(REQUIRED.replace('rule: realisasi <= 3 * target', 'rule: realisasi * 3'), encoding="utf-8")
+    _, diagnostics = api.check(path)
+    assert [d.code for d in diagnostics] == ["type.mismatch"]
