@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import source
 from .diagnostics import Diagnostics, Position
-from .model import Policy, ShareCondition, UnitRule
+from .model import ShareCondition, UnitRule
 from .numbers import RoundingMode, format_number, round_to
 
 _HUNDRED = Fraction(100)
@@ -207,7 +207,3 @@ def report_json(report: UnitReport) -> dict:
                        for v in report.violations],
         "missing": report.missing, "no_rule": report.problem, "small": report.small,
     }
-
-
-def rules_of(policy: Policy) -> list[UnitRule]:
-    return list(policy.unit_rules.values())

@@ -26,7 +26,6 @@ AUDIT_PLACES = 10
 _NUMBER_TEXT = re.compile(r"-?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?")
 
 ZERO = Fraction(0)
-ONE = Fraction(1)
 HUNDRED = Fraction(100)
 
 

@@ -8,7 +8,6 @@ and YAML 1.1 surprises (`no` as false, `1:30` as 90) stay text.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import yaml
 from yaml.events import AliasEvent
@@ -233,7 +232,3 @@ def _scalar(node: ScalarNode, position: Position, diagnostics: Diagnostics):
                 return None
             return value  # 0x1F, 1_000, 1:30 and the like stay text
     return value
-
-
-def is_number(value) -> bool:
-    return isinstance(value, Fraction)

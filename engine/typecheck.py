@@ -13,7 +13,7 @@ from fractions import Fraction
 from . import nodes as n
 from .diagnostics import Diagnostics
 from .model import Formula, InputSpec, Policy, ValueDef
-from .names import FUNCTIONS, Context, item_spec, list_item_of, resolve
+from .names import FUNCTIONS, Context, list_item_of, resolve
 from .numbers import RoundingMode
 
 
@@ -376,8 +376,3 @@ class TypeChecker:
 def _values_hint(value: str, values: tuple) -> str:
     close = difflib.get_close_matches(str(value), [str(v) for v in values], n=1)
     return (f"did you mean '{close[0]}'? " if close else "") + "values: " + ", ".join(map(str, values))
-
-
-def item_type(policy: Policy, list_name: str) -> Type:
-    spec = item_spec(policy, list_name)
-    return input_type(spec, list_name) if spec is not None else ANY
