@@ -108,14 +108,14 @@ def evaluate(loaded: LoadedPolicy, record, trace: bool = False, coverage: set | 
 
 def collect_values(policy: model.Policy, frame, inputs: dict) -> dict:
     """Every named value the evaluation computed, item values as one list per list input."""
-    values = {}
-    for (_, name), value in frame.memo.items():
-        values[name] = value
-    scopes = {scope for scope, _ in policy.values if scope is not None}
-    for scope in sorted(scopes):
-        items = inputs.get(scope)
-        if isinstance(items, list) and any(getattr(item, "values", None) for item in items):
-            values[scope] = [dict(item.values) for item in items]
+    values = {name: value for (_, name), value in frame.memo.items()}
+    per_item: dict[str, dict[int, dict]] = {}
+    for (path, name), value in frame.item_memo.items():
+        _, list_name, index = path.split("/")
+        per_item.setdefault(list_name, {}).setdefault(int(index), {})[name] = value
+    for list_name in sorted(per_item):
+        items = per_item[list_name]
+        values[list_name] = [items.get(i, {}) for i in range(len(inputs.get(list_name) or ()))]
     return values
 
 

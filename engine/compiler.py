@@ -37,12 +37,13 @@ class Step:
 class Frame:
     """The state of one record's evaluation."""
 
-    __slots__ = ("evaluator", "inputs", "memo", "trace", "steps", "coverage")
+    __slots__ = ("evaluator", "inputs", "memo", "item_memo", "trace", "steps", "coverage")
 
     def __init__(self, evaluator: "CompiledPolicy", inputs: dict, trace: bool, coverage: set | None):
         self.evaluator = evaluator
-        self.inputs = inputs
-        self.memo: dict = {}
+        self.inputs = inputs  # never changed: evaluating the same inputs twice gives the same result
+        self.memo: dict = {}  # (None, name) -> value
+        self.item_memo: dict = {}  # (item path, name) -> value
         self.trace: list | None = [] if trace else None
         self.steps: list[Step] | None = [] if trace else None
         self.coverage = coverage
@@ -54,9 +55,10 @@ class Frame:
         return found
 
     def item_value(self, item: Item, name: str):
-        found = item.values.get(name, _UNSET)
+        key = (item.path, name)
+        found = self.item_memo.get(key, _UNSET)
         if found is _UNSET:
-            found = item.values[name] = self.compute((item.scope, name), item)
+            found = self.item_memo[key] = self.compute((item.scope, name), item)
         return found
 
     def compute(self, key: tuple, item: Item | None):

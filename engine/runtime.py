@@ -62,17 +62,16 @@ class TargetRange(tuple):
 class Item:
     """A record inside the submitted data (an element of a list, or a nested record).
 
-    `path` is its JSON pointer; items of a list with item values also remember those values
-    once computed, so `k.nilai` is computed once per kegiatan.
+    `path` is its JSON pointer; `scope` names the list input it is an element of, whose item
+    values (`k.nilai`) the evaluation computes for it, once, and keeps in its own memo.
     """
 
-    __slots__ = ("fields", "path", "scope", "values")
+    __slots__ = ("fields", "path", "scope")
 
     def __init__(self, fields: dict, path: str, scope: str | None = None):
         self.fields = fields
         self.path = path
         self.scope = scope
-        self.values: dict | None = {} if scope is not None else None
 
 
 def pointer(parent: str, key) -> str:

@@ -293,3 +293,15 @@ def test_a_requirement_that_is_not_a_condition_is_a_check_error(tmp_path):
     path.write_text(REQUIRED.replace('rule: realisasi <= 3 * target', 'rule: realisasi * 3'), encoding="utf-8")
     _, diagnostics = api.check(path)
     assert [d.code for d in diagnostics] == ["type.mismatch"]
+
+
+def test_evaluating_the_same_inputs_twice_recomputes_everything():
+    """Computed values live in the evaluation, not in the submitted data (replays rely on it)."""
+    loaded = api.load("pp-46-2011")
+    record = decode_json((Path(__file__).resolve().parent.parent / "examples" / "pp-46-2011-contoh.json").read_bytes())
+    inputs, errors = loaded.reader.read(record)
+    assert not errors
+    first = loaded.compiled.run(inputs, trace=True)[1].trace
+    second = loaded.compiled.run(inputs, trace=True)[1].trace
+    assert [e.definition.name for e in first] == [e.definition.name for e in second]
+    assert any(e.item == "/kegiatan/0" for e in second)
