@@ -1,0 +1,149 @@
+"""Persistence through SQLAlchemy 2: SQLite by default (one file, WAL), PostgreSQL in production.
+
+Tables: policy versions by content hash (immutable once stored), submissions, one evaluation
+per record, API keys (only a hash of each key) and an append-only audit log. JSON documents are
+stored as text written by engine.io, so numbers keep their exact decimal form (the database's
+own JSON types would go through binary floats). The schema is created and upgraded by Alembic
+migrations (engine/migrations), applied when a store is opened.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+#: The embedded default: a SQLite file in the working directory.
+DEFAULT_URL = "sqlite:///kinerja.sqlite"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class PolicyVersion(Base):
+    """A policy exactly as used for an evaluation: never changed once stored."""
+
+    __tablename__ = "policy_versions"
+    hash: Mapped[str] = mapped_column(String(80), primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)  # the merged policy, canonical JSON
+    stored_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the key's public part
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the whole key
+    role: Mapped[str] = mapped_column(String(16))  # agency | reviewer | admin
+    agency: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("agency", "idempotency_key", name="uq_submission_idempotency"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    policy_id: Mapped[str] = mapped_column(String(64))
+    policy_hash: Mapped[str] = mapped_column(ForeignKey("policy_versions.hash"))
+    period: Mapped[str] = mapped_column(String(32))
+    record_count: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the request body
+    response: Mapped[str] = mapped_column(Text)  # the first response, returned again on a retry
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class Evaluation(Base):
+    __tablename__ = "evaluations"
+    __table_args__ = (Index("ix_evaluations_filters", "agency", "policy_id", "period", "record_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # index of the record in its submission
+    agency: Mapped[str] = mapped_column(String(64))
+    policy_id: Mapped[str] = mapped_column(String(64))
+    policy_hash: Mapped[str] = mapped_column(ForeignKey("policy_versions.hash"))
+    period: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str | None] = mapped_column(String(64))
+    inputs: Mapped[str] = mapped_column(Text)
+    outputs: Mapped[str] = mapped_column(Text)
+    values: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Who wrote what, when. Rows are only ever added."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(32))  # key id, or "cli" for local commands
+    role: Mapped[str] = mapped_column(String(16))
+    agency: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    object: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+@dataclass
+class Store:
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def database_url(explicit: str | None = None) -> str:
+    """--db, else KINERJA_DB, else the embedded SQLite file."""
+    return explicit or os.environ.get("KINERJA_DB") or DEFAULT_URL
+
+
+def open_store(url: str | None = None, migrate: bool = True) -> Store:
+    url = database_url(url)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    if migrate:
+        upgrade(engine)
+    return Store(url, engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply the Alembic migrations up to the newest, in one place for CLI, server and tests."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
