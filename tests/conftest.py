@@ -125,3 +125,29 @@ def pp46_record():
         return record
 
     return make
+
+
+# Databases: every test that takes `db_url` runs once on SQLite and once on the real PostgreSQL
+# at 127.0.0.1:5432 (user postgres, trust), each time in a database of its own, dropped after.
+POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kinerja.sqlite'}"
+        return
+    import os
+    import secrets
+
+    import psycopg
+    if os.environ.get("KINERJA_SKIP_POSTGRES") == "1":
+        pytest.skip("KINERJA_SKIP_POSTGRES=1")
+    name = f"kinerja_test_{secrets.token_hex(6)}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,80 @@
+"""The store on SQLite and on the real PostgreSQL: migrations, and the service's core promises."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine import service
+from engine.io import decode_json, encode
+from engine.store import open_store
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture
+def store(db_url):
+    opened = open_store(db_url)
+    yield opened
+    opened.dispose()
+
+
+def submission(records=None, policy="pp-46-2011"):
+    records = records if records is not None else [decode_json(line) for line in
+                                                   (EXAMPLES / "pp-46-2011.jsonl").read_bytes().splitlines()]
+    body = {"policy": policy, "period": "2020", "records": records}
+    raw = encode(body)
+    return decode_json(raw), raw
+
+
+def test_migrations_apply_twice_without_change(db_url):
+    open_store(db_url).dispose()
+    open_store(db_url).dispose()  # already at head: nothing to do, nothing broken
+
+
+def test_a_valid_submission_is_stored_whole_and_a_retry_stores_nothing_new(store):
+    caller = service.authenticate(store, "Bearer " + service.create_key(store, "agency", "dinkes")[1])
+    body, raw = submission()
+    status, first = service.submit(store, caller, body, "kunci-1", raw)
+    again = service.submit(store, caller, body, "kunci-1", raw)
+    assert status == 201 and again == (201, first)
+    assert len(service.list_evaluations(store, caller)["evaluations"]) == 3
+    stored = service.get_evaluation(store, caller, first["evaluations"][0]["id"])
+    assert stored["outputs"]["predikat"] == "Baik" and stored["policy"]["hash"] == first["policy"]["hash"]
+
+
+def test_an_invalid_record_rejects_the_whole_submission(store):
+    caller = service.authenticate(store, "Bearer " + service.create_key(store, "agency", "dinkes")[1])
+    records = [decode_json(line) for line in (EXAMPLES / "pp-46-2011.jsonl").read_bytes().splitlines()]
+    records[1]["kreativitas"] = 5
+    body, raw = submission(records)
+    with pytest.raises(service.ServiceError) as refused:
+        service.submit(store, caller, body, None, raw)
+    assert refused.value.status == 422
+    assert refused.value.errors == [{"path": "/records/1/kreativitas", "code": "enum",
+                                     "message": "must be one of 0, 3, 6, 12, got 5"}]
+    assert service.list_evaluations(store, caller)["evaluations"] == []
+
+
+def test_another_agency_sees_none_of_it(store):
+    dinkes = service.authenticate(store, "Bearer " + service.create_key(store, "agency", "dinkes")[1])
+    bapenda = service.authenticate(store, "Bearer " + service.create_key(store, "agency", "bapenda")[1])
+    reviewer = service.authenticate(store, "Bearer " + service.create_key(store, "reviewer", None)[1])
+    body, raw = submission()
+    _, stored = service.submit(store, dinkes, body, None, raw)
+    assert service.list_evaluations(store, bapenda)["evaluations"] == []
+    with pytest.raises(service.ServiceError) as hidden:
+        service.get_submission(store, bapenda, stored["id"])
+    assert hidden.value.status == 404
+    assert len(service.list_evaluations(store, reviewer)["evaluations"]) == 3
+    with pytest.raises(service.ServiceError) as forbidden:
+        service.submit(store, reviewer, body, None, raw)
+    assert forbidden.value.status == 403
+
+
+def test_a_revoked_key_no_longer_authenticates(store):
+    key, secret = service.create_key(store, "reviewer", None)
+    service.revoke_key(store, key.id)
+    with pytest.raises(service.ServiceError) as refused:
+        service.authenticate(store, "Bearer " + secret)
+    assert refused.value.status == 401
