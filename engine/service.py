@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from . import api
@@ -52,6 +52,14 @@ class Caller:
 LOCAL = Caller("cli", "admin", None)  # a command run on the server's own machine
 
 
+def iso(moment) -> str:
+    """UTC time as ISO 8601 with 'Z', the same from SQLite (which drops the zone) and PostgreSQL."""
+    from datetime import timezone
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
 # Keys --------------------------------------------------------------------------------------
 
 def _digest(secret: str) -> str:
@@ -78,8 +86,8 @@ def create_key(store: Store, role: str, agency: str | None, actor: Caller = LOCA
 def list_keys(store: Store) -> list[dict]:
     with store.session() as session:
         keys = session.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
-        return [{"id": k.id, "role": k.role, "agency": k.agency, "created_at": k.created_at.isoformat(),
-                 "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None} for k in keys]
+        return [{"id": k.id, "role": k.role, "agency": k.agency, "created_at": iso(k.created_at),
+                 "revoked_at": iso(k.revoked_at) if k.revoked_at else None} for k in keys]
 
 
 def revoke_key(store: Store, key_id: str, actor: Caller = LOCAL) -> None:
@@ -269,7 +277,7 @@ def _store_submission(store, caller, loaded, period, records, results, idempoten
             inputs=encode(record).decode("utf-8"), outputs=encode(result["outputs"]).decode("utf-8"),
             values=encode(result["values"]).decode("utf-8"), created_at=created))
     response = {"id": submission_id, "agency": caller.agency, "policy": loaded.ref, "period": period,
-                "record_count": len(records), "created_at": created.isoformat(), "evaluations": evaluations}
+                "record_count": len(records), "created_at": iso(created), "evaluations": evaluations}
     response_text = encode(response).decode("utf-8")
     try:
         with store.session() as session, session.begin():
@@ -325,7 +333,8 @@ def list_evaluations(store: Store, caller: Caller, policy: str | None = None, pe
     if not 1 <= limit <= MAX_PAGE:
         raise ServiceError(422, "limit", f"limit must be 1 to {MAX_PAGE}",
                            [{"path": "limit", "code": "range", "message": f"limit must be 1 to {MAX_PAGE}"}])
-    query = select(Evaluation).order_by(Evaluation.created_at, Evaluation.id)
+    order = (Evaluation.created_at, Evaluation.submission_id, Evaluation.position)
+    query = select(Evaluation).order_by(*order)
     if not caller.reads_everything:
         query = query.where(Evaluation.agency == caller.agency)
     if policy:
@@ -340,8 +349,7 @@ def list_evaluations(store: Store, caller: Caller, policy: str | None = None, pe
             if anchor is None or not _visible(caller, anchor.agency):
                 raise ServiceError(422, "after", "unknown `after` evaluation id",
                                    [{"path": "after", "code": "not_found", "message": "unknown evaluation id"}])
-            query = query.where((Evaluation.created_at > anchor.created_at)
-                                | ((Evaluation.created_at == anchor.created_at) & (Evaluation.id > anchor.id)))
+            query = query.where(tuple_(*order) > tuple_(anchor.created_at, anchor.submission_id, anchor.position))
         rows = session.scalars(query.limit(limit + 1)).all()
     page = [_evaluation_json(row) for row in rows[:limit]]
     return {"evaluations": page, "next": page[-1]["id"] if len(rows) > limit else None}
@@ -359,7 +367,7 @@ def _evaluation_json(row: Evaluation, full: bool = False) -> dict:
     result = {"id": row.id, "submission_id": row.submission_id, "agency": row.agency,
               "policy": {"id": row.policy_id, "hash": row.policy_hash}, "period": row.period,
               "record_id": row.record_id, "outputs": decode_json(row.outputs.encode("utf-8")),
-              "created_at": row.created_at.isoformat()}
+              "created_at": iso(row.created_at)}
     if full:
         result["inputs"] = decode_json(row.inputs.encode("utf-8"))
         result["values"] = decode_json(row.values.encode("utf-8"))

@@ -78,3 +78,14 @@ def test_a_revoked_key_no_longer_authenticates(store):
     with pytest.raises(service.ServiceError) as refused:
         service.authenticate(store, "Bearer " + secret)
     assert refused.value.status == 401
+
+
+def test_listings_page_through_evaluations_in_submitted_order(store):
+    caller = service.authenticate(store, "Bearer " + service.create_key(store, "agency", "dinkes")[1])
+    body, raw = submission()
+    _, stored = service.submit(store, caller, body, None, raw)
+    first = service.list_evaluations(store, caller, limit=2)
+    rest = service.list_evaluations(store, caller, limit=2, after=first["next"])
+    ids = [e["record_id"] for e in first["evaluations"] + rest["evaluations"]]
+    assert ids == [e["record_id"] for e in stored["evaluations"]] and rest["next"] is None
+    assert first["evaluations"][0]["created_at"].endswith("Z")
