@@ -116,8 +116,9 @@ def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object
             diagnostics.add(Position(file, 1, 1), "yaml.encoding", f"the file is not UTF-8 text ({error.reason})",
                             "save the file as UTF-8")
             return None, sources
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # the reader refuses characters YAML does not allow, here already
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -126,16 +127,29 @@ def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object
         diagnostics.add(Position(file, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1), code,
                         message, "check indentation, colons and quotes near this place" if code == "yaml.syntax" else "")
         return None, sources
+    except yaml.reader.ReaderError as error:
+        line, column = _line_column(text, error.position)
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        diagnostics.add(Position(file, line, column), "yaml.character",
+                        f"character U+{code:04X} is not allowed in YAML ({error.reason})",
+                        "remove it; policies are plain UTF-8 text")
+        return None, sources
     except yaml.YAMLError as error:
         diagnostics.add(Position(file, 1, 1), "yaml.syntax", str(error))
         return None, sources
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         diagnostics.add(Position(file, 1, 1), "yaml.empty", "the policy file is empty")
         return None, sources
     data = _convert(node, (), file, _Text(text), sources, diagnostics)
     return data, sources
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    before = text[:index]
+    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
 
 
 class _Text:
