@@ -1,20 +1,185 @@
-"""The HTTP service (PRODUCT.md, HTTP). Thin by design: routes parse, call engine.api, serialise.
+"""The HTTP service (PRODUCT.md, HTTP): an app factory and thin /v1 routes.
 
-Only the app factory and the health endpoint exist so far; the authenticated /v1 API with
-persistent submissions is issue 4 and is not implemented here yet.
+Each route authenticates, parses the request, calls one function of engine.service (where every
+rule about who may do what lives) and serialises its answer with engine.io.encode, so numbers
+stay the exact decimals they are (flask.jsonify would pass them through binary floats). Every
+error, whether refused by the service, raised by werkzeug or unexpected, becomes
+`application/problem+json` in one place: `problem`.
 """
 from __future__ import annotations
 
-from flask import Flask, jsonify
+import re
+from http import HTTPStatus
+
+from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from engine import __version__, openapi, service
+from engine.io import decode_json, encode
+from engine.service import ServiceError
+from engine.store import Store, database_url, open_store
+
+#: Largest request body, in bytes, unless the configuration says otherwise.
+DEFAULT_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+#: The filters of GET /v1/evaluations passed to the service as text.
+EVALUATION_FILTERS = ("policy", "period", "record_id", "after")
+
+v1 = Blueprint("v1", __name__, url_prefix="/v1")
 
 
 def create_app(config: dict | None = None) -> Flask:
+    """The service on the store at DATABASE_URL (migrations applied on opening)."""
     app = Flask(__name__)
+    app.config.update(DATABASE_URL=database_url(), MAX_CONTENT_LENGTH=DEFAULT_MAX_CONTENT_LENGTH)
     app.config.update(config or {})
-
-    @app.get("/v1/health")
-    def health():
-        from engine import __version__
-        return jsonify({"status": "ok", "version": __version__})
-
+    app.extensions["kinerja_store"] = open_store(app.config["DATABASE_URL"])
+    app.register_blueprint(v1)
+    app.register_error_handler(Exception, problem)
     return app
+
+
+# Parsing and serialising ---------------------------------------------------------------------
+
+def _store() -> Store:
+    return current_app.extensions["kinerja_store"]
+
+
+def _caller() -> service.Caller:
+    return service.authenticate(_store(), request.headers.get("Authorization"))
+
+
+def _json(value, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(encode(value), status=status, mimetype="application/json", headers=headers)
+
+
+def _body(raw: bytes) -> dict:
+    """The request body as a JSON object, its numbers exact."""
+    try:
+        body = decode_json(raw)
+    except ValueError as error:
+        raise ServiceError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise ServiceError(422, "invalid_body", "the body must be a JSON object",
+                           [{"path": "", "code": "type", "message": "must be a JSON object"}])
+    return body
+
+
+def _whole_number(name: str, text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,9}", text):
+        raise ServiceError(422, name, f"{name} must be a whole number",
+                           [{"path": name, "code": "type", "message": f"must be a whole number, got '{text}'"}])
+    return int(text)
+
+
+# Routes ----------------------------------------------------------------------------------------
+
+@v1.get("/health")
+def health():
+    return _json({"status": "ok", "version": __version__})
+
+
+@v1.get("/openapi.json")
+def openapi_document():
+    return _json(openapi.document())
+
+
+@v1.get("/policies")
+def list_policies():
+    _caller()
+    return _json({"policies": service.list_policies()})
+
+
+@v1.get("/policies/<policy_id>")
+def get_policy(policy_id: str):
+    _caller()
+    return _json(service.get_policy(policy_id))
+
+
+@v1.get("/policies/<policy_id>/schema")
+def policy_schema(policy_id: str):
+    _caller()
+    return _json(service.policy_schema(policy_id))
+
+
+@v1.post("/policies/check")
+def check_policy():
+    _caller()
+    body = _body(request.get_data())
+    if not isinstance(body.get("policy"), str):
+        code = "type" if "policy" in body else "required"
+        raise ServiceError(422, "invalid_body", "the body needs `policy`: the policy's YAML text",
+                           [{"path": "/policy", "code": code, "message": "the policy's YAML text is required"}])
+    return _json(service.check_policy_text(body["policy"]))
+
+
+@v1.post("/policies/<policy_id>/evaluate")
+def evaluate(policy_id: str):
+    _caller()
+    return _json(service.evaluate(policy_id, _body(request.get_data())))
+
+
+@v1.post("/submissions")
+def submit():
+    caller, raw = _caller(), request.get_data()
+    status, stored, replayed = service.submit(_store(), caller, _body(raw), request.headers.get("Idempotency-Key"), raw)
+    headers = {"Location": f"{v1.url_prefix}/submissions/{stored['id']}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return _json(stored, status, headers)
+
+
+@v1.get("/submissions/<submission_id>")
+def get_submission(submission_id: str):
+    return _json(service.get_submission(_store(), _caller(), submission_id))
+
+
+@v1.get("/evaluations")
+def list_evaluations():
+    caller = _caller()
+    filters = {name: request.args[name] for name in EVALUATION_FILTERS if name in request.args}
+    if "limit" in request.args:
+        filters["limit"] = _whole_number("limit", request.args["limit"])
+    return _json(service.list_evaluations(_store(), caller, **filters))
+
+
+@v1.get("/evaluations/<evaluation_id>")
+def get_evaluation(evaluation_id: str):
+    return _json(service.get_evaluation(_store(), _caller(), evaluation_id))
+
+
+# Errors --------------------------------------------------------------------------------------
+
+def problem(error: Exception) -> Response:
+    """Any error as an RFC 9457 problem with located `errors`; never a traceback."""
+    headers = {}
+    if isinstance(error, ServiceError):
+        status, detail, errors = error.status, error.message, error.errors
+        if status >= 500:
+            current_app.logger.error("%s %s: %s %s", request.method, request.path, error.message, error.errors)
+    elif isinstance(error, HTTPException):
+        status = error.code or 500
+        detail = error.description or _title(status)
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if isinstance(error, RequestEntityTooLarge) and limit:
+            detail = f"the request body is over the limit of {limit:,} bytes"
+        headers.update((name, value) for name, value in error.get_headers() if name == "Allow")
+        errors = [{"path": "", "code": _code(status), "message": detail}]
+    else:
+        current_app.logger.exception("unexpected error answering %s %s", request.method, request.path)
+        status, detail = 500, "the server could not answer this request; the error has been logged"
+        errors = [{"path": "", "code": "internal", "message": detail}]
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="kinerja"'
+    body = {"type": "about:blank", "title": _title(status), "status": status, "detail": detail, "errors": errors}
+    return Response(encode(body), status=status, mimetype="application/problem+json", headers=headers)
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _code(status: int) -> str:
+    return _title(status).lower().replace(" ", "_").replace("-", "_")
