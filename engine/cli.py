@@ -78,7 +78,34 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", metavar="ID_OR_FILE")
     p.add_argument("--policy-file", action="store_true", help="print the schema of policy files instead")
     p.set_defaults(run=cmd_schema)
+
+    p = sub.add_parser("keys", help="create, list and revoke the service's API keys")
+    keys = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    k = keys.add_parser("create", help="create a key and print it (shown once)")
+    k.add_argument("--role", required=True, choices=("agency", "reviewer", "admin"))
+    k.add_argument("--agency", metavar="ID", help="the agency an agency key belongs to")
+    k.add_argument("--db", metavar="URL", help=DB_HELP)
+    k.set_defaults(run=cmd_keys_create)
+    k = keys.add_parser("list", help="list the keys (never their secrets)")
+    k.add_argument("--db", metavar="URL", help=DB_HELP)
+    k.set_defaults(run=cmd_keys_list)
+    k = keys.add_parser("revoke", help="revoke a key: it stops working at once")
+    k.add_argument("key_id", metavar="KEY_ID")
+    k.add_argument("--db", metavar="URL", help=DB_HELP)
+    k.set_defaults(run=cmd_keys_revoke)
+
+    p = sub.add_parser("serve", help="run the HTTP service (/v1) with a production WSGI server")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
+    p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    p.add_argument("--timeout", type=int, default=30, metavar="SECONDS",
+                   help="close a connection idle or stalled this long (default 30)")
+    p.set_defaults(run=cmd_serve)
     return parser
+
+
+DB_HELP = "database URL (default: $KINERJA_DB, else sqlite:///kinerja.sqlite)"
 
 
 def _out(text: str = "") -> None:
@@ -322,6 +349,162 @@ def cmd_schema(args) -> int:
     document = json.loads(encode(input_schema(loaded.policy)))
     _out(json.dumps(document, ensure_ascii=False, indent=2))
     return EXIT_OK
+
+
+def _open_store(db: str | None):
+    """The store at --db (migrated), or None after saying why it cannot be opened."""
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from .store import database_url, open_store
+    url = database_url(db)
+    try:
+        return open_store(url)
+    except (SQLAlchemyError, ArgumentError, OSError) as error:
+        _err(f"kinerja: cannot open the database {_shown_url(url)}: {str(error).splitlines()[0]}")
+        return None
+
+
+def _shown_url(url: str) -> str:
+    """A database URL fit to print: any password is masked."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # not a URL at all: shown as given, no password to find in it
+        return url
+
+
+def _when(text: str | None) -> str:
+    """A stored timestamp as UTC to the second."""
+    from datetime import datetime, timezone
+    if not text:
+        return "-"
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def cmd_keys_create(args) -> int:
+    from .service import ServiceError, create_key
+    store = _open_store(args.db)
+    if store is None:
+        return EXIT_USAGE
+    try:
+        key, secret = create_key(store, args.role, args.agency)
+    except ServiceError as error:
+        return _usage(error.message)
+    finally:
+        store.dispose()
+    owner = f" for agency {key.agency}" if key.agency else ""
+    _out(f"created {key.role} key {key.id}{owner}: {secret}")
+    return EXIT_OK
+
+
+def cmd_keys_list(args) -> int:
+    from .service import list_keys
+    store = _open_store(args.db)
+    if store is None:
+        return EXIT_USAGE
+    try:
+        keys = list_keys(store)
+    finally:
+        store.dispose()
+    rows = [("id", "role", "agency", "created", "revoked")]
+    rows += [(k["id"], k["role"], k["agency"] or "-", _when(k["created_at"]), _when(k["revoked_at"])) for k in keys]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        _out(" ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " " + row[-1])
+    return EXIT_OK
+
+
+def cmd_keys_revoke(args) -> int:
+    from .service import ServiceError, revoke_key
+    store = _open_store(args.db)
+    if store is None:
+        return EXIT_USAGE
+    try:
+        revoke_key(store, args.key_id)
+    except ServiceError as error:
+        return _usage(error.message)
+    finally:
+        store.dispose()
+    _out(f"revoked key {args.key_id}")
+    return EXIT_OK
+
+
+def cmd_serve(args) -> int:
+    return serve(args.db, host=args.host, port=args.port, threads=args.threads, timeout=args.timeout)
+
+
+def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8000, threads: int = 8,
+          timeout: int = 30) -> int:
+    """Run the service with waitress until interrupted; on a fresh database, create an admin key first.
+
+    Waitress reads each request whole, and writes each response, in its own I/O loop, so a slow
+    client occupies a connection, never a worker thread; a connection idle or stalled for
+    `timeout` seconds is closed, and a body above the app's MAX_CONTENT_LENGTH is refused (by the
+    app as problem+json, or unread by waitress when it is more than twice that).
+    """
+    import waitress
+
+    import server
+
+    from .service import create_key, has_keys
+    from .store import database_url
+    if threads < 1 or timeout < 1:
+        return _usage("--threads and --timeout must be at least 1")
+    url = database_url(db)
+    store = _open_store(url)  # applies the migrations before the first request
+    if store is None:
+        return EXIT_USAGE
+    try:
+        app = server.create_app({"DATABASE_URL": url})
+        # Bodies up to twice the app's limit reach the app, which refuses them as problem+json;
+        # larger ones are refused by waitress before they are read.
+        limit = 2 * (app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY)
+        try:
+            listening = waitress.create_server(
+                app, host=host, port=port, threads=threads, channel_timeout=timeout,
+                cleanup_interval=max(1, min(30, timeout // 3)), max_request_body_size=limit,
+                connection_limit=200, ident="kinerja", clear_untrusted_proxy_headers=True)
+        except OSError as error:
+            return _usage(f"cannot listen on {host}:{port}: {error.strerror or error}")
+        if not has_keys(store):  # only once the port is ours, so the key is not shown for nothing
+            _, secret = create_key(store, "admin", None)
+            _out(f"admin key (shown once): {secret}")
+    finally:
+        store.dispose()
+    bound_host = getattr(listening, "effective_host", host)
+    bound_port = getattr(listening, "effective_port", port)
+    shown_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+    _out(f"Kinerja serving on http://{shown_host}:{bound_port}/v1 (database: {_shown_url(url)})")
+    sys.stdout.flush()
+    stopping = _stop_on_sigterm()
+    try:
+        listening.run()  # returns on Ctrl-C or SIGTERM
+    finally:
+        listening.close()
+        stopping()
+    return EXIT_OK
+
+
+def _stop_on_sigterm():
+    """Make SIGTERM stop the server like Ctrl-C does; returns what undoes it."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def stop(_signal, _frame):
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
+#: Largest request body when the app states no MAX_CONTENT_LENGTH.
+MAX_BODY = 10 * 1024 * 1024
 
 
 if __name__ == "__main__":
