@@ -28,14 +28,18 @@ class LoadedPolicy:
         return {"id": self.policy.id, "version": self.policy.version, "hash": self.policy.hash}
 
 
-def check(target: str | Path, extra: list[Path] | None = None) -> tuple[model.Policy | None, list[Diagnostic]]:
-    """Read and check a policy; every diagnostic, sorted. The model is None if it could not be read."""
+def check(target: str | Path, extra: list[Path] | None = None,
+          extends_ids_only: bool = False) -> tuple[model.Policy | None, list[Diagnostic]]:
+    """Read and check a policy; every diagnostic, sorted. The model is None if it could not be read.
+
+    `extends_ids_only` is for policy text from outside (the HTTP service): its `extends` may only
+    name a built-in policy, never a file on the machine."""
     out = Diagnostics()
     try:
         path = policyfile.resolve(str(target), extra)
     except PolicyError as error:
         return None, error.diagnostics
-    document = policyfile.read_document(path, out, extra)
+    document = policyfile.read_document(path, out, extra, extends_ids_only)
     if document is None:
         return None, out.sorted()
     policy = model.build(document, out)

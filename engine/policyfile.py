@@ -102,21 +102,28 @@ def policy_schema() -> dict:
     return _schema_validator().schema
 
 
-def read_document(path: Path, diagnostics: Diagnostics, extra: list[Path] | None = None) -> PolicyDocument | None:
+def read_document(path: Path, diagnostics: Diagnostics, extra: list[Path] | None = None,
+                  extends_ids_only: bool = False) -> PolicyDocument | None:
     """Read a policy file and its parents, merge them, and validate the result against the schema.
 
     The schema applies to the merged policy, not to each file: a child that changes one weight
-    is not a complete policy on its own, and need not be.
+    is not a complete policy on its own, and need not be. With `extends_ids_only` (text sent to
+    the service), `extends` names a built-in policy by id and never a file on the server.
     """
-    doc = _read(path, diagnostics, list(extra or []) + [path.parent], [])
+    extra = list(extra or []) if extends_ids_only else list(extra or []) + [path.parent]
+    doc = _read(path, diagnostics, extra, [], extends_ids_only)
     if doc is not None:
         _validate_schema(doc.data, doc.sources, doc.file, diagnostics)
     return doc
 
 
-def _read(path: Path, diagnostics: Diagnostics, extra: list[Path], seen: list[str]) -> PolicyDocument | None:
+def _read(path: Path, diagnostics: Diagnostics, extra: list[Path], seen: list[str],
+          extends_ids_only: bool = False) -> PolicyDocument | None:
     file = str(path)
     try:
+        if not path.is_file():  # a device such as /dev/zero reports size 0 and never ends
+            diagnostics.add(Position(file), "policy.read", "not a policy file (a regular file is needed)")
+            return None
         size = path.stat().st_size
         if size > source.MAX_POLICY_BYTES:
             diagnostics.add(Position(file, 1, 1), "yaml.too_large",
@@ -143,6 +150,10 @@ def _read(path: Path, diagnostics: Diagnostics, extra: list[Path], seen: list[st
         if len(seen) >= MAX_EXTENDS_DEPTH:
             diagnostics.add(position, "extends.depth", f"more than {MAX_EXTENDS_DEPTH} levels of extends")
             return doc
+        if extends_ids_only and parent_id not in available(extra):
+            diagnostics.add(position, "extends.unknown", f"no built-in policy with id '{parent_id}' to extend",
+                            "here `extends` names a built-in policy by its id")
+            return doc
         try:
             parent_path = resolve(parent_id, extra)
         except PolicyError:
@@ -152,7 +163,7 @@ def _read(path: Path, diagnostics: Diagnostics, extra: list[Path], seen: list[st
             diagnostics.add(position, "extends.unknown", f"no policy with id '{parent_id}' to extend",
                             f"did you mean '{close[0]}'?" if close else "run 'kinerja policies' to list them")
             return doc
-        parent = _read(parent_path, diagnostics, extra, seen + [str(data.get("id"))])
+        parent = _read(parent_path, diagnostics, extra, seen + [str(data.get("id"))], extends_ids_only)
         if parent is not None:
             doc = _merge_documents(parent, doc)
     doc.hash = content_hash(doc.data)

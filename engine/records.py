@@ -26,6 +26,8 @@ MAX_LIST_ITEMS = 1000
 MAX_TEXT_LENGTH = 1000
 #: Most problems reported for one record; the rest are counted.
 MAX_ERRORS = 100
+#: Longest record id (a NIP has 18 digits).
+MAX_ID_LENGTH = 64
 #: Record keys that every policy accepts besides its inputs.
 RECORD_META = ("id",)
 
@@ -56,7 +58,8 @@ def _json_number(value: Fraction):
 
 def input_schema(policy: Policy) -> dict:
     """The JSON Schema (draft 2020-12) that a record for this policy must satisfy."""
-    properties = {"id": {"type": ["string", "integer"], "description": "Echoed back, for example the NIP."}}
+    properties = {"id": {"type": ["string", "integer"], "maxLength": MAX_ID_LENGTH,
+                         "description": "Echoed back, for example the NIP."}}
     required = []
     for name, spec in policy.inputs.items():
         properties[name] = _spec_schema(spec)
@@ -214,8 +217,12 @@ def _record_reader(specs: list[InputSpec], item_of: str | None, top_level: bool 
                 hint = f"; did you mean '{close[0]}'?" if close else f"; known fields: {', '.join(known)}"
                 problems.append(RecordError(pointer(path, key), "unknown_field",
                                             f"'{key}' is not a field of this record{hint}"))
-        if top_level and "id" in value and (isinstance(value["id"], bool) or not isinstance(value["id"], (str, int))):
-            problems.append(RecordError("/id", "type", f"must be text or a whole number, got {_got(value['id'])}"))
+        if top_level and "id" in value:
+            record_id = value["id"]
+            if isinstance(record_id, bool) or not isinstance(record_id, (str, int)):
+                problems.append(RecordError("/id", "type", f"must be text or a whole number, got {_got(record_id)}"))
+            elif not 0 < len(str(record_id)) <= MAX_ID_LENGTH or "\x00" in str(record_id):
+                problems.append(RecordError("/id", "too_long", f"an id is 1 to {MAX_ID_LENGTH} characters (a NIP is 18)"))
         return Item(result, path, item_of)
     return read
 

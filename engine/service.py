@@ -29,6 +29,11 @@ MAX_RECORDS_PER_REQUEST = 5000
 MAX_PAGE = 500
 
 
+def _fits(value, limit: int) -> bool:
+    """Text a column can hold on every database (PostgreSQL refuses NUL, and over-long text)."""
+    return isinstance(value, str) and 0 < len(value) <= limit and "\x00" not in value
+
+
 class ServiceError(Exception):
     """A refusal with an HTTP status, a stable code and, where useful, located errors."""
 
@@ -74,6 +79,8 @@ def create_key(store: Store, role: str, agency: str | None, actor: Caller = LOCA
         raise ServiceError(422, "agency", "an agency key needs --agency ID")
     if role != "agency" and agency:
         raise ServiceError(422, "agency", "only agency keys belong to an agency")
+    if agency is not None and not _fits(agency, 64):
+        raise ServiceError(422, "agency", "an agency id is 1 to 64 characters")
     key_id = secrets.token_hex(6)
     secret = f"knj_{key_id}_{secrets.token_urlsafe(32)}"
     key = ApiKey(id=key_id, key_hash=_digest(secret), role=role, agency=agency, created_at=now(), revoked_at=None)
@@ -178,7 +185,7 @@ def check_policy_text(text: str) -> dict:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "policy.yaml"
         path.write_text(text, encoding="utf-8")
-        _, diagnostics = api.check(path)
+        _, diagnostics = api.check(path, extends_ids_only=True)
     found = [dict(d.as_json(), file="policy.yaml" if d.position.file == str(path) else Path(d.position.file).name)
              for d in diagnostics]
     return {"valid": not any(d["severity"] == "error" for d in found), "diagnostics": found}
@@ -202,7 +209,13 @@ def evaluate(policy_id: str, body) -> dict:
     """Stateless evaluation: nothing is stored. Each result is as `kinerja eval` writes it."""
     loaded = load_policy(policy_id, path="")
     records = _records(body)
-    explain = bool(body.get("explain")) if isinstance(body, dict) else False
+    problems = [{"path": f"/{k}", "code": "unknown_field", "message": f"'{k}' is not a field of this request"}
+                for k in sorted(set(body) - {"records", "explain"})]
+    if not isinstance(body.get("explain", False), bool):
+        problems.append({"path": "/explain", "code": "type", "message": "explain is true or false"})
+    if problems:
+        raise ServiceError(422, "invalid_body", "the request has fields it should not have", problems)
+    explain = body.get("explain", False)
     results = []
     for record in records:
         result = api.evaluate(loaded, record, trace=explain)
@@ -213,16 +226,17 @@ def evaluate(policy_id: str, body) -> dict:
     return {"results": results}
 
 
-def submit(store: Store, caller: Caller, body, idempotency_key: str | None, raw: bytes) -> tuple[int, dict]:
+def submit(store: Store, caller: Caller, body, idempotency_key: str | None, raw: bytes) -> tuple[int, dict, bool]:
     """Store a submission and all its evaluations in one transaction, or nothing at all.
 
     The same Idempotency-Key from the same agency returns the first response and stores
     nothing new, also when two requests race: the database's unique constraint decides.
+    Returns (status, response, replayed).
     """
     require(caller, "agency")
     request_hash = hashlib.sha256(raw).hexdigest()
     if idempotency_key is not None:
-        if not 1 <= len(idempotency_key) <= 200:
+        if not _fits(idempotency_key, 200):
             raise ServiceError(422, "idempotency_key", "Idempotency-Key must be 1 to 200 characters")
         replay = _replay(store, caller, idempotency_key, request_hash)
         if replay is not None:
@@ -230,9 +244,11 @@ def submit(store: Store, caller: Caller, body, idempotency_key: str | None, raw:
     problems = []
     if not isinstance(body, dict):
         raise ServiceError(422, "invalid_body", "the body must be a JSON object with policy, period and records")
-    for field in ("policy", "period"):
-        if not isinstance(body.get(field), str) or not body.get(field):
+    for field, limit in (("policy", 64), ("period", 32)):
+        if field not in body:
             problems.append({"path": f"/{field}", "code": "required", "message": f"{field} is required (text)"})
+        elif not _fits(body[field], limit):
+            problems.append({"path": f"/{field}", "code": "type", "message": f"{field} is text of 1 to {limit} characters"})
     unknown = sorted(set(body) - {"policy", "period", "records"})
     problems += [{"path": f"/{k}", "code": "unknown_field", "message": f"'{k}' is not a field of a submission"}
                  for k in unknown]
@@ -250,7 +266,7 @@ def submit(store: Store, caller: Caller, body, idempotency_key: str | None, raw:
     return _store_submission(store, caller, loaded, body["period"], records, results, idempotency_key, request_hash)
 
 
-def _replay(store: Store, caller: Caller, key: str, request_hash: str) -> tuple[int, dict] | None:
+def _replay(store: Store, caller: Caller, key: str, request_hash: str) -> tuple[int, dict, bool] | None:
     with store.session() as session:
         existing = session.scalars(select(Submission).where(
             Submission.agency == caller.agency, Submission.idempotency_key == key)).first()
@@ -259,7 +275,7 @@ def _replay(store: Store, caller: Caller, key: str, request_hash: str) -> tuple[
     if existing.request_hash != request_hash:
         raise ServiceError(422, "idempotency_key_reused",
                            "this Idempotency-Key was used for a different request; use a new key")
-    return 201, decode_json(existing.response.encode("utf-8"))
+    return 201, decode_json(existing.response.encode("utf-8")), True
 
 
 def _store_submission(store, caller, loaded, period, records, results, idempotency_key, request_hash):
@@ -297,7 +313,7 @@ def _store_submission(store, caller, loaded, period, records, results, idempoten
         if replay is None:
             raise
         return replay
-    return 201, decode_json(response_text.encode("utf-8"))
+    return 201, decode_json(response_text.encode("utf-8")), False
 
 
 def _keep_policy_version(session, loaded: api.LoadedPolicy) -> None:
@@ -316,6 +332,8 @@ def _keep_policy_version(session, loaded: api.LoadedPolicy) -> None:
 # Reading --------------------------------------------------------------------------------------
 
 def get_submission(store: Store, caller: Caller, submission_id: str) -> dict:
+    if not _fits(submission_id, 32):
+        raise ServiceError(404, "not_found", "no such submission")
     with store.session() as session:
         submission = session.get(Submission, submission_id)
     if submission is None or not _visible(caller, submission.agency):
@@ -333,6 +351,12 @@ def list_evaluations(store: Store, caller: Caller, policy: str | None = None, pe
     if not 1 <= limit <= MAX_PAGE:
         raise ServiceError(422, "limit", f"limit must be 1 to {MAX_PAGE}",
                            [{"path": "limit", "code": "range", "message": f"limit must be 1 to {MAX_PAGE}"}])
+    for value, longest in ((policy, 64), (period, 32), (record_id, 64)):
+        if value is not None and value != "" and not _fits(value, longest):
+            return {"evaluations": [], "next": None}  # no stored value can look like this
+    if after is not None and not _fits(after, 32):
+        raise ServiceError(422, "after", "unknown `after` evaluation id",
+                           [{"path": "after", "code": "not_found", "message": "unknown evaluation id"}])
     order = (Evaluation.created_at, Evaluation.submission_id, Evaluation.position)
     query = select(Evaluation).order_by(*order)
     if not caller.reads_everything:
@@ -356,6 +380,8 @@ def list_evaluations(store: Store, caller: Caller, policy: str | None = None, pe
 
 
 def get_evaluation(store: Store, caller: Caller, evaluation_id: str) -> dict:
+    if not _fits(evaluation_id, 32):
+        raise ServiceError(404, "not_found", "no such evaluation")
     with store.session() as session:
         row = session.get(Evaluation, evaluation_id)
     if row is None or not _visible(caller, row.agency):

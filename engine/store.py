@@ -130,6 +130,11 @@ def open_store(url: str | None = None, migrate: bool = True) -> Store:
 
 
 def _sqlite_pragmas(connection, _record) -> None:
+    # The sqlite3 driver starts a transaction at the first write, not at SQLAlchemy's begin. That
+    # is kept on purpose: a transaction that read first and writes after another writer committed
+    # fails at once (SQLITE_BUSY_SNAPSHOT, which busy_timeout does not retry), and a submission
+    # reads before it writes. One consequence: a savepoint opened before any write commits on its
+    # own; the only one (engine.service._keep_policy_version) stores an immutable, hash-keyed row.
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -68,7 +68,12 @@ def test_reader_agrees_with_the_published_schema(policy_id):
     def check(record):
         schema_errors = list(validator.iter_errors(record))
         inputs, reader_errors = loaded.reader.read(record)
+        # Beyond what JSON Schema can say, the reader also refuses a range whose low end is
+        # above its high end; such records are compared on the schema's part only.
+        reader_errors = [e for e in reader_errors if e.code != "range_order"]
         assert (not schema_errors) == (not reader_errors), (record, schema_errors, reader_errors)
+        if not schema_errors:
+            assert inputs is not None or all(e.code == "range_order" for e in loaded.reader.read(record)[1])
         reader_paths = [e.path for e in reader_errors]
         for error in schema_errors:
             where = "".join(f"/{p}" for p in error.absolute_path)

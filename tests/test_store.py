@@ -35,9 +35,9 @@ def test_migrations_apply_twice_without_change(db_url):
 def test_a_valid_submission_is_stored_whole_and_a_retry_stores_nothing_new(store):
     caller = service.authenticate(store, "Bearer " + service.create_key(store, "agency", "dinkes")[1])
     body, raw = submission()
-    status, first = service.submit(store, caller, body, "kunci-1", raw)
+    status, first, replayed = service.submit(store, caller, body, "kunci-1", raw)
     again = service.submit(store, caller, body, "kunci-1", raw)
-    assert status == 201 and again == (201, first)
+    assert (status, replayed) == (201, False) and again == (201, first, True)
     assert len(service.list_evaluations(store, caller)["evaluations"]) == 3
     stored = service.get_evaluation(store, caller, first["evaluations"][0]["id"])
     assert stored["outputs"]["predikat"] == "Baik" and stored["policy"]["hash"] == first["policy"]["hash"]
@@ -61,7 +61,7 @@ def test_another_agency_sees_none_of_it(store):
     bapenda = service.authenticate(store, "Bearer " + service.create_key(store, "agency", "bapenda")[1])
     reviewer = service.authenticate(store, "Bearer " + service.create_key(store, "reviewer", None)[1])
     body, raw = submission()
-    _, stored = service.submit(store, dinkes, body, None, raw)
+    _, stored, _ = service.submit(store, dinkes, body, None, raw)
     assert service.list_evaluations(store, bapenda)["evaluations"] == []
     with pytest.raises(service.ServiceError) as hidden:
         service.get_submission(store, bapenda, stored["id"])
@@ -83,7 +83,7 @@ def test_a_revoked_key_no_longer_authenticates(store):
 def test_listings_page_through_evaluations_in_submitted_order(store):
     caller = service.authenticate(store, "Bearer " + service.create_key(store, "agency", "dinkes")[1])
     body, raw = submission()
-    _, stored = service.submit(store, caller, body, None, raw)
+    _, stored, _ = service.submit(store, caller, body, None, raw)
     first = service.list_evaluations(store, caller, limit=2)
     rest = service.list_evaluations(store, caller, limit=2, after=first["next"])
     ids = [e["record_id"] for e in first["evaluations"] + rest["evaluations"]]
