@@ -89,3 +89,25 @@ def test_listings_page_through_evaluations_in_submitted_order(store):
     ids = [e["record_id"] for e in first["evaluations"] + rest["evaluations"]]
     assert ids == [e["record_id"] for e in stored["evaluations"]] and rest["next"] is None
     assert first["evaluations"][0]["created_at"].endswith("Z")
+
+
+def test_every_write_is_audited_and_the_policy_version_used_is_kept(store):
+    from sqlalchemy import select
+
+    from engine import api
+    from engine.policyfile import canonical
+    from engine.store import AuditEntry, PolicyVersion
+    key, secret = service.create_key(store, "agency", "dinkes")
+    caller = service.authenticate(store, "Bearer " + secret)
+    body, raw = submission()
+    _, stored, _ = service.submit(store, caller, body, None, raw)
+    service.revoke_key(store, key.id)
+    with store.session() as session:
+        log = [(e.actor, e.action, e.object) for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+        version = session.get(PolicyVersion, stored["policy"]["hash"])
+    assert log == [("cli", "key.create", f"key/{key.id}"),
+                   (key.id, "submission.create", f"submission/{stored['id']}"),
+                   ("cli", "key.revoke", f"key/{key.id}")]
+    loaded = api.load("pp-46-2011")
+    assert version.policy_id == "pp-46-2011" and version.hash == loaded.policy.hash
+    assert decode_json(version.document.encode()) == decode_json(encode(canonical(loaded.policy.data)))
