@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import random
-from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+
+from fiktif import exact
 
 SEED = 20240101
 YEAR = 2024  # the appraisal year
@@ -57,10 +58,6 @@ INDICATORS = {
     "disiplin": ("naik", True, [95], 2),
     "kerja_sama": ("naik", True, [75, 80], 2),
 }
-
-
-def exact(x) -> Fraction:
-    return Fraction(Decimal(str(x)))
 
 
 def capaian_indikator(name: str, target, realisasi) -> Fraction:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import random
-from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+
+from fiktif import exact
 
 SEED = 20240202
 YEAR = 2024  # the appraisal year
@@ -64,10 +65,6 @@ CATALOGUE = {
 OUTSIDE = {"guru": "angka_partisipasi_sekolah", "pengadministrasi": "indeks_kepuasan_masyarakat",
            "pengelola_pendidikan": "kehadiran_siswa", "tenaga_kesehatan": "realisasi_anggaran",
            "petugas_pelayanan": "realisasi_anggaran"}
-
-
-def exact(x) -> Fraction:
-    return Fraction(Decimal(str(x)))
 
 
 def capaian_rhk(rhk: dict) -> Fraction:

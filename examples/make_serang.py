@@ -15,9 +15,11 @@ from __future__ import annotations
 import calendar
 import json
 import random
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction as F
 from pathlib import Path
+
+from fiktif import choose, dec, number, half_up
 
 SEED = 20250101
 HERE = Path(__file__).resolve().parent
@@ -72,26 +74,6 @@ BOBOT = {
 # Pagu TPP bulanan (rupiah) menurut kelas jabatan: fiktif, dalam kisaran 2,5-9 juta.
 PAGU_KELAS = {5: 2_550_000, 6: 2_900_000, 7: 3_450_000, 8: 4_100_000, 9: 4_900_000, 10: 5_800_000,
               11: 6_900_000, 12: 8_250_000}
-
-
-def choose(rng: random.Random, options):
-    values, weights = zip(*options)
-    return rng.choices(values, weights=weights)[0]
-
-
-def dec(value, places: str = "0.01") -> Decimal:
-    return Decimal(str(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
-
-
-def number(value: Decimal):
-    """A JSON number from a Decimal: an int when whole, else a float whose shortest text is the decimal."""
-    value = value.normalize()
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def half_up(x: F, places: int = 2) -> F:
-    q = Decimal(x.numerator) / Decimal(x.denominator)
-    return F(q.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def nip(rng: random.Random, used: set, masa_kerja_min: int = 0) -> str:

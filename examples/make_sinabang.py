@@ -12,12 +12,13 @@ Semua nama, NIP dan angka adalah fiktif.
 """
 from __future__ import annotations
 
-import calendar
 import json
 import random
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction as F
 from pathlib import Path
+
+from fiktif import choose, dec, number, half_up, nip
 
 SEED = 20250303
 HERE = Path(__file__).resolve().parent
@@ -70,42 +71,6 @@ BOBOT = {
 }
 TERBALIK = {"waktu_pengurusan_dokumen", "waktu_respons_pengaduan"}
 PENGADUAN = {"waktu_respons_pengaduan", "penyelesaian_pengaduan"}
-
-
-def choose(rng: random.Random, options):
-    values, weights = zip(*options)
-    return rng.choices(values, weights=weights)[0]
-
-
-def dec(value, places: str = "0.01") -> Decimal:
-    return Decimal(str(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
-
-
-def number(value: Decimal):
-    """A JSON number from a Decimal: an int when whole, else a float whose shortest text is the decimal."""
-    value = value.normalize()
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def half_up(x: F, places: int = 2) -> F:
-    q = Decimal(x.numerator) / Decimal(x.denominator)
-    return F(q.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-
-
-def nip(rng: random.Random, used: set) -> str:
-    """NIP fiktif 18 digit: lahir YYYYMMDD + TMT CPNS YYYYMM + jenis kelamin + nomor urut."""
-    while True:
-        year = rng.randint(1965, 2000)
-        month = rng.randint(1, 12)
-        day = rng.randint(1, calendar.monthrange(year, month)[1])
-        tmt_year = year + rng.randint(20, 35)
-        if tmt_year > 2024:
-            continue
-        tmt_month = rng.choice([1, 2, 3, 4, 12]) if rng.random() < 0.7 else rng.randint(1, 12)
-        code = f"{year:04d}{month:02d}{day:02d}{tmt_year:04d}{tmt_month:02d}{rng.choice('12')}{rng.randint(1, 6):03d}"
-        if code not in used:
-            used.add(code)
-            return code
 
 
 def jenjang(rng: random.Random, jabatan: str, tahun: int):

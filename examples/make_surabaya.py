@@ -12,12 +12,13 @@ Semua nama, NIP dan angka adalah fiktif.
 """
 from __future__ import annotations
 
-import calendar
 import json
 import random
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction as F
 from pathlib import Path
+
+from fiktif import choose, dec, number, half_up, nip
 
 SEED = 20250202
 HERE = Path(__file__).resolve().parent
@@ -65,42 +66,6 @@ BOBOT = {
 }
 
 PAGU_KELAS = {5: 3_100_000, 6: 3_600_000, 7: 4_250_000, 8: 5_000_000, 9: 5_900_000, 10: 7_000_000, 11: 8_300_000}
-
-
-def choose(rng: random.Random, options):
-    values, weights = zip(*options)
-    return rng.choices(values, weights=weights)[0]
-
-
-def dec(value, places: str = "0.01") -> Decimal:
-    return Decimal(str(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
-
-
-def number(value: Decimal):
-    """A JSON number from a Decimal: an int when whole, else a float whose shortest text is the decimal."""
-    value = value.normalize()
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def half_up(x: F, places: int = 2) -> F:
-    q = Decimal(x.numerator) / Decimal(x.denominator)
-    return F(q.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-
-
-def nip(rng: random.Random, used: set) -> str:
-    """NIP fiktif 18 digit: lahir YYYYMMDD + TMT CPNS YYYYMM + jenis kelamin + nomor urut."""
-    while True:
-        year = rng.randint(1965, 2000)
-        month = rng.randint(1, 12)
-        day = rng.randint(1, calendar.monthrange(year, month)[1])
-        tmt_year = year + rng.randint(20, 35)
-        if tmt_year > 2024:
-            continue
-        tmt_month = rng.choice([1, 2, 3, 4, 12]) if rng.random() < 0.7 else rng.randint(1, 12)
-        code = f"{year:04d}{month:02d}{day:02d}{tmt_year:04d}{tmt_month:02d}{rng.choice('12')}{rng.randint(1, 6):03d}"
-        if code not in used:
-            used.add(code)
-            return code
 
 
 def jenjang_dan_kelas(rng: random.Random, jabatan: str, tahun: int):
