@@ -74,6 +74,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("id", "en"), default="id")
     p.set_defaults(run=cmd_distribution)
 
+    p = sub.add_parser("diff", help="what changed between two policies, by meaning; with --data, whom it moves")
+    p.add_argument("old", metavar="OLD", help="policy id or file")
+    p.add_argument("new", metavar="NEW", help="policy id or file")
+    p.add_argument("--data", metavar="FILE", action="append", default=[],
+                   help="records to evaluate under both policies (JSON, JSON Lines or CSV)")
+    p.add_argument("--input-format", choices=("json", "jsonl", "csv"))
+    p.set_defaults(run=cmd_diff)
+
     p = sub.add_parser("schema", help="print the JSON Schema of a policy's records (or of policy files)")
     p.add_argument("target", nargs="?", metavar="ID_OR_FILE")
     p.add_argument("--policy-file", action="store_true", help="print the schema of policy files instead")
@@ -332,6 +340,28 @@ def cmd_distribution(args) -> int:
             words = "employees in no unit" if args.lang == "en" else "pegawai tanpa unit"
             _out(f"{len(strangers)} {words}: {', '.join(strangers[:10])}" + (" …" if len(strangers) > 10 else ""))
     return EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
+
+
+def cmd_diff(args) -> int:
+    """Exit 0 when the policies mean the same, 1 when they differ (as diff(1) does)."""
+    from .diff import compare, impact, render_impact
+    old, new = _load(args.old), _load(args.new)
+    if old is None or new is None:
+        return EXIT_USAGE
+    changes = compare(old.policy.data, new.policy.data)
+    _out(f"{old.policy.id} {old.policy.version} ({old.policy.hash[:19]}) -> "
+         f"{new.policy.id} {new.policy.version} ({new.policy.hash[:19]}): "
+         f"{len(changes)} difference{'s' if len(changes) != 1 else ''}")
+    for change in changes:
+        _out(change.render())
+    if args.data:
+        args.inputs = args.data
+        records = [incoming.record for incoming in _records(args, old) if incoming.error is None]
+        result = impact(old, new, records)
+        labels = list(old.policy.outputs[result.label_output].labels) if result.label_output else []
+        for line in render_impact(result, labels):
+            _out(line)
+    return EXIT_FAILED if changes else EXIT_OK
 
 
 def cmd_schema(args) -> int:
