@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from . import __version__
 from .service import MAX_PAGE, MAX_RECORDS_PER_REQUEST
+from .store import IDEMPOTENCY_KEY_LENGTH
 
 #: Longest Idempotency-Key the service accepts (engine.service.submit).
-MAX_IDEMPOTENCY_KEY = 200
 
 PROBLEM = "application/problem+json"
 
@@ -148,7 +148,7 @@ def _paths() -> dict:
                 "response and stores nothing new; the same key with a different body is refused (422)."),
             "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                             "description": "Any text chosen by the agency, unique per submission.",
-                            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY}}],
+                            "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_LENGTH}}],
             "requestBody": _request("SubmissionRequest",
                                     {"policy": "pp-46-2011", "period": "2020", "records": [EXAMPLE_RECORD]}),
             "responses": {"201": {"description": "Stored (or, for a retry, stored before).",

@@ -20,7 +20,8 @@ from . import api
 from .diagnostics import PolicyError
 from .io import decode_json, encode
 from .policyfile import available, canonical
-from .store import ApiKey, AuditEntry, Evaluation, PolicyVersion, Store, Submission, now
+from .store import (AGENCY_LENGTH, ID_LENGTH, IDEMPOTENCY_KEY_LENGTH, PERIOD_LENGTH, POLICY_ID_LENGTH,
+                    RECORD_ID_LENGTH, ApiKey, AuditEntry, Evaluation, PolicyVersion, Store, Submission, now)
 
 ROLES = ("agency", "reviewer", "admin")
 #: Most records in one request (evaluate or submission); a province sends several requests.
@@ -79,8 +80,8 @@ def create_key(store: Store, role: str, agency: str | None, actor: Caller = LOCA
         raise ServiceError(422, "agency", "an agency key needs --agency ID")
     if role != "agency" and agency:
         raise ServiceError(422, "agency", "only agency keys belong to an agency")
-    if agency is not None and not _fits(agency, 64):
-        raise ServiceError(422, "agency", "an agency id is 1 to 64 characters")
+    if agency is not None and not _fits(agency, AGENCY_LENGTH):
+        raise ServiceError(422, "agency", f"an agency id is 1 to {AGENCY_LENGTH} characters")
     key_id = secrets.token_hex(6)
     secret = f"knj_{key_id}_{secrets.token_urlsafe(32)}"
     key = ApiKey(id=key_id, key_hash=_digest(secret), role=role, agency=agency, created_at=now(), revoked_at=None)
@@ -236,15 +237,15 @@ def submit(store: Store, caller: Caller, body, idempotency_key: str | None, raw:
     require(caller, "agency")
     request_hash = hashlib.sha256(raw).hexdigest()
     if idempotency_key is not None:
-        if not _fits(idempotency_key, 200):
-            raise ServiceError(422, "idempotency_key", "Idempotency-Key must be 1 to 200 characters")
+        if not _fits(idempotency_key, IDEMPOTENCY_KEY_LENGTH):
+            raise ServiceError(422, "idempotency_key", f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_LENGTH} characters")
         replay = _replay(store, caller, idempotency_key, request_hash)
         if replay is not None:
             return replay
     problems = []
     if not isinstance(body, dict):
         raise ServiceError(422, "invalid_body", "the body must be a JSON object with policy, period and records")
-    for field, limit in (("policy", 64), ("period", 32)):
+    for field, limit in (("policy", POLICY_ID_LENGTH), ("period", PERIOD_LENGTH)):
         if field not in body:
             problems.append({"path": f"/{field}", "code": "required", "message": f"{field} is required (text)"})
         elif not _fits(body[field], limit):
@@ -332,7 +333,7 @@ def _keep_policy_version(session, loaded: api.LoadedPolicy) -> None:
 # Reading --------------------------------------------------------------------------------------
 
 def get_submission(store: Store, caller: Caller, submission_id: str) -> dict:
-    if not _fits(submission_id, 32):
+    if not _fits(submission_id, ID_LENGTH):
         raise ServiceError(404, "not_found", "no such submission")
     with store.session() as session:
         submission = session.get(Submission, submission_id)
@@ -351,10 +352,10 @@ def list_evaluations(store: Store, caller: Caller, policy: str | None = None, pe
     if not 1 <= limit <= MAX_PAGE:
         raise ServiceError(422, "limit", f"limit must be 1 to {MAX_PAGE}",
                            [{"path": "limit", "code": "range", "message": f"limit must be 1 to {MAX_PAGE}"}])
-    for value, longest in ((policy, 64), (period, 32), (record_id, 64)):
+    for value, longest in ((policy, POLICY_ID_LENGTH), (period, PERIOD_LENGTH), (record_id, RECORD_ID_LENGTH)):
         if value is not None and value != "" and not _fits(value, longest):
             return {"evaluations": [], "next": None}  # no stored value can look like this
-    if after is not None and not _fits(after, 32):
+    if after is not None and not _fits(after, ID_LENGTH):
         raise ServiceError(422, "after", "unknown `after` evaluation id",
                            [{"path": "after", "code": "not_found", "message": "unknown evaluation id"}])
     order = (Evaluation.created_at, Evaluation.submission_id, Evaluation.position)
@@ -380,7 +381,7 @@ def list_evaluations(store: Store, caller: Caller, policy: str | None = None, pe
 
 
 def get_evaluation(store: Store, caller: Caller, evaluation_id: str) -> dict:
-    if not _fits(evaluation_id, 32):
+    if not _fits(evaluation_id, ID_LENGTH):
         raise ServiceError(404, "not_found", "no such evaluation")
     with store.session() as session:
         row = session.get(Evaluation, evaluation_id)

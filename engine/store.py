@@ -17,8 +17,19 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, Uniqu
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from .records import MAX_ID_LENGTH
+
 #: The embedded default: a SQLite file in the working directory.
 DEFAULT_URL = "sqlite:///kinerja.sqlite"
+
+# Column lengths, named once: the service refuses longer text before it reaches a database
+# (PostgreSQL would answer with an error). Migrations keep their own literals, as history.
+ID_LENGTH = 32  # submission and evaluation ids (uuid hex)
+AGENCY_LENGTH = 64
+POLICY_ID_LENGTH = 64
+PERIOD_LENGTH = 32
+RECORD_ID_LENGTH = MAX_ID_LENGTH
+IDEMPOTENCY_KEY_LENGTH = 200
 
 
 def now() -> datetime:
@@ -45,7 +56,7 @@ class ApiKey(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the key's public part
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the whole key
     role: Mapped[str] = mapped_column(String(16))  # agency | reviewer | admin
-    agency: Mapped[str | None] = mapped_column(String(64))
+    agency: Mapped[str | None] = mapped_column(String(AGENCY_LENGTH))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
@@ -53,13 +64,13 @@ class ApiKey(Base):
 class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (UniqueConstraint("agency", "idempotency_key", name="uq_submission_idempotency"),)
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    agency: Mapped[str] = mapped_column(String(64), index=True)
-    policy_id: Mapped[str] = mapped_column(String(64))
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(AGENCY_LENGTH), index=True)
+    policy_id: Mapped[str] = mapped_column(String(POLICY_ID_LENGTH))
     policy_hash: Mapped[str] = mapped_column(ForeignKey("policy_versions.hash"))
-    period: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(PERIOD_LENGTH))
     record_count: Mapped[int] = mapped_column(Integer)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(IDEMPOTENCY_KEY_LENGTH))
     request_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the request body
     response: Mapped[str] = mapped_column(Text)  # the first response, returned again on a retry
     created_by: Mapped[str] = mapped_column(String(32))
@@ -69,14 +80,14 @@ class Submission(Base):
 class Evaluation(Base):
     __tablename__ = "evaluations"
     __table_args__ = (Index("ix_evaluations_filters", "agency", "policy_id", "period", "record_id"),)
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)  # index of the record in its submission
-    agency: Mapped[str] = mapped_column(String(64))
-    policy_id: Mapped[str] = mapped_column(String(64))
+    agency: Mapped[str] = mapped_column(String(AGENCY_LENGTH))
+    policy_id: Mapped[str] = mapped_column(String(POLICY_ID_LENGTH))
     policy_hash: Mapped[str] = mapped_column(ForeignKey("policy_versions.hash"))
-    period: Mapped[str] = mapped_column(String(32))
-    record_id: Mapped[str | None] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(PERIOD_LENGTH))
+    record_id: Mapped[str | None] = mapped_column(String(RECORD_ID_LENGTH))
     inputs: Mapped[str] = mapped_column(Text)
     outputs: Mapped[str] = mapped_column(Text)
     values: Mapped[str] = mapped_column(Text)
