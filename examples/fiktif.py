@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import random
+from pathlib import Path
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -48,3 +49,19 @@ def nip(rng: random.Random, used: set) -> str:
 
 def exact(x) -> Fraction:
     return Fraction(Decimal(str(x)))
+
+
+def write_units(path: Path, units, region: str) -> None:
+    """The units file `kinerja distribution` reads, members four to a line."""
+    out = [f"# Unit kerja contoh (fiktif) untuk examples/{region}.jsonl; dibuat oleh examples/make_{region}.py.",
+           "# predikat = predikat kinerja unit itu sendiri (Istimewa, Baik, Butuh Perbaikan, Kurang, Sangat Kurang).",
+           "units:"]
+    for unit, members in units:
+        out.append(f"  - id: {unit['id']}")
+        out.append(f"    name: {unit['name']}")
+        out.append(f"    predikat: {unit['predikat']}")
+        if unit.get("catatan"):
+            out.append(f"    # sengaja {unit['catatan']}")
+        rows = [", ".join(f'"{m}"' for m in members[i:i + 4]) for i in range(0, len(members), 4)]
+        out.append("    members: [" + (",\n              ".join(rows)) + "]")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")

@@ -18,7 +18,7 @@ from decimal import Decimal
 from fractions import Fraction as F
 from pathlib import Path
 
-from fiktif import choose, dec, number, half_up, nip
+from fiktif import choose, dec, number, half_up, nip, write_units
 
 SEED = 20250303
 HERE = Path(__file__).resolve().parent
@@ -202,27 +202,13 @@ def bad_records(good: list) -> list[str]:
     return lines
 
 
-def write_units(path: Path, units) -> None:
-    out = ["# Unit kerja contoh (fiktif) untuk examples/sinabang.jsonl; dibuat oleh examples/make_sinabang.py.",
-           "# predikat = predikat kinerja unit itu sendiri (Istimewa, Baik, Butuh Perbaikan, Kurang, Sangat Kurang).",
-           "units:"]
-    for unit, members in units:
-        out.append(f"  - id: {unit['id']}")
-        out.append(f"    name: {unit['name']}")
-        out.append(f"    predikat: {unit['predikat']}")
-        if unit.get("catatan"):
-            out.append(f"    # sengaja {unit['catatan']}")
-        rows = [", ".join(f'"{m}"' for m in members[i:i + 4]) for i in range(0, len(members), 4)]
-        out.append("    members: [" + (",\n              ".join(rows)) + "]")
-    path.write_text("\n".join(out) + "\n", encoding="utf-8")
-
 
 def main() -> None:
     rng = random.Random(SEED)
     records, units = build(rng)
     (HERE / "sinabang.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     (HERE / "sinabang-bad.jsonl").write_text("\n".join(bad_records(records)) + "\n", encoding="utf-8")
-    write_units(HERE / "sinabang-units.yaml", units)
+    write_units(HERE / "sinabang-units.yaml", units, "sinabang")
     print(f"sinabang: {len(records)} pegawai, {len(units)} unit")
 
 
