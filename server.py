@@ -112,10 +112,29 @@ def check_policy():
     return _json(service.check_policy_text(body["policy"]))
 
 
+@v1.post("/policies")
+def publish_policy():
+    status, published = service.publish_policy(_store(), _caller(), _body(request.get_data()))
+    return _json(published, status)
+
+
+@v1.get("/policies/<policy_id>/versions")
+def list_versions(policy_id: str):
+    _caller()
+    return _json(service.list_versions(_store(), policy_id))
+
+
+@v1.get("/policies/<policy_id>/versions/<digest>")
+def get_version(policy_id: str, digest: str):
+    _caller()
+    return _json(service.get_version(_store(), policy_id, digest))
+
+
 @v1.post("/policies/<policy_id>/evaluate")
 def evaluate(policy_id: str):
     _caller()
-    return _json(service.evaluate(policy_id, _body(request.get_data())))
+    raw = request.get_data()
+    return _json(service.evaluate(policy_id, _body(raw), _store(), raw))
 
 
 @v1.post("/submissions")
@@ -145,6 +164,17 @@ def list_evaluations():
 @v1.get("/evaluations/<evaluation_id>")
 def get_evaluation(evaluation_id: str):
     return _json(service.get_evaluation(_store(), _caller(), evaluation_id))
+
+
+@v1.post("/evaluations/<evaluation_id>/replay")
+def replay_evaluation(evaluation_id: str):
+    return _json(service.replay_evaluation(_store(), _caller(), evaluation_id))
+
+
+@v1.post("/impact")
+def impact():
+    caller = _caller()
+    return _json(service.impact_of_change(_store(), caller, _body(request.get_data())))
 
 
 # Errors --------------------------------------------------------------------------------------

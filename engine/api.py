@@ -48,6 +48,20 @@ def check(target: str | Path, extra: list[Path] | None = None,
     return policy, out.sorted()
 
 
+def check_text(text: str, name: str = "policy.yaml", extra: list[Path] | None = None
+               ) -> tuple[model.Policy | None, list[Diagnostic]]:
+    """`check` for policy text from outside (the HTTP service): read as the file `name`, its
+    `extends` naming policies on the search path (and `extra`) by id only, never a file.
+    Diagnostics in the text are placed in `name`."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "policy.yaml"
+        path.write_bytes(text.encode("utf-8", "surrogatepass"))  # a lone surrogate is a located yaml error
+        policy, diagnostics = check(path, extra, extends_ids_only=True)
+    return policy, [Diagnostic(Position(name, d.position.line, d.position.column), d.code, d.message, d.hint, d.severity)
+                    if d.position.file == str(path) else d for d in diagnostics]
+
+
 _cache: dict[tuple, tuple[LoadedPolicy, list]] = {}
 
 
@@ -77,6 +91,32 @@ def load(target: str | Path, extra: list[Path] | None = None) -> LoadedPolicy:
     files = {origin.position.file for origin in policy.sources.origins.values()} | {str(path)}
     _cache[key] = (loaded, [(f, _signature(Path(f))) for f in sorted(files)])
     return loaded
+
+
+def load_document(data: dict, name: str) -> LoadedPolicy:
+    """A checked, compiled policy from its merged document (a stored version), not from a file.
+
+    The same schema, model, checks and compiler as `load`, so a stored version evaluates as it
+    did when it was stored. `name` stands for the file in diagnostics (the data has no lines);
+    the policy's hash is that of `data`, for the caller to compare with the hash it expected.
+    Raises PolicyError listing every error.
+    """
+    from .source import SourceMap
+    out = Diagnostics()
+    sources = SourceMap()
+    if not isinstance(data, dict):
+        raise PolicyError([Diagnostic(Position(name), "schema.type", "a policy must be a mapping of keys to values")])
+    document = policyfile.PolicyDocument(data, sources, name, [str(data.get("id", name))],
+                                         policyfile.content_hash(data))
+    policyfile._validate_schema(data, sources, name, out)  # as read_document does for a file
+    policy = model.build(document, out)
+    if not any(d.code.startswith(("yaml.", "schema.")) for d in out.errors):
+        checks.run(policy, out)
+    diagnostics = out.sorted()
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    if errors:
+        raise PolicyError(errors)
+    return LoadedPolicy(policy, CompiledPolicy(policy), RecordReader(policy), diagnostics)
 
 
 def evaluate(loaded: LoadedPolicy, record, trace: bool = False, coverage: set | None = None) -> dict:
@@ -140,3 +180,10 @@ def _when_text(row) -> list[str]:
     from .printer import cell_text
     return [cell_text(c) if c is not None else "?" for c in row.cells]
 
+
+
+def fast(loaded: LoadedPolicy):
+    """The policy's fast exact kernel (engine.fast): `fast(loaded).evaluate(record)` gives what
+    `evaluate(loaded, record)` gives, without a trace, many times faster."""
+    from .batch import fast as compiled
+    return compiled(loaded)

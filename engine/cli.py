@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -55,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--explain", action="store_true", help="add an explanation to each result")
     p.add_argument("--trace", action="store_true", help="add the trace to each result")
     p.add_argument("--lang", choices=("id", "en"), default="id", help="language of explanations")
+    p.add_argument("--period", metavar="P", help="the period (2023, 2023-07, 2023-07-15) that chooses the version "
+                   "in force, for records without their own `periode` (default: today)")
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("explain", help="explain, in sentences, how each record's result came about")
@@ -62,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="*", metavar="INPUT")
     p.add_argument("--input-format", choices=("json", "jsonl", "csv"))
     p.add_argument("--lang", choices=("id", "en"), default="id")
+    p.add_argument("--what-if", action="store_true",
+                   help="also the smallest change of one input that reaches the next better predikat")
     p.set_defaults(run=cmd_explain)
 
     p = sub.add_parser("distribution", help="check the unit-level rules (kurva distribusi) of each unit")
@@ -80,7 +85,30 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="FILE", action="append", default=[],
                    help="records to evaluate under both policies (JSON, JSON Lines or CSV)")
     p.add_argument("--input-format", choices=("json", "jsonl", "csv"))
+    p.add_argument("--db", metavar="URL", help="instead of --data: the inputs of the evaluations stored in this database")
+    p.add_argument("--policy", metavar="ID", help="with --db: only evaluations made under this policy id")
+    p.add_argument("--period", metavar="P", help="with --db: only evaluations of this period")
+    p.add_argument("--units", metavar="UNITS_FILE",
+                   help="with --data: each unit's predikat counts and unit-rule verdicts, old and new "
+                        "(YAML as for kinerja distribution)")
     p.set_defaults(run=cmd_diff)
+
+    p = sub.add_parser("replay", help="evaluate stored evaluations again under the policy versions they used, and compare")
+    p.add_argument("ids", nargs="*", metavar="EVALUATION_ID")
+    p.add_argument("--submission", metavar="ID", help="every evaluation of this submission")
+    p.add_argument("--policy", metavar="ID", help="only evaluations made under this policy id")
+    p.add_argument("--period", metavar="P", help="only evaluations of this period")
+    p.add_argument("--all", action="store_true", help="every stored evaluation")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
+    p.set_defaults(run=cmd_replay)
+
+    p = sub.add_parser("render", help="write a policy's rulebook in Bahasa Indonesia (Markdown or one HTML file)")
+    p.add_argument("target", metavar="ID_OR_FILE")
+    p.add_argument("--format", choices=("md", "html"), default="md", help="output format (default md)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
+    p.add_argument("--previous", metavar="ID_OR_FILE", help="an earlier version: the rulebook shows what changed since")
+    p.set_defaults(run=cmd_render)
 
     p = sub.add_parser("schema", help="print the JSON Schema of a policy's records (or of policy files)")
     p.add_argument("target", nargs="?", metavar="ID_OR_FILE")
@@ -129,13 +157,29 @@ def _load(target: str, say=None):
     `kinerja test` reports on stdout, where its other results go)."""
     from .api import load
     from .diagnostics import PolicyError
+    from .versions import SEPARATOR, choose
     say = say or _err
     try:
-        return load(target)
+        return load(choose(target) if SEPARATOR in target else target)
     except PolicyError as error:
         say(f"kinerja: policy {target} has errors:")
         for diagnostic in error.diagnostics:
             say(diagnostic.render())
+        return None
+
+
+def _chooser(target: str, period: str | None):
+    """The versions of a policy to evaluate records with (engine.versions.Chooser), or None after
+    printing why none can be chosen."""
+    from .diagnostics import PolicyError
+    from .versions import Chooser
+    try:
+        return Chooser(target, period)
+    except PolicyError as error:
+        choosing = all(d.code.startswith(("version.", "period.")) for d in error.diagnostics)
+        _err(f"kinerja: cannot choose a version of {target}:" if choosing else f"kinerja: policy {target} has errors:")
+        for diagnostic in error.diagnostics:
+            _err(diagnostic.render())
         return None
 
 
@@ -175,6 +219,10 @@ def cmd_check(args) -> int:
         _, diagnostics = check(target)
         everything += diagnostics
         failed |= any(d.severity.value == "error" for d in diagnostics)
+    from .versions import diagnostics_for
+    versions = diagnostics_for(args.targets)  # overlaps and gaps between the versions of one id
+    everything += versions
+    failed |= any(d.severity.value == "error" for d in versions)
     if args.json:
         _out(json.dumps([d.as_json() for d in everything], ensure_ascii=False, indent=2))
     else:
@@ -236,13 +284,67 @@ def _records(args, loaded):
 
 
 def cmd_eval(args) -> int:
+    chooser = _chooser(args.policy, args.period)
+    if chooser is None:
+        return EXIT_USAGE
+    target = open(args.output, "wb") if args.output else sys.stdout.buffer
+    try:
+        if args.explain or args.trace:
+            bad = _eval_traced(args, chooser, target)
+        else:
+            bad = _eval_batch(args, chooser, target)
+    finally:
+        if args.output:
+            target.close()
+    if bad:
+        _err(f"kinerja: {bad} record(s) had errors; the others were evaluated")
+    return EXIT_FAILED if bad else EXIT_OK
+
+
+def _eval_batch(args, chooser, target) -> int:
+    """The batch path (engine.batch): JSON Lines stream straight through, on every core for a
+    large file; JSON and CSV go record by record through the same fast kernel."""
+    from . import batch
+    from .io import ResultWriter, detect_format, encode, read_records
+    loaded = chooser.default
+    sizes = [os.path.getsize(name) if name != "-" and os.path.isfile(name) else None for name in args.inputs or ["-"]]
+    total = None if None in sizes else sum(sizes)
+    progress = batch.Progress(total)
+    bad = 0
+    writer = None if args.format == "jsonl" else ResultWriter(target, args.format, list(loaded.policy.outputs))
+    evaluator = batch.LineEvaluator(chooser.for_record, loaded)
+    try:
+        for name, stream in _open_inputs(args.inputs):
+            fmt = args.input_format
+            if fmt is None:
+                fmt = detect_format(name, stream.peek(64) if hasattr(stream, "peek") else b"")
+            if fmt == "jsonl" and writer is None:
+                size = os.path.getsize(name) if name != "-" and os.path.isfile(name) else None
+                _, failed = batch.run_jsonl([stream], target, evaluator, batch.default_workers(size), progress)
+                bad += failed
+                continue
+            for result, failed in batch.results_of(read_records(stream, fmt, loaded.policy), chooser.for_record, loaded):
+                bad += failed
+                if writer is None:
+                    target.write(encode(result) + b"\n")
+                else:
+                    writer.write(result)
+                progress.advance(1, 0)
+    finally:
+        if writer is not None:
+            writer.close()
+        else:
+            target.flush()
+        progress.close()
+    return bad
+
+
+def _eval_traced(args, chooser, target) -> int:
+    """Record by record through the exact evaluator, which keeps the trace."""
     from .api import evaluate
     from .explain import explain, trace_json
     from .io import ResultWriter
-    loaded = _load(args.policy)
-    if loaded is None:
-        return EXIT_USAGE
-    target = open(args.output, "wb") if args.output else sys.stdout.buffer
+    loaded = chooser.default
     writer = ResultWriter(target, args.format, list(loaded.policy.outputs))
     bad = 0
     try:
@@ -250,10 +352,10 @@ def cmd_eval(args) -> int:
             if incoming.error is not None:
                 result = {"id": None, "policy": loaded.ref, "line": incoming.line, "errors": [incoming.error]}
             else:
-                result = evaluate(loaded, incoming.record, trace=args.trace or args.explain)
+                result = evaluate(chooser.for_record(incoming.record), incoming.record, trace=True)
                 if "errors" in result:
                     result["line"] = incoming.line
-                elif args.explain or args.trace:
+                else:
                     trace = result.pop("trace")
                     if args.trace:
                         result["trace"] = trace_json(trace)
@@ -263,20 +365,20 @@ def cmd_eval(args) -> int:
             writer.write(result)
     finally:
         writer.close()
-        if args.output:
-            target.close()
-    if bad:
-        _err(f"kinerja: {bad} record(s) had errors; the others were evaluated")
-    return EXIT_FAILED if bad else EXIT_OK
+    return bad
 
 
 def cmd_explain(args) -> int:
     from .api import evaluate
     from .explain import explain
     from .printer import value_text
+    from .whatif import predikat_output, what_if
+    from .whatif import render as render_what_if
     loaded = _load(args.policy)
     if loaded is None:
         return EXIT_USAGE
+    if args.what_if and predikat_output(loaded.policy) is None:
+        return _usage(f"policy {loaded.policy.id} has no output with `labels` (a predikat) for --what-if")
     en = args.lang == "en"
     bad = 0
     for incoming in _records(args, loaded):
@@ -297,6 +399,9 @@ def cmd_explain(args) -> int:
         shown = ", ".join(f"{k} = {value_text(v, '.' if en else ',') if not isinstance(v, str) else v}"
                           for k, v in result["outputs"].items())
         _out(f"  {'Result' if en else 'Hasil'}: {shown}")
+        report = what_if(loaded, incoming.record) if args.what_if else None
+        for line in render_what_if(report, args.lang) if report is not None else []:
+            _out(f"  {line}")
         _out()
     return EXIT_FAILED if bad else EXIT_OK
 
@@ -344,10 +449,26 @@ def cmd_distribution(args) -> int:
 
 def cmd_diff(args) -> int:
     """Exit 0 when the policies mean the same, 1 when they differ (as diff(1) does)."""
-    from .diff import compare, impact, render_impact
+    from .diff import compare, impact, render_impact, render_units
+    if args.units and not args.data:
+        return _usage("--units needs --data FILE: the records whose units are compared")
+    if args.data and args.db:
+        return _usage("the records come from --data FILE or from --db URL, not both")
+    if (args.policy or args.period) and not args.db:
+        return _usage("--policy and --period select stored evaluations: give --db URL too")
     old, new = _load(args.old), _load(args.new)
     if old is None or new is None:
         return EXIT_USAGE
+    units = None
+    if args.units:
+        from .diagnostics import Diagnostics
+        from .distribution import read_units
+        problems = Diagnostics()
+        units = read_units(Path(args.units), problems)
+        if problems:
+            for diagnostic in problems.sorted():
+                _err(diagnostic.render())
+            return EXIT_USAGE
     changes = compare(old.policy.data, new.policy.data)
     _out(f"{old.policy.id} {old.policy.version} ({old.policy.hash[:19]}) -> "
          f"{new.policy.id} {new.policy.version} ({new.policy.hash[:19]}): "
@@ -357,11 +478,42 @@ def cmd_diff(args) -> int:
     if args.data:
         args.inputs = args.data
         records = [incoming.record for incoming in _records(args, old) if incoming.error is None]
-        result = impact(old, new, records)
+        result = impact(old, new, records, units)
+    elif args.db:
+        from .service import stored_impact
+        store = _open_store(args.db)
+        if store is None:
+            return EXIT_USAGE
+        try:
+            result = stored_impact(store, old, new, args.policy, args.period)
+        finally:
+            store.dispose()
+    if args.data or args.db:
         labels = list(old.policy.outputs[result.label_output].labels) if result.label_output else []
-        for line in render_impact(result, labels):
+        for line in render_impact(result, labels) + render_units(result, labels):
             _out(line)
     return EXIT_FAILED if changes else EXIT_OK
+
+
+def cmd_render(args) -> int:
+    """The rulebook runs the policy's own tests to show their coverage; failing cases are shown
+    in it, not turned into an exit code (`kinerja test` is for that)."""
+    from .render import render_html, render_markdown
+    from .testing import run_tests
+    loaded = _load(args.target)
+    previous = _load(args.previous) if args.previous else None
+    if loaded is None or (args.previous and previous is None):
+        return EXIT_USAGE
+    render = render_html if args.format == "html" else render_markdown
+    text = render(loaded.policy, run_tests(loaded), previous.policy if previous else None)
+    if not args.output:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        return _usage(f"cannot write {args.output}: {error.strerror}")
+    return EXIT_OK
 
 
 def cmd_schema(args) -> int:
@@ -461,6 +613,47 @@ def cmd_keys_revoke(args) -> int:
         store.dispose()
     _out(f"revoked key {args.key_id}")
     return EXIT_OK
+
+
+def cmd_replay(args) -> int:
+    """Exit 0 when every evaluation replays identically, 1 when any differs."""
+    from .service import ServiceError, replay_evaluations
+    selected = bool(args.ids or args.submission or args.policy or args.period)
+    if args.all == selected:
+        return _usage("name what to replay: EVALUATION_ID ..., --submission, --policy or --period; "
+                      "or --all (alone) for every stored evaluation")
+    store = _open_store(args.db)
+    if store is None:
+        return EXIT_USAGE
+    try:
+        reports = replay_evaluations(store, args.ids, args.submission, args.policy, args.period)
+    except ServiceError as error:
+        return _usage(error.message)
+    finally:
+        store.dispose()
+    differ = [report for report in reports if not report.same]
+    if selected and not reports:
+        return _usage("no stored evaluation matches " + " ".join(
+            f"--{name} {value}" for name, value in (("policy", args.policy), ("period", args.period)) if value))
+    if args.json:
+        _out(_exact_json({"replayed": len(reports), "identical": len(reports) - len(differ), "differ": len(differ),
+                          "evaluations": [r.as_json() for r in reports]}))
+    else:
+        for report in differ:
+            _out(f"evaluation {report.evaluation_id} ({report.policy_id} {report.policy_hash[:19]}) differs:")
+            for difference in report.differences:
+                _out(f"  {difference.render()}")
+        _out(f"{len(reports)} evaluation{'s' if len(reports) != 1 else ''} replayed, "
+             f"{len(reports) - len(differ)} identical, {len(differ)} differ{'s' if len(differ) == 1 else ''}")
+    return EXIT_FAILED if differ else EXIT_OK
+
+
+def _exact_json(value) -> str:
+    """Indented JSON whose numbers keep their exact decimal text (json.dumps would go through floats)."""
+    import msgspec
+
+    from .io import encode
+    return msgspec.json.format(encode(value), indent=2).decode("utf-8")
 
 
 def cmd_serve(args) -> int:

@@ -138,19 +138,25 @@ class Impact:
     totals: dict = field(default_factory=dict)  # numeric output -> (old total, new total)
     failed: list = field(default_factory=list)  # (record id or line, which side, errors)
     records: int = 0
+    units: list = field(default_factory=list)  # UnitImpact per unit, when units were given
 
 
-def impact(old_loaded, new_loaded, records) -> Impact:
-    """Evaluate every record under both policies and compare the results."""
+def impact(old_loaded, new_loaded, records, units: list | None = None) -> Impact:
+    """Evaluate every record under both policies and compare the results; with `units`
+    (engine.distribution.read_units), also each unit's predikat distribution and unit-rule verdicts."""
     from .api import evaluate
     common = [o for o in old_loaded.policy.outputs if o in new_loaded.policy.outputs]
     labelled = [o for o in common if old_loaded.policy.outputs[o].labels is not None]
     label = "predikat" if "predikat" in labelled else (labelled[0] if labelled else None)
     result = Impact(label)
+    kept_old: dict = {}
+    kept_new: dict = {}
     for position, record in enumerate(records, start=1):
         result.records += 1
         before, after = evaluate(old_loaded, record), evaluate(new_loaded, record)
         who = before.get("id") if before.get("id") is not None else f"#{position}"
+        if units is not None and before.get("id") is not None:  # as kinerja distribution counts them
+            kept_old[str(before["id"])], kept_new[str(before["id"])] = before.get("outputs"), after.get("outputs")
         if "errors" in before or "errors" in after:
             side = "both" if "errors" in before and "errors" in after else "old" if "errors" in before else "new"
             result.failed.append((who, side, (before.get("errors") or after.get("errors"))))
@@ -165,6 +171,8 @@ def impact(old_loaded, new_loaded, records) -> Impact:
             if isinstance(a, Fraction) and isinstance(b, Fraction):
                 old_total, new_total = result.totals.get(name, (Fraction(0), Fraction(0)))
                 result.totals[name] = (old_total + a, new_total + b)
+    if units is not None and label is not None:
+        result.units = unit_impacts(old_loaded.policy, new_loaded.policy, units, label, kept_old, kept_new)
     return result
 
 
@@ -187,3 +195,134 @@ def render_impact(result: Impact, labels: list) -> list[str]:
     for who, side, errors in result.failed:
         lines.append(f"not compared: {who} has errors under the {side} policy: {errors[0]['path']}: {errors[0]['message']}")
     return lines
+
+
+def impact_json(result: Impact, labels: list | None = None) -> dict:
+    """The impact as JSON data (the service's answer): the matrix as a list of cells, labels in `labels`' order."""
+    order = list(labels or []) + [x for pair in result.transitions for x in pair if x not in (labels or [])]
+    cells = sorted(result.transitions.items(), key=lambda item: (order.index(item[0][0]), order.index(item[0][1])))
+    return {
+        "records": result.records,
+        "label_output": result.label_output,
+        "transitions": [{"old": old, "new": new, "count": count} for (old, new), count in cells],
+        "moved": [{"id": who, "old": old, "new": new} for who, old, new in result.moved],
+        "totals": {name: {"old": old_total, "new": new_total, "change": new_total - old_total}
+                   for name, (old_total, new_total) in sorted(result.totals.items())},
+        "failed": [{"id": who, "side": side, "errors": errors} for who, side, errors in result.failed],
+    }
+
+
+@dataclass
+class UnitImpact:
+    """One unit's distribution of the label output under the old and the new policy, and the
+    verdict of each unit rule (kurva distribusi) under each."""
+
+    unit: object  # engine.distribution.Unit
+    old: dict  # label -> employees
+    new: dict
+    old_total: int  # members with a result under the old policy
+    new_total: int
+    verdicts: list  # (rule name, old Verdict, new Verdict)
+
+    @property
+    def verdict_changed(self) -> bool:
+        return any(old.changed(new) for _, old, new in self.verdicts)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a unit rule says of one unit: meets, violates (which conditions, with their counts),
+    not_checked (a small unit), no_case (the unit's attribute names no case) or no_rule."""
+
+    status: str
+    violated: tuple = ()  # conditions in words
+    counts: tuple = ()  # (count, total) per violated condition
+    note: str = ""
+
+    def changed(self, other: Verdict) -> bool:
+        """A different status or other conditions violated; the same violation with other counts is not a change."""
+        return (self.status, self.violated) != (other.status, other.violated)
+
+    def text(self) -> str:
+        if self.status == "violates":
+            return "violates " + "; ".join(f"{c} ({count} of {total})"
+                                           for c, (count, total) in zip(self.violated, self.counts))
+        return self.note or self.status
+
+
+def unit_impacts(old_policy, new_policy, units: list, label: str, old_outputs: dict, new_outputs: dict) -> list:
+    """Per unit: counts of `label` under both policies, and each policy's own unit rules judged
+    on its own results (a change may alter the rules as well as the predikat)."""
+    from .distribution import assess
+    rules = list(old_policy.unit_rules) + [r for r in new_policy.unit_rules if r not in old_policy.unit_rules]
+    found = []
+    for unit in units:
+        counts = []
+        for outputs in (old_outputs, new_outputs):
+            tally: dict = {}
+            for member in unit.members:
+                value = (outputs.get(member) or {}).get(label)
+                if value is not None:
+                    tally[value] = tally.get(value, 0) + 1
+            counts.append(tally)
+        verdicts = []
+        for name in rules:
+            pair = []
+            for policy, outputs in ((old_policy, old_outputs), (new_policy, new_outputs)):
+                rule = policy.unit_rules.get(name)
+                pair.append(_verdict(assess(rule, [unit], outputs)[0]) if rule is not None
+                            else Verdict("no_rule", note="no such rule"))
+            verdicts.append((name, *pair))
+        found.append(UnitImpact(unit, counts[0], counts[1], sum(counts[0].values()), sum(counts[1].values()),
+                                verdicts))
+    return found
+
+
+def _verdict(report) -> Verdict:
+    from .distribution import condition_text
+    if report.problem:
+        return Verdict("no_case", note=f"no case for {report.rule.by} {report.case}")
+    if report.small:
+        return Verdict("not_checked", note=f"not checked (fewer than {report.rule.small_units_below} employees)")
+    if report.violations:
+        return Verdict("violates", tuple(condition_text(v.condition, "en") for v in report.violations),
+                       tuple((v.count, v.total) for v in report.violations))
+    return Verdict("meets")
+
+
+def render_units(result: Impact, labels: list) -> list[str]:
+    """Lines for the per-unit part of the impact report."""
+    if not result.units:
+        return []
+    lines = [f"per unit: {result.label_output} under the old -> new policy"]
+    for change in result.units:
+        unit = change.unit
+        seen = labels + [x for x in list(change.old) + list(change.new) if x not in labels]
+        lines.append(f"  {unit.id} ({unit.name}): {change.old_total} -> {change.new_total} employees with a result")
+        parts = []
+        for label in seen:
+            a, b = change.old.get(label, 0), change.new.get(label, 0)
+            parts.append(f"{label} {a} -> {b}" + (f" ({'+' if b > a else ''}{b - a})" if a != b else ""))
+        lines.append("    " + " · ".join(parts))
+        for name, old, new in change.verdicts:
+            lines.append(f"    {name}: {old.text()}" + (" (unchanged)" if new == old else f" -> {new.text()}"))
+    moved = sum(1 for change in result.units if change.verdict_changed)
+    lines.append(f"{moved} unit{'s' if moved != 1 else ''} change{'s' if moved == 1 else ''} a unit-rule verdict")
+    return lines
+
+
+def unit_impacts_json(result: Impact) -> list[dict]:
+    """The per-unit part of the impact as JSON data."""
+    return [{"unit": c.unit.id, "name": c.unit.name, "attributes": c.unit.attributes,
+             "old": {"employees": c.old_total, "counts": c.old},
+             "new": {"employees": c.new_total, "counts": c.new},
+             "change": {label: c.new.get(label, 0) - c.old.get(label, 0) for label in {**c.old, **c.new}},
+             "verdicts": [{"rule": name, "old": _verdict_json(old), "new": _verdict_json(new),
+                           "changed": old.changed(new)} for name, old, new in c.verdicts]}
+            for c in result.units]
+
+
+def _verdict_json(verdict: Verdict) -> dict:
+    return {"status": verdict.status, "text": verdict.text(),
+            "violations": [{"condition": c, "count": count, "total": total}
+                           for c, (count, total) in zip(verdict.violated, verdict.counts)]}

@@ -217,6 +217,8 @@ def jsonable(value):
     """Result data -> JSON-ready data: exact decimals for numbers, plain lists and objects."""
     if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
         return value
+    if isinstance(value, float):
+        return value  # only from engine.fast: the nearest double to an exact decimal of <= 15 digits
     if isinstance(value, Fraction):
         # format_number strips trailing zeros as text: Decimal.normalize() would round to 28 digits
         return int(value) if value.denominator == 1 else Decimal(format_number(value))

@@ -7,7 +7,8 @@ response is `application/problem+json` with located `errors`.
 from __future__ import annotations
 
 from . import __version__
-from .service import MAX_PAGE, MAX_RECORDS_PER_REQUEST
+from .service import MAX_IMPACT_EVALUATIONS, MAX_PAGE, MAX_RECORDS_PER_REQUEST
+from .records import PERIOD_PATTERN
 from .store import IDEMPOTENCY_KEY_LENGTH
 
 #: Longest Idempotency-Key the service accepts (engine.service.submit).
@@ -49,6 +50,7 @@ _ERROR_RESPONSES = {
     404: ("NotFound", "No such object, or one that belongs to another agency."),
     413: ("TooLarge", f"The body is over the server's size limit (10 MB by default), or holds more than "
                       f"{MAX_RECORDS_PER_REQUEST} records."),
+    409: ("Conflict", "The same policy id and version was published before with other content."),
     422: ("Unprocessable", "The request is well-formed JSON but invalid; each error points into the body "
                            "(a JSON pointer such as /records/3/kreativitas) or names the query parameter."),
 }
@@ -114,7 +116,30 @@ def _paths() -> dict:
         "/v1/policies": {"get": {
             "operationId": "listPolicies", "tags": ["policies"], "summary": "The built-in policies.",
             "responses": {"200": _json(_ref("PolicyList"), "Every built-in policy that passes its checks."),
-                          **_errors(401)}}},
+                          **_errors(401)}},
+            "post": {
+                "operationId": "publishPolicy", "tags": ["policies"],
+                "summary": "Publish a policy version sent as YAML text (admin keys only); stored for good.",
+                "description": (
+                    "The policy must pass every check, and fit the other versions of its id, built in and published: "
+                    "no two in force on one day, no day between them without one (`versions.overlap`, "
+                    "`versions.gap`, located in the text sent as `policy.yaml:line:column`). Its `extends` names a "
+                    "built-in or published id. Publishing the same text again answers 200 with the same version; "
+                    "the same id and version with other content is refused (409). A published version never changes."),
+                "requestBody": _request("CheckRequest", {"policy": EXAMPLE_POLICY}),
+                "responses": {"201": _json(_ref("PolicyVersion"), "Published."),
+                              "200": _json(_ref("PolicyVersion"), "Published before, with the same content."),
+                              **_errors(400, 401, 403, 409, 413, 422)}}},
+        "/v1/policies/{policy_id}/versions": {"get": {
+            "operationId": "listPolicyVersions", "tags": ["policies"],
+            "summary": "Every version of a policy id, built in and published, earliest validity first.",
+            "parameters": [_POLICY_ID],
+            "responses": {"200": _json(_ref("PolicyVersionList"), "The versions."), **_errors(401, 404)}}},
+        "/v1/policies/{policy_id}/versions/{digest}": {"get": {
+            "operationId": "getPolicyVersion", "tags": ["policies"],
+            "summary": "One version by its content hash: metadata, merged document and (if published) its text.",
+            "parameters": [_POLICY_ID, _id_parameter("digest", "The version's hash, `sha256:HEX` or `HEX`.")],
+            "responses": {"200": _json(_ref("PolicyVersionDocument"), "The version."), **_errors(401, 404)}}},
         "/v1/policies/check": {"post": {
             "operationId": "checkPolicy", "tags": ["policies"],
             "summary": "Check a policy sent as YAML text (it may extend a built-in policy).",
@@ -178,6 +203,28 @@ def _paths() -> dict:
             "summary": "A stored evaluation with its inputs and every intermediate value.",
             "parameters": [_id_parameter("evaluation_id", "An evaluation id.")],
             "responses": {"200": _json(_ref("Evaluation"), "The evaluation."), **_errors(401, 404)}}},
+        "/v1/evaluations/{evaluation_id}/replay": {"post": {
+            "operationId": "replayEvaluation", "tags": ["submissions"],
+            "summary": "Evaluate a stored evaluation again under the exact policy version it used, and compare.",
+            "description": (
+                "The policy is rebuilt from the version stored under the evaluation's hash, the stored inputs are "
+                "evaluated again, and the outputs and values are compared exactly with the stored ones. Every "
+                "difference is reported at its JSON pointer into the evaluation. A reviewer or admin may replay "
+                "any evaluation, an agency its own; each replay is audited."),
+            "parameters": [_id_parameter("evaluation_id", "An evaluation id.")],
+            "responses": {"200": _json(_ref("Replay"), "The comparison; `same` is false if anything differs."),
+                          **_errors(401, 404)}}},
+        "/v1/impact": {"post": {
+            "operationId": "impact", "tags": ["submissions"],
+            "summary": "Whom a change of policy would move, over the stored submissions (reviewer, admin).",
+            "description": (
+                "Evaluates the stored inputs of the evaluations selected by `policy` and `period` under both "
+                "policies and compares them: the transition matrix of the label output (predikat), the records "
+                f"that move, and the totals of numeric outputs. At most {MAX_IMPACT_EVALUATIONS:,} evaluations per "
+                "request (422 beyond: narrow the selection)."),
+            "requestBody": _request("ImpactRequest", {"old": "pp-46-2011", "new": "pp-46-2011", "period": "2020"}),
+            "responses": {"200": _json(_ref("Impact"), "The impact of the change."),
+                          **_errors(400, 401, 403, 413, 422)}}},
     }
 
 
@@ -200,6 +247,9 @@ def _schemas() -> dict:
                "description": f"At most {MAX_RECORDS_PER_REQUEST} records per request; send several requests."}
     summary = {"id": _TEXT, "version": _TEXT, "hash": _TEXT, "title": _TEXT, "berlaku_mulai": _OPTIONAL_TEXT,
                "berlaku_sampai": _OPTIONAL_TEXT, "extends": _OPTIONAL_TEXT}
+    version = {"id": _TEXT, "version": _TEXT, "hash": _TEXT, "berlaku_mulai": _OPTIONAL_TEXT,
+               "berlaku_sampai": _OPTIONAL_TEXT, "source": {"enum": ["bundled", "published"]},
+               "published_at": {"type": ["string", "null"], "format": "date-time"}}
     return {
         "Problem": _object({
             "type": {"type": "string", "const": "about:blank"},
@@ -227,6 +277,12 @@ def _schemas() -> dict:
             "outputs": {"type": "array", "items": _TEXT, "description": "The declared outputs' names."},
         }),
         "RecordSchema": {"type": "object", "description": "A JSON Schema (2020-12) of one record."},
+        "PolicyVersion": _object(version),
+        "PolicyVersionList": _object({"id": _TEXT, "versions": {"type": "array", "items": _ref("PolicyVersion")}}),
+        "PolicyVersionDocument": _object({
+            **version,
+            "document": {"type": "object", "description": "The merged policy; exact numbers as {\"$number\": text}."},
+            "text": {"type": ["string", "null"], "description": "The YAML text as published (null if built in)."}}),
         "CheckRequest": _object({"policy": {"type": "string", "description": "The policy's YAML text."}},
                                 additionalProperties=False),
         "CheckResult": _object({"valid": {"type": "boolean"},
@@ -237,11 +293,16 @@ def _schemas() -> dict:
         }),
         "Record": {"type": "object", "description": "One employee's data, shaped as the policy's record schema "
                                                     "(GET /v1/policies/{id}/schema); `id` is echoed back.",
-                   "properties": {"id": {"type": ["string", "integer"]}}},
+                   "properties": {"id": {"type": ["string", "integer"]},
+                                  "periode": {"type": "string", "description": "The record's period: it chooses the "
+                                                                               "version of the policy in force."}}},
         "EvaluateRequest": _object({
             "records": records,
             "explain": {"type": "boolean", "default": False,
                         "description": "Add `explanation`: sentences in Bahasa Indonesia for every value."},
+            "period": {"type": "string", "pattern": PERIOD_PATTERN,
+                       "description": "The period (2023, 2023-07 or 2023-07-15) that chooses the version in force, "
+                                      "for records without their own `periode` (default: today)."},
         }, required=["records"]),
         "EvaluateResponse": _object({"results": {"type": "array", "items": _ref("EvaluationResult")}}),
         "EvaluationResult": {
@@ -277,4 +338,35 @@ def _schemas() -> dict:
         "EvaluationPage": _object({"evaluations": {"type": "array", "items": _ref("Evaluation")},
                                    "next": {"type": ["string", "null"],
                                             "description": "Pass as `after` for the next page; null on the last."}}),
+        "Replay": _object({
+            "evaluation_id": _TEXT, "policy_id": _TEXT,
+            "policy_hash": {"type": "string", "description": "The stored policy version replayed."},
+            "same": {"type": "boolean", "description": "True when the replay reproduces the stored evaluation."},
+            "differences": {"type": "array", "items": _ref("Difference")},
+        }),
+        "Difference": _object({
+            "path": {"type": "string", "description": "A JSON pointer into the evaluation, e.g. /outputs/predikat."},
+            "stored": {"description": "The stored value; absent when there is none at this place."},
+            "replayed": {"description": "The replayed value; absent when there is none at this place."},
+            "message": {"type": "string", "description": "Why, when the values alone do not say."},
+        }, required=["path"]),
+        "ImpactRequest": _object({
+            "old": {"type": "string", "minLength": 1, "description": "A built-in policy id, or a stored version's hash."},
+            "new": {"type": "string", "minLength": 1, "description": "A built-in policy id, or a stored version's hash."},
+            "policy": {"type": ["string", "null"], "description": "Only evaluations made under this policy id."},
+            "period": {"type": ["string", "null"], "description": "Only evaluations of this period."},
+        }, required=["old", "new"], additionalProperties=False),
+        "Impact": _object({
+            "old": _ref("PolicyRef"), "new": _ref("PolicyRef"), "policy": _OPTIONAL_TEXT, "period": _OPTIONAL_TEXT,
+            "records": {"type": "integer", "minimum": 0, "description": "Stored evaluations evaluated."},
+            "label_output": {"type": ["string", "null"], "description": "The output whose moves are counted."},
+            "transitions": {"type": "array", "items": _object({"old": {}, "new": {}, "count": {"type": "integer"}}),
+                            "description": "Records per (old label, new label); every compared record once."},
+            "moved": {"type": "array", "items": _object({"id": _RECORD_ID, "old": {}, "new": {}})},
+            "totals": {"type": "object", "additionalProperties": _object(
+                {"old": {"type": "number"}, "new": {"type": "number"}, "change": {"type": "number"}})},
+            "failed": {"type": "array", "items": _object(
+                {"id": _RECORD_ID, "side": {"enum": ["old", "new", "both"]},
+                 "errors": {"type": "array", "items": _ref("Error")}})},
+        }),
     }

@@ -5,7 +5,8 @@ Merge rules (docs/policy-format.md, "extends"):
    writing just that key.
 2. Lists and single values in the child replace the parent's whole (table rows, legal_basis).
 3. A key set to null (`~`) in the child removes the parent's entry.
-4. `id`, `extends` and `tests` are never inherited; every policy tests itself.
+4. `id`, `extends`, `tests` and the validity (`berlaku_mulai`, `berlaku_sampai`) are never
+   inherited: every policy tests itself, and each version is in force for the dates it states.
 Every merged node keeps the file and line it came from, so a diagnostic on an inherited rule
 points into the parent's file.
 """
@@ -29,7 +30,7 @@ from .source import SourceMap
 
 #: Longest chain of `extends`.
 MAX_EXTENDS_DEPTH = 8
-NOT_INHERITED = ("id", "extends", "tests")
+NOT_INHERITED = ("id", "extends", "tests", "berlaku_mulai", "berlaku_sampai")
 
 
 @dataclass

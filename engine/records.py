@@ -29,7 +29,10 @@ MAX_ERRORS = 100
 #: Longest record id (a NIP has 18 digits).
 MAX_ID_LENGTH = 64
 #: Record keys that every policy accepts besides its inputs.
-RECORD_META = ("id",)
+RECORD_META = ("id", "periode")
+#: A record's own period (`periode`): a year, a month or a day; it chooses the policy version in force
+#: (unless the policy declares an input of that name, which then is the policy's own).
+PERIOD_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
 
 def _is_number(checker, value) -> bool:
@@ -59,7 +62,10 @@ def _json_number(value: Fraction):
 def input_schema(policy: Policy) -> dict:
     """The JSON Schema (draft 2020-12) that a record for this policy must satisfy."""
     properties = {"id": {"type": ["string", "integer"], "maxLength": MAX_ID_LENGTH,
-                         "description": "Echoed back, for example the NIP."}}
+                         "description": "Echoed back, for example the NIP."},
+                  "periode": {"type": "string", "pattern": PERIOD_PATTERN,
+                              "description": "The period appraised (2023, 2023-07 or 2023-07-15): it chooses the "
+                                             "version of the policy in force."}}
     required = []
     for name, spec in policy.inputs.items():
         properties[name] = _spec_schema(spec)
@@ -194,7 +200,8 @@ def _absent(spec: InputSpec):
 
 def _record_reader(specs: list[InputSpec], item_of: str | None, top_level: bool = False) -> Reader:
     fields = [(spec.name, pointer("", spec.name), spec.required, _reader(spec), spec) for spec in specs]
-    known = [spec.name for spec in specs] + (list(RECORD_META) if top_level else [])
+    declared = {spec.name for spec in specs}  # a policy's own input of a reserved name is the policy's
+    known = [spec.name for spec in specs] + ([k for k in RECORD_META if k not in declared] if top_level else [])
     known_set = set(known)
 
     def read(value, path, problems):
@@ -223,8 +230,24 @@ def _record_reader(specs: list[InputSpec], item_of: str | None, top_level: bool 
                 problems.append(RecordError("/id", "type", f"must be text or a whole number, got {_got(record_id)}"))
             elif not 0 < len(str(record_id)) <= MAX_ID_LENGTH or "\x00" in str(record_id):
                 problems.append(RecordError("/id", "too_long", f"an id is 1 to {MAX_ID_LENGTH} characters (a NIP is 18)"))
+        if top_level and "periode" in value and "periode" not in declared and not _is_period(value["periode"]):
+            problems.append(RecordError("/periode", "pattern", "a period is a year (2023), a month (2023-07) or a "
+                                        f"day (2023-07-15), got {_got(value['periode'])}"))
         return Item(result, path, item_of)
     return read
+
+
+def _is_period(value) -> bool:
+    """The pattern of the schema, and beyond it a real month and day (not 2023-13 or 2023-02-30)."""
+    if not isinstance(value, str) or re.fullmatch(PERIOD_PATTERN, value) is None:
+        return False
+    from datetime import date
+    year, month, day = (int(p) for p in (value + "-01-01")[:10].split("-"))
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def _number_reader(spec: InputSpec, integer: bool) -> Reader:

@@ -8,6 +8,7 @@ object is reported as absent (404), not as forbidden, so ids reveal nothing.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -16,8 +17,9 @@ from pathlib import Path
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 
-from . import api
+from . import api, batch, policyfile, versions
 from .diagnostics import PolicyError
+from .fast import NEEDS_EXACT
 from .io import decode_json, encode
 from .policyfile import available, canonical
 from .store import (AGENCY_LENGTH, ID_LENGTH, IDEMPOTENCY_KEY_LENGTH, PERIOD_LENGTH, POLICY_ID_LENGTH,
@@ -139,7 +141,7 @@ def _audit(session, actor: Caller, action: str, target: str, detail: str) -> Non
 
 def list_policies() -> list[dict]:
     result = []
-    for policy_id in sorted(available()):
+    for policy_id in sorted(p for p in available() if versions.SEPARATOR not in p):
         try:
             loaded = api.load(policy_id)
         except PolicyError:
@@ -155,16 +157,43 @@ def _policy_summary(loaded: api.LoadedPolicy) -> dict:
             "extends": p.chain[1] if len(p.chain) > 1 else None}
 
 
-def load_policy(policy_id: str, path: str = "/policy") -> api.LoadedPolicy:
-    """A built-in policy by id (never a path: the service does not read arbitrary files)."""
-    if policy_id not in available():
-        raise ServiceError(404 if path == "" else 422, "unknown_policy", f"no policy with id '{policy_id}'",
-                           [{"path": path, "code": "unknown_policy", "message": f"no policy with id '{policy_id}'"}])
+def load_policy(policy_id: str, path: str = "/policy", store: Store | None = None) -> api.LoadedPolicy:
+    """A policy by id (never a path: the service does not read arbitrary files): `ID` (the
+    version in force today, else the newest), `ID@VERSION` or `ID@sha256:HASH`, built in or
+    (given the store) published."""
+    return _chooser(policy_id, path, store).default
+
+
+def _chooser(target: str, path: str, store: Store | None, period: str | None = None,
+             period_path: str = "/period") -> versions.Chooser:
+    """The versions of a policy to evaluate with, the one for `period` by default (engine.versions).
+
+    A period that is not a year, month or day (free text such as 2024-Q1) chooses nothing; it is
+    refused only for an id with several versions, where it would have to choose."""
+    unknown = [{"path": path, "code": "unknown_policy", "message": f"no policy with id '{target}'"}]
+    if not _fits(target, POLICY_ID_LENGTH + 80) or "/" in target or "\\" in target:
+        raise ServiceError(404 if path == "" else 422, "unknown_policy", "no such policy", unknown)
+    extra = [published_dir(store)] if store is not None else None
+    chosen = period if versions.parse_period(period) else None
     try:
-        return api.load(policy_id)
+        chooser = versions.Chooser(target, chosen, extra, files=False)
     except PolicyError as error:
-        raise ServiceError(500, "policy_broken", f"policy {policy_id} does not pass its checks",
-                           [d.as_json() for d in error.diagnostics]) from None
+        first = error.diagnostics[0]
+        if first.code in ("policy.unknown", "version.unknown", "version.ambiguous"):
+            message = f"{first.message}; {first.hint}" if first.hint else first.message
+            raise ServiceError(404 if path == "" else 422, "unknown_policy", message,
+                               [dict(unknown[0], message=message)]) from None
+        if first.code.startswith("version."):
+            message = f"{first.message}; {first.hint}" if first.hint else first.message
+            raise ServiceError(422, "no_version_in_force", message,
+                               [{"path": period_path, "code": first.code, "message": message}]) from None
+        raise ServiceError(500, "policy_broken", f"policy {target} does not pass its checks",
+                           [{"path": "", "code": d.code, "message": d.render()} for d in error.diagnostics]) from None
+    if period is not None and chosen is None and chooser.several:
+        message = (f"{target} has several versions: {versions.period_error(period)}; "
+                   f"or name a version ({target}@VERSION)")
+        raise ServiceError(422, "invalid_period", message, [{"path": period_path, "code": "pattern", "message": message}])
+    return chooser
 
 
 def get_policy(policy_id: str) -> dict:
@@ -192,6 +221,146 @@ def check_policy_text(text: str) -> dict:
     return {"valid": not any(d["severity"] == "error" for d in found), "diagnostics": found}
 
 
+# Published versions ----------------------------------------------------------------------------
+
+#: Longest `version:` label a published policy may carry (the column's length).
+VERSION_LENGTH = 64
+_published_dirs: dict[str, Path] = {}
+
+
+def published_dir(store: Store) -> Path:
+    """The store's published versions as policy files, so that choosing a version, the version
+    checks and `extends` treat them as they treat the built-in ones (engine.versions).
+
+    Each version is `ID@HASH.yaml`, its text as published; the first published version of an id
+    with no built-in file is `ID.yaml`, which `extends: ID` names. The files are written once per
+    process (a published version never changes) into a directory of its own.
+    """
+    import tempfile
+    directory = _published_dirs.get(store.url)
+    if directory is None:
+        directory = _published_dirs.setdefault(store.url, Path(tempfile.mkdtemp(prefix="kinerja-published-")))
+    with store.session() as session:
+        rows = session.execute(select(PolicyVersion.hash, PolicyVersion.policy_id).where(PolicyVersion.published)
+                               .order_by(PolicyVersion.published_at, PolicyVersion.hash)).all()
+        built_in, first = set(available()), set()
+        for digest, policy_id in rows:
+            base = policy_id not in built_in and policy_id not in first
+            first.add(policy_id)
+            path = directory / (f"{policy_id}.yaml" if base else f"{policy_id}@{digest.removeprefix('sha256:')[:16]}.yaml")
+            if not path.exists():
+                text = session.scalar(select(PolicyVersion.text).where(PolicyVersion.hash == digest))
+                partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+                partial.write_bytes((text or "").encode("utf-8", "surrogatepass"))
+                partial.replace(path)  # whole or not at all, also with several threads
+    return directory
+
+
+def _shown(text: str, directories: list[Path]) -> str:
+    """Messages without the server's directories."""
+    for directory in directories:
+        text = text.replace(f"{directory}{os.sep}", "")
+    return text
+
+
+def _version_json(info: versions.VersionInfo, row: PolicyVersion | None) -> dict:
+    published = row is not None and row.published
+    return {"id": info.id, **info.as_json(), "source": "published" if published else "bundled",
+            "published_at": iso(row.published_at) if published and row.published_at else None}
+
+
+def publish_policy(store: Store, caller: Caller, body) -> tuple[int, dict]:
+    """Publish a policy version (admins) sent as `{"policy": YAML text}`: checked like any policy,
+    and against the other versions of its id (no overlap, no gap, no second content under one
+    version label); stored for good. Publishing the same text again answers 200, the same version."""
+    import tempfile
+    require(caller, "admin")
+    text = body.get("policy") if isinstance(body, dict) else None
+    problems = [{"path": f"/{k}", "code": "unknown_field", "message": f"'{k}' is not a field of this request"}
+                for k in sorted(set(body) - {"policy"})] if isinstance(body, dict) else []
+    if not isinstance(text, str):
+        problems.insert(0, {"path": "/policy", "code": "type" if isinstance(body, dict) and "policy" in body
+                            else "required", "message": "the policy's YAML text is required"})
+    if problems:
+        raise ServiceError(422, "invalid_body", "the body needs `policy`: the policy's YAML text", problems)
+    directory = published_dir(store)
+    policy, diagnostics = api.check_text(text, "policy.yaml", [directory])
+    hidden = [directory, policyfile.bundled_dir()]
+    errors = [{"path": "/policy", "code": d.code, "message": _shown(d.render(), hidden)}
+              for d in diagnostics if d.severity.value == "error"]
+    if policy is not None and not errors and len(policy.version) > VERSION_LENGTH:
+        errors.append({"path": "/policy", "code": "version", "message": f"version is at most {VERSION_LENGTH} characters"})
+    if policy is None or errors:
+        raise ServiceError(422, "invalid_policy", "the policy does not pass its checks; nothing was published",
+                           errors or [{"path": "/policy", "code": "invalid", "message": "the policy cannot be read"}])
+    known = versions.versions_of(policy.id, [directory])
+    same = next((i for i in known if i.hash == policy.hash), None)
+    if same is not None:
+        with store.session() as session:
+            return 200, _version_json(same, session.get(PolicyVersion, same.hash))
+    clash = next((i for i in known if i.version == policy.version), None)
+    if clash is not None:
+        message = (f"{policy.id} version {policy.version} is already {clash.hash} with other content; "
+                   "a published version never changes: give this one a new version")
+        raise ServiceError(409, "version_exists", message, [{"path": "/policy", "code": "version_exists", "message": message}])
+    with tempfile.TemporaryDirectory() as candidate_dir:
+        candidate = Path(candidate_dir) / f"{policy.id}@new.yaml"
+        candidate.write_bytes(text.encode("utf-8", "surrogatepass"))
+        problems = versions.check_versions([directory, Path(candidate_dir)], {policy.id})
+        hidden.append(Path(candidate_dir))
+        errors = [{"path": "/policy", "code": d.code,
+                   "message": _shown(d.render(), hidden).replace(candidate.name, "policy.yaml")}
+                  for d in problems if d.severity.value == "error"]
+    if errors:
+        raise ServiceError(422, "invalid_versions", f"the validity of {policy.id} version {policy.version} does not "
+                           "fit its other versions; nothing was published", errors)
+    moment = now()
+    with store.session() as session, session.begin():
+        row = session.get(PolicyVersion, policy.hash)
+        if row is None:
+            row = PolicyVersion(hash=policy.hash, policy_id=policy.id, version=policy.version,
+                                document=encode(canonical(policy.data)).decode("utf-8"), stored_at=moment)
+            session.add(row)
+        row.published, row.text, row.published_at, row.published_by = True, text, moment, caller.key_id
+        row.berlaku_mulai, row.berlaku_sampai = policy.berlaku_mulai, policy.berlaku_sampai
+        _audit(session, caller, "policy.publish", f"policy/{policy.id}",
+               f"version={policy.version} hash={policy.hash} berlaku={policy.berlaku_mulai or ''}..{policy.berlaku_sampai or ''}")
+    published_dir(store)  # its file, for the next request
+    info = next(i for i in versions.versions_of(policy.id, [directory]) if i.hash == policy.hash)
+    return 201, _version_json(info, row)
+
+
+def list_versions(store: Store, policy_id: str) -> dict:
+    """Every version of an id, built in and published, earliest validity first."""
+    directory = published_dir(store) if _fits(policy_id, POLICY_ID_LENGTH) else None
+    infos = versions.versions_of(policy_id, [directory]) if directory and versions.SEPARATOR not in policy_id else []
+    if not infos:
+        raise ServiceError(404, "not_found", f"no policy with id '{policy_id}'")
+    with store.session() as session:
+        rows = {row.hash: row for row in session.scalars(select(PolicyVersion).where(PolicyVersion.policy_id == policy_id))}
+    return {"id": policy_id, "versions": [_version_json(info, rows.get(info.hash)) for info in infos]}
+
+
+def get_version(store: Store, policy_id: str, digest: str) -> dict:
+    """One version by its content hash: its metadata, merged document and (if published) its text."""
+    wanted = digest if digest.startswith(versions.HASH_PREFIX) else versions.HASH_PREFIX + digest
+    infos = list_versions(store, policy_id)["versions"]
+    found = next((v for v in infos if v["hash"] == wanted), None)
+    if found is None:
+        raise ServiceError(404, "not_found", f"{policy_id} has no version {digest}")
+    with store.session() as session:
+        row = session.get(PolicyVersion, wanted)
+    if row is not None and row.published:
+        return {**found, "document": decode_json(row.document.encode("utf-8")), "text": row.text}
+    loaded = load_policy(f"{policy_id}@{wanted}", path="", store=store)
+    return {**found, "document": decode_json(encode(canonical(loaded.policy.data))), "text": None}
+
+
+def _record_index(path: str) -> int:
+    """The N of a /records/N/... path."""
+    return int(path.split("/")[2])
+
+
 # Evaluation ----------------------------------------------------------------------------------
 
 def _records(body, limit: int = MAX_RECORDS_PER_REQUEST) -> list:
@@ -206,20 +375,29 @@ def _records(body, limit: int = MAX_RECORDS_PER_REQUEST) -> list:
     return records
 
 
-def evaluate(policy_id: str, body) -> dict:
-    """Stateless evaluation: nothing is stored. Each result is as `kinerja eval` writes it."""
-    loaded = load_policy(policy_id, path="")
+def evaluate(policy_id: str, body, store: Store | None = None, raw: bytes | None = None) -> dict:
+    """Stateless evaluation: nothing is stored. Each result is as `kinerja eval` writes it, with the
+    version in force for the record's `periode`, else the body's `period`, else today."""
+    chooser = _chooser(policy_id, "", store)
     records = _records(body)
     problems = [{"path": f"/{k}", "code": "unknown_field", "message": f"'{k}' is not a field of this request"}
-                for k in sorted(set(body) - {"records", "explain"})]
+                for k in sorted(set(body) - {"records", "explain", "period"})]
     if not isinstance(body.get("explain", False), bool):
         problems.append({"path": "/explain", "code": "type", "message": "explain is true or false"})
+    if "period" in body and versions.parse_period(body["period"]) is None:
+        problems.append({"path": "/period", "code": "pattern", "message": versions.period_error(body["period"])})
     if problems:
         raise ServiceError(422, "invalid_body", "the request has fields it should not have", problems)
+    if "period" in body:
+        chooser = _chooser(policy_id, "", store, body["period"])
     explain = body.get("explain", False)
     results = []
+    short = None if raw is None else not NEEDS_EXACT.search(raw) or None
     for record in records:
-        result = api.evaluate(loaded, record, trace=explain)
+        if not explain:  # the batch path: the fast exact kernel (engine.fast)
+            results.append(batch.fast(chooser.for_record(record)).evaluate(record, short=short))
+            continue
+        result = api.evaluate(chooser.for_record(record), record, trace=explain)
         if explain and "trace" in result:
             from .explain import explain as sentences
             result["explanation"] = sentences(result.pop("trace"))
@@ -256,13 +434,19 @@ def submit(store: Store, caller: Caller, body, idempotency_key: str | None, raw:
     if problems:
         raise ServiceError(422, "invalid_body", "the submission is incomplete", problems)
     records = _records(body)
-    loaded = load_policy(body["policy"])
-    results = [api.evaluate(loaded, record) for record in records]
+    chooser = _chooser(body["policy"], "/policy", store, body["period"])
+    loaded = chooser.default  # the version in force for the submission's period
+    results = batch.evaluate_batch(loaded, records, raw)
     errors = [{"path": f"/records/{i}{e['path']}", "code": e["code"], "message": e["message"]}
               for i, result in enumerate(results) for e in result.get("errors", ())]
+    errors += [{"path": f"/records/{i}/periode", "code": "period_mismatch",
+                "message": f"this record's periode {record['periode']} is not under the version of {loaded.policy.id} "
+                           f"in force for the submission's period {body['period']}; submit it separately"}
+               for i, record in enumerate(records) if chooser.for_record(record) is not loaded]
+    errors.sort(key=lambda e: _record_index(e["path"]))
     if errors:
         raise ServiceError(422, "invalid_records",
-                           f"{sum(1 for r in results if 'errors' in r)} of {len(records)} records have errors; "
+                           f"{len({_record_index(e['path']) for e in errors})} of {len(records)} records have errors; "
                            "nothing was stored", errors)
     return _store_submission(store, caller, loaded, body["period"], records, results, idempotency_key, request_hash)
 
@@ -325,7 +509,9 @@ def _keep_policy_version(session, loaded: api.LoadedPolicy) -> None:
     try:
         with session.begin_nested():
             session.add(PolicyVersion(hash=loaded.policy.hash, policy_id=loaded.policy.id,
-                                      version=loaded.policy.version, document=document, stored_at=now()))
+                                      version=loaded.policy.version, document=document, stored_at=now(),
+                                      berlaku_mulai=loaded.policy.berlaku_mulai,
+                                      berlaku_sampai=loaded.policy.berlaku_sampai))
     except IntegrityError:
         pass  # another request stored the same version first: identical by its hash
 
@@ -399,3 +585,118 @@ def _evaluation_json(row: Evaluation, full: bool = False) -> dict:
         result["inputs"] = decode_json(row.inputs.encode("utf-8"))
         result["values"] = decode_json(row.values.encode("utf-8"))
     return result
+
+
+# Replay and impact ------------------------------------------------------------------------------
+
+#: Most stored evaluations one impact request evaluates (each twice); narrow them by policy and period.
+MAX_IMPACT_EVALUATIONS = 100_000
+
+
+def replay_evaluation(store: Store, caller: Caller, evaluation_id: str) -> dict:
+    """Evaluate a stored evaluation again under the policy version it used; audited, as an auditor's act."""
+    from . import replay
+    if not _fits(evaluation_id, ID_LENGTH):
+        raise ServiceError(404, "not_found", "no such evaluation")
+    with store.session() as session:
+        row = session.get(Evaluation, evaluation_id)
+        if row is None or not _visible(caller, row.agency):
+            raise ServiceError(404, "not_found", f"no evaluation {evaluation_id}")
+        report = replay.replay(row, replay.StoredPolicies(session))
+    with store.session() as session, session.begin():
+        _audit(session, caller, "evaluation.replay", f"evaluation/{evaluation_id}",
+               f"policy={report.policy_hash} same={str(report.same).lower()} differences={len(report.differences)}")
+    return report.as_json()
+
+
+def replay_evaluations(store: Store, ids=(), submission: str | None = None, policy: str | None = None,
+                       period: str | None = None, actor: Caller = LOCAL) -> list:
+    """Replay the stored evaluations selected (every one when nothing selects), for `kinerja replay`.
+
+    An id or submission that is not stored is refused before anything is replayed; the run is
+    audited once, with what it selected and found."""
+    from . import replay
+    with store.session() as session:
+        for evaluation_id in ids:
+            if not _fits(evaluation_id, ID_LENGTH) or session.get(Evaluation, evaluation_id) is None:
+                raise ServiceError(404, "not_found", f"no evaluation {evaluation_id}")
+        if submission is not None and (not _fits(submission, ID_LENGTH) or session.get(Submission, submission) is None):
+            raise ServiceError(404, "not_found", f"no submission {submission}")
+    reports = list(replay.replay_stored(store, replay.selection(ids, submission, policy, period)))
+    selected = " ".join(f"{name}={value}" for name, value in
+                        (("submission", submission), ("policy", policy), ("period", period)) if value)
+    with store.session() as session, session.begin():
+        _audit(session, actor, "evaluation.replay", f"evaluation/{ids[0]}" if len(ids) == 1 else "evaluations",
+               f"{selected or ('ids=' + str(len(ids)) if ids else 'all')} replayed={len(reports)} "
+               f"differ={sum(1 for r in reports if not r.same)}")
+    return reports
+
+
+def comparable_policy(store: Store, ref, path: str) -> api.LoadedPolicy:
+    """A policy to compare: an id as evaluations name it (built in or published, `ID@VERSION`), or
+    any version the service stored for an evaluation, by its bare hash `sha256:...`."""
+    from .replay import load_stored
+    if isinstance(ref, str) and ref.startswith("sha256:"):
+        loaded = load_stored(store, ref) if _fits(ref, 80) else None
+        if loaded is None:
+            raise ServiceError(422, "unknown_policy_version", f"no stored policy version {ref}",
+                               [{"path": path, "code": "unknown_policy_version",
+                                 "message": f"no policy version is stored with hash {ref}"}])
+        return loaded
+    if not isinstance(ref, str) or not ref:
+        raise ServiceError(422, "invalid_body", f"{path[1:]} is a policy id or a stored version's hash",
+                           [{"path": path, "code": "type", "message": "a policy id or a stored version's hash (text)"}])
+    return load_policy(ref, path, store)
+
+
+def stored_impact(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, policy: str | None = None,
+                  period: str | None = None, limit: int | None = None):
+    """engine.diff.impact over the stored inputs of the evaluations selected, read a batch at a time."""
+    from sqlalchemy import func
+
+    from .diff import impact
+    conditions = [column == value for column, value in ((Evaluation.policy_id, policy), (Evaluation.period, period))
+                  if value is not None]
+    with store.session() as session:
+        count = session.scalar(select(func.count()).select_from(Evaluation).where(*conditions))
+        if limit is not None and count > limit:
+            message = f"{count:,} stored evaluations match; at most {limit:,} per request"
+            raise ServiceError(422, "too_many_evaluations", message,
+                               [{"path": "", "code": "too_many_evaluations",
+                                 "message": f"{message}: narrow them with policy and period"}])
+        query = (select(Evaluation.inputs).where(*conditions)
+                 .order_by(Evaluation.created_at, Evaluation.submission_id, Evaluation.position))
+        rows = session.scalars(query.execution_options(yield_per=500))
+        return impact(old, new, (_stored_record(text) for text in rows))
+
+
+def _stored_record(text: str):
+    try:
+        return decode_json(text.encode("utf-8"))
+    except ValueError:
+        return None  # unreadable: reported as a record with errors, not a crash
+
+
+def impact_of_change(store: Store, caller: Caller, body) -> dict:
+    """Whom changing from one policy to another would move, over stored submissions (reviewers, admins)."""
+    from .diff import impact, impact_json
+    require(caller, "reviewer", "admin")
+    if not isinstance(body, dict):
+        raise ServiceError(422, "invalid_body", "the body must be a JSON object with old and new")
+    problems = [{"path": f"/{k}", "code": "required", "message": f"{k} is required: a policy id or a stored hash"}
+                for k in ("old", "new") if k not in body]
+    for field, limit in (("policy", POLICY_ID_LENGTH), ("period", PERIOD_LENGTH)):
+        if field in body and body[field] is not None and not isinstance(body[field], str):
+            problems.append({"path": f"/{field}", "code": "type", "message": f"{field} is text"})
+    problems += [{"path": f"/{k}", "code": "unknown_field", "message": f"'{k}' is not a field of this request"}
+                 for k in sorted(set(body) - {"old", "new", "policy", "period"})]
+    if problems:
+        raise ServiceError(422, "invalid_body", "the request is incomplete or has fields it should not have", problems)
+    old, new = comparable_policy(store, body["old"], "/old"), comparable_policy(store, body["new"], "/new")
+    policy, period = body.get("policy") or None, body.get("period") or None
+    if any(v is not None and not _fits(v, n) for v, n in ((policy, POLICY_ID_LENGTH), (period, PERIOD_LENGTH))):
+        result = impact(old, new, [])  # no stored value can look like this
+    else:
+        result = stored_impact(store, old, new, policy, period, MAX_IMPACT_EVALUATIONS)
+    labels = list(old.policy.outputs[result.label_output].labels) if result.label_output else []
+    return {"old": old.ref, "new": new.ref, "policy": policy, "period": period, **impact_json(result, labels)}

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, create_engine,
+                        event, false)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -49,6 +50,13 @@ class PolicyVersion(Base):
     version: Mapped[str] = mapped_column(String(64))
     document: Mapped[str] = mapped_column(Text)  # the merged policy, canonical JSON
     stored_at: Mapped[datetime]
+    # Published through the service (POST /v1/policies), with the text as sent (migration 0002):
+    published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    berlaku_mulai: Mapped[str | None] = mapped_column(String(10))
+    berlaku_sampai: Mapped[str | None] = mapped_column(String(10))
+    text: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    published_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class ApiKey(Base):

@@ -129,13 +129,43 @@ def pp46_record():
 
 # Databases: every test that takes `db_url` runs once on SQLite and once on the real PostgreSQL
 # at 127.0.0.1:5432 (user postgres, trust), each time in a database of its own, dropped after.
+# Before it is dropped, every evaluation stored in it is replayed (PRODUCT.md, Auditable: replaying
+# an evaluation gives the same result), so each test of the service also tests replay.
 POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "store_tampered: the test changes stored evaluations on purpose, "
+                                       "so its database is not replayed at the end")
+
+
+def replay_everything(url: str) -> None:
+    """Fail unless every evaluation stored at `url` replays exactly under its stored policy version."""
+    from sqlalchemy import inspect
+
+    from engine.replay import replay_stored
+    from engine.store import open_store
+    store = open_store(url, migrate=False)
+    try:
+        if "evaluations" not in inspect(store.engine).get_table_names():
+            return
+        differing = [report for report in replay_stored(store) if not report.same]
+    finally:
+        store.dispose()
+    if differing:
+        shown = "\n".join(f"{r.evaluation_id}: " + "; ".join(d.render() for d in r.differences[:3])
+                          for r in differing[:5])
+        pytest.fail(f"{len(differing)} stored evaluation(s) do not replay identically:\n{shown}", pytrace=False)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
+    replayed = request.node.get_closest_marker("store_tampered") is None
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'kinerja.sqlite'}"
+        path = tmp_path / "kinerja.sqlite"
+        yield f"sqlite:///{path}"
+        if replayed and path.exists():
+            replay_everything(f"sqlite:///{path}")
         return
     import os
     import secrets
@@ -148,6 +178,8 @@ def db_url(request, tmp_path):
         connection.execute(f'CREATE DATABASE "{name}"')
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        if replayed:
+            replay_everything(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
     finally:
         with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

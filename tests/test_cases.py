@@ -29,6 +29,7 @@ import yaml
 
 from engine import api
 from engine.diagnostics import PolicyError
+from engine.io import encode
 
 CASES = Path(__file__).parent / "cases"
 MARK = ">>"
@@ -124,7 +125,10 @@ def test_case(case, write_policy):
         return
 
     assert not errors, f"the case's policy should be clean:\n{shown}\n---\n{text}"
-    result = api.evaluate(api.load(path), case.get("record") or {})
+    loaded = api.load(path)
+    result = api.evaluate(loaded, case.get("record") or {})
+    # One meaning: the fast kernel (engine.fast) writes the same result, errors included.
+    assert encode(api.fast(loaded).evaluate(case.get("record") or {})) == encode(result)
 
     if "expect_errors" in case:
         assert "outputs" not in result, f"a record with errors has no outputs: {result}"

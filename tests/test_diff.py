@@ -73,3 +73,73 @@ def test_the_impact_on_300_records_matches_a_direct_evaluation_under_both(tmp_pa
     status, out = run(["diff", "pp-30-2019", str(tmp_path / "pp-30-2019.yaml"), "--data", str(data)], monkeypatch)
     moved = sum(count for (a, b), count in direct.items() if a != b)
     assert f"{moved} records change predikat:" in out and "300 records evaluated under both policies" in out
+
+
+# Per unit (--units) ------------------------------------------------------------------------------
+
+EXAMPLES = POLICIES.parent / "examples"
+SERANG_DI_ATAS = ('    formula: "100"\n    basis: DOMAIN.md, Regional practice (rata-rata capaian >= 100 Di Atas)',
+                  '    formula: "102"\n    basis: DOMAIN.md, Regional practice (rata-rata capaian >= 100 Di Atas)')
+
+
+def serang_with_threshold(tmp_path) -> Path:
+    text = (POLICIES / "serang.yaml").read_text(encoding="utf-8")
+    assert text.count(SERANG_DI_ATAS[0]) == 1
+    path = tmp_path / "serang.yaml"
+    path.write_text(text.replace(*SERANG_DI_ATAS), encoding="utf-8")
+    return path
+
+
+def test_per_unit_counts_and_verdicts_match_a_direct_evaluation_under_both(tmp_path):
+    from engine.diagnostics import Diagnostics
+    from engine.diff import unit_impacts_json
+    from engine.distribution import assess, read_units
+    from engine.io import decode_json
+    old, new = api.load("serang"), api.load(serang_with_threshold(tmp_path))
+    records = [decode_json(line) for line in (EXAMPLES / "serang.jsonl").read_bytes().splitlines() if line.strip()]
+    problems = Diagnostics()
+    units = read_units(EXAMPLES / "serang-units.yaml", problems)
+    assert not problems and units
+    result = impact(old, new, records, units)
+    assert [u.unit.id for u in result.units] == [u.id for u in units]
+    for loaded, side in ((old, "old"), (new, "new")):
+        outputs = {str(r["id"]): api.evaluate(loaded, r)["outputs"] for r in records}
+        rule = loaded.policy.unit_rules["kurva_distribusi"]
+        for change, unit in zip(result.units, units):
+            counts, total = getattr(change, side), getattr(change, f"{side}_total")
+            direct: dict = {}
+            for member in unit.members:
+                direct[outputs[member]["predikat"]] = direct.get(outputs[member]["predikat"], 0) + 1
+            assert counts == direct
+            assert total == sum(counts.values()) == len(unit.members)
+            (report,) = assess(rule, [unit], outputs)
+            ((name, before, after),) = change.verdicts
+            verdict = after if side == "new" else before
+            assert (name, verdict.status) == ("kurva_distribusi", "violates" if report.violations else "meets")
+    # by hand: the Istimewa unit disdik-sekretariat had 27 of 35 Sangat Baik (77% > 70%); with
+    # Di Atas from 102 four of them fall to Baik, and 23 of 35 (65.7%) meets the rule
+    (sekretariat,) = [u for u in result.units if u.unit.id == "disdik-sekretariat"]
+    assert (sekretariat.old["Sangat Baik"], sekretariat.new["Sangat Baik"]) == (27, 23)
+    assert [u.unit.id for u in result.units if u.verdict_changed] == ["disdik-sekretariat"]
+    data = json.loads(json.dumps(unit_impacts_json(result)))
+    (entry,) = [d for d in data if d["unit"] == "disdik-sekretariat"]
+    assert entry["change"]["Sangat Baik"] == -4 and sum(entry["change"].values()) == 0
+    assert entry["verdicts"][0]["old"]["status"] == "violates" and entry["verdicts"][0]["changed"]
+
+
+def test_cli_diff_reports_units_and_refuses_units_without_data(tmp_path, monkeypatch):
+    changed = str(serang_with_threshold(tmp_path))
+    data, units = str(EXAMPLES / "serang.jsonl"), str(EXAMPLES / "serang-units.yaml")
+    status, out = run(["diff", "serang", changed, "--data", data, "--units", units], monkeypatch)
+    assert status == 1
+    lines = out.splitlines()
+    at = lines.index("  disdik-sekretariat (Sekretariat Dinas Pendidikan): 35 -> 35 employees with a result")
+    assert lines[at + 1:at + 3] == [
+        ("    Sangat Baik 27 -> 23 (-4) · Baik 7 -> 11 (+4) · Butuh Perbaikan 1 -> 1 · Kurang/Misconduct 0 -> 0 "
+         "· Sangat Kurang 0 -> 0"),
+        "    kurva_distribusi: violates Sangat Baik at most 70% (27 of 35) -> meets"]
+    assert lines[-1] == "1 unit changes a unit-rule verdict"
+    assert run(["diff", "serang", changed, "--units", units], monkeypatch) == (2, "")
+    bad = tmp_path / "units.yaml"
+    bad.write_text("units: 3\n")
+    assert run(["diff", "serang", changed, "--data", data, "--units", str(bad)], monkeypatch) == (2, "")

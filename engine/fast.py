@@ -1,0 +1,972 @@
+"""The fast exact path: a checked policy compiled to Python source over plain integer pairs.
+
+Why: `fractions.Fraction` is exact but slow (object creation, a gcd after every operation, type
+dispatch), and binary floats flip records at band edges (PRODUCT.md, "Exact"). Here every number
+is a pair of Python ints (numerator, denominator > 0) kept in local variables: + - * / are a few
+integer multiplications, a comparison is one cross-multiplication, rounding is one `divmod`. The
+pairs are reduced only when they grow large. So every number is exact and no decision is ever
+approximate: there is nothing to re-check.
+
+The kernel validates the record only to accept it: anything unusual (a wrong type, a missing or
+unknown field, a bound not met, a division by zero, no table row) raises `Fallback`, and the
+record goes to the exact evaluator (engine.compiler), which reports every problem at its JSON
+pointer. Both paths compute the same numbers; tests/test_fast.py holds them equal.
+
+Safety: the source is generated from the checked syntax tree, never from policy text. Names in the
+generated code are our own (v3, t17); policy strings appear only as `repr()` constants and numbers
+as integer literals; the namespace has no builtins beyond a few pure functions. A construct the
+generator does not know makes the whole policy use the exact evaluator (`FastPolicy.reason`).
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from fractions import Fraction
+from math import gcd
+
+from . import nodes as n
+from .model import Formula, InputSpec, Policy, ValueDef
+from .names import Context, resolve
+from .numbers import AUDIT_PLACES, RoundingMode
+from .records import MAX_ID_LENGTH, MAX_LIST_ITEMS, MAX_TEXT_LENGTH
+
+#: Largest generated source, in characters; beyond it the policy uses the exact evaluator.
+MAX_SOURCE = 400_000
+#: A denominator above this is reduced by its gcd with the numerator (keeps the ints small).
+_REDUCE_ABOVE = 1 << 62
+#: Numbers whose shortest float repr is their exact decimal: at most 15 significant digits.
+_MAX_SHOWN = 10 ** 15
+
+
+class Fallback(Exception):
+    """This record needs the exact evaluator (it has a problem to report, or is unusual)."""
+
+
+class Unsupported(Exception):
+    """The generator does not handle a construct of this policy (the reason is the message)."""
+
+
+class _Absent:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "_M"
+
+
+_M = _Absent()  # an absent field
+
+#: A number written with more than 15 significant digits or with an exponent. Such a record is
+#: read by the exact path, whose limits on digits and places (engine.numbers) then apply; text
+#: that merely looks like this only costs the record the slower path.
+NEEDS_EXACT = re.compile(rb"[0-9][eE][-+]?[0-9]|(?=[0-9.]{17})[0-9]*\.[0-9]")
+
+
+# Run-time helpers (few: a call costs more than inline code) ------------------------------------
+
+def _round(num: int, den: int, places: int, mode: RoundingMode) -> tuple[int, int]:
+    """Exactly numbers.round_to, on a pair."""
+    scale = 10 ** places
+    q, r = divmod(num * scale, den)  # floor; 0 <= r < den
+    if r:
+        if mode is RoundingMode.FLOOR:
+            pass
+        elif mode is RoundingMode.CEILING:
+            q += 1
+        elif mode is RoundingMode.DOWN:
+            q += num < 0
+        elif mode is RoundingMode.UP:
+            q += num > 0
+        else:
+            twice = 2 * r
+            if twice > den or twice == den and (
+                    mode is RoundingMode.HALF_UP and num > 0 or mode is RoundingMode.HALF_DOWN and num < 0
+                    or mode is RoundingMode.HALF_EVEN and q % 2):
+                q += 1
+    return q, scale
+
+
+def _ratio(x) -> tuple[int, int]:
+    """An int or a Decimal of the record as (numerator, denominator)."""
+    return (x, 1) if x.__class__ is int else x.as_integer_ratio()
+
+
+def _json_number(k: int, scale: int):
+    """k / scale as the result shows it: an int when whole, else a float whose shortest repr is
+    exactly that decimal (at most 15 digits, not below 0.0001), else a Decimal written out."""
+    if k % scale == 0:
+        return k // scale
+    if abs(k) < _MAX_SHOWN and abs(k) * 10000 >= scale:
+        return k / scale  # correctly rounded, and repr() gives the decimal back
+    places = len(str(scale)) - 1
+    digits = str(abs(k)).rjust(places + 1, "0")
+    return Decimal(("-" if k < 0 else "") + (digits[:-places] + "." + digits[-places:]).rstrip("0"))
+
+
+def _out(num, den, places, mode):
+    return _json_number(*_round(num, den, places, mode))
+
+
+def _shown(num, den):
+    """The audit copy of a value, as numbers.to_decimal writes it: digit for digit when it has a
+    finite decimal form, else rounded half-even to AUDIT_PLACES."""
+    if den == 1:
+        return num
+    g = gcd(num, den)
+    if g != 1:
+        num //= g
+        den //= g
+        if den == 1:
+            return num
+    rest, twos, fives = den, 0, 0
+    while not rest & 1:
+        rest >>= 1
+        twos += 1
+    while rest % 5 == 0:
+        rest //= 5
+        fives += 1
+    if rest != 1:
+        return _json_number(*_round(num, den, AUDIT_PLACES, RoundingMode.HALF_EVEN))
+    places = max(twos, fives)
+    scale = 10 ** places
+    return _json_number(num * scale // den, scale)
+
+
+def _values(M, IM):
+    """Every value computed, in the exact evaluator's order (api.collect_values)."""
+    values = {}
+    for name, found in M.items():
+        values[name] = _shown(*found) if found.__class__ is tuple else found
+    for list_name in sorted(IM):
+        memos = IM[list_name]
+        if any(memos):
+            values[list_name] = [{k: _shown(*f) if f.__class__ is tuple else f for k, f in m.items()}
+                                 for m in memos]
+    return values
+
+
+# The generator -------------------------------------------------------------------------------
+
+class _Val:
+    """A compiled expression: its kind, and Python expressions for its value (for a number: its
+    numerator `v` and its denominator `d`, always > 0)."""
+
+    __slots__ = ("kind", "v", "d", "spec", "scope", "memo")
+
+    def __init__(self, kind, v, d="1", spec=None, scope=None, memo=None):
+        self.kind, self.v, self.d = kind, v, d
+        self.spec, self.scope, self.memo = spec, scope, memo
+
+
+class _Ctx:
+    """Where an expression is compiled: its item scope and the aggregate variables in reach."""
+
+    def __init__(self, scope=None, item=None, memo=None, locals_=None, names_ctx=None):
+        self.scope, self.item, self.memo = scope, item, memo
+        self.locals = locals_ or {}
+        self.names = names_ctx or Context(scope)
+
+    def bind(self, var, item, memo, scope, source):
+        locals_ = dict(self.locals)
+        locals_[var] = (item, memo, scope)
+        return _Ctx(self.scope, self.item, self.memo, locals_, self.names.bind(var, ("item_of", source)))
+
+
+def _pair(value: Fraction) -> tuple[str, str]:
+    return str(value.numerator), str(value.denominator)
+
+
+def _mul(a: str, b: str) -> str:
+    if a == "1":
+        return b
+    if b == "1":
+        return a
+    return f"{a} * {b}"
+
+
+def _decimal_literal(value: Fraction) -> str:
+    """A bound as a literal compared with an int or a Decimal exactly (as records.py does)."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    from .numbers import to_decimal
+    text = str(to_decimal(value))
+    if Fraction(text) != value:
+        raise Unsupported(f"the bound {value} is not a decimal")
+    return f"Decimal({text!r})"
+
+
+class _Gen:
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        self.lines: list[str] = []
+        self.indent = 0
+        self.counter = 0
+        self.functions: list[str] = []
+        self.constants: dict[str, object] = {}
+        self.value_names: dict[tuple, str] = {}
+        self.kinds: dict[tuple, str] = {}
+        from .ranges import constants
+        self.known = constants(policy)
+        for index, key in enumerate(policy.values):
+            self.value_names[key] = f"v{index}" if key[0] is None else f"iv{index}"
+
+    # emitting ----------------------------------------------------------------------------------
+    def tmp(self) -> str:
+        self.counter += 1
+        return f"t{self.counter}"
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.indent + line)
+
+    def const(self, value) -> str:
+        name = f"C{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def source(self) -> str:
+        for key, d in self.policy.values.items():
+            self.value_function(key, d)
+        self.kernel()
+        text = "\n\n".join(self.functions) + "\n"
+        if len(text) > MAX_SOURCE:
+            raise Unsupported("the policy is too large for the fast path")
+        return text
+
+    def function(self, header: str, body) -> None:
+        saved = self.lines, self.indent
+        self.lines, self.indent = [header], 1
+        body()
+        self.functions.append("\n".join(self.lines))
+        self.lines, self.indent = saved
+
+    # named values ------------------------------------------------------------------------------
+    def kind_of(self, key: tuple) -> str:
+        """The kind of a named value ('num', 'text', 'bool'), found by compiling it once."""
+        if key not in self.kinds:
+            self.kinds[key] = "pending"
+            saved = self.lines, self.indent, self.counter
+            self.lines, self.indent = [], 1
+            d = self.policy.values[key]
+            self.kinds[key] = self.value_body(d, self.value_ctx(d)).kind
+            self.lines, self.indent, self.counter = saved
+        if self.kinds[key] == "pending":
+            raise Unsupported("values that depend on themselves")
+        return self.kinds[key]
+
+    def value_ctx(self, d: ValueDef) -> _Ctx:
+        return _Ctx(d.scope, "it" if d.scope else None, "im" if d.scope else None)
+
+    def value_function(self, key: tuple, d: ValueDef) -> None:
+        name = self.value_names[key]
+        scoped = d.scope is not None
+        header = f"def {name}(R, M, IM, it, im):" if scoped else f"def {name}(R, M, IM):"
+        memo = "im" if scoped else "M"
+
+        def body():
+            val = self.value_body(d, self.value_ctx(d))
+            self.kinds[key] = val.kind
+            if val.kind == "num":
+                num, den = self.reduced(val)
+                self.emit(f"r = {memo}[{d.name!r}] = ({num}, {den})")
+            elif val.kind in ("text", "bool"):
+                self.emit(f"r = {memo}[{d.name!r}] = {val.v}")
+            elif val.kind == "tuple":  # a list of texts: shown as a list, used by 'in'
+                self.emit(f"r = {memo}[{d.name!r}] = list({val.v})")
+            else:
+                raise Unsupported(f"value '{d.name}' is a {val.kind}")
+            self.emit("return r")
+        self.function(header, body)
+
+    def reduced(self, val: _Val) -> tuple[str, str]:
+        if val.d == "1":
+            return val.v, "1"
+        num, den = self.tmp(), self.tmp()
+        self.emit(f"{num}, {den} = {val.v}, {val.d}")
+        self.emit(f"if {den} > {_REDUCE_ABOVE}:")
+        self.emit(f"    g = gcd({num}, {den}); {num} //= g; {den} //= g")
+        return num, den
+
+    def value_body(self, d: ValueDef, ctx: _Ctx) -> _Val:
+        if d.kind in ("formula", "indicator"):
+            return self.expr(d.formula.node, ctx)
+        if d.kind == "table":
+            return self.table(d, ctx)
+        if d.kind == "matrix":
+            return self.matrix(d, ctx)
+        if d.kind == "weighted":
+            return self.weighted(d, ctx)
+        raise Unsupported(f"value kind {d.kind}")
+
+    def use_value(self, key: tuple, item: str | None = None, memo: str | None = None) -> _Val:
+        kind = self.kind_of(key)
+        name, t = self.value_names[key], self.tmp()
+        if key[0] is None:
+            self.emit(f"{t} = M.get({key[1]!r})")
+            self.emit(f"if {t} is None: {t} = {name}(R, M, IM)")
+        else:
+            self.emit(f"{t} = {memo}.get({key[1]!r})")
+            self.emit(f"if {t} is None: {t} = {name}(R, M, IM, {item}, {memo})")
+        if kind == "num":
+            num, den = self.tmp(), self.tmp()
+            self.emit(f"{num}, {den} = {t}")
+            return _Val("num", num, den)
+        if kind == "tuple":
+            return _Val("tuple", f"tuple({t})")
+        return _Val(kind, t)
+
+    # tables, matrices, weights -------------------------------------------------------------------
+    def table(self, d: ValueDef, ctx: _Ctx) -> _Val:
+        columns = [self.expr(f.node, ctx) for f in d.table.on]
+        result, kind = self.tmp(), None
+        for index, row in enumerate(d.table.rows):
+            tests = [t for t in (self.cell_test(cell, column) for cell, column in zip(row.cells, columns)) if t]
+            self.emit(("if " if index == 0 else "elif ") + (" and ".join(tests) or "True") + ":")
+            self.indent += 1
+            then = self.expr(row.then.node, ctx) if isinstance(row.then, Formula) else self.literal(row.then)
+            kind = self.same_kind(kind, then.kind, d.name)
+            self.assign(result, then)
+            self.indent -= 1
+        self.emit("else: raise Fallback")  # no row matches: the exact path reports it
+        return self.result(result, kind)
+
+    def literal(self, value) -> _Val:
+        if isinstance(value, bool):
+            return _Val("bool", repr(value))
+        if isinstance(value, str):
+            return _Val("text", repr(value))
+        if isinstance(value, Fraction):
+            return _Val("num", *_pair(value))
+        raise Unsupported(f"literal {value!r}")
+
+    def same_kind(self, kind, new, name):
+        if kind is not None and kind != new:
+            raise Unsupported(f"'{name}' mixes {kind} and {new}")
+        return new
+
+    def assign(self, result: str, val: _Val) -> None:
+        if val.kind == "num":
+            self.emit(f"{result}, {result}d = {val.v}, {val.d}")
+        else:
+            self.emit(f"{result} = {val.v}")
+
+    def result(self, result: str, kind: str) -> _Val:
+        return _Val("num", result, result + "d") if kind == "num" else _Val(kind, result)
+
+    def bound_value(self, b: n.Bound) -> Fraction:
+        return b.value if b.value is not None else self.known[b.name]
+
+    def against(self, val: _Val, op: str, bound: Fraction) -> str:
+        """`val op bound` by cross-multiplication (denominators are positive)."""
+        return f"{_mul(val.v, str(bound.denominator))} {op} {_mul(str(bound.numerator), val.d)}"
+
+    def cell_test(self, cell, column: _Val) -> str:
+        match cell:
+            case n.AnyCell():
+                return ""
+            case n.CompareCell(op=op, bound=b):
+                self.expect(column, "num")
+                return self.against(column, op.value, self.bound_value(b))
+            case n.IntervalCell(low=lo, high=hi, low_closed=lc, high_closed=hc):
+                self.expect(column, "num")
+                return (f"{self.against(column, '>=' if lc else '>', self.bound_value(lo))} and "
+                        f"{self.against(column, '<=' if hc else '<', self.bound_value(hi))}")
+            case n.LiteralsCell(values=values):
+                tests = []
+                for value in values:
+                    if isinstance(value, bool):
+                        if column.kind == "bool":
+                            tests.append(f"{column.v} is {value!r}")
+                    elif isinstance(value, str):
+                        if column.kind == "text":
+                            tests.append(f"{column.v} == {value!r}")
+                    elif column.kind == "num":
+                        tests.append(self.against(column, "==", value))
+                return "(" + (" or ".join(tests) or "False") + ")"
+        raise Unsupported(f"cell {cell!r}")
+
+    def matrix(self, d: ValueDef, ctx: _Ctx) -> _Val:
+        rows, columns = self.expr(d.matrix.rows.node, ctx), self.expr(d.matrix.columns.node, ctx)
+        cells = dict(d.matrix.cells)
+        if {type(v) for v in cells.values()} != {str} or "num" in (rows.kind, columns.kind):
+            raise Unsupported(f"matrix '{d.name}' is not text by text to text")
+        t = self.tmp()
+        self.emit(f"{t} = {self.const(cells)}.get(({rows.v}, {columns.v}))")
+        self.emit(f"if {t} is None: raise Fallback")
+        return _Val("text", t)
+
+    def weighted(self, d: ValueDef, ctx: _Ctx) -> _Val:
+        w = d.weighted
+        key = self.expr(w.by.node, ctx) if w.by is not None else None
+        result = self.tmp()
+        named = [(k, weights) for k, weights in w.weights.items() if k != "default"]
+        default = w.weights.get("default")
+        if key is None or not named:
+            if default is None:
+                raise Unsupported(f"'{d.name}' has no default weights")
+            self.weighted_sum(d, default, ctx, result)
+            return _Val("num", result, result + "d")
+        for index, (set_key, weights) in enumerate(named):
+            self.emit(f"{'if' if index == 0 else 'elif'} {key.v} == {set_key!r}:")
+            self.indent += 1
+            self.weighted_sum(d, weights, ctx, result)
+            self.indent -= 1
+        self.emit("else:")
+        self.indent += 1
+        if default is None:
+            self.emit("raise Fallback")
+        else:
+            self.weighted_sum(d, default, ctx, result)
+        self.indent -= 1
+        return _Val("num", result, result + "d")
+
+    def weighted_sum(self, d: ValueDef, weights: dict, ctx: _Ctx, result: str) -> None:
+        w = d.weighted
+        total, total_d, applied, applied_d = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{total} = 0; {total_d} = 1; {applied} = 0; {applied_d} = 1")
+        for indicator, weight in weights.items():
+            definition = self.policy.values[(d.scope, indicator)].indicator
+            guarded = definition.applies_when is not None and definition.applies_when.node is not None
+            if guarded:
+                test = self.expr(definition.applies_when.node, ctx)
+                self.expect(test, "bool")
+                self.emit(f"if {test.v}:")
+                self.indent += 1
+            value = self.use_value((d.scope, indicator), ctx.item, ctx.memo)
+            self.expect(value, "num")
+            term = self.binary(n.BinOp.MUL, _Val("num", *_pair(weight)), value)
+            self.accumulate(total, total_d, term)
+            self.accumulate(applied, applied_d, _Val("num", *_pair(weight)))
+            if guarded:
+                self.indent -= 1
+        sum_val = _Val("num", total, total_d)
+        if w.not_applicable == "renormalise":
+            self.divide(sum_val, _Val("num", applied, applied_d), result)  # none applies: Fallback
+        else:
+            self.divide(sum_val, _Val("num", *_pair(w.total)), result)
+
+    def accumulate(self, num: str, den: str, term: _Val) -> None:
+        """num/den += term, in place."""
+        if term.d == "1":
+            self.emit(f"{num} = {num} + {_mul(term.v, den)}")
+            return
+        self.emit(f"if {den} == {term.d}: {num} = {num} + {term.v}")
+        self.emit(f"else: {num} = {num} * {term.d} + {term.v} * {den}; {den} = {den} * {term.d}")
+        self.emit(f"if {den} > {_REDUCE_ABOVE}:")
+        self.emit(f"    g = gcd({num}, {den}); {num} //= g; {den} //= g")
+
+    # expressions ---------------------------------------------------------------------------------
+    def expect(self, val: _Val, kind: str) -> None:
+        if val.kind != kind:
+            raise Unsupported(f"expected {kind}, got {val.kind}")
+
+    def expr(self, node, ctx: _Ctx, peek: bool = False) -> _Val:
+        match node:
+            case n.Number(value=value):
+                return _Val("num", *_pair(value))
+            case n.Text(value=value):
+                return _Val("text", repr(value))
+            case n.Bool(value=value):
+                return _Val("bool", repr(value))
+            case n.Name(id=name):
+                return self.name(name, ctx, peek)
+            case n.Field(obj=obj, name=field_name):
+                return self.field(obj, field_name, ctx, peek)
+            case n.Negate(operand=x):
+                val = self.expr(x, ctx)
+                self.expect(val, "num")
+                return _Val("num", f"(-{val.v})", val.d)
+            case n.Not(operand=x):
+                val = self.expr(x, ctx)
+                self.expect(val, "bool")
+                t = self.tmp()
+                self.emit(f"{t} = not {val.v}")
+                return _Val("bool", t)
+            case n.Binary(op=op, left=a, right=b):
+                return self.binary(op, self.expr(a, ctx), self.expr(b, ctx))
+            case n.Compare(op=op, left=a, right=b):
+                return self.compare(op, self.expr(a, ctx), self.expr(b, ctx))
+            case n.Logical(op=op, left=a, right=b):
+                left, t = self.expr(a, ctx), self.tmp()
+                self.expect(left, "bool")
+                self.emit(f"{t} = {left.v}")
+                self.emit(f"if {'' if op is n.LogicOp.AND else 'not '}{t}:")
+                self.indent += 1
+                right = self.expr(b, ctx)
+                self.expect(right, "bool")
+                self.emit(f"{t} = {right.v}")
+                self.indent -= 1
+                return _Val("bool", t)
+            case n.Conditional(test=test, then=then, otherwise=otherwise):
+                condition = self.expr(test, ctx)
+                self.expect(condition, "bool")
+                t = self.tmp()
+                self.emit(f"if {condition.v}:")
+                self.indent += 1
+                first = self.expr(then, ctx)
+                self.assign(t, first)
+                self.indent -= 1
+                self.emit("else:")
+                self.indent += 1
+                second = self.expr(otherwise, ctx)
+                self.same_kind(first.kind, second.kind, "if")
+                self.assign(t, second)
+                self.indent -= 1
+                return self.result(t, first.kind)
+            case n.ListExpr(items=items):
+                options = [self.expr(i, ctx) for i in items]
+                if any(o.kind not in ("text", "bool") for o in options):
+                    raise Unsupported("lists of numbers")
+                return _Val("tuple", f"({''.join(o.v + ', ' for o in options)})")
+            case n.Member(element=element, container=container, negated=negated):
+                val, options = self.expr(element, ctx), self.expr(container, ctx)
+                if val.kind not in ("text", "bool") or options.kind != "tuple":
+                    raise Unsupported("'in' over numbers")
+                t = self.tmp()
+                self.emit(f"{t} = {val.v} {'not in' if negated else 'in'} {options.v}")
+                return _Val("bool", t)
+            case n.Call():
+                return self.call(node, ctx)
+            case n.Aggregate():
+                return self.aggregate(node, ctx)
+        raise Unsupported(f"{type(node).__name__} expressions")
+
+    def read(self, container: str, name: str, spec: InputSpec, peek: bool) -> _Val:
+        """A field of a validated dict, typed as its spec says."""
+        t = self.tmp()
+        if spec.required and spec.null != "not_applicable":
+            self.emit(f"{t} = {container}[{name!r}]")
+        else:
+            self.emit(f"{t} = {container}.get({name!r}, _M)")
+            if spec.has_default:
+                if isinstance(spec.default, (list, Fraction)):
+                    raise Unsupported(f"the default of '{name}'")  # numbers would need a pair
+                self.emit(f"if {t} is _M: {t} = {spec.default!r}")
+            if not peek:
+                self.emit(f"if {t} is _M or {t} is None: raise Fallback")  # the exact path explains
+        if peek:
+            return _Val("maybe", t, spec=spec)
+        kind = spec.type
+        if kind == "integer":
+            return _Val("num", t, "1")
+        if kind == "number":
+            num, den = self.tmp(), self.tmp()
+            self.emit(f"if {t}.__class__ is int: {num} = {t}; {den} = 1")
+            self.emit(f"else: {num}, {den} = {t}.as_integer_ratio()")
+            return _Val("num", num, den)
+        if kind == "number_or_range":  # (is a range, low, high): a plain number is low == high
+            r, lo, lo_d, hi, hi_d = (self.tmp() for _ in range(5))
+            self.emit(f"if {t}.__class__ is list:")
+            self.emit(f"    {r} = True; {lo}, {lo_d} = _ratio({t}[0]); {hi}, {hi_d} = _ratio({t}[1])")
+            self.emit(f"else: {r} = False; {lo}, {lo_d} = _ratio({t}); {hi}, {hi_d} = {lo}, {lo_d}")
+            return _Val("target", (r, lo, lo_d, hi, hi_d))
+        if kind == "text":
+            return _Val("text", t)
+        if kind == "boolean":
+            return _Val("bool", t)
+        if kind == "record":
+            return _Val("rec", t, spec=spec)
+        if kind == "list":
+            return _Val("list", t, spec=spec, scope=spec.name)
+        raise Unsupported(f"inputs of type {kind}")
+
+    def name(self, name: str, ctx: _Ctx, peek: bool) -> _Val:
+        ref = resolve(self.policy, ctx.names, name)
+        if ref is None:
+            raise Unsupported(f"unresolved name {name}")
+        if ref.kind == "local":
+            item, memo, scope = ctx.locals[name]
+            return _Val("item", item, spec=self.policy.inputs[scope].items, scope=scope, memo=memo)
+        if ref.kind == "value":
+            return self.use_value((None, name))
+        if ref.kind == "item_value":
+            return self.use_value((ctx.scope, name), ctx.item, ctx.memo)
+        if ref.kind == "input":
+            return self.read("R", name, ref.spec, peek)
+        return self.read(ctx.item, name, ref.spec, peek)  # a field of the current item
+
+    def field(self, obj, field_name: str, ctx: _Ctx, peek: bool) -> _Val:
+        holder = self.expr(obj, ctx, peek)
+        if holder.kind == "maybe":  # inside present(): the holder itself may be absent
+            spec = holder.spec
+            if spec is None or spec.type != "record" or field_name not in spec.fields:
+                raise Unsupported("present() of this field")
+            t = self.tmp()
+            self.emit(f"{t} = {holder.v}.get({field_name!r}, _M) "
+                      f"if {holder.v} is not _M and {holder.v} is not None else _M")
+            return _Val("maybe", t, spec=spec.fields[field_name])
+        if holder.kind not in ("rec", "item"):
+            raise Unsupported(f"a field of a {holder.kind}")
+        if field_name in holder.spec.fields:
+            return self.read(holder.v, field_name, holder.spec.fields[field_name], peek)
+        if holder.kind == "item" and (holder.scope, field_name) in self.policy.values:
+            return self.use_value((holder.scope, field_name), holder.v, holder.memo)
+        raise Unsupported(f"field {field_name}")
+
+    def binary(self, op: n.BinOp, a: _Val, b: _Val) -> _Val:
+        self.expect(a, "num")
+        self.expect(b, "num")
+        t = self.tmp()
+        if op is n.BinOp.DIV:
+            self.divide(a, b, t)
+        elif op is n.BinOp.MUL:
+            self.emit(f"{t} = {_mul(a.v, b.v)}; {t}d = {_mul(a.d, b.d)}")
+        else:
+            sign = "+" if op is n.BinOp.ADD else "-"
+            if a.d == "1" and b.d == "1":
+                self.emit(f"{t} = {a.v} {sign} {b.v}; {t}d = 1")
+            elif b.d == "1":
+                self.emit(f"{t} = {a.v} {sign} {_mul(b.v, a.d)}; {t}d = {a.d}")
+            elif a.d == "1":
+                self.emit(f"{t} = {_mul(a.v, b.d)} {sign} {b.v}; {t}d = {b.d}")
+            else:
+                self.emit(f"if {a.d} == {b.d}: {t} = {a.v} {sign} {b.v}; {t}d = {a.d}")
+                self.emit(f"else: {t} = {a.v} * {b.d} {sign} {b.v} * {a.d}; {t}d = {a.d} * {b.d}")
+        return _Val("num", t, t + "d")
+
+    def divide(self, a: _Val, b: _Val, t: str) -> None:
+        self.emit(f"if not {b.v}: raise Fallback")  # division by zero: the exact path reports it
+        self.emit(f"{t} = {_mul(a.v, b.d)}; {t}d = {_mul(a.d, b.v)}")
+        self.emit(f"if {t}d < 0: {t} = -{t}; {t}d = -{t}d")
+
+    def compare(self, op: n.CmpOp, a: _Val, b: _Val) -> _Val:
+        t = self.tmp()
+        if a.kind == "num" and b.kind == "num":
+            self.emit(f"{t} = {_mul(a.v, b.d)} {op.value} {_mul(b.v, a.d)}")
+        elif a.kind == b.kind and a.kind in ("text", "bool"):
+            self.emit(f"{t} = {a.v} {op.value} {b.v}")
+        else:
+            raise Unsupported(f"comparing {a.kind} with {b.kind}")
+        return _Val("bool", t)
+
+    def pick(self, values: list[_Val], smallest: bool) -> _Val:
+        t = self.tmp()
+        first = values[0]
+        self.emit(f"{t}, {t}d = {first.v}, {first.d}")
+        for other in values[1:]:
+            op = "<" if smallest else ">"
+            self.emit(f"if {_mul(other.v, t + 'd')} {op} {_mul(t, other.d)}: {t}, {t}d = {other.v}, {other.d}")
+        return _Val("num", t, t + "d")
+
+    def call(self, node: n.Call, ctx: _Ctx) -> _Val:
+        name, args = node.function, node.args
+        t = self.tmp()
+        if name == "present":
+            val = self.expr(args[0], ctx, peek=True)
+            if val.kind != "maybe":
+                return _Val("bool", "True")  # a value, or an aggregate variable: always there
+            self.emit(f"{t} = {val.v} is not _M and {val.v} is not None")
+            return _Val("bool", t)
+        if name in ("capaian", "capaian_terbalik"):
+            return self.capaian(name, args, ctx)
+        values = [self.expr(a, ctx) for a in args]
+        if name == "len":
+            if values[0].kind != "list":
+                raise Unsupported("len() of anything but a list")
+            return _Val("num", f"len({values[0].v})", "1")
+        if name == "round":
+            self.expect(values[0], "num")
+            mode = RoundingMode(args[2].value) if len(args) == 3 else RoundingMode.HALF_UP
+            self.emit(f"{t}, {t}d = _round({values[0].v}, {values[0].d}, {int(args[1].value)}, {self.const(mode)})")
+            return _Val("num", t, t + "d")
+        for val in values:
+            self.expect(val, "num")
+        if name in ("min", "max"):
+            return self.pick(values, name == "min")
+        if name == "clamp":
+            x, low, high = values
+            self.emit(f"if {_mul(x.v, low.d)} < {_mul(low.v, x.d)}: {t}, {t}d = {low.v}, {low.d}")
+            self.emit(f"elif {_mul(x.v, high.d)} > {_mul(high.v, x.d)}: {t}, {t}d = {high.v}, {high.d}")
+            self.emit(f"else: {t}, {t}d = {x.v}, {x.d}")
+            return _Val("num", t, t + "d")
+        if name == "abs":
+            return _Val("num", f"abs({values[0].v})", values[0].d)
+        if name == "floor":
+            return _Val("num", f"({values[0].v} // {values[0].d})", "1")
+        if name == "ceil":
+            return _Val("num", f"(-((-{values[0].v}) // {values[0].d}))", "1")
+        raise Unsupported(f"function {name}")
+
+    def capaian(self, name: str, args, ctx: _Ctx) -> _Val:
+        """runtime.capaian / capaian_terbalik: a range target gives 100 inside it and is compared
+        with its nearer end outside it."""
+        realisasi = self.expr(args[0], ctx)
+        self.expect(realisasi, "num")
+        if isinstance(args[1], n.ListExpr) and len(args[1].items) == 2 and \
+                all(isinstance(i, n.Number) for i in args[1].items):
+            (lo, lo_d), (hi, hi_d) = (_pair(i.value) for i in args[1].items)
+            target = _Val("target", ("True", lo, lo_d, hi, hi_d))
+        else:
+            target = self.expr(args[1], ctx)
+        t = self.tmp()
+        if target.kind == "num":
+            self.capaian_of(name, realisasi, target, t)
+            return _Val("num", t, t + "d")
+        self.expect(target, "target")
+        r, lo, lo_d, hi, hi_d = target.v
+        x, low, high = realisasi, _Val("num", lo, lo_d), _Val("num", hi, hi_d)
+        self.emit(f"if {r} and {_mul(x.v, lo_d)} >= {_mul(lo, x.d)} and {_mul(x.v, hi_d)} <= {_mul(hi, x.d)}:")
+        self.emit(f"    {t}, {t}d = 100, 1")
+        self.emit(f"elif {_mul(x.v, hi_d)} > {_mul(hi, x.d)}:")
+        self.indent += 1
+        self.capaian_of(name, x, high, t)
+        self.indent -= 1
+        self.emit("else:")
+        self.indent += 1
+        self.capaian_of(name, x, low, t)
+        self.indent -= 1
+        return _Val("num", t, t + "d")
+
+    def capaian_of(self, name: str, realisasi: _Val, target: _Val, t: str) -> None:
+        if name == "capaian":
+            ratio = self.binary(n.BinOp.DIV, realisasi, target)
+        else:
+            twice = self.binary(n.BinOp.MUL, _Val("num", "2"), target)
+            ratio = self.binary(n.BinOp.DIV, self.binary(n.BinOp.SUB, twice, realisasi), target)
+        percent = self.binary(n.BinOp.MUL, ratio, _Val("num", "100"))
+        self.emit(f"{t}, {t}d = {percent.v}, {percent.d}")
+        if name == "capaian_terbalik":
+            self.emit(f"if {t} < 0: {t}, {t}d = 0, 1")  # at least 0
+
+    def aggregate(self, node: n.Aggregate, ctx: _Ctx) -> _Val:
+        source = self.expr(node.source, ctx)
+        if source.kind != "list" or not isinstance(node.source, n.Name) or source.spec.items is None:
+            raise Unsupported("aggregates over anything but a list input")
+        scope = source.scope
+        memos, item, memo = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{memos} = IM.get({scope!r})")
+        self.emit(f"if {memos} is None: {memos} = IM[{scope!r}] = [{{}} for _ in {source.v}]")
+        inner = ctx.bind(node.var, item, memo, scope, node.source)
+        function = node.function
+        collected, count = self.tmp(), self.tmp()
+        self.emit(f"{collected} = []; {count} = 0")
+        self.emit(f"for {item}, {memo} in zip({source.v}, {memos}):")
+        self.indent += 1
+        if node.filter is not None:
+            condition = self.expr(node.filter, inner)
+            self.expect(condition, "bool")
+            self.emit(f"if not {condition.v}: continue")
+        self.emit(f"{count} += 1")
+        if function is n.AggFunc.COUNT:
+            self.indent -= 1
+            return _Val("num", count, "1")
+        element = self.expr(node.element, inner)
+        if function in (n.AggFunc.ANY, n.AggFunc.ALL):
+            self.expect(element, "bool")
+            self.emit(f"{collected}.append({element.v})")
+            self.indent -= 1
+            t = self.tmp()
+            self.emit(f"{t} = {'any' if function is n.AggFunc.ANY else 'all'}({collected})")
+            return _Val("bool", t)
+        self.expect(element, "num")
+        self.emit(f"{collected}.append(({element.v}, {element.d}))")
+        self.indent -= 1
+        if function is not n.AggFunc.SUM:
+            self.emit(f"if not {collected}: raise Fallback")  # empty: the exact path reports it
+        if function in (n.AggFunc.MIN, n.AggFunc.MAX):
+            t = self.tmp()
+            self.emit(f"{t}, {t}d = {collected}[0]")
+            op = "<" if function is n.AggFunc.MIN else ">"
+            self.emit(f"for x, y in {collected}:")
+            self.emit(f"    if x * {t}d {op} {t} * y: {t}, {t}d = x, y")
+            return _Val("num", t, t + "d")
+        total, total_d = self.tmp(), self.tmp()
+        self.emit(f"{total} = 0; {total_d} = 1")
+        self.emit(f"for x, y in {collected}:")
+        self.indent += 1
+        self.accumulate(total, total_d, _Val("num", "x", "y"))
+        self.indent -= 1
+        if function is n.AggFunc.SUM:
+            return _Val("num", total, total_d)
+        t = self.tmp()
+        self.divide(_Val("num", total, total_d), _Val("num", count, "1"), t)
+        return _Val("num", t, t + "d")
+
+    # the record: validation, requirements, outputs -------------------------------------------------
+    def kernel(self) -> None:
+        def body():
+            self.emit("if R.__class__ is not dict: raise Fallback")
+            known = self.const(frozenset([*self.policy.inputs, "id"]))
+            self.emit(f"if not {known}.issuperset(R): raise Fallback")
+            self.emit("x = R.get('id', _M)")
+            self.emit(f"if x is not _M and not ((x.__class__ is str and 0 < len(x) <= {MAX_ID_LENGTH} "
+                      f"and '\\x00' not in x) or (x.__class__ is int and len(str(x)) <= {MAX_ID_LENGTH})): "
+                      "raise Fallback")
+            for spec in self.policy.inputs.values():
+                self.validate_field("R", spec)
+            self.emit("M = {}; IM = {}")
+            for requirement in self.policy.requirements.values():
+                self.requirement(requirement)
+            self.emit("O = {}")
+            for output in self.policy.outputs.values():
+                self.output(output)
+            self.emit("return O, M, IM")
+        self.function("def kernel(R):", body)
+
+    def validate_field(self, container: str, spec: InputSpec) -> None:
+        x = self.tmp()
+        self.emit(f"{x} = {container}.get({spec.name!r}, _M)")
+        self.emit(f"if {x} is _M: " + ("raise Fallback" if spec.required else "pass"))
+        self.emit(f"elif {x} is None: " + ("pass" if spec.null == "not_applicable" else "raise Fallback"))
+        self.emit("else:")
+        self.indent += 1
+        self.validate_value(x, spec)
+        self.indent -= 1
+
+    def validate_value(self, x: str, spec: InputSpec) -> None:
+        kind = spec.type
+        if kind in ("number", "integer"):
+            if kind == "integer":
+                self.emit(f"if {x}.__class__ is not int: raise Fallback")
+            else:
+                # finite, at most 15 digits: NEEDS_EXACT or _short_numbers saw to it
+                self.emit(f"if {x}.__class__ is not int and {x}.__class__ is not Decimal: raise Fallback")
+            self.emit(f"if not -{10 ** 15} <= {x} <= {10 ** 15}: raise Fallback")
+            for bound, symbol in ((spec.minimum, ">="), (spec.maximum, "<="),
+                                  (spec.exclusive_minimum, ">"), (spec.exclusive_maximum, "<")):
+                if bound is not None:
+                    self.emit(f"if not {x} {symbol} {_decimal_literal(bound)}: raise Fallback")
+            if spec.enum is not None:
+                allowed = frozenset(v for v in spec.enum if isinstance(v, Fraction))
+                self.emit(f"if {x} not in {self.const(allowed)}: raise Fallback")
+        elif kind == "number_or_range":
+            number = InputSpec(spec.name, "number", spec.path, spec.position, minimum=spec.minimum,
+                               maximum=spec.maximum, exclusive_minimum=spec.exclusive_minimum,
+                               exclusive_maximum=spec.exclusive_maximum)
+            self.emit(f"if {x}.__class__ is list:")
+            self.indent += 1
+            self.emit(f"if len({x}) != 2: raise Fallback")
+            low, high = self.tmp(), self.tmp()
+            self.emit(f"{low}, {high} = {x}")
+            self.validate_value(low, number)
+            self.validate_value(high, number)
+            self.emit(f"if {low} > {high}: raise Fallback")
+            self.indent -= 1
+            self.emit("else:")
+            self.indent += 1
+            self.validate_value(x, number)
+            self.indent -= 1
+        elif kind == "text":
+            self.emit(f"if {x}.__class__ is not str or len({x}) > {MAX_TEXT_LENGTH}: raise Fallback")
+            if spec.enum is not None:
+                allowed = frozenset(v for v in spec.enum if isinstance(v, str))
+                self.emit(f"if {x} not in {self.const(allowed)}: raise Fallback")
+        elif kind == "boolean":
+            self.emit(f"if {x} is not True and {x} is not False: raise Fallback")
+        elif kind == "record":
+            self.emit(f"if {x}.__class__ is not dict: raise Fallback")
+            self.emit(f"if not {self.const(frozenset(spec.fields))}.issuperset({x}): raise Fallback")
+            for field_spec in spec.fields.values():
+                self.validate_field(x, field_spec)
+        elif kind == "list":
+            high = spec.max_items if spec.max_items is not None else MAX_LIST_ITEMS
+            low = spec.min_items or 0
+            self.emit(f"if {x}.__class__ is not list or not {low} <= len({x}) <= {high}: raise Fallback")
+            if spec.items is not None:
+                if spec.items.null == "not_applicable":
+                    raise Unsupported("null list items")
+                element = self.tmp()
+                self.emit(f"for {element} in {x}:")
+                self.indent += 1
+                self.validate_value(element, spec.items)
+                self.indent -= 1
+        else:
+            raise Unsupported(f"inputs of type {kind}")
+
+    def requirement(self, requirement) -> None:
+        if requirement.for_each is None:
+            test = self.expr(requirement.rule.node, _Ctx())
+            self.expect(test, "bool")
+            self.emit(f"if not {test.v}: raise Fallback")  # the exact path lists every failed rule
+            return
+        scope = requirement.for_each
+        memos, item, memo = self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"{memos} = IM.get({scope!r})")
+        self.emit(f"if {memos} is None: {memos} = IM[{scope!r}] = [{{}} for _ in R.get({scope!r}) or ()]")
+        self.emit(f"for {item}, {memo} in zip(R.get({scope!r}) or (), {memos}):")
+        self.indent += 1
+        test = self.expr(requirement.rule.node, _Ctx(scope, item, memo))
+        self.expect(test, "bool")
+        self.emit(f"if not {test.v}: raise Fallback")
+        self.indent -= 1
+
+    def output(self, output) -> None:
+        guarded = output.when is not None
+        if guarded:
+            test = self.expr(output.when.node, _Ctx())
+            self.expect(test, "bool")
+            self.emit(f"if {test.v}:")
+            self.indent += 1
+        val = self.expr(output.value.node, _Ctx())
+        if val.kind == "num":
+            self.emit(f"O[{output.name!r}] = _out({val.v}, {val.d}, {output.places}, {self.const(output.mode)})")
+        elif val.kind in ("text", "bool"):
+            self.emit(f"O[{output.name!r}] = {val.v}")
+        else:
+            raise Unsupported(f"output '{output.name}' is a {val.kind}")
+        if guarded:
+            self.indent -= 1
+
+
+_BUILTINS = {"abs": abs, "len": len, "str": str, "int": int, "tuple": tuple, "any": any, "all": all, "zip": zip, "dict": dict, "list": list}
+
+
+class FastPolicy:
+    """A checked policy compiled to the fast kernel; when the generator does not handle one of its
+    constructs (`reason` says which), every record takes the exact path: slower, same results."""
+
+    def __init__(self, loaded):
+        self.loaded = loaded
+        self.ref = loaded.ref
+        self.kernel = None
+        self.reason: str | None = None
+        self.source = ""
+        try:
+            generator = _Gen(loaded.policy)
+            self.source = generator.source()
+        except Unsupported as error:
+            self.reason = str(error)
+            return
+        namespace = {"Fallback": Fallback, "_M": _M, "Decimal": Decimal, "gcd": gcd, "_round": _round, "_ratio": _ratio,
+                     "_out": _out, "__builtins__": _BUILTINS, **generator.constants}
+        # The source is ours, generated from the checked tree (module docstring): not policy text.
+        exec(compile(self.source, f"<fast kernel of {loaded.policy.id}>", "exec"), namespace)  # noqa: S102
+        self.kernel = namespace["kernel"]
+
+    def try_fast(self, record) -> dict | None:
+        """The result of a record (as engine.io decodes it), or None when the exact path must say."""
+        if self.kernel is None:
+            return None
+        try:
+            outputs, memo, item_memos = self.kernel(record)
+            return {"id": record.get("id"), "policy": self.ref, "outputs": outputs,
+                    "values": _values(memo, item_memos)}
+        except Fallback:
+            return None
+        except (ArithmeticError, TypeError, ValueError, KeyError, AttributeError, RecursionError):
+            return None  # never trust a surprise: the exact path decides and explains
+
+    def evaluate(self, record, raw: bytes | None = None, short: bool | None = None) -> dict:
+        """A record -> its result, exactly as api.evaluate gives it. Give `raw` (the record's JSON
+        text), or `short` (no number in the text it came from matches NEEDS_EXACT), when known:
+        either tells cheaply whether every number is short enough for the kernel."""
+        from . import api
+        if short is None:
+            short = (not NEEDS_EXACT.search(raw)) if raw is not None else _short_numbers(record)
+        if short:
+            result = self.try_fast(record)
+            if result is not None:
+                return result
+        return api.evaluate(self.loaded, record)
+
+
+def _short_numbers(value, depth: int = 0) -> bool:
+    """True when every Decimal in a decoded record has at most 15 significant digits."""
+    cls = value.__class__
+    if cls is Decimal:
+        return value.is_finite() and len(value.as_tuple().digits) <= 15
+    if depth > 64:
+        return False
+    if cls is dict:
+        return all(_short_numbers(v, depth + 1) for v in value.values())
+    if cls is list:
+        return all(_short_numbers(v, depth + 1) for v in value)
+    return True
