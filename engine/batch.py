@@ -14,7 +14,7 @@ from typing import IO, Callable, Iterable, Iterator
 import msgspec
 
 from . import api
-from .fast import NEEDS_EXACT, FastPolicy
+from .fast import FastPolicy, decode_pairs
 from .io import MAX_LINE_BYTES, Incoming, decode_json, encode
 
 #: Lines handed to a worker process at a time: large enough to amortise the hand-over, small
@@ -34,12 +34,32 @@ def fast(loaded: api.LoadedPolicy) -> FastPolicy:
     return found[1]
 
 
-def evaluate_batch(loaded: api.LoadedPolicy, records: Iterable, raw: bytes | None = None) -> list[dict]:
+def evaluate_batch(loaded: api.LoadedPolicy, records: list, fast_records: list | None = None) -> list[dict]:
     """Results of records already decoded (engine.io.decode_json), as api.evaluate gives them.
-    `raw`, the JSON text they were all decoded from, lets the kernel skip a check per record."""
-    kernel = fast(loaded)
-    short = None if raw is None else not NEEDS_EXACT.search(raw) or None
-    return [kernel.evaluate(record, short=short) for record in records]
+    `fast_records`, the same records as engine.fast.decode_pairs reads them, spare the kernel
+    the Decimals."""
+    return evaluate_chosen(lambda record: loaded, records, fast_records)
+
+
+def evaluate_chosen(choose: Callable, records: list, fast_records: list | None = None) -> list[dict]:
+    """As evaluate_batch, with the policy version chosen per record (engine.versions.Chooser)."""
+    results = []
+    for index, record in enumerate(records):
+        loaded = choose(record)
+        kernel = fast(loaded)
+        if fast_records is None:
+            results.append(kernel.evaluate(record))
+            continue
+        result = kernel.try_fast(fast_records[index])
+        results.append(result if result is not None else api.evaluate(loaded, record))
+    return results
+
+
+def fast_records(raw: bytes, field: str = "records") -> list | None:
+    """The records of a request body (its `field`) as the kernel reads them, or None."""
+    body = decode_pairs(raw)
+    found = body.get(field) if isinstance(body, dict) else None
+    return found if isinstance(found, list) else None
 
 
 class LineEvaluator:
@@ -53,17 +73,16 @@ class LineEvaluator:
         """(the result as a JSON line, whether the record had errors)."""
         if len(raw) > MAX_LINE_BYTES:
             return self._error(number, "too_large", f"line {number} is over {MAX_LINE_BYTES:,} bytes")
-        try:
+        record = decode_pairs(raw)
+        if record is not None:
+            result = fast(self.choose(record)).try_fast(record)
+            if result is not None:
+                return encode_fast(result) + b"\n", False
+        try:  # the exact path: it reads the numbers as engine.io does, and explains every problem
             record = decode_json(raw, number)
         except ValueError as error:
             return self._error(number, "json", str(error))
-        loaded = self.choose(record)
-        kernel = fast(loaded)
-        if not NEEDS_EXACT.search(raw):
-            result = kernel.try_fast(record)
-            if result is not None:
-                return encode_fast(result) + b"\n", False
-        result = api.evaluate(loaded, record)
+        result = api.evaluate(self.choose(record), record)
         if "errors" in result:
             result["line"] = number
             return encode(result) + b"\n", True
@@ -194,6 +213,90 @@ def _parallel(jobs: Iterator, evaluator: LineEvaluator, workers: int) -> Iterato
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
+
+
+def run_file(path: str, out: IO[bytes], evaluator: LineEvaluator, workers: int,
+             progress: Progress | None = None) -> tuple[int, int]:
+    """Evaluate a JSON Lines file on `workers` cores: each forked worker reads its own part of
+    the file (cut at line ends) and writes its results to a temporary file, which are then
+    copied to `out` in order. Nothing crosses between processes but counts, so the cores are
+    spent on evaluation; memory stays bounded whatever the file size."""
+    import multiprocessing
+    import shutil
+    import tempfile
+    size = os.path.getsize(path)
+    bounds = [0]
+    with open(path, "rb") as handle:
+        for k in range(1, workers):
+            handle.seek(max(size * k // workers - 1, bounds[-1]))
+            handle.readline()
+            bounds.append(max(handle.tell(), bounds[-1]))
+    bounds.append(size)
+    first_lines = [1]
+    with open(path, "rb") as handle:
+        for start, end in zip(bounds, bounds[1:-1]):
+            handle.seek(start)
+            newlines, left = 0, end - start
+            while left:
+                block = handle.read(min(left, 1 << 24))
+                newlines += block.count(b"\n")
+                left -= len(block)
+            first_lines.append(first_lines[-1] + newlines)
+    global _worker
+    _worker = evaluator
+    context = multiprocessing.get_context("fork")
+    done = context.Array("q", workers, lock=False)  # per worker: records and bytes done, for the bar
+    done_bytes = context.Array("q", workers, lock=False)
+    with tempfile.TemporaryDirectory(prefix="kinerja-") as scratch:
+        parts = [os.path.join(scratch, f"part-{k}.jsonl") for k in range(workers)]
+        with context.Pool(workers, initializer=_share_counters, initargs=(done, done_bytes)) as pool:
+            pending = [pool.apply_async(_evaluate_part, (path, bounds[k], bounds[k + 1], first_lines[k], parts[k], k))
+                       for k in range(workers)]
+            while not all(p.ready() for p in pending):
+                time.sleep(0.2)
+                if progress is not None:
+                    progress.advance(sum(done) - progress.records, sum(done_bytes) - progress.done_bytes)
+            counts = [p.get() for p in pending]
+        for part in parts:
+            with open(part, "rb") as handle:
+                shutil.copyfileobj(handle, out, 1 << 22)
+    if progress is not None:
+        progress.advance(sum(done) - progress.records, sum(done_bytes) - progress.done_bytes)
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
+_counters: tuple | None = None
+
+
+def _share_counters(done, done_bytes) -> None:
+    global _counters
+    _counters = (done, done_bytes)
+
+
+def _evaluate_part(path: str, start: int, end: int, first_line: int, target: str, index: int) -> tuple[int, int]:
+    """One worker's part of a file: bytes [start, end), whose first line is `first_line`."""
+    records = bad = 0
+    with open(path, "rb") as source, open(target, "wb") as out:
+        source.seek(start)
+        number, left = first_line, end - start
+        while left > 0:
+            lines = []
+            while left > 0 and len(lines) < CHUNK_LINES:
+                raw = source.readline(min(left, MAX_LINE_BYTES + 2))
+                if not raw:
+                    left = 0
+                    break
+                left -= len(raw)
+                lines.append(raw)
+            encoded, count, failed, size = _evaluate_chunk(_worker, number, lines)
+            number += len(lines)
+            out.write(encoded)
+            records += count
+            bad += failed
+            if _counters is not None:  # this worker's own slots: no lock needed
+                _counters[0][index] += count
+                _counters[1][index] += size
+    return records, bad
 
 
 def default_workers(total_bytes: int | None) -> int:

@@ -320,7 +320,12 @@ def _eval_batch(args, chooser, target) -> int:
                 fmt = detect_format(name, stream.peek(64) if hasattr(stream, "peek") else b"")
             if fmt == "jsonl" and writer is None:
                 size = os.path.getsize(name) if name != "-" and os.path.isfile(name) else None
-                _, failed = batch.run_jsonl([stream], target, evaluator, batch.default_workers(size), progress)
+                workers = batch.default_workers(size)
+                if workers > 1 and size is not None:  # each core reads its own part of the file
+                    target.flush()
+                    _, failed = batch.run_file(name, target, evaluator, workers, progress)
+                else:
+                    _, failed = batch.run_jsonl([stream], target, evaluator, workers, progress)
                 bad += failed
                 continue
             for result, failed in batch.results_of(read_records(stream, fmt, loaded.policy), chooser.for_record, loaded):

@@ -19,16 +19,17 @@ generator does not know makes the whole policy use the exact evaluator (`FastPol
 """
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from fractions import Fraction
 from math import gcd
+
+import msgspec
 
 from . import nodes as n
 from .model import Formula, InputSpec, Policy, ValueDef
 from .names import Context, resolve
 from .numbers import AUDIT_PLACES, RoundingMode
-from .records import MAX_ID_LENGTH, MAX_LIST_ITEMS, MAX_TEXT_LENGTH
+from .records import MAX_ID_LENGTH, MAX_LIST_ITEMS, MAX_TEXT_LENGTH, RECORD_META, RecordReader, _is_period
 
 #: Largest generated source, in characters; beyond it the policy uses the exact evaluator.
 MAX_SOURCE = 400_000
@@ -55,10 +56,46 @@ class _Absent:
 
 _M = _Absent()  # an absent field
 
-#: A number written with more than 15 significant digits or with an exponent. Such a record is
-#: read by the exact path, whose limits on digits and places (engine.numbers) then apply; text
-#: that merely looks like this only costs the record the slower path.
-NEEDS_EXACT = re.compile(rb"[0-9][eE][-+]?[0-9]|(?=[0-9.]{17})[0-9]*\.[0-9]")
+class _Long:
+    """A number too long for the kernel (more than 16 characters, or an exponent): the kernel
+    refuses it, and engine.io's exact reading applies the limits of engine.numbers to it."""
+
+    __slots__ = ()
+
+
+_LONG = _Long()
+
+
+class _Pairs(dict):
+    """Decimal text -> (numerator, denominator), reduced: the JSON decoder's float hook. A bounded
+    cache, since the numbers of a file repeat (targets, scores, two-place realisasi)."""
+
+    def __missing__(self, text: str):
+        if len(self) >= 1 << 16:
+            self.clear()
+        point = text.find(".")
+        if len(text) > 16 or point < 0 or "e" in text or "E" in text:
+            pair = _LONG
+        else:
+            scale = 10 ** (len(text) - point - 1)
+            numerator = int(text[:point] + text[point + 1:])
+            g = gcd(numerator, scale)
+            pair = (numerator // g, scale // g)
+        self[text] = pair
+        return pair
+
+
+_pair_decoder = msgspec.json.Decoder(float_hook=_Pairs().__getitem__)
+
+
+def decode_pairs(raw: bytes):
+    """JSON for the kernel: its non-integer numbers as exact (numerator, denominator) pairs,
+    never Decimals or floats (a long one as _LONG). None when the JSON does not decode: then
+    engine.io.decode_json says where and why."""
+    try:
+        return _pair_decoder.decode(raw)
+    except (msgspec.DecodeError, RecursionError, ValueError):
+        return None
 
 
 # Run-time helpers (few: a call costs more than inline code) ------------------------------------
@@ -87,6 +124,8 @@ def _round(num: int, den: int, places: int, mode: RoundingMode) -> tuple[int, in
 
 def _ratio(x) -> tuple[int, int]:
     """An int or a Decimal of the record as (numerator, denominator)."""
+    if x.__class__ is tuple:
+        return x
     return (x, 1) if x.__class__ is int else x.as_integer_ratio()
 
 
@@ -131,16 +170,49 @@ def _shown(num, den):
     return _json_number(num * scale // den, scale)
 
 
+_AUDIT_SCALE = 10 ** AUDIT_PLACES
+
+
+def _audit(num: int, den: int):
+    """_shown, with the common cases first: whole, at most AUDIT_PLACES places, not terminating."""
+    if den == 1:
+        return num
+    q, r = divmod(num * _AUDIT_SCALE, den)
+    if r:
+        if num * pow(10, den.bit_length(), den) % den == 0:
+            return _shown(num, den)  # terminates, with more places than AUDIT_PLACES: every digit
+        if 2 * r > den:  # never a tie: a value that does not terminate has no midpoint
+            q += 1
+    if q % _AUDIT_SCALE == 0:
+        return q // _AUDIT_SCALE
+    if -_MAX_SHOWN < q < _MAX_SHOWN and abs(q) * 10000 >= _AUDIT_SCALE:
+        return q / _AUDIT_SCALE
+    return _json_number(q, _AUDIT_SCALE)
+
+
+class _Audited(dict):
+    """(numerator, denominator) -> _audit of it: a bounded cache, since values repeat (100, 76)."""
+
+    def __missing__(self, pair):
+        if len(self) >= 1 << 16:
+            self.clear()
+        shown = self[pair] = _audit(*pair)
+        return shown
+
+
+_audited = _Audited().__getitem__
+
+
 def _values(M, IM):
     """Every value computed, in the exact evaluator's order (api.collect_values)."""
     values = {}
     for name, found in M.items():
-        values[name] = _shown(*found) if found.__class__ is tuple else found
+        values[name] = (found[0] if found[1] == 1 else _audited(found)) if found.__class__ is tuple else found
     for list_name in sorted(IM):
         memos = IM[list_name]
         if any(memos):
-            values[list_name] = [{k: _shown(*f) if f.__class__ is tuple else f for k, f in m.items()}
-                                 for m in memos]
+            values[list_name] = [{k: (f[0] if f[1] == 1 else _audited(f)) if f.__class__ is tuple else f
+                                  for k, f in m.items()} for m in memos]
     return values
 
 
@@ -150,11 +222,12 @@ class _Val:
     """A compiled expression: its kind, and Python expressions for its value (for a number: its
     numerator `v` and its denominator `d`, always > 0)."""
 
-    __slots__ = ("kind", "v", "d", "spec", "scope", "memo")
+    __slots__ = ("kind", "v", "d", "spec", "scope", "memo", "path", "sign")
 
-    def __init__(self, kind, v, d="1", spec=None, scope=None, memo=None):
+    def __init__(self, kind, v, d="1", spec=None, scope=None, memo=None, path=None, sign=None):
         self.kind, self.v, self.d = kind, v, d
-        self.spec, self.scope, self.memo = spec, scope, memo
+        self.spec, self.scope, self.memo, self.path = spec, scope, memo, path
+        self.sign = sign  # "pos" (> 0), "nonneg" (>= 0) or None (unknown): spares zero and sign tests
 
 
 class _Ctx:
@@ -176,11 +249,33 @@ def _pair(value: Fraction) -> tuple[str, str]:
 
 
 def _mul(a: str, b: str) -> str:
+    if a == "0" or b == "0":
+        return "0"
     if a == "1":
         return b
     if b == "1":
         return a
     return f"{a} * {b}"
+
+
+def _literal_sign(value: Fraction) -> str | None:
+    return "pos" if value > 0 else "nonneg" if value == 0 else None
+
+
+def _spec_sign(spec: InputSpec) -> str | None:
+    """What an input's declared bounds say about its sign."""
+    if spec.exclusive_minimum is not None and spec.exclusive_minimum >= 0 or \
+            spec.minimum is not None and spec.minimum > 0:
+        return "pos"
+    if spec.minimum is not None and spec.minimum >= 0:
+        return "nonneg"
+    return None
+
+
+def _product_sign(a: str | None, b: str | None) -> str | None:
+    if a == b == "pos":
+        return "pos"
+    return "nonneg" if a in ("pos", "nonneg") and b in ("pos", "nonneg") else None
 
 
 def _decimal_literal(value: Fraction) -> str:
@@ -204,6 +299,19 @@ class _Gen:
         self.constants: dict[str, object] = {}
         self.value_names: dict[tuple, str] = {}
         self.kinds: dict[tuple, str] = {}
+        #: Top-level values computed on every path to here, in the kernel: key -> _Val of locals.
+        self.computed: dict = {}
+        self.computed_stack: list[dict] = []
+        #: In the kernel: the converted locals of record fields that are always present.
+        self.inputs: dict[tuple, _Val] = {}
+        self.in_kernel = False
+        #: value key -> the value keys its rule uses; and the top-level values an item value may
+        #: compute (only those need a look into M before the kernel computes them in place).
+        self.memos_made: set = set()  # lists whose item memos the kernel may have made already
+        self.fresh: set = set()  # memo variables of items that nothing has computed for yet
+        self.deps: dict[tuple, set] = {}
+        self.current: tuple | None = None
+        self.shared: set = set()
         from .ranges import constants
         self.known = constants(policy)
         for index, key in enumerate(policy.values):
@@ -217,6 +325,15 @@ class _Gen:
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.indent + line)
 
+    def open(self) -> None:
+        """Enter a block (a branch or a loop body): what it computes is not known after it."""
+        self.indent += 1
+        self.computed_stack.append(dict(self.computed))
+
+    def close(self) -> None:
+        self.indent -= 1
+        self.computed = self.computed_stack.pop()
+
     def const(self, value) -> str:
         name = f"C{len(self.constants)}"
         self.constants[name] = value
@@ -225,29 +342,38 @@ class _Gen:
     def source(self) -> str:
         for key, d in self.policy.values.items():
             self.value_function(key, d)
+        reach = [dep for key in self.deps if key[0] is not None for dep in self.deps[key]]
+        while reach:
+            key = reach.pop()
+            if key[0] is None and key not in self.shared:
+                self.shared.add(key)
+                reach.extend(self.deps.get(key, ()))
         self.kernel()
         text = "\n\n".join(self.functions) + "\n"
         if len(text) > MAX_SOURCE:
             raise Unsupported("the policy is too large for the fast path")
         return text
 
-    def function(self, header: str, body) -> None:
-        saved = self.lines, self.indent
-        self.lines, self.indent = [header], 1
+    def function(self, header: str, body, kernel: bool = False) -> None:
+        saved = self.lines, self.indent, self.computed, self.computed_stack, self.in_kernel
+        self.lines, self.indent, self.computed, self.computed_stack, self.in_kernel = [header], 1, {}, [], kernel
         body()
         self.functions.append("\n".join(self.lines))
-        self.lines, self.indent = saved
+        self.lines, self.indent, self.computed, self.computed_stack, self.in_kernel = saved
 
     # named values ------------------------------------------------------------------------------
     def kind_of(self, key: tuple) -> str:
         """The kind of a named value ('num', 'text', 'bool'), found by compiling it once."""
         if key not in self.kinds:
             self.kinds[key] = "pending"
-            saved = self.lines, self.indent, self.counter
-            self.lines, self.indent = [], 1
+            saved = self.lines, self.indent, self.counter, self.computed, self.computed_stack, self.in_kernel, \
+                self.current
+            self.lines, self.indent, self.computed, self.computed_stack, self.in_kernel = [], 1, {}, [], False
+            self.current = key
             d = self.policy.values[key]
             self.kinds[key] = self.value_body(d, self.value_ctx(d)).kind
-            self.lines, self.indent, self.counter = saved
+            self.lines, self.indent, self.counter, self.computed, self.computed_stack, self.in_kernel, \
+                self.current = saved
         if self.kinds[key] == "pending":
             raise Unsupported("values that depend on themselves")
         return self.kinds[key]
@@ -256,6 +382,8 @@ class _Gen:
         return _Ctx(d.scope, "it" if d.scope else None, "im" if d.scope else None)
 
     def value_function(self, key: tuple, d: ValueDef) -> None:
+        self.current = key
+        self.deps.setdefault(key, set())
         name = self.value_names[key]
         scoped = d.scope is not None
         header = f"def {name}(R, M, IM, it, im):" if scoped else f"def {name}(R, M, IM):"
@@ -278,7 +406,11 @@ class _Gen:
 
     def reduced(self, val: _Val) -> tuple[str, str]:
         if val.d == "1":
-            return val.v, "1"
+            if val.v.isidentifier() or val.v.lstrip("-").isdigit():
+                return val.v, "1"
+            t = self.tmp()
+            self.emit(f"{t} = {val.v}")
+            return t, "1"
         num, den = self.tmp(), self.tmp()
         self.emit(f"{num}, {den} = {val.v}, {val.d}")
         self.emit(f"if {den} > {_REDUCE_ABOVE}:")
@@ -298,6 +430,12 @@ class _Gen:
 
     def use_value(self, key: tuple, item: str | None = None, memo: str | None = None) -> _Val:
         kind = self.kind_of(key)
+        if self.current is not None:
+            self.deps.setdefault(self.current, set()).add(key)
+        if key[0] is None and self.in_kernel:
+            return self.inline_value(key, kind)
+        if key[0] is not None:
+            return self.inline_item_value(key, kind, item, memo)
         name, t = self.value_names[key], self.tmp()
         if key[0] is None:
             self.emit(f"{t} = M.get({key[1]!r})")
@@ -313,6 +451,86 @@ class _Gen:
             return _Val("tuple", f"tuple({t})")
         return _Val(kind, t)
 
+    def inline_item_value(self, key: tuple, kind: str, item: str, memo: str) -> _Val:
+        """An item value of the item in `item`, computed in place (once per path, and once per
+        item: its memo dict `memo` keeps it for the other rules and for the result's values)."""
+        mark = ("item", item, key)
+        if mark in self.computed:
+            return self.computed[mark]
+        d, t = self.policy.values[key], self.tmp()
+        if memo in self.fresh:  # nothing computed for this item yet, except on this path
+            val = self.value_body(d, _Ctx(d.scope, item, memo))
+            if kind == "num":
+                num, den = self.reduced(val)
+                self.emit(f"{memo}[{d.name!r}] = ({num}, {den})")
+                found = _Val("num", num, den, sign=val.sign)
+            elif kind == "tuple":
+                self.emit(f"{t} = {memo}[{d.name!r}] = list({val.v})")
+                found = _Val("tuple", f"tuple({t})")
+            else:
+                self.emit(f"{t} = {memo}[{d.name!r}] = {val.v}")
+                found = _Val(kind, t)
+            self.computed[mark] = found
+            return found
+        self.emit(f"{t} = {memo}.get({d.name!r})")
+        self.emit(f"if {t} is None:")
+        self.open()
+        val = self.value_body(d, _Ctx(d.scope, item, memo))
+        if kind == "num":
+            num, den = self.reduced(val)
+            self.emit(f"{t} = {memo}[{d.name!r}] = ({num}, {den})")
+        elif kind == "tuple":
+            self.emit(f"{t} = {memo}[{d.name!r}] = list({val.v})")
+        else:
+            self.emit(f"{t} = {memo}[{d.name!r}] = {val.v}")
+        self.close()
+        if kind == "num":
+            num, den = self.tmp(), self.tmp()
+            self.emit(f"{num}, {den} = {t}")
+            found = _Val("num", num, den, sign=val.sign)
+        elif kind == "tuple":
+            found = _Val("tuple", f"tuple({t})")
+        else:
+            found = _Val(kind, t)
+        self.computed[mark] = found
+        return found
+
+    def inline_value(self, key: tuple, kind: str) -> _Val:
+        """A top-level value used in the kernel: computed in place the first time a path needs it
+        (an item value's function may have computed it already: M says), then reused."""
+        if key in self.computed:
+            return self.computed[key]
+        d, t = self.policy.values[key], self.tmp()
+        guarded = key in self.shared  # an item value's function may have computed it already
+        if guarded:
+            self.emit(f"{t} = M.get({d.name!r})")
+            self.emit(f"if {t} is None:")
+            self.open()
+        val = self.value_body(d, self.value_ctx(d))
+        if kind == "num":
+            num, den = self.reduced(val)
+            if not guarded:
+                self.emit(f"M[{d.name!r}] = ({num}, {den})")
+                found = self.computed[key] = _Val("num", num, den, sign=val.sign)
+                return found
+            self.emit(f"{t} = M[{d.name!r}] = ({num}, {den})")
+        elif kind == "tuple":
+            self.emit(f"{t} = M[{d.name!r}] = list({val.v})")
+        else:
+            self.emit(f"{t} = M[{d.name!r}] = {val.v}")
+        if guarded:
+            self.close()
+        if kind == "num":
+            num, den = self.tmp(), self.tmp()
+            self.emit(f"{num}, {den} = {t}")
+            found = _Val("num", num, den)
+        elif kind == "tuple":
+            found = _Val("tuple", f"tuple({t})")
+        else:
+            found = _Val(kind, t)
+        self.computed[key] = found
+        return found
+
     # tables, matrices, weights -------------------------------------------------------------------
     def table(self, d: ValueDef, ctx: _Ctx) -> _Val:
         columns = [self.expr(f.node, ctx) for f in d.table.on]
@@ -320,11 +538,11 @@ class _Gen:
         for index, row in enumerate(d.table.rows):
             tests = [t for t in (self.cell_test(cell, column) for cell, column in zip(row.cells, columns)) if t]
             self.emit(("if " if index == 0 else "elif ") + (" and ".join(tests) or "True") + ":")
-            self.indent += 1
+            self.open()
             then = self.expr(row.then.node, ctx) if isinstance(row.then, Formula) else self.literal(row.then)
             kind = self.same_kind(kind, then.kind, d.name)
             self.assign(result, then)
-            self.indent -= 1
+            self.close()
         self.emit("else: raise Fallback")  # no row matches: the exact path reports it
         return self.result(result, kind)
 
@@ -406,22 +624,23 @@ class _Gen:
             return _Val("num", result, result + "d")
         for index, (set_key, weights) in enumerate(named):
             self.emit(f"{'if' if index == 0 else 'elif'} {key.v} == {set_key!r}:")
-            self.indent += 1
+            self.open()
             self.weighted_sum(d, weights, ctx, result)
-            self.indent -= 1
+            self.close()
         self.emit("else:")
-        self.indent += 1
+        self.open()
         if default is None:
             self.emit("raise Fallback")
         else:
             self.weighted_sum(d, default, ctx, result)
-        self.indent -= 1
+        self.close()
         return _Val("num", result, result + "d")
 
     def weighted_sum(self, d: ValueDef, weights: dict, ctx: _Ctx, result: str) -> None:
         w = d.weighted
         total, total_d, applied, applied_d = self.tmp(), self.tmp(), self.tmp(), self.tmp()
-        self.emit(f"{total} = 0; {total_d} = 1; {applied} = 0; {applied_d} = 1")
+        self.emit(f"{total} = 0; {total_d} = 1" + (f"; {applied} = 0; {applied_d} = 1"
+                                                     if w.not_applicable == "renormalise" else ""))
         for indicator, weight in weights.items():
             definition = self.policy.values[(d.scope, indicator)].indicator
             guarded = definition.applies_when is not None and definition.applies_when.node is not None
@@ -429,14 +648,15 @@ class _Gen:
                 test = self.expr(definition.applies_when.node, ctx)
                 self.expect(test, "bool")
                 self.emit(f"if {test.v}:")
-                self.indent += 1
+                self.open()
             value = self.use_value((d.scope, indicator), ctx.item, ctx.memo)
             self.expect(value, "num")
             term = self.binary(n.BinOp.MUL, _Val("num", *_pair(weight)), value)
             self.accumulate(total, total_d, term)
-            self.accumulate(applied, applied_d, _Val("num", *_pair(weight)))
+            if w.not_applicable == "renormalise":
+                self.accumulate(applied, applied_d, _Val("num", *_pair(weight)))
             if guarded:
-                self.indent -= 1
+                self.close()
         sum_val = _Val("num", total, total_d)
         if w.not_applicable == "renormalise":
             self.divide(sum_val, _Val("num", applied, applied_d), result)  # none applies: Fallback
@@ -461,7 +681,7 @@ class _Gen:
     def expr(self, node, ctx: _Ctx, peek: bool = False) -> _Val:
         match node:
             case n.Number(value=value):
-                return _Val("num", *_pair(value))
+                return _Val("num", *_pair(value), sign=_literal_sign(value))
             case n.Text(value=value):
                 return _Val("text", repr(value))
             case n.Bool(value=value):
@@ -489,27 +709,27 @@ class _Gen:
                 self.expect(left, "bool")
                 self.emit(f"{t} = {left.v}")
                 self.emit(f"if {'' if op is n.LogicOp.AND else 'not '}{t}:")
-                self.indent += 1
+                self.open()
                 right = self.expr(b, ctx)
                 self.expect(right, "bool")
                 self.emit(f"{t} = {right.v}")
-                self.indent -= 1
+                self.close()
                 return _Val("bool", t)
             case n.Conditional(test=test, then=then, otherwise=otherwise):
                 condition = self.expr(test, ctx)
                 self.expect(condition, "bool")
                 t = self.tmp()
                 self.emit(f"if {condition.v}:")
-                self.indent += 1
+                self.open()
                 first = self.expr(then, ctx)
                 self.assign(t, first)
-                self.indent -= 1
+                self.close()
                 self.emit("else:")
-                self.indent += 1
+                self.open()
                 second = self.expr(otherwise, ctx)
                 self.same_kind(first.kind, second.kind, "if")
                 self.assign(t, second)
-                self.indent -= 1
+                self.close()
                 return self.result(t, first.kind)
             case n.ListExpr(items=items):
                 options = [self.expr(i, ctx) for i in items]
@@ -529,8 +749,19 @@ class _Gen:
                 return self.aggregate(node, ctx)
         raise Unsupported(f"{type(node).__name__} expressions")
 
-    def read(self, container: str, name: str, spec: InputSpec, peek: bool) -> _Val:
+    def read(self, container: str, name: str, spec: InputSpec, peek: bool, path: tuple | None = None) -> _Val:
         """A field of a validated dict, typed as its spec says."""
+        if self.in_kernel and not peek and path is not None and path in self.inputs:
+            return self.inputs[path]  # converted once, while validating
+        mark = ("read", peek) + path if path is not None else None
+        if mark is not None and mark in self.computed:
+            return self.computed[mark]  # read (and converted) already on this path
+        val = self.read_field(container, name, spec, peek, path)
+        if mark is not None:
+            self.computed[mark] = val
+        return val
+
+    def read_field(self, container: str, name: str, spec: InputSpec, peek: bool, path: tuple | None) -> _Val:
         t = self.tmp()
         if spec.required and spec.null != "not_applicable":
             self.emit(f"{t} = {container}[{name!r}]")
@@ -546,12 +777,13 @@ class _Gen:
             return _Val("maybe", t, spec=spec)
         kind = spec.type
         if kind == "integer":
-            return _Val("num", t, "1")
+            return _Val("num", t, "1", sign=_spec_sign(spec))
         if kind == "number":
             num, den = self.tmp(), self.tmp()
-            self.emit(f"if {t}.__class__ is int: {num} = {t}; {den} = 1")
+            self.emit(f"if {t}.__class__ is tuple: {num}, {den} = {t}")
+            self.emit(f"elif {t}.__class__ is int: {num} = {t}; {den} = 1")
             self.emit(f"else: {num}, {den} = {t}.as_integer_ratio()")
-            return _Val("num", num, den)
+            return _Val("num", num, den, sign=_spec_sign(spec))
         if kind == "number_or_range":  # (is a range, low, high): a plain number is low == high
             r, lo, lo_d, hi, hi_d = (self.tmp() for _ in range(5))
             self.emit(f"if {t}.__class__ is list:")
@@ -563,7 +795,7 @@ class _Gen:
         if kind == "boolean":
             return _Val("bool", t)
         if kind == "record":
-            return _Val("rec", t, spec=spec)
+            return _Val("rec", t, spec=spec, path=path)
         if kind == "list":
             return _Val("list", t, spec=spec, scope=spec.name)
         raise Unsupported(f"inputs of type {kind}")
@@ -574,14 +806,15 @@ class _Gen:
             raise Unsupported(f"unresolved name {name}")
         if ref.kind == "local":
             item, memo, scope = ctx.locals[name]
-            return _Val("item", item, spec=self.policy.inputs[scope].items, scope=scope, memo=memo)
+            return _Val("item", item, spec=self.policy.inputs[scope].items, scope=scope, memo=memo,
+                        path=("@", item))
         if ref.kind == "value":
             return self.use_value((None, name))
         if ref.kind == "item_value":
             return self.use_value((ctx.scope, name), ctx.item, ctx.memo)
         if ref.kind == "input":
-            return self.read("R", name, ref.spec, peek)
-        return self.read(ctx.item, name, ref.spec, peek)  # a field of the current item
+            return self.read("R", name, ref.spec, peek, (name,))
+        return self.read(ctx.item, name, ref.spec, peek, ("@", ctx.item, name))  # a field of the current item
 
     def field(self, obj, field_name: str, ctx: _Ctx, peek: bool) -> _Val:
         holder = self.expr(obj, ctx, peek)
@@ -596,7 +829,8 @@ class _Gen:
         if holder.kind not in ("rec", "item"):
             raise Unsupported(f"a field of a {holder.kind}")
         if field_name in holder.spec.fields:
-            return self.read(holder.v, field_name, holder.spec.fields[field_name], peek)
+            path = holder.path + (field_name,) if holder.path is not None else None
+            return self.read(holder.v, field_name, holder.spec.fields[field_name], peek, path)
         if holder.kind == "item" and (holder.scope, field_name) in self.policy.values:
             return self.use_value((holder.scope, field_name), holder.v, holder.memo)
         raise Unsupported(f"field {field_name}")
@@ -605,27 +839,35 @@ class _Gen:
         self.expect(a, "num")
         self.expect(b, "num")
         t = self.tmp()
+        sign = None
+        if op is n.BinOp.ADD or op is n.BinOp.MUL:
+            sign = _product_sign(a.sign, b.sign) if op is n.BinOp.MUL else \
+                ("pos" if "pos" in (a.sign, b.sign) and _product_sign(a.sign, b.sign) else _product_sign(a.sign, b.sign))
+        elif op is n.BinOp.DIV and b.sign == "pos":
+            sign = a.sign
         if op is n.BinOp.DIV:
             self.divide(a, b, t)
         elif op is n.BinOp.MUL:
             self.emit(f"{t} = {_mul(a.v, b.v)}; {t}d = {_mul(a.d, b.d)}")
         else:
-            sign = "+" if op is n.BinOp.ADD else "-"
+            symbol = "+" if op is n.BinOp.ADD else "-"
             if a.d == "1" and b.d == "1":
-                self.emit(f"{t} = {a.v} {sign} {b.v}; {t}d = 1")
+                self.emit(f"{t} = {a.v} {symbol} {b.v}; {t}d = 1")
             elif b.d == "1":
-                self.emit(f"{t} = {a.v} {sign} {_mul(b.v, a.d)}; {t}d = {a.d}")
+                self.emit(f"{t} = {a.v} {symbol} {_mul(b.v, a.d)}; {t}d = {a.d}")
             elif a.d == "1":
-                self.emit(f"{t} = {_mul(a.v, b.d)} {sign} {b.v}; {t}d = {b.d}")
+                self.emit(f"{t} = {_mul(a.v, b.d)} {symbol} {b.v}; {t}d = {b.d}")
             else:
-                self.emit(f"if {a.d} == {b.d}: {t} = {a.v} {sign} {b.v}; {t}d = {a.d}")
-                self.emit(f"else: {t} = {a.v} * {b.d} {sign} {b.v} * {a.d}; {t}d = {a.d} * {b.d}")
-        return _Val("num", t, t + "d")
+                self.emit(f"if {a.d} == {b.d}: {t} = {a.v} {symbol} {b.v}; {t}d = {a.d}")
+                self.emit(f"else: {t} = {a.v} * {b.d} {symbol} {b.v} * {a.d}; {t}d = {a.d} * {b.d}")
+        return _Val("num", t, t + "d", sign=sign)
 
     def divide(self, a: _Val, b: _Val, t: str) -> None:
-        self.emit(f"if not {b.v}: raise Fallback")  # division by zero: the exact path reports it
+        if b.sign != "pos":
+            self.emit(f"if not {b.v}: raise Fallback")  # division by zero: the exact path reports it
         self.emit(f"{t} = {_mul(a.v, b.d)}; {t}d = {_mul(a.d, b.v)}")
-        self.emit(f"if {t}d < 0: {t} = -{t}; {t}d = -{t}d")
+        if b.sign != "pos":
+            self.emit(f"if {t}d < 0: {t} = -{t}; {t}d = -{t}d")
 
     def compare(self, op: n.CmpOp, a: _Val, b: _Val) -> _Val:
         t = self.tmp()
@@ -706,13 +948,13 @@ class _Gen:
         self.emit(f"if {r} and {_mul(x.v, lo_d)} >= {_mul(lo, x.d)} and {_mul(x.v, hi_d)} <= {_mul(hi, x.d)}:")
         self.emit(f"    {t}, {t}d = 100, 1")
         self.emit(f"elif {_mul(x.v, hi_d)} > {_mul(hi, x.d)}:")
-        self.indent += 1
+        self.open()
         self.capaian_of(name, x, high, t)
-        self.indent -= 1
+        self.close()
         self.emit("else:")
-        self.indent += 1
+        self.open()
         self.capaian_of(name, x, low, t)
-        self.indent -= 1
+        self.close()
         return _Val("num", t, t + "d")
 
     def capaian_of(self, name: str, realisasi: _Val, target: _Val, t: str) -> None:
@@ -732,33 +974,40 @@ class _Gen:
             raise Unsupported("aggregates over anything but a list input")
         scope = source.scope
         memos, item, memo = self.tmp(), self.tmp(), self.tmp()
-        self.emit(f"{memos} = IM.get({scope!r})")
-        self.emit(f"if {memos} is None: {memos} = IM[{scope!r}] = [{{}} for _ in {source.v}]")
+        if self.in_kernel and scope not in self.memos_made:
+            # The first loop over this list in the kernel, on every path (nothing in the kernel
+            # calls a value's function): its items' memos are new, so nothing in them to look up.
+            self.memos_made.add(scope)
+            self.emit(f"{memos} = IM[{scope!r}] = [{{}} for _ in {source.v}]")
+            self.fresh.add(memo)
+        else:
+            self.emit(f"{memos} = IM.get({scope!r})")
+            self.emit(f"if {memos} is None: {memos} = IM[{scope!r}] = [{{}} for _ in {source.v}]")
         inner = ctx.bind(node.var, item, memo, scope, node.source)
         function = node.function
         collected, count = self.tmp(), self.tmp()
         self.emit(f"{collected} = []; {count} = 0")
         self.emit(f"for {item}, {memo} in zip({source.v}, {memos}):")
-        self.indent += 1
+        self.open()
         if node.filter is not None:
             condition = self.expr(node.filter, inner)
             self.expect(condition, "bool")
             self.emit(f"if not {condition.v}: continue")
         self.emit(f"{count} += 1")
         if function is n.AggFunc.COUNT:
-            self.indent -= 1
+            self.close()
             return _Val("num", count, "1")
         element = self.expr(node.element, inner)
         if function in (n.AggFunc.ANY, n.AggFunc.ALL):
             self.expect(element, "bool")
             self.emit(f"{collected}.append({element.v})")
-            self.indent -= 1
+            self.close()
             t = self.tmp()
             self.emit(f"{t} = {'any' if function is n.AggFunc.ANY else 'all'}({collected})")
             return _Val("bool", t)
         self.expect(element, "num")
         self.emit(f"{collected}.append(({element.v}, {element.d}))")
-        self.indent -= 1
+        self.close()
         if function is not n.AggFunc.SUM:
             self.emit(f"if not {collected}: raise Fallback")  # empty: the exact path reports it
         if function in (n.AggFunc.MIN, n.AggFunc.MAX):
@@ -771,9 +1020,9 @@ class _Gen:
         total, total_d = self.tmp(), self.tmp()
         self.emit(f"{total} = 0; {total_d} = 1")
         self.emit(f"for x, y in {collected}:")
-        self.indent += 1
+        self.open()
         self.accumulate(total, total_d, _Val("num", "x", "y"))
-        self.indent -= 1
+        self.close()
         if function is n.AggFunc.SUM:
             return _Val("num", total, total_d)
         t = self.tmp()
@@ -784,14 +1033,17 @@ class _Gen:
     def kernel(self) -> None:
         def body():
             self.emit("if R.__class__ is not dict: raise Fallback")
-            known = self.const(frozenset([*self.policy.inputs, "id"]))
+            known = self.const(frozenset([*self.policy.inputs, *RECORD_META]))
             self.emit(f"if not {known}.issuperset(R): raise Fallback")
+            if "periode" not in self.policy.inputs:  # the reserved field: as records.py checks it
+                self.emit(f"if 'periode' in R and not _is_period(R['periode']): raise Fallback")
             self.emit("x = R.get('id', _M)")
             self.emit(f"if x is not _M and not ((x.__class__ is str and 0 < len(x) <= {MAX_ID_LENGTH} "
                       f"and '\\x00' not in x) or (x.__class__ is int and len(str(x)) <= {MAX_ID_LENGTH})): "
                       "raise Fallback")
+            self.inputs = {}
             for spec in self.policy.inputs.values():
-                self.validate_field("R", spec)
+                self.validate_field("R", spec, ())
             self.emit("M = {}; IM = {}")
             for requirement in self.policy.requirements.values():
                 self.requirement(requirement)
@@ -799,64 +1051,80 @@ class _Gen:
             for output in self.policy.outputs.values():
                 self.output(output)
             self.emit("return O, M, IM")
-        self.function("def kernel(R):", body)
+        self.function("def kernel(R):", body, kernel=True)
 
-    def validate_field(self, container: str, spec: InputSpec) -> None:
+    def validate_field(self, container: str, spec: InputSpec, path: tuple | None = None) -> None:
+        """Check one field; where it is always there (`path` given, required, not nullable), keep
+        its converted value in self.inputs so the kernel reads it once."""
         x = self.tmp()
+        if spec.required and spec.null != "not_applicable":  # None fails every type test below
+            self.emit(f"{x} = {container}.get({spec.name!r})")
+            val = self.validate_value(x, spec, path + (spec.name,) if path is not None else None)
+            if path is not None and val is not None:
+                self.inputs[path + (spec.name,)] = val
+            return
         self.emit(f"{x} = {container}.get({spec.name!r}, _M)")
         self.emit(f"if {x} is _M: " + ("raise Fallback" if spec.required else "pass"))
         self.emit(f"elif {x} is None: " + ("pass" if spec.null == "not_applicable" else "raise Fallback"))
         self.emit("else:")
-        self.indent += 1
+        self.open()
         self.validate_value(x, spec)
-        self.indent -= 1
+        self.close()
 
-    def validate_value(self, x: str, spec: InputSpec) -> None:
+    def validate_value(self, x: str, spec: InputSpec, path: tuple | None = None) -> _Val | None:
+        """Check a value; a number becomes a pair of ints. Returns what the kernel may read."""
         kind = spec.type
         if kind in ("number", "integer"):
+            bounds = [(b, symbol) for b, symbol in ((spec.minimum, ">="), (spec.maximum, "<="),
+                                                  (spec.exclusive_minimum, ">"), (spec.exclusive_maximum, "<"))
+                      if b is not None]
             if kind == "integer":
-                self.emit(f"if {x}.__class__ is not int: raise Fallback")
+                low = max([b for b, symbol in bounds if symbol[0] == ">" and b.denominator == 1] + [-10 ** 15])
+                high = min([b for b, symbol in bounds if symbol[0] == "<" and b.denominator == 1] + [10 ** 15])
+                self.emit(f"if {x}.__class__ is not int or not {low} <= {x} <= {high}: raise Fallback")
+                num, den = x, "1"
             else:
-                # finite, at most 15 digits: NEEDS_EXACT or _short_numbers saw to it
-                self.emit(f"if {x}.__class__ is not int and {x}.__class__ is not Decimal: raise Fallback")
-            self.emit(f"if not -{10 ** 15} <= {x} <= {10 ** 15}: raise Fallback")
-            for bound, symbol in ((spec.minimum, ">="), (spec.maximum, "<="),
-                                  (spec.exclusive_minimum, ">"), (spec.exclusive_maximum, "<")):
-                if bound is not None:
-                    self.emit(f"if not {x} {symbol} {_decimal_literal(bound)}: raise Fallback")
+                num, den = self.number_pair(x)
+            for bound, symbol in bounds:
+                self.emit(f"if not {_mul(num, str(bound.denominator))} {symbol} "
+                          f"{_mul(str(bound.numerator), den)}: raise Fallback")
             if spec.enum is not None:
-                allowed = frozenset(v for v in spec.enum if isinstance(v, Fraction))
-                self.emit(f"if {x} not in {self.const(allowed)}: raise Fallback")
-        elif kind == "number_or_range":
+                allowed = frozenset((v.numerator, v.denominator) for v in spec.enum if isinstance(v, Fraction))
+                self.emit(f"if ({num}, {den}) not in {self.const(allowed)}: raise Fallback")
+            return _Val("num", num, den, sign=_spec_sign(spec))
+        if kind == "number_or_range":
             number = InputSpec(spec.name, "number", spec.path, spec.position, minimum=spec.minimum,
                                maximum=spec.maximum, exclusive_minimum=spec.exclusive_minimum,
                                exclusive_maximum=spec.exclusive_maximum)
             self.emit(f"if {x}.__class__ is list:")
-            self.indent += 1
+            self.open()
             self.emit(f"if len({x}) != 2: raise Fallback")
             low, high = self.tmp(), self.tmp()
             self.emit(f"{low}, {high} = {x}")
-            self.validate_value(low, number)
-            self.validate_value(high, number)
-            self.emit(f"if {low} > {high}: raise Fallback")
-            self.indent -= 1
+            a, b = self.validate_value(low, number), self.validate_value(high, number)
+            self.emit(f"if {_mul(a.v, b.d)} > {_mul(b.v, a.d)}: raise Fallback")
+            self.close()
             self.emit("else:")
-            self.indent += 1
+            self.open()
             self.validate_value(x, number)
-            self.indent -= 1
-        elif kind == "text":
+            self.close()
+            return None
+        if kind == "text":
             self.emit(f"if {x}.__class__ is not str or len({x}) > {MAX_TEXT_LENGTH}: raise Fallback")
             if spec.enum is not None:
                 allowed = frozenset(v for v in spec.enum if isinstance(v, str))
                 self.emit(f"if {x} not in {self.const(allowed)}: raise Fallback")
-        elif kind == "boolean":
+            return _Val("text", x)
+        if kind == "boolean":
             self.emit(f"if {x} is not True and {x} is not False: raise Fallback")
-        elif kind == "record":
+            return _Val("bool", x)
+        if kind == "record":
             self.emit(f"if {x}.__class__ is not dict: raise Fallback")
             self.emit(f"if not {self.const(frozenset(spec.fields))}.issuperset({x}): raise Fallback")
             for field_spec in spec.fields.values():
-                self.validate_field(x, field_spec)
-        elif kind == "list":
+                self.validate_field(x, field_spec, path)
+            return _Val("rec", x, spec=spec, path=path)
+        if kind == "list":
             high = spec.max_items if spec.max_items is not None else MAX_LIST_ITEMS
             low = spec.min_items or 0
             self.emit(f"if {x}.__class__ is not list or not {low} <= len({x}) <= {high}: raise Fallback")
@@ -865,11 +1133,25 @@ class _Gen:
                     raise Unsupported("null list items")
                 element = self.tmp()
                 self.emit(f"for {element} in {x}:")
-                self.indent += 1
+                self.open()
                 self.validate_value(element, spec.items)
-                self.indent -= 1
-        else:
-            raise Unsupported(f"inputs of type {kind}")
+                self.close()
+            return _Val("list", x, spec=spec, scope=spec.name) if path is not None and len(path) == 1 else None
+        raise Unsupported(f"inputs of type {kind}")
+
+    def number_pair(self, x: str) -> tuple[str, str]:
+        """A number of the record as (numerator, denominator), within 10^15 (engine.numbers): a
+        pair from decode_pairs (at most 16 characters, so within it), an int, or a Decimal."""
+        num, den = self.tmp(), self.tmp()
+        self.emit(f"if {x}.__class__ is tuple: {num}, {den} = {x}")
+        self.emit(f"elif {x}.__class__ is int:")
+        self.emit(f"    if not -{10 ** 15} <= {x} <= {10 ** 15}: raise Fallback")
+        self.emit(f"    {num} = {x}; {den} = 1")
+        self.emit(f"elif {x}.__class__ is Decimal:")
+        self.emit(f"    {num}, {den} = {x}.as_integer_ratio()")
+        self.emit(f"    if not -{10 ** 15} * {den} <= {num} <= {10 ** 15} * {den}: raise Fallback")
+        self.emit("else: raise Fallback")
+        return num, den
 
     def requirement(self, requirement) -> None:
         if requirement.for_each is None:
@@ -879,14 +1161,15 @@ class _Gen:
             return
         scope = requirement.for_each
         memos, item, memo = self.tmp(), self.tmp(), self.tmp()
+        self.memos_made.add(scope)
         self.emit(f"{memos} = IM.get({scope!r})")
         self.emit(f"if {memos} is None: {memos} = IM[{scope!r}] = [{{}} for _ in R.get({scope!r}) or ()]")
         self.emit(f"for {item}, {memo} in zip(R.get({scope!r}) or (), {memos}):")
-        self.indent += 1
+        self.open()
         test = self.expr(requirement.rule.node, _Ctx(scope, item, memo))
         self.expect(test, "bool")
         self.emit(f"if not {test.v}: raise Fallback")
-        self.indent -= 1
+        self.close()
 
     def output(self, output) -> None:
         guarded = output.when is not None
@@ -894,7 +1177,7 @@ class _Gen:
             test = self.expr(output.when.node, _Ctx())
             self.expect(test, "bool")
             self.emit(f"if {test.v}:")
-            self.indent += 1
+            self.open()
         val = self.expr(output.value.node, _Ctx())
         if val.kind == "num":
             self.emit(f"O[{output.name!r}] = _out({val.v}, {val.d}, {output.places}, {self.const(output.mode)})")
@@ -903,7 +1186,7 @@ class _Gen:
         else:
             raise Unsupported(f"output '{output.name}' is a {val.kind}")
         if guarded:
-            self.indent -= 1
+            self.close()
 
 
 _BUILTINS = {"abs": abs, "len": len, "str": str, "int": int, "tuple": tuple, "any": any, "all": all, "zip": zip, "dict": dict, "list": list}
@@ -919,13 +1202,16 @@ class FastPolicy:
         self.kernel = None
         self.reason: str | None = None
         self.source = ""
+        if type(loaded.reader) is not RecordReader:
+            self.reason = "its records are read by a reader of its own"  # e.g. versions refusing a period
+            return
         try:
             generator = _Gen(loaded.policy)
             self.source = generator.source()
         except Unsupported as error:
             self.reason = str(error)
             return
-        namespace = {"Fallback": Fallback, "_M": _M, "Decimal": Decimal, "gcd": gcd, "_round": _round, "_ratio": _ratio,
+        namespace = {"Fallback": Fallback, "_M": _M, "Decimal": Decimal, "gcd": gcd, "_round": _round, "_ratio": _ratio, "_is_period": _is_period,
                      "_out": _out, "__builtins__": _BUILTINS, **generator.constants}
         # The source is ours, generated from the checked tree (module docstring): not policy text.
         exec(compile(self.source, f"<fast kernel of {loaded.policy.id}>", "exec"), namespace)  # noqa: S102
@@ -944,15 +1230,13 @@ class FastPolicy:
         except (ArithmeticError, TypeError, ValueError, KeyError, AttributeError, RecursionError):
             return None  # never trust a surprise: the exact path decides and explains
 
-    def evaluate(self, record, raw: bytes | None = None, short: bool | None = None) -> dict:
-        """A record -> its result, exactly as api.evaluate gives it. Give `raw` (the record's JSON
-        text), or `short` (no number in the text it came from matches NEEDS_EXACT), when known:
-        either tells cheaply whether every number is short enough for the kernel."""
+    def evaluate(self, record, raw: bytes | None = None) -> dict:
+        """A record (as engine.io decodes it) -> its result, exactly as api.evaluate gives it.
+        With `raw`, the record's JSON text, the kernel reads its numbers as exact pairs."""
         from . import api
-        if short is None:
-            short = (not NEEDS_EXACT.search(raw)) if raw is not None else _short_numbers(record)
-        if short:
-            result = self.try_fast(record)
+        quick = decode_pairs(raw) if raw is not None else record if _short_numbers(record) else None
+        if quick is not None:
+            result = self.try_fast(quick)
             if result is not None:
                 return result
         return api.evaluate(self.loaded, record)

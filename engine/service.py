@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 
 from . import api, batch, policyfile, versions
 from .diagnostics import PolicyError
-from .fast import NEEDS_EXACT
 from .io import decode_json, encode
 from .policyfile import available, canonical
 from .store import (AGENCY_LENGTH, ID_LENGTH, IDEMPOTENCY_KEY_LENGTH, PERIOD_LENGTH, POLICY_ID_LENGTH,
@@ -392,11 +391,12 @@ def evaluate(policy_id: str, body, store: Store | None = None, raw: bytes | None
         chooser = _chooser(policy_id, "", store, body["period"])
     explain = body.get("explain", False)
     results = []
-    short = None if raw is None else not NEEDS_EXACT.search(raw) or None
+    if not explain:  # the batch path: the fast exact kernel (engine.fast)
+        quick = batch.fast_records(raw) if raw is not None else None
+        if quick is not None and len(quick) != len(records):
+            quick = None
+        return {"results": batch.evaluate_chosen(chooser.for_record, records, quick)}
     for record in records:
-        if not explain:  # the batch path: the fast exact kernel (engine.fast)
-            results.append(batch.fast(chooser.for_record(record)).evaluate(record, short=short))
-            continue
         result = api.evaluate(chooser.for_record(record), record, trace=explain)
         if explain and "trace" in result:
             from .explain import explain as sentences
@@ -436,7 +436,8 @@ def submit(store: Store, caller: Caller, body, idempotency_key: str | None, raw:
     records = _records(body)
     chooser = _chooser(body["policy"], "/policy", store, body["period"])
     loaded = chooser.default  # the version in force for the submission's period
-    results = batch.evaluate_batch(loaded, records, raw)
+    quick = batch.fast_records(raw)
+    results = batch.evaluate_batch(loaded, records, quick if quick is not None and len(quick) == len(records) else None)
     errors = [{"path": f"/records/{i}{e['path']}", "code": e["code"], "message": e["message"]}
               for i, result in enumerate(results) for e in result.get("errors", ())]
     errors += [{"path": f"/records/{i}/periode", "code": "period_mismatch",
