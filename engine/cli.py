@@ -509,6 +509,8 @@ def cmd_render(args) -> int:
     previous = _load(args.previous) if args.previous else None
     if loaded is None or (args.previous and previous is None):
         return EXIT_USAGE
+    if previous is None:
+        previous = _previous_version(loaded.policy)
     render = render_html if args.format == "html" else render_markdown
     text = render(loaded.policy, run_tests(loaded), previous.policy if previous else None)
     if not args.output:
@@ -519,6 +521,19 @@ def cmd_render(args) -> int:
     except OSError as error:
         return _usage(f"cannot write {args.output}: {error.strerror}")
     return EXIT_OK
+
+
+def _previous_version(policy):
+    """The version of the same id in force just before this one (engine.versions), if any: the
+    rulebook's history shows what changed since it."""
+    from .versions import versions_of
+    if not policy.berlaku_mulai:
+        return None
+    earlier = [v for v in versions_of(policy.id) if v.hash != policy.hash and v.berlaku_mulai
+               and str(v.berlaku_mulai) < str(policy.berlaku_mulai)]
+    if not earlier:
+        return None
+    return _load(str(max(earlier, key=lambda v: str(v.berlaku_mulai)).path))
 
 
 def cmd_schema(args) -> int:

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine import service
+from engine import api, service
 from engine.io import decode_json, encode
 from server import create_app
 
@@ -258,3 +258,15 @@ def test_bundled_versions_are_listed(app, keys):
     got = decode_json(app.test_client().get(f"/v1/policies/pp-46-2011/versions/{listed['versions'][0]['hash']}",
                                             headers=keys["agency"]).get_data())
     assert got["document"]["id"] == "pp-46-2011" and got["text"] is None
+
+
+def test_the_rulebook_of_a_version_shows_what_changed_since_the_one_before(versions_dir, run_cli):
+    directory = versions_dir()
+    code, out, err = run_cli("render", str(directory / "pp-uji@2.yaml"))
+    assert code == 0, err
+    history = out.split("## Riwayat versi\n", 1)[1].split("\n## ", 1)[0]
+    first = api.load(directory / "pp-uji.yaml").policy
+    assert f"versi 1 (`{first.hash[:19]}`)" in history
+    assert "nilai_prestasi_kerja" in history and "nilai_skp * 0.5 + nilai_perilaku * 0.5" in history
+    code, out, _ = run_cli("render", str(directory / "pp-uji.yaml"))  # the first has nothing before it
+    assert code == 0 and "Versi sebelumnya tidak diketahui" in out
