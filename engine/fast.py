@@ -453,82 +453,46 @@ class _Gen:
 
     def inline_item_value(self, key: tuple, kind: str, item: str, memo: str) -> _Val:
         """An item value of the item in `item`, computed in place (once per path, and once per
-        item: its memo dict `memo` keeps it for the other rules and for the result's values)."""
-        mark = ("item", item, key)
+        item: its memo dict `memo` keeps it for the other rules and for the result's values).
+        The memo is looked into first unless nothing can have filled it yet."""
+        return self.in_place(("item", item, key), key, kind, memo, memo not in self.fresh,
+                             _Ctx(key[0], item, memo))
+
+    def inline_value(self, key: tuple, kind: str) -> _Val:
+        """A top-level value used in the kernel: computed in place the first time a path needs it,
+        then reused; looked up in M first only if an item value's function may have computed it."""
+        d = self.policy.values[key]
+        return self.in_place(key, key, kind, "M", key in self.shared, self.value_ctx(d))
+
+    def in_place(self, mark, key: tuple, kind: str, memo: str, guarded: bool, ctx: _Ctx) -> _Val:
         if mark in self.computed:
             return self.computed[mark]
-        d, t = self.policy.values[key], self.tmp()
-        if memo in self.fresh:  # nothing computed for this item yet, except on this path
-            val = self.value_body(d, _Ctx(d.scope, item, memo))
-            if kind == "num":
-                num, den = self.reduced(val)
-                self.emit(f"{memo}[{d.name!r}] = ({num}, {den})")
-                found = _Val("num", num, den, sign=val.sign)
-            elif kind == "tuple":
-                self.emit(f"{t} = {memo}[{d.name!r}] = list({val.v})")
-                found = _Val("tuple", f"tuple({t})")
-            else:
-                self.emit(f"{t} = {memo}[{d.name!r}] = {val.v}")
-                found = _Val(kind, t)
-            self.computed[mark] = found
-            return found
-        self.emit(f"{t} = {memo}.get({d.name!r})")
-        self.emit(f"if {t} is None:")
-        self.open()
-        val = self.value_body(d, _Ctx(d.scope, item, memo))
+        name, t = self.policy.values[key].name, self.tmp()
+        if guarded:
+            self.emit(f"{t} = {memo}.get({name!r})")
+            self.emit(f"if {t} is None:")
+            self.open()
+        val = self.value_body(self.policy.values[key], ctx)
         if kind == "num":
             num, den = self.reduced(val)
-            self.emit(f"{t} = {memo}[{d.name!r}] = ({num}, {den})")
+            self.emit(f"{t} = {memo}[{name!r}] = ({num}, {den})")
         elif kind == "tuple":
-            self.emit(f"{t} = {memo}[{d.name!r}] = list({val.v})")
+            self.emit(f"{t} = {memo}[{name!r}] = list({val.v})")
         else:
-            self.emit(f"{t} = {memo}[{d.name!r}] = {val.v}")
-        self.close()
-        if kind == "num":
+            self.emit(f"{t} = {memo}[{name!r}] = {val.v}")
+        if guarded:
+            self.close()
+        if kind == "num" and guarded:
             num, den = self.tmp(), self.tmp()
             self.emit(f"{num}, {den} = {t}")
+            found = _Val("num", num, den)
+        elif kind == "num":
             found = _Val("num", num, den, sign=val.sign)
         elif kind == "tuple":
             found = _Val("tuple", f"tuple({t})")
         else:
             found = _Val(kind, t)
         self.computed[mark] = found
-        return found
-
-    def inline_value(self, key: tuple, kind: str) -> _Val:
-        """A top-level value used in the kernel: computed in place the first time a path needs it
-        (an item value's function may have computed it already: M says), then reused."""
-        if key in self.computed:
-            return self.computed[key]
-        d, t = self.policy.values[key], self.tmp()
-        guarded = key in self.shared  # an item value's function may have computed it already
-        if guarded:
-            self.emit(f"{t} = M.get({d.name!r})")
-            self.emit(f"if {t} is None:")
-            self.open()
-        val = self.value_body(d, self.value_ctx(d))
-        if kind == "num":
-            num, den = self.reduced(val)
-            if not guarded:
-                self.emit(f"M[{d.name!r}] = ({num}, {den})")
-                found = self.computed[key] = _Val("num", num, den, sign=val.sign)
-                return found
-            self.emit(f"{t} = M[{d.name!r}] = ({num}, {den})")
-        elif kind == "tuple":
-            self.emit(f"{t} = M[{d.name!r}] = list({val.v})")
-        else:
-            self.emit(f"{t} = M[{d.name!r}] = {val.v}")
-        if guarded:
-            self.close()
-        if kind == "num":
-            num, den = self.tmp(), self.tmp()
-            self.emit(f"{num}, {den} = {t}")
-            found = _Val("num", num, den)
-        elif kind == "tuple":
-            found = _Val("tuple", f"tuple({t})")
-        else:
-            found = _Val(kind, t)
-        self.computed[key] = found
         return found
 
     # tables, matrices, weights -------------------------------------------------------------------
