@@ -1000,7 +1000,7 @@ class _Gen:
             known = self.const(frozenset([*self.policy.inputs, *RECORD_META]))
             self.emit(f"if not {known}.issuperset(R): raise Fallback")
             if "periode" not in self.policy.inputs:  # the reserved field: as records.py checks it
-                self.emit(f"if 'periode' in R and not _is_period(R['periode']): raise Fallback")
+                self.emit("if 'periode' in R and not _is_period(R['periode']): raise Fallback")
             self.emit("x = R.get('id', _M)")
             self.emit(f"if x is not _M and not ((x.__class__ is str and 0 < len(x) <= {MAX_ID_LENGTH} "
                       f"and '\\x00' not in x) or (x.__class__ is int and len(str(x)) <= {MAX_ID_LENGTH})): "
