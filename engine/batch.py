@@ -172,47 +172,20 @@ def _evaluate_chunk(evaluator: LineEvaluator, first: int, lines: list[bytes]) ->
 _worker: LineEvaluator | None = None  # set in the parent before the workers fork
 
 
-def _work(job: tuple[int, list[bytes]]) -> tuple[bytes, int, int, int]:
-    return _evaluate_chunk(_worker, *job)
-
-
 def run_jsonl(streams: Iterable[IO[bytes]], out: IO[bytes], evaluator: LineEvaluator,
-              workers: int | None = None, progress: Progress | None = None) -> tuple[int, int]:
-    """Evaluate JSON Lines streams into `out`, in order; (records, records with errors).
-
-    With more than one worker the lines are evaluated in forked processes, a few chunks ahead
-    of the writer, so memory stays bounded whatever the file size."""
+              progress: Progress | None = None) -> tuple[int, int]:
+    """Evaluate JSON Lines streams into `out` in this process, a chunk at a time (constant memory
+    whatever the size); (records, records with errors). A large file goes to run_file instead."""
     records = bad = 0
-    workers = workers or 1
     for stream in streams:
-        jobs = _chunks(stream)
-        if workers > 1:
-            results = _parallel(jobs, evaluator, workers)
-        else:
-            results = (_evaluate_chunk(evaluator, first, lines) for first, lines in jobs)
-        for encoded, count, failed, size in results:
+        for first, lines in _chunks(stream):
+            encoded, count, failed, size = _evaluate_chunk(evaluator, first, lines)
             out.write(encoded)
             records += count
             bad += failed
             if progress is not None:
                 progress.advance(count, size)
     return records, bad
-
-
-def _parallel(jobs: Iterator, evaluator: LineEvaluator, workers: int) -> Iterator:
-    import multiprocessing
-    from collections import deque
-    global _worker
-    _worker = evaluator
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
-        pending: deque = deque()
-        for job in jobs:
-            pending.append(pool.apply_async(_work, (job,)))
-            if len(pending) >= workers * 3:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
 
 
 def run_file(path: str, out: IO[bytes], evaluator: LineEvaluator, workers: int,

@@ -321,11 +321,11 @@ def _eval_batch(args, chooser, target) -> int:
             if fmt == "jsonl" and writer is None:
                 size = os.path.getsize(name) if name != "-" and os.path.isfile(name) else None
                 workers = batch.default_workers(size)
-                if workers > 1 and size is not None:  # each core reads its own part of the file
+                if workers > 1:  # a large file: each core reads its own part of it
                     target.flush()
                     _, failed = batch.run_file(name, target, evaluator, workers, progress)
                 else:
-                    _, failed = batch.run_jsonl([stream], target, evaluator, workers, progress)
+                    _, failed = batch.run_jsonl([stream], target, evaluator, progress)
                 bad += failed
                 continue
             for result, failed in batch.results_of(read_records(stream, fmt, loaded.policy), chooser.for_record, loaded):

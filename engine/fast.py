@@ -295,27 +295,18 @@ class _Gen:
         self.lines: list[str] = []
         self.indent = 0
         self.counter = 0
-        self.functions: list[str] = []
         self.constants: dict[str, object] = {}
-        self.value_names: dict[tuple, str] = {}
         self.kinds: dict[tuple, str] = {}
+        self.sketching = False  # finding a value's kind: uses of other values need not be compiled
         #: Top-level values computed on every path to here, in the kernel: key -> _Val of locals.
         self.computed: dict = {}
         self.computed_stack: list[dict] = []
         #: In the kernel: the converted locals of record fields that are always present.
         self.inputs: dict[tuple, _Val] = {}
-        self.in_kernel = False
-        #: value key -> the value keys its rule uses; and the top-level values an item value may
-        #: compute (only those need a look into M before the kernel computes them in place).
         self.memos_made: set = set()  # lists whose item memos the kernel may have made already
         self.fresh: set = set()  # memo variables of items that nothing has computed for yet
-        self.deps: dict[tuple, set] = {}
-        self.current: tuple | None = None
-        self.shared: set = set()
         from .ranges import constants
         self.known = constants(policy)
-        for index, key in enumerate(policy.values):
-            self.value_names[key] = f"v{index}" if key[0] is None else f"iv{index}"
 
     # emitting ----------------------------------------------------------------------------------
     def tmp(self) -> str:
@@ -340,69 +331,34 @@ class _Gen:
         return name
 
     def source(self) -> str:
-        for key, d in self.policy.values.items():
-            self.value_function(key, d)
-        reach = [dep for key in self.deps if key[0] is not None for dep in self.deps[key]]
-        while reach:
-            key = reach.pop()
-            if key[0] is None and key not in self.shared:
-                self.shared.add(key)
-                reach.extend(self.deps.get(key, ()))
+        """The kernel: one function, every value computed in place (no calls out)."""
+        self.lines, self.indent = ["def kernel(R):"], 1
         self.kernel()
-        text = "\n\n".join(self.functions) + "\n"
+        text = "\n".join(self.lines) + "\n"
         if len(text) > MAX_SOURCE:
             raise Unsupported("the policy is too large for the fast path")
         return text
 
-    def function(self, header: str, body, kernel: bool = False) -> None:
-        saved = self.lines, self.indent, self.computed, self.computed_stack, self.in_kernel
-        self.lines, self.indent, self.computed, self.computed_stack, self.in_kernel = [header], 1, {}, [], kernel
-        body()
-        self.functions.append("\n".join(self.lines))
-        self.lines, self.indent, self.computed, self.computed_stack, self.in_kernel = saved
-
     # named values ------------------------------------------------------------------------------
     def kind_of(self, key: tuple) -> str:
-        """The kind of a named value ('num', 'text', 'bool'), found by compiling it once."""
+        """The kind of a named value ('num', 'text', 'bool', 'tuple'), found by sketching its rule
+        once (the lines are thrown away)."""
         if key not in self.kinds:
             self.kinds[key] = "pending"
-            saved = self.lines, self.indent, self.counter, self.computed, self.computed_stack, self.in_kernel, \
-                self.current
-            self.lines, self.indent, self.computed, self.computed_stack, self.in_kernel = [], 1, {}, [], False
-            self.current = key
+            saved = self.lines, self.indent, self.counter, self.computed, self.computed_stack, self.sketching
+            self.lines, self.indent, self.computed, self.computed_stack, self.sketching = [], 1, {}, [], True
             d = self.policy.values[key]
-            self.kinds[key] = self.value_body(d, self.value_ctx(d)).kind
-            self.lines, self.indent, self.counter, self.computed, self.computed_stack, self.in_kernel, \
-                self.current = saved
+            kind = self.value_body(d, self.value_ctx(d)).kind
+            self.lines, self.indent, self.counter, self.computed, self.computed_stack, self.sketching = saved
+            if kind not in ("num", "text", "bool", "tuple"):
+                raise Unsupported(f"value '{d.name}' is a {kind}")
+            self.kinds[key] = kind
         if self.kinds[key] == "pending":
             raise Unsupported("values that depend on themselves")
         return self.kinds[key]
 
     def value_ctx(self, d: ValueDef) -> _Ctx:
         return _Ctx(d.scope, "it" if d.scope else None, "im" if d.scope else None)
-
-    def value_function(self, key: tuple, d: ValueDef) -> None:
-        self.current = key
-        self.deps.setdefault(key, set())
-        name = self.value_names[key]
-        scoped = d.scope is not None
-        header = f"def {name}(R, M, IM, it, im):" if scoped else f"def {name}(R, M, IM):"
-        memo = "im" if scoped else "M"
-
-        def body():
-            val = self.value_body(d, self.value_ctx(d))
-            self.kinds[key] = val.kind
-            if val.kind == "num":
-                num, den = self.reduced(val)
-                self.emit(f"r = {memo}[{d.name!r}] = ({num}, {den})")
-            elif val.kind in ("text", "bool"):
-                self.emit(f"r = {memo}[{d.name!r}] = {val.v}")
-            elif val.kind == "tuple":  # a list of texts: shown as a list, used by 'in'
-                self.emit(f"r = {memo}[{d.name!r}] = list({val.v})")
-            else:
-                raise Unsupported(f"value '{d.name}' is a {val.kind}")
-            self.emit("return r")
-        self.function(header, body)
 
     def reduced(self, val: _Val) -> tuple[str, str]:
         if val.d == "1":
@@ -429,40 +385,16 @@ class _Gen:
         raise Unsupported(f"value kind {d.kind}")
 
     def use_value(self, key: tuple, item: str | None = None, memo: str | None = None) -> _Val:
+        """A named value, computed in place the first time a path needs it, then reused. Nothing
+        in the kernel calls out, so a top-level value is never in M before its first use on a
+        path (a later path may compute it again: the same value, stored under the same key). An
+        item value is looked up in its item's memo first, unless nothing can have filled it yet."""
         kind = self.kind_of(key)
-        if self.current is not None:
-            self.deps.setdefault(self.current, set()).add(key)
-        if key[0] is None and self.in_kernel:
-            return self.inline_value(key, kind)
-        if key[0] is not None:
-            return self.inline_item_value(key, kind, item, memo)
-        name, t = self.value_names[key], self.tmp()
+        if self.sketching:
+            return _Val(kind, "_", "_")
         if key[0] is None:
-            self.emit(f"{t} = M.get({key[1]!r})")
-            self.emit(f"if {t} is None: {t} = {name}(R, M, IM)")
-        else:
-            self.emit(f"{t} = {memo}.get({key[1]!r})")
-            self.emit(f"if {t} is None: {t} = {name}(R, M, IM, {item}, {memo})")
-        if kind == "num":
-            num, den = self.tmp(), self.tmp()
-            self.emit(f"{num}, {den} = {t}")
-            return _Val("num", num, den)
-        if kind == "tuple":
-            return _Val("tuple", f"tuple({t})")
-        return _Val(kind, t)
-
-    def inline_item_value(self, key: tuple, kind: str, item: str, memo: str) -> _Val:
-        """An item value of the item in `item`, computed in place (once per path, and once per
-        item: its memo dict `memo` keeps it for the other rules and for the result's values).
-        The memo is looked into first unless nothing can have filled it yet."""
-        return self.in_place(("item", item, key), key, kind, memo, memo not in self.fresh,
-                             _Ctx(key[0], item, memo))
-
-    def inline_value(self, key: tuple, kind: str) -> _Val:
-        """A top-level value used in the kernel: computed in place the first time a path needs it,
-        then reused; looked up in M first only if an item value's function may have computed it."""
-        d = self.policy.values[key]
-        return self.in_place(key, key, kind, "M", key in self.shared, self.value_ctx(d))
+            return self.in_place(key, key, kind, "M", False, self.value_ctx(self.policy.values[key]))
+        return self.in_place(("item", item, key), key, kind, memo, memo not in self.fresh, _Ctx(key[0], item, memo))
 
     def in_place(self, mark, key: tuple, kind: str, memo: str, guarded: bool, ctx: _Ctx) -> _Val:
         if mark in self.computed:
@@ -715,7 +647,7 @@ class _Gen:
 
     def read(self, container: str, name: str, spec: InputSpec, peek: bool, path: tuple | None = None) -> _Val:
         """A field of a validated dict, typed as its spec says."""
-        if self.in_kernel and not peek and path is not None and path in self.inputs:
+        if not self.sketching and not peek and path is not None and path in self.inputs:
             return self.inputs[path]  # converted once, while validating
         mark = ("read", peek) + path if path is not None else None
         if mark is not None and mark in self.computed:
@@ -938,9 +870,9 @@ class _Gen:
             raise Unsupported("aggregates over anything but a list input")
         scope = source.scope
         memos, item, memo = self.tmp(), self.tmp(), self.tmp()
-        if self.in_kernel and scope not in self.memos_made:
-            # The first loop over this list in the kernel, on every path (nothing in the kernel
-            # calls a value's function): its items' memos are new, so nothing in them to look up.
+        if not self.sketching and scope not in self.memos_made:
+            # The first loop over this list in the kernel, on every path (the kernel calls nothing
+            # that could fill them): its items' memos are new, so nothing in them to look up.
             self.memos_made.add(scope)
             self.emit(f"{memos} = IM[{scope!r}] = [{{}} for _ in {source.v}]")
             self.fresh.add(memo)
@@ -995,27 +927,25 @@ class _Gen:
 
     # the record: validation, requirements, outputs -------------------------------------------------
     def kernel(self) -> None:
-        def body():
-            self.emit("if R.__class__ is not dict: raise Fallback")
-            known = self.const(frozenset([*self.policy.inputs, *RECORD_META]))
-            self.emit(f"if not {known}.issuperset(R): raise Fallback")
-            if "periode" not in self.policy.inputs:  # the reserved field: as records.py checks it
-                self.emit("if 'periode' in R and not _is_period(R['periode']): raise Fallback")
-            self.emit("x = R.get('id', _M)")
-            self.emit(f"if x is not _M and not ((x.__class__ is str and 0 < len(x) <= {MAX_ID_LENGTH} "
-                      f"and '\\x00' not in x) or (x.__class__ is int and len(str(x)) <= {MAX_ID_LENGTH})): "
-                      "raise Fallback")
-            self.inputs = {}
-            for spec in self.policy.inputs.values():
-                self.validate_field("R", spec, ())
-            self.emit("M = {}; IM = {}")
-            for requirement in self.policy.requirements.values():
-                self.requirement(requirement)
-            self.emit("O = {}")
-            for output in self.policy.outputs.values():
-                self.output(output)
-            self.emit("return O, M, IM")
-        self.function("def kernel(R):", body, kernel=True)
+        self.emit("if R.__class__ is not dict: raise Fallback")
+        known = self.const(frozenset([*self.policy.inputs, *RECORD_META]))
+        self.emit(f"if not {known}.issuperset(R): raise Fallback")
+        if "periode" not in self.policy.inputs:  # the reserved field: as records.py checks it
+            self.emit("if 'periode' in R and not _is_period(R['periode']): raise Fallback")
+        self.emit("x = R.get('id', _M)")
+        self.emit(f"if x is not _M and not ((x.__class__ is str and 0 < len(x) <= {MAX_ID_LENGTH} "
+                  f"and '\\x00' not in x) or (x.__class__ is int and len(str(x)) <= {MAX_ID_LENGTH})): "
+                  "raise Fallback")
+        self.inputs = {}
+        for spec in self.policy.inputs.values():
+            self.validate_field("R", spec, ())
+        self.emit("M = {}; IM = {}")
+        for requirement in self.policy.requirements.values():
+            self.requirement(requirement)
+        self.emit("O = {}")
+        for output in self.policy.outputs.values():
+            self.output(output)
+        self.emit("return O, M, IM")
 
     def validate_field(self, container: str, spec: InputSpec, path: tuple | None = None) -> None:
         """Check one field; where it is always there (`path` given, required, not nullable), keep
