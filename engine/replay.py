@@ -18,7 +18,8 @@ from sqlalchemy import select
 from . import api
 from .diagnostics import PolicyError
 from .io import decode_json, encode
-from .store import Evaluation, PolicyVersion, Store
+from .runtime import pointer
+from .store import STORED_ORDER, Evaluation, PolicyVersion, Store
 
 #: Rows read from the database at a time when replaying many.
 BATCH = 500
@@ -164,7 +165,7 @@ def _compare(stored, replayed, path: str, differences: list[Difference]) -> None
     """Every leaf where the two differ; numbers compare by their exact JSON text (85.20 is not 85.2)."""
     if isinstance(stored, dict) and isinstance(replayed, dict):
         for key in list(stored) + [k for k in replayed if k not in stored]:
-            _compare(stored.get(key, _ABSENT), replayed.get(key, _ABSENT), f"{path}/{_escape(key)}", differences)
+            _compare(stored.get(key, _ABSENT), replayed.get(key, _ABSENT), pointer(path, key), differences)
         return
     if isinstance(stored, list) and isinstance(replayed, list):
         for index in range(max(len(stored), len(replayed))):
@@ -175,14 +176,9 @@ def _compare(stored, replayed, path: str, differences: list[Difference]) -> None
         differences.append(Difference(path, stored, replayed))
 
 
-def _escape(key: str) -> str:
-    """A key as one JSON pointer step (RFC 6901)."""
-    return str(key).replace("~", "~0").replace("/", "~1")
-
-
 def selection(ids=(), submission: str | None = None, policy: str | None = None, period: str | None = None):
     """The query for the stored evaluations to replay, in the order they were stored."""
-    query = select(Evaluation).order_by(Evaluation.created_at, Evaluation.submission_id, Evaluation.position)
+    query = select(Evaluation).order_by(*STORED_ORDER)
     if ids:
         query = query.where(Evaluation.id.in_(list(ids)))
     if submission:

@@ -21,7 +21,7 @@ from . import api, batch, policyfile, versions
 from .diagnostics import PolicyError
 from .io import decode_json, encode
 from .policyfile import available, canonical
-from .store import (AGENCY_LENGTH, ID_LENGTH, IDEMPOTENCY_KEY_LENGTH, PERIOD_LENGTH, POLICY_ID_LENGTH,
+from .store import (AGENCY_LENGTH, ID_LENGTH, IDEMPOTENCY_KEY_LENGTH, PERIOD_LENGTH, POLICY_ID_LENGTH, STORED_ORDER,
                     RECORD_ID_LENGTH, ApiKey, AuditEntry, Evaluation, PolicyVersion, Store, Submission, now)
 
 ROLES = ("agency", "reviewer", "admin")
@@ -520,17 +520,24 @@ def _keep_policy_version(session, loaded: api.LoadedPolicy) -> None:
 # Reading --------------------------------------------------------------------------------------
 
 def get_submission(store: Store, caller: Caller, submission_id: str) -> dict:
-    if not _fits(submission_id, ID_LENGTH):
-        raise ServiceError(404, "not_found", "no such submission")
     with store.session() as session:
-        submission = session.get(Submission, submission_id)
-    if submission is None or not _visible(caller, submission.agency):
-        raise ServiceError(404, "not_found", f"no submission {submission_id}")
+        submission = _visible_row(session, caller, Submission, submission_id, "submission")
     return decode_json(submission.response.encode("utf-8"))
 
 
 def _visible(caller: Caller, agency: str) -> bool:
     return caller.reads_everything or caller.agency == agency
+
+
+def _visible_row(session, caller: Caller, model, row_id: str, what: str):
+    """The stored row with this id if the caller may see it; 404 otherwise, also for another
+    agency's row (an agency does not learn that it exists)."""
+    if not _fits(row_id, ID_LENGTH):
+        raise ServiceError(404, "not_found", f"no such {what}")
+    row = session.get(model, row_id)
+    if row is None or not _visible(caller, row.agency):
+        raise ServiceError(404, "not_found", f"no {what} {row_id}")
+    return row
 
 
 def list_evaluations(store: Store, caller: Caller, policy: str | None = None, period: str | None = None,
@@ -545,8 +552,7 @@ def list_evaluations(store: Store, caller: Caller, policy: str | None = None, pe
     if after is not None and not _fits(after, ID_LENGTH):
         raise ServiceError(422, "after", "unknown `after` evaluation id",
                            [{"path": "after", "code": "not_found", "message": "unknown evaluation id"}])
-    order = (Evaluation.created_at, Evaluation.submission_id, Evaluation.position)
-    query = select(Evaluation).order_by(*order)
+    query = select(Evaluation).order_by(*STORED_ORDER)
     if not caller.reads_everything:
         query = query.where(Evaluation.agency == caller.agency)
     if policy:
@@ -561,19 +567,15 @@ def list_evaluations(store: Store, caller: Caller, policy: str | None = None, pe
             if anchor is None or not _visible(caller, anchor.agency):
                 raise ServiceError(422, "after", "unknown `after` evaluation id",
                                    [{"path": "after", "code": "not_found", "message": "unknown evaluation id"}])
-            query = query.where(tuple_(*order) > tuple_(anchor.created_at, anchor.submission_id, anchor.position))
+            query = query.where(tuple_(*STORED_ORDER) > tuple_(anchor.created_at, anchor.submission_id, anchor.position))
         rows = session.scalars(query.limit(limit + 1)).all()
     page = [_evaluation_json(row) for row in rows[:limit]]
     return {"evaluations": page, "next": page[-1]["id"] if len(rows) > limit else None}
 
 
 def get_evaluation(store: Store, caller: Caller, evaluation_id: str) -> dict:
-    if not _fits(evaluation_id, ID_LENGTH):
-        raise ServiceError(404, "not_found", "no such evaluation")
     with store.session() as session:
-        row = session.get(Evaluation, evaluation_id)
-    if row is None or not _visible(caller, row.agency):
-        raise ServiceError(404, "not_found", f"no evaluation {evaluation_id}")
+        row = _visible_row(session, caller, Evaluation, evaluation_id, "evaluation")
     return _evaluation_json(row, full=True)
 
 
@@ -597,12 +599,8 @@ MAX_IMPACT_EVALUATIONS = 100_000
 def replay_evaluation(store: Store, caller: Caller, evaluation_id: str) -> dict:
     """Evaluate a stored evaluation again under the policy version it used; audited, as an auditor's act."""
     from . import replay
-    if not _fits(evaluation_id, ID_LENGTH):
-        raise ServiceError(404, "not_found", "no such evaluation")
     with store.session() as session:
-        row = session.get(Evaluation, evaluation_id)
-        if row is None or not _visible(caller, row.agency):
-            raise ServiceError(404, "not_found", f"no evaluation {evaluation_id}")
+        row = _visible_row(session, caller, Evaluation, evaluation_id, "evaluation")
         report = replay.replay(row, replay.StoredPolicies(session))
     with store.session() as session, session.begin():
         _audit(session, caller, "evaluation.replay", f"evaluation/{evaluation_id}",
@@ -666,7 +664,7 @@ def stored_impact(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, po
                                [{"path": "", "code": "too_many_evaluations",
                                  "message": f"{message}: narrow them with policy and period"}])
         query = (select(Evaluation.inputs).where(*conditions)
-                 .order_by(Evaluation.created_at, Evaluation.submission_id, Evaluation.position))
+                 .order_by(*STORED_ORDER))
         rows = session.scalars(query.execution_options(yield_per=500))
         return impact(old, new, (_stored_record(text) for text in rows))
 

@@ -102,6 +102,10 @@ class Evaluation(Base):
     created_at: Mapped[datetime]
 
 
+#: The order evaluations were stored in: pages, replays and impact runs all follow it.
+STORED_ORDER = (Evaluation.created_at, Evaluation.submission_id, Evaluation.position)
+
+
 class AuditEntry(Base):
     """Who wrote what, when. Rows are only ever added."""
 
