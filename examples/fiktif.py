@@ -10,6 +10,16 @@ from fractions import Fraction
 
 F = Fraction
 
+#: The seven BerAKHLAK core values, in the order the regional policies list them.
+BERAKHLAK = ["berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif"]
+#: The predikat matrix of PermenPANRB 6/2022 (rating hasil kerja, rating perilaku) -> predikat.
+MATRIX = {
+    ("di_atas", "di_bawah"): "Kurang/Misconduct", ("di_atas", "sesuai"): "Baik", ("di_atas", "di_atas"): "Sangat Baik",
+    ("sesuai", "di_bawah"): "Kurang/Misconduct", ("sesuai", "sesuai"): "Baik", ("sesuai", "di_atas"): "Baik",
+    ("di_bawah", "di_bawah"): "Sangat Kurang", ("di_bawah", "sesuai"): "Butuh Perbaikan",
+    ("di_bawah", "di_atas"): "Butuh Perbaikan",
+}
+
 
 def choose(rng: random.Random, options):
     values, weights = zip(*options)

@@ -20,7 +20,7 @@ import random
 from fractions import Fraction
 from pathlib import Path
 
-from fiktif import exact
+from fiktif import BERAKHLAK, MATRIX, exact
 
 SEED = 20240101
 YEAR = 2024  # the appraisal year
@@ -38,13 +38,6 @@ WEIGHTS = {
     "tenaga_kesehatan": {"kecepatan_pelayanan": 30, "ketepatan_pelayanan": 40, "disiplin": 15, "kerja_sama": 15},
     "petugas_pelayanan": {"kecepatan_pelayanan": 35, "ketepatan_pelayanan": 35, "disiplin": 15, "kerja_sama": 15},
     "default": {"hasil_tugas": 70, "disiplin": 15, "kerja_sama": 15},
-}
-BERAKHLAK = ["berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif"]
-MATRIX = {
-    ("di_atas", "di_bawah"): "Kurang/Misconduct", ("di_atas", "sesuai"): "Baik", ("di_atas", "di_atas"): "Sangat Baik",
-    ("sesuai", "di_bawah"): "Kurang/Misconduct", ("sesuai", "sesuai"): "Baik", ("sesuai", "di_atas"): "Baik",
-    ("di_bawah", "di_bawah"): "Sangat Kurang", ("di_bawah", "sesuai"): "Butuh Perbaikan",
-    ("di_bawah", "di_atas"): "Butuh Perbaikan",
 }
 
 # indicator: (direction, realisasi at most 100, possible targets, decimals of realisasi)

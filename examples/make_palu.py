@@ -20,7 +20,7 @@ import random
 from fractions import Fraction
 from pathlib import Path
 
-from fiktif import exact
+from fiktif import BERAKHLAK, MATRIX, exact
 
 SEED = 20240202
 YEAR = 2024  # the appraisal year
@@ -30,13 +30,6 @@ HERE = Path(__file__).resolve().parent
 BATAS_CAPAIAN_MAKSIMUM = Fraction(120)
 BATAS_HASIL_DI_ATAS, BATAS_HASIL_SESUAI = Fraction(100), Fraction(76)
 BATAS_PERILAKU_DI_ATAS, BATAS_PERILAKU_SESUAI, BATAS_NILAI_DASAR_MINIMUM = Fraction(90), Fraction(76), Fraction(60)
-BERAKHLAK = ["berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif"]
-MATRIX = {
-    ("di_atas", "di_bawah"): "Kurang/Misconduct", ("di_atas", "sesuai"): "Baik", ("di_atas", "di_atas"): "Sangat Baik",
-    ("sesuai", "di_bawah"): "Kurang/Misconduct", ("sesuai", "sesuai"): "Baik", ("sesuai", "di_atas"): "Baik",
-    ("di_bawah", "di_bawah"): "Sangat Kurang", ("di_bawah", "sesuai"): "Butuh Perbaikan",
-    ("di_bawah", "di_atas"): "Butuh Perbaikan",
-}
 
 # indicator: (direction, realisasi at most 100, possible targets, decimals of realisasi, uraian RHK)
 INDICATORS = {

@@ -19,11 +19,10 @@ from decimal import Decimal
 from fractions import Fraction as F
 from pathlib import Path
 
-from fiktif import choose, dec, number, half_up, write_units
+from fiktif import BERAKHLAK, choose, dec, half_up, number, write_units
 
 SEED = 20250101
 HERE = Path(__file__).resolve().parent
-BERAKHLAK = ["berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif"]
 
 # Rencana unit: predikat unit dan banyaknya pegawai per predikat. Dua unit sengaja melanggar
 # kurva distribusi (lihat `catatan`).

@@ -18,12 +18,11 @@ from decimal import Decimal
 from fractions import Fraction as F
 from pathlib import Path
 
-from fiktif import choose, dec, number, half_up, nip, write_units
+from fiktif import BERAKHLAK, choose, dec, half_up, nip, number, write_units
 
 SEED = 20250303
 HERE = Path(__file__).resolve().parent
 PERIODE = "triwulan_1"
-BERAKHLAK = ["berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif"]
 
 UNITS = [
     dict(id="disdukcapil-pendaftaran-penduduk", name="Disdukcapil Simeulue, Pelayanan Pendaftaran Penduduk",
