@@ -183,3 +183,17 @@ def db_url(request, tmp_path):
     finally:
         with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def app(db_url):
+    """The Flask service on a fresh database of each kind (db_url)."""
+    from server import create_app
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True})
+    yield app
+    app.extensions["kinerja_store"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -19,18 +19,6 @@ EXAMPLES = [decode_json(line) for line in (ROOT / "examples" / "pp-46-2011.jsonl
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture
-def app(db_url):
-    app = create_app({"DATABASE_URL": db_url, "TESTING": True})
-    yield app
-    app.extensions["kinerja_store"].dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def bearer(secret: str) -> dict:
     return {"Authorization": f"Bearer {secret}"}
 

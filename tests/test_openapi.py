@@ -11,7 +11,6 @@ import time
 from collections import Counter
 from decimal import Decimal
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,13 +29,6 @@ from server import create_app
 
 #: Generated requests per operation and generation mode: enough to find a crash, quick to run.
 EXAMPLES_PER_OPERATION = 20
-
-
-@pytest.fixture
-def app(db_url):
-    app = create_app({"DATABASE_URL": db_url, "TESTING": True})
-    yield app
-    app.extensions["kinerja_store"].dispose()
 
 
 def test_the_document_is_valid_openapi_3_1():

@@ -21,6 +21,7 @@ import pytest
 
 from engine import api
 from engine.cli import main
+from test_diff import THRESHOLD, copy_of_pp30  # the copy of pp-30-2019 that kinerja diff compares
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
@@ -192,19 +193,6 @@ def test_unreached_rows_and_failing_cases_are_listed(tmp_path, monkeypatch):
 
 
 # --previous ----------------------------------------------------------------------------------
-
-def copy_of_pp30(tmp_path, *replacements) -> Path:
-    text = (POLICIES / "pp-30-2019.yaml").read_text(encoding="utf-8")
-    for old, new in replacements:
-        assert old in text
-        text = text.replace(old, new)
-    path = tmp_path / "pp-30-2019.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-THRESHOLD = ('{when: [">= 70", "-"], then: Cukup}', '{when: [">= 75", "-"], then: Cukup}')
-
 
 def test_history_shows_the_one_changed_threshold(tmp_path, monkeypatch):
     changed = str(copy_of_pp30(tmp_path, THRESHOLD))

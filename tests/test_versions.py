@@ -16,7 +16,6 @@ import pytest
 
 from engine import api, service
 from engine.io import decode_json, encode
-from server import create_app
 
 VERSION_1 = """kinerja: 1
 id: pp-uji
@@ -164,13 +163,6 @@ def test_same_version_with_other_content_and_reversed_dates(versions_dir, run_cl
 
 
 # HTTP -------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def app(db_url):
-    app = create_app({"DATABASE_URL": db_url, "TESTING": True})
-    yield app
-    app.extensions["kinerja_store"].dispose()
-
 
 @pytest.fixture
 def keys(app):
