@@ -14,7 +14,7 @@ from http import HTTPStatus
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from engine import __version__, openapi, service
+from engine import __version__, openapi, ratelimit, service
 from engine.io import decode_json, encode
 from engine.service import ServiceError
 from engine.store import Store, database_url, open_store
@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(DATABASE_URL=database_url(), MAX_CONTENT_LENGTH=DEFAULT_MAX_CONTENT_LENGTH)
     app.config.update(config or {})
     app.extensions["kinerja_store"] = open_store(app.config["DATABASE_URL"])
+    ratelimit.init_app(app)
     app.register_blueprint(v1)
     app.register_error_handler(Exception, problem)
     return app
