@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from . import intervals as iv
 from . import nodes as n
+from .bounds import check_bounds
 from .diagnostics import Diagnostics, Severity
 from .model import Formula, Policy, ValueDef
 from .names import FUNCTIONS, Context, references, resolve, visible_names
@@ -618,6 +619,7 @@ def run(policy: Policy, out: Diagnostics) -> None:
         check_tables(policy, out, checker, ranges)
         check_matrices(policy, out, checker)
         check_ranges(policy, out, checker, ranges)
+        check_bounds(policy, out, ranges)
     check_tests(policy, out)
     if not out.errors:  # with unknown names, what counts as used is not known yet
         check_unused(policy, out)
