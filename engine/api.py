@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import checks, model, policyfile
 from .compiler import CompiledPolicy
-from .diagnostics import Diagnostic, Diagnostics, PolicyError, Position, Severity
+from .diagnostics import Diagnostic, Diagnostics, PolicyError, Position, Severity, capped
 from .records import RecordReader
 from .runtime import RecordError, RecordErrors
 
@@ -41,11 +41,11 @@ def check(target: str | Path, extra: list[Path] | None = None,
         return None, error.diagnostics
     document = policyfile.read_document(path, out, extra, extends_ids_only)
     if document is None:
-        return None, out.sorted()
+        return None, capped(out.sorted())
     policy = model.build(document, out)
     if not any(d.code.startswith(("yaml.", "schema.")) for d in out.errors):
         checks.run(policy, out)
-    return policy, out.sorted()
+    return policy, capped(out.sorted())
 
 
 def check_text(text: str, name: str = "policy.yaml", extra: list[Path] | None = None

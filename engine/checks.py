@@ -18,6 +18,7 @@ from .model import Formula, Policy, ValueDef
 from .names import FUNCTIONS, Context, references, resolve, visible_names
 from .parser import KEYWORDS
 from .ranges import RangeAnalysis, cell_interval
+from .suggest import index_for
 from .typecheck import BOOLEAN, TypeChecker
 
 #: Most cell combinations a table's gap and overlap analysis will enumerate.
@@ -90,9 +91,9 @@ def _names_in(policy: Policy, formula: Formula, node: n.Expr, context: Context, 
     match node:
         case n.Name(id=name):
             if resolve(policy, context, name) is None:
-                close = difflib.get_close_matches(name, visible_names(policy, context), n=1, cutoff=0.6)
+                close = _closest_name(policy, context, name)
                 out.add(formula.locate(policy.sources, node.loc), "name.unknown", f"unknown name '{name}'",
-                        f"did you mean '{close[0]}'?" if close else "define it under inputs or values")
+                        f"did you mean '{close}'?" if close else "define it under inputs or values")
             return
         case n.Call(function=function, args=args):
             if function not in FUNCTIONS:
@@ -114,6 +115,12 @@ def _names_in(policy: Policy, formula: Formula, node: n.Expr, context: Context, 
             return
     for child in n.children(node):
         _names_in(policy, formula, child, context, out)
+
+
+def _closest_name(policy: Policy, context: Context, name: str) -> str | None:
+    """'Did you mean' through an index of the scope's names (engine.suggest): linear, not quadratic."""
+    index = index_for(policy, (context.scope,), lambda: visible_names(policy, Context(context.scope)))
+    return index.closest(name, tuple(bound for bound, _ in context.locals))
 
 
 def dependencies(policy: Policy) -> dict[tuple, set[tuple]]:

@@ -71,6 +71,25 @@ class Diagnostics:
         return bool(self.items)
 
 
+#: Most diagnostics reported for one policy; the rest are counted in a last one.
+MAX_DIAGNOSTICS = 200
+
+
+def capped(items: list[Diagnostic], limit: int = MAX_DIAGNOSTICS) -> list[Diagnostic]:
+    """The first `limit` diagnostics (errors first), and one saying how many more there are: a
+    policy with thousands of mistakes gets a readable answer of bounded size."""
+    if len(items) <= limit:
+        return items
+    from .i18n import _
+    kept = sorted(items, key=lambda d: d.severity is not Severity.ERROR)[:limit]
+    kept.sort(key=Diagnostic.sort_key)
+    rest = len(items) - limit
+    severity = Severity.ERROR if any(d.severity is Severity.ERROR for d in items) else Severity.WARNING
+    return kept + [Diagnostic(kept[-1].position, "diagnostics.capped",
+                              _("and {count} more diagnostics not shown", count=f"{rest:,}"),
+                              _("correct the ones shown and check again"), severity)]
+
+
 class PolicyError(Exception):
     """A policy that could not be loaded or checked; carries every diagnostic found."""
 

@@ -113,7 +113,9 @@ def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
-            diagnostics.add(Position(file, 1, 1), "yaml.encoding", f"the file is not UTF-8 text ({error.reason})",
+            before = text[:error.start]
+            line, column = before.count(b"\n") + 1, len(before) - (before.rfind(b"\n") + 1) + 1
+            diagnostics.add(Position(file, line, column), "yaml.encoding", f"the file is not UTF-8 text ({error.reason})",
                             "save the file as UTF-8")
             return None, sources
     loader = None
