@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine import __version__, openapi, ratelimit, service
-from engine.io import decode_json, encode
+from engine.io import DuplicateKeyError, decode_input, encode
 from engine.service import ServiceError
 from engine.store import Store, database_url, open_store
 
@@ -56,7 +56,10 @@ def _json(value, status: int = 200, headers: dict | None = None) -> Response:
 def _body(raw: bytes) -> dict:
     """The request body as a JSON object, its numbers exact."""
     try:
-        body = decode_json(raw)
+        body = decode_input(raw)
+    except DuplicateKeyError as error:
+        raise ServiceError(422, "duplicate_key", str(error),
+                           [{"path": e.pointer, "code": "duplicate_key", "message": str(e)} for e in error.every]) from None
     except ValueError as error:
         raise ServiceError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
     if not isinstance(body, dict):

@@ -15,7 +15,7 @@ import msgspec
 
 from . import api
 from .fast import FastPolicy, decode_pairs
-from .io import MAX_LINE_BYTES, Incoming, decode_json, encode
+from .io import MAX_LINE_BYTES, DuplicateKeyError, Incoming, check_unique_keys, decode_input, duplicate_error, encode
 
 #: Lines handed to a worker process at a time: large enough to amortise the hand-over, small
 #: enough that memory stays constant and the progress bar moves.
@@ -75,11 +75,20 @@ class LineEvaluator:
             return self._error(number, "too_large", f"line {number} is over {MAX_LINE_BYTES:,} bytes")
         record = decode_pairs(raw)
         if record is not None:
+            try:
+                check_unique_keys(raw, record)
+            except DuplicateKeyError as error:
+                shown = record.get("id") if isinstance(record, dict) and isinstance(record.get("id"), (str, int)) else None
+                result = {"id": shown, "policy": self.default.ref, "line": number,
+                          "errors": [duplicate_error(e) for e in error.every]}
+                return encode(result) + b"\n", True
             result = fast(self.choose(record)).try_fast(record)
             if result is not None:
                 return encode_fast(result) + b"\n", False
         try:  # the exact path: it reads the numbers as engine.io does, and explains every problem
-            record = decode_json(raw, number)
+            record = decode_input(raw, number)
+        except DuplicateKeyError as error:
+            return self._error(number, "duplicate_key", str(error), error.pointer)
         except ValueError as error:
             return self._error(number, "json", str(error))
         result = api.evaluate(self.choose(record), record)
@@ -88,9 +97,9 @@ class LineEvaluator:
             return encode(result) + b"\n", True
         return encode(result) + b"\n", False
 
-    def _error(self, number: int, code: str, message: str) -> tuple[bytes, bool]:
+    def _error(self, number: int, code: str, message: str, path: str = "") -> tuple[bytes, bool]:
         result = {"id": None, "policy": self.default.ref, "line": number,
-                  "errors": [{"path": "", "code": code, "message": message}]}
+                  "errors": [{"path": path, "code": code, "message": message}]}
         return encode(result) + b"\n", True
 
 
@@ -260,6 +269,8 @@ def _evaluate_part(path: str, start: int, end: int, first_line: int, target: str
                     left = 0
                     break
                 left -= len(raw)
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    left -= _skip_rest_of_line(source, left)  # one result for the line, never a phantom
                 lines.append(raw)
             encoded, count, failed, size = _evaluate_chunk(_worker, number, lines)
             number += len(lines)
@@ -270,6 +281,19 @@ def _evaluate_part(path: str, start: int, end: int, first_line: int, target: str
                 _counters[0][index] += count
                 _counters[1][index] += size
     return records, bad
+
+
+def _skip_rest_of_line(source: IO[bytes], left: int) -> int:
+    """Read past the end of an over-long line without keeping it; the bytes read (at most `left`)."""
+    skipped = 0
+    while skipped < left:
+        piece = source.readline(min(left - skipped, 1 << 20))
+        if not piece:
+            break
+        skipped += len(piece)
+        if piece.endswith(b"\n"):
+            break
+    return skipped
 
 
 def default_workers(total_bytes: int | None) -> int:

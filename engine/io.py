@@ -47,6 +47,100 @@ def decode_json(data: bytes, line: int = 1) -> object:
         raise ValueError(f"line {line}: the JSON is nested too deeply") from None
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object with the same key twice: which one counts is not for the reader to guess."""
+
+    def __init__(self, pointer: str, key: str):
+        from .i18n import _
+        self.pointer, self.key = pointer, key
+        self.every = [self]
+        super().__init__(_("the key '{key}' appears twice in the same object; keep one", key=key))
+
+
+def decode_input(data: bytes, line: int = 1) -> object:
+    """decode_json for submitted data (records, request bodies): a duplicate key is refused, with
+    the JSON pointer of the object that repeats it (DuplicateKeyError)."""
+    decoded = decode_json(data, line)
+    check_unique_keys(data, decoded)
+    return decoded
+
+
+def check_unique_keys(data: bytes, decoded) -> None:
+    """Raise DuplicateKeyError when `data` repeats a key in an object. Cheap in the usual case:
+    every colon outside strings follows a key, so when the colons of the text, less those inside
+    decoded strings, equal the keys decoded, no key was repeated; otherwise the text is read
+    again, slowly, to find the pointer (escaped colons land here too, and are then cleared)."""
+    colons = data.count(b":")
+    if not colons:
+        return
+    keys, inside = _keys_and_colons(decoded)
+    if colons - inside == keys:
+        return
+    import json
+    found: list = []
+
+    def pairs(items):
+        obj = _Object(items)
+        if len(obj) != len(items):
+            seen = set()
+            obj.repeated = next(k for k, _v in items if k in seen or seen.add(k))
+        return obj
+
+    try:
+        document = json.loads(data, object_pairs_hook=pairs, parse_float=str, parse_int=str, parse_constant=str)
+    except (ValueError, RecursionError):
+        return  # what msgspec read, json cannot: no pointer to give
+    _repeated(document, "", found)
+    if found:
+        error = DuplicateKeyError(*found[0])
+        error.every = [DuplicateKeyError(*each) for each in found]
+        raise error
+
+
+class _Object(dict):
+    repeated = None
+
+
+def _keys_and_colons(value) -> tuple[int, int]:
+    """(keys in every object, colons inside every decoded string)."""
+    keys = colons = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            keys += len(item)
+            for key, inner in item.items():
+                colons += key.count(":")
+                if isinstance(inner, str):
+                    colons += inner.count(":")
+                elif isinstance(inner, (dict, list)):
+                    stack.append(inner)
+        elif isinstance(item, list):
+            for inner in item:
+                if isinstance(inner, str):
+                    colons += inner.count(":")
+                elif isinstance(inner, (dict, list)):
+                    stack.append(inner)
+    return keys, colons
+
+
+def _repeated(value, pointer: str, found: list) -> None:
+    """(pointer to the repeated key, the key) of each object that repeats one, in document order."""
+    stack = [(value, pointer)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, _Object):
+            if item.repeated is not None:
+                found.append((f"{where}/{_escape(item.repeated)}", item.repeated))
+            stack.extend(reversed([(inner, f"{where}/{_escape(key)}") for key, inner in item.items()]))
+        elif isinstance(item, list):
+            stack.extend(reversed([(inner, f"{where}/{k}") for k, inner in enumerate(item)]))
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
 def _json_error(data: bytes, message: str, first_line: int) -> str:
     match = re.search(r"byte (\d+)", message)
     text = message.replace("JSON is malformed: ", "")
@@ -97,7 +191,9 @@ def _read_jsonl(stream: IO[bytes]) -> Iterator[Incoming]:
         if not raw.strip():
             continue
         try:
-            yield Incoming(decode_json(raw, number), number)
+            yield Incoming(decode_input(raw, number), number)
+        except DuplicateKeyError as error:
+            yield Incoming(None, number, duplicate_error(error))
         except ValueError as error:
             yield Incoming(None, number, _error("json", str(error)))
 
@@ -112,8 +208,21 @@ def _read_json(stream: IO[bytes]) -> Iterator[Incoming]:
     except ValueError as error:
         yield Incoming(None, 1, _error("json", str(error)))
         return
+    try:
+        check_unique_keys(data, document)
+    except DuplicateKeyError as error:
+        if not isinstance(document, list):
+            yield Incoming(None, 1, duplicate_error(error))
+            return
+        for each in error.every:  # only the records that repeat a key are refused
+            index, _sep, inner = each.pointer[1:].partition("/")
+            if not isinstance(document[int(index)], DuplicateKeyError):
+                document[int(index)] = DuplicateKeyError("/" + inner, each.key)
     if isinstance(document, list):
         for index, record in enumerate(document):
+            if isinstance(record, DuplicateKeyError):
+                yield Incoming(None, index + 1, duplicate_error(record))
+                continue
             yield Incoming(record, index + 1)
     else:
         yield Incoming(document, 1)
@@ -205,6 +314,11 @@ def _column_type(column: str, policy) -> str | None:
         if spec is None:
             return None
     return spec.type if spec is not None else None
+
+
+def duplicate_error(error: DuplicateKeyError) -> dict:
+    """The record error for a repeated key, at its pointer in the record."""
+    return {"path": error.pointer, "code": "duplicate_key", "message": str(error)}
 
 
 def _error(code: str, message: str) -> dict:

@@ -80,6 +80,21 @@ def from_decimal(value: Decimal) -> Fraction:
 _MAX_INT = 10**15
 
 
+def read_number(value) -> Fraction:
+    """The one number rule for every input format (JSON Lines, JSON, HTTP, CSV, XLSX): a JSON
+    integer, a Decimal read from JSON or a cell's text, each held to the same limits
+    (MAX_MAGNITUDE, MAX_DIGITS, MAX_PLACES). Raises NumberError saying which limit."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise NumberError(f"{value!r} is not an exact number; write it as decimal text")
+    if isinstance(value, int):
+        return from_int(value)
+    if isinstance(value, Decimal):
+        return from_decimal(value)
+    if isinstance(value, str):
+        return parse_number(value)
+    raise NumberError(f"{value!r} is not a number")
+
+
 def from_int(value: int) -> Fraction:
     if -_MAX_INT <= value <= _MAX_INT:
         return Fraction(value)

@@ -17,7 +17,7 @@ from typing import Callable
 from jsonschema import Draft202012Validator, validators
 
 from .model import InputSpec, Policy
-from .numbers import NumberError, from_decimal, from_int, to_decimal
+from .numbers import NumberError, from_decimal, from_int, read_number, to_decimal
 from .runtime import MISSING, NOT_APPLICABLE, Item, RecordError, TargetRange, pointer
 
 #: Most items a list input may hold unless the policy says fewer.
@@ -270,7 +270,7 @@ def _number_reader(spec: InputSpec, integer: bool) -> Reader:
             problems.append(RecordError(path, "integer", f"must be a whole number, got {_got(value)}"))
             return None
         try:
-            number = from_decimal(value) if isinstance(value, Decimal) else from_int(value)
+            number = read_number(value)
         except NumberError as error:
             problems.append(RecordError(path, "number_range", str(error)))
             return None
