@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import api, batch, policyfile, versions
@@ -22,7 +22,7 @@ from .diagnostics import PolicyError
 from .io import decode_json, encode
 from .policyfile import available, canonical
 from .store import (AGENCY_LENGTH, ID_LENGTH, IDEMPOTENCY_KEY_LENGTH, PERIOD_LENGTH, POLICY_ID_LENGTH, STORED_ORDER,
-                    RECORD_ID_LENGTH, ApiKey, AuditEntry, Evaluation, PolicyVersion, Store, Submission, now)
+                    RECORD_ID_LENGTH, ApiKey, AuditEntry, Evaluation, PolicyVersion, Store, Submission, next_sequence, now)
 
 ROLES = ("agency", "reviewer", "admin")
 #: Most records in one request (evaluate or submission); a province sends several requests.
@@ -489,6 +489,9 @@ def _store_submission(store, caller, loaded, period, records, results, idempoten
                 period=period, record_count=len(records), idempotency_key=idempotency_key,
                 request_hash=request_hash, response=response_text, created_by=caller.key_id, created_at=created))
             session.flush()  # the idempotency constraint decides here, before the evaluations
+            first = next_sequence(session, len(rows))
+            for offset, row in enumerate(rows):
+                row.seq = first + offset
             session.add_all(rows)
             _audit(session, caller, "submission.create", f"submission/{submission_id}",
                    f"policy={loaded.policy.id}@{loaded.policy.hash} period={period} records={len(records)}")
@@ -567,7 +570,7 @@ def list_evaluations(store: Store, caller: Caller, policy: str | None = None, pe
             if anchor is None or not _visible(caller, anchor.agency):
                 raise ServiceError(422, "after", "unknown `after` evaluation id",
                                    [{"path": "after", "code": "not_found", "message": "unknown evaluation id"}])
-            query = query.where(tuple_(*STORED_ORDER) > tuple_(anchor.created_at, anchor.submission_id, anchor.position))
+            query = query.where(Evaluation.seq > anchor.seq)
         rows = session.scalars(query.limit(limit + 1)).all()
     page = [_evaluation_json(row) for row in rows[:limit]]
     return {"evaluations": page, "next": page[-1]["id"] if len(rows) > limit else None}

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, create_engine,
-                        event, false)
+from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        create_engine, event, false, func, select, text)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -100,10 +100,27 @@ class Evaluation(Base):
     outputs: Mapped[str] = mapped_column(Text)
     values: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # Commit order (migration 0003): assigned by next_sequence inside the storing transaction.
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True, index=True)
 
 
-#: The order evaluations were stored in: pages, replays and impact runs all follow it.
-STORED_ORDER = (Evaluation.created_at, Evaluation.submission_id, Evaluation.position)
+#: The order evaluations were committed in: pages, replays and impact runs all follow it.
+STORED_ORDER = (Evaluation.seq,)
+#: The PostgreSQL advisory lock that orders the commits of evaluations (any fixed number).
+SEQUENCE_LOCK = 0x6B696E65
+
+
+def next_sequence(session: Session, count: int) -> int:
+    """The first of `count` sequence numbers for evaluations stored by this transaction.
+
+    Numbers follow commit order, so a reader that has seen number N will never later find a
+    new row below N: on PostgreSQL a transaction-scoped advisory lock is held from here until
+    commit, so the next transaction reads the maximum only after this one committed; on SQLite
+    the transaction already holds the database's single write lock (call this after a write).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCE_LOCK})
+    return (session.scalar(select(func.coalesce(func.max(Evaluation.seq), 0))) or 0) + 1
 
 
 class AuditEntry(Base):
