@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine import __version__, openapi, ratelimit, service
+from engine.i18n import _
 from engine.io import DuplicateKeyError, decode_input, encode
 from engine.service import ServiceError
 from engine.store import Store, database_url, open_store
@@ -198,6 +199,12 @@ def problem(error: Exception) -> Response:
             detail = f"the request body is over the limit of {limit:,} bytes"
         headers.update((name, value) for name, value in error.get_headers() if name == "Allow")
         errors = [{"path": "", "code": _code(status), "message": detail}]
+    elif service.unavailable(error):
+        current_app.logger.error("%s %s: storage unavailable: %s", request.method, request.path, error)
+        status = 503
+        detail = _("the database cannot answer just now; nothing was stored; send the request again shortly")
+        errors = [{"path": "", "code": "unavailable", "message": detail}]
+        headers["Retry-After"] = str(service.RETRY_AFTER_SECONDS)
     else:
         current_app.logger.exception("unexpected error answering %s %s", request.method, request.path)
         status, detail = 500, "the server could not answer this request; the error has been logged"

@@ -45,6 +45,22 @@ class ServiceError(Exception):
         self.errors = errors or [{"path": "", "code": code, "message": message}]
 
 
+#: Seconds a client is asked to wait (Retry-After) when the database cannot answer just now.
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable(error: BaseException) -> bool:
+    """Faults of the machinery, not of the request: a dropped database connection, a database
+    or disk that is full, a database busy past its timeout. The transaction was rolled back, so
+    nothing was stored; the same request may simply be sent again."""
+    import errno
+
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+    if isinstance(error, (OperationalError, InterfaceError, DisconnectionError)):
+        return True
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT)
+
+
 @dataclass(frozen=True)
 class Caller:
     key_id: str
@@ -502,6 +518,7 @@ def _store_submission(store, caller, loaded, period, records, results, idempoten
         if replay is None:
             raise
         return replay
+    store.after_write()
     return 201, decode_json(response_text.encode("utf-8")), False
 
 

@@ -137,14 +137,37 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
+#: Size of SQLite's write-ahead log above which a write is followed by a checkpoint that resets
+#: it. SQLite's own automatic checkpoint never resets the log while readers keep using it, so
+#: under continuous reads the file would grow without bound.
+WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024
+#: What SQLite keeps of the log's file after a reset.
+WAL_KEEP_BYTES = 4 * 1024 * 1024
+
+
 @dataclass
 class Store:
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    wal_limit: int = WAL_CHECKPOINT_BYTES
 
     def session(self) -> Session:
         return self.sessions()
+
+    def after_write(self) -> None:
+        """Keep SQLite's log bounded: past `wal_limit`, checkpoint it and start it again from the
+        beginning (TRUNCATE waits, within busy_timeout, for readers of the old log to finish)."""
+        path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        if not path or path == ":memory:":
+            return
+        try:
+            size = os.path.getsize(path + "-wal")
+        except OSError:
+            return
+        if size > self.wal_limit:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -179,6 +202,7 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
     cursor.close()
 
 
