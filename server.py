@@ -22,6 +22,12 @@ from engine.store import Store, database_url, open_store
 
 #: Largest request body, in bytes, unless the configuration says otherwise.
 DEFAULT_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+#: Requests per API key (all /v1 routes but health and the OpenAPI document), unless the
+#: configuration's RATE_LIMIT_PER_KEY says otherwise; RATELIMIT_ENABLED=False turns limits off.
+DEFAULT_RATE_LIMIT_PER_KEY = "600 per minute"
+#: Policy checks per API key: each costs a child process (engine.sandbox).
+DEFAULT_CHECK_RATE_LIMIT_PER_KEY = "30 per minute"
+_KEY_ID = re.compile(r"Bearer knj_([0-9a-f]{1,32})_")
 #: The filters of GET /v1/evaluations passed to the service as text.
 EVALUATION_FILTERS = ("policy", "period", "record_id", "after")
 
@@ -31,7 +37,9 @@ v1 = Blueprint("v1", __name__, url_prefix="/v1")
 def create_app(config: dict | None = None) -> Flask:
     """The service on the store at DATABASE_URL (migrations applied on opening)."""
     app = Flask(__name__)
-    app.config.update(DATABASE_URL=database_url(), MAX_CONTENT_LENGTH=DEFAULT_MAX_CONTENT_LENGTH)
+    app.config.update(DATABASE_URL=database_url(), MAX_CONTENT_LENGTH=DEFAULT_MAX_CONTENT_LENGTH,
+                      RATE_LIMIT_PER_KEY=DEFAULT_RATE_LIMIT_PER_KEY,
+                      CHECK_RATE_LIMIT_PER_KEY=DEFAULT_CHECK_RATE_LIMIT_PER_KEY)
     app.config.update(config or {})
     app.extensions["kinerja_store"] = open_store(app.config["DATABASE_URL"])
     ratelimit.init_app(app)
@@ -41,6 +49,25 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 # Parsing and serialising ---------------------------------------------------------------------
+
+def _rate_key() -> str:
+    """Whose requests a limit counts: the API key's id (read from the key's own text, so counting
+    needs no database), else the client's address."""
+    found = _KEY_ID.match(request.headers.get("Authorization", ""))
+    return f"key:{found.group(1)}" if found else f"addr:{request.remote_addr}"
+
+
+#: Never limited: monitors and editors read these freely.
+UNLIMITED_ENDPOINTS = ("v1.health", "v1.openapi_document")
+
+
+def _too_many() -> str:
+    return _("too many requests with this API key; wait the seconds that Retry-After says, then send again")
+
+
+ratelimit.limiter.limit(lambda: current_app.config["RATE_LIMIT_PER_KEY"], key_func=_rate_key,
+                        error_message=_too_many, exempt_when=lambda: request.endpoint in UNLIMITED_ENDPOINTS)(v1)
+
 
 def _store() -> Store:
     return current_app.extensions["kinerja_store"]
@@ -107,6 +134,8 @@ def policy_schema(policy_id: str):
 
 
 @v1.post("/policies/check")
+@ratelimit.limiter.limit(lambda: current_app.config["CHECK_RATE_LIMIT_PER_KEY"], key_func=_rate_key,
+                         error_message=_too_many)
 def check_policy():
     _caller()
     body = _body(request.get_data())
@@ -197,7 +226,7 @@ def problem(error: Exception) -> Response:
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         if isinstance(error, RequestEntityTooLarge) and limit:
             detail = f"the request body is over the limit of {limit:,} bytes"
-        headers.update((name, value) for name, value in error.get_headers() if name == "Allow")
+        headers.update((name, value) for name, value in error.get_headers() if name in ("Allow", "Retry-After"))
         errors = [{"path": "", "code": _code(status), "message": detail}]
     elif service.unavailable(error):
         current_app.logger.error("%s %s: storage unavailable: %s", request.method, request.path, error)
@@ -211,6 +240,8 @@ def problem(error: Exception) -> Response:
         errors = [{"path": "", "code": "internal", "message": detail}]
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="kinerja"'
+    if status in (429, 503):
+        headers.setdefault("Retry-After", str(service.RETRY_AFTER_SECONDS))
     body = {"type": "about:blank", "title": _title(status), "status": status, "detail": detail, "errors": errors}
     return Response(encode(body), status=status, mimetype="application/problem+json", headers=headers)
 

@@ -137,6 +137,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
     p.add_argument("--timeout", type=int, default=30, metavar="SECONDS",
                    help="close a connection idle or stalled this long (default 30)")
+    p.add_argument("--header-timeout", type=int, default=10, metavar="SECONDS",
+                   help="close a connection whose request headers take longer than this (default 10)")
     p.set_defaults(run=cmd_serve)
     return parser
 
@@ -677,26 +679,28 @@ def _exact_json(value) -> str:
 
 
 def cmd_serve(args) -> int:
-    return serve(args.db, host=args.host, port=args.port, threads=args.threads, timeout=args.timeout)
+    return serve(args.db, host=args.host, port=args.port, threads=args.threads, timeout=args.timeout,
+                 header_timeout=args.header_timeout)
 
 
 def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8000, threads: int = 8,
-          timeout: int = 30) -> int:
+          timeout: int = 30, header_timeout: int = 10) -> int:
     """Run the service with waitress until interrupted; on a fresh database, create an admin key first.
 
     Waitress reads each request whole, and writes each response, in its own I/O loop, so a slow
     client occupies a connection, never a worker thread; a connection idle or stalled for
     `timeout` seconds is closed, and a body above the app's MAX_CONTENT_LENGTH is refused (by the
-    app as problem+json, or unread by waitress when it is more than twice that).
+    app as problem+json, or unread by waitress when it is more than twice that). A client that
+    trickles its headers is closed after `header_timeout` seconds (engine.serving).
     """
-    import waitress
-
     import server
+
+    from . import serving
 
     from .service import create_key, has_keys
     from .store import database_url
-    if threads < 1 or timeout < 1:
-        return _usage("--threads and --timeout must be at least 1")
+    if threads < 1 or timeout < 1 or header_timeout < 1:
+        return _usage("--threads, --timeout and --header-timeout must be at least 1")
     url = database_url(db)
     store = _open_store(url)  # applies the migrations before the first request
     if store is None:
@@ -707,10 +711,7 @@ def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8000, thre
         # larger ones are refused by waitress before they are read.
         limit = 2 * (app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY)
         try:
-            listening = waitress.create_server(
-                app, host=host, port=port, threads=threads, channel_timeout=timeout,
-                cleanup_interval=max(1, min(30, timeout // 3)), max_request_body_size=limit,
-                connection_limit=200, ident="kinerja", clear_untrusted_proxy_headers=True)
+            listening = serving.create_server(app, host, port, threads, timeout, header_timeout, limit)
         except OSError as error:
             return _usage(f"cannot listen on {host}:{port}: {error.strerror or error}")
         if not has_keys(store):  # only once the port is ours, so the key is not shown for nothing

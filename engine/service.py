@@ -17,8 +17,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import api, batch, policyfile, versions
+from . import api, batch, policyfile, sandbox, versions
 from .diagnostics import PolicyError
+from .i18n import _
 from .io import decode_json, encode
 from .policyfile import available, canonical
 from .store import (AGENCY_LENGTH, ID_LENGTH, IDEMPOTENCY_KEY_LENGTH, PERIOD_LENGTH, POLICY_ID_LENGTH, STORED_ORDER,
@@ -29,6 +30,13 @@ ROLES = ("agency", "reviewer", "admin")
 MAX_RECORDS_PER_REQUEST = 5000
 #: Most evaluations returned by one listing page.
 MAX_PAGE = 500
+#: Most records in one request with `explain: true` (each explanation is a page of text).
+MAX_EXPLAINED_RECORDS = 100
+#: Wall-clock seconds the evaluation of one request may take; the static bounds (engine.bounds)
+#: keep a record's cost small, this keeps a request's.
+EVALUATION_SECONDS = 60
+#: Most located errors one response lists; the rest are counted in a last entry.
+MAX_RESPONSE_ERRORS = 1000
 
 
 def _fits(value, limit: int) -> bool:
@@ -225,11 +233,27 @@ def policy_schema(policy_id: str) -> dict:
 
 
 def check_policy_text(text: str) -> dict:
-    """Diagnostics for a policy sent as YAML text (it may extend the built-in policies)."""
+    """Diagnostics for a policy sent as YAML text (it may extend the built-in policies), checked
+    in a child process within a time and memory budget (engine.sandbox)."""
+    try:
+        return sandbox.run_limited(check_policy_text_here, text)
+    except sandbox.Busy:
+        raise ServiceError(503, "busy", _("other policy checks are running; send the request again shortly")) from None
+    except sandbox.OverBudget as over:
+        message = _("checking this policy took more than {seconds} seconds; make it smaller",
+                    seconds=sandbox.CHECK_SECONDS) if over.what == "time" else \
+            _("checking this policy needed more than {megabytes} MB of memory; make it smaller",
+              megabytes=sandbox.CHECK_MEMORY_BYTES // (1024 * 1024))
+        raise ServiceError(422, "policy.over_budget", message,
+                           [{"path": "/policy", "code": "over_budget", "message": message}]) from None
+
+
+def check_policy_text_here(text: str) -> dict:
+    """check_policy_text in this process: what the sandboxed child runs."""
     import tempfile
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "policy.yaml"
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(text.encode("utf-8", "surrogatepass"))  # a lone surrogate is a located error
         _, diagnostics = api.check(path, extends_ids_only=True)
     found = [dict(d.as_json(), file="policy.yaml" if d.position.file == str(path) else Path(d.position.file).name)
              for d in diagnostics]
@@ -411,7 +435,12 @@ def evaluate(policy_id: str, body, store: Store | None = None, raw: bytes | None
         quick = batch.fast_records(raw) if raw is not None else None
         if quick is not None and len(quick) != len(records):
             quick = None
-        return {"results": batch.evaluate_chosen(chooser.for_record, records, quick)}
+        return {"results": _within_budget(batch.evaluate_chosen, chooser.for_record, records, quick)}
+    if len(records) > MAX_EXPLAINED_RECORDS:
+        message = _("at most {limit} records per request with explain: true, got {count}; send several requests",
+                    limit=MAX_EXPLAINED_RECORDS, count=len(records))
+        raise ServiceError(413, "too_many_records", message,
+                           [{"path": "/records", "code": "max_items", "message": message}])
     for record in records:
         result = api.evaluate(chooser.for_record(record), record, trace=explain)
         if explain and "trace" in result:
@@ -419,6 +448,26 @@ def evaluate(policy_id: str, body, store: Store | None = None, raw: bytes | None
             result["explanation"] = sentences(result.pop("trace"))
         results.append(result)
     return {"results": results}
+
+
+def _within_budget(evaluate, choose, records: list, quick):
+    """evaluate(choose, records, quick) within EVALUATION_SECONDS, or a refusal saying so."""
+    import time
+    try:
+        return evaluate(choose, records, quick, time.monotonic() + EVALUATION_SECONDS)
+    except batch.OutOfTime:
+        message = _("evaluating these records took more than {seconds} seconds; send fewer records per request",
+                    seconds=EVALUATION_SECONDS)
+        raise ServiceError(422, "over_budget", message,
+                           [{"path": "/records", "code": "over_budget", "message": message}]) from None
+
+
+def capped_errors(errors: list[dict], limit: int = MAX_RESPONSE_ERRORS) -> list[dict]:
+    """At most `limit` located errors, and one more that counts the rest: a response stays small."""
+    if len(errors) <= limit:
+        return errors
+    return errors[:limit] + [{"path": "", "code": "too_many_errors",
+                              "message": _("and {count} more errors not listed", count=len(errors) - limit)}]
 
 
 def submit(store: Store, caller: Caller, body, idempotency_key: str | None, raw: bytes) -> tuple[int, dict, bool]:
@@ -453,7 +502,8 @@ def submit(store: Store, caller: Caller, body, idempotency_key: str | None, raw:
     chooser = _chooser(body["policy"], "/policy", store, body["period"])
     loaded = chooser.default  # the version in force for the submission's period
     quick = batch.fast_records(raw)
-    results = batch.evaluate_batch(loaded, records, quick if quick is not None and len(quick) == len(records) else None)
+    results = _within_budget(batch.evaluate_batch, loaded, records,
+                             quick if quick is not None and len(quick) == len(records) else None)
     errors = [{"path": f"/records/{i}{e['path']}", "code": e["code"], "message": e["message"]}
               for i, result in enumerate(results) for e in result.get("errors", ())]
     errors += [{"path": f"/records/{i}/periode", "code": "period_mismatch",
@@ -464,7 +514,7 @@ def submit(store: Store, caller: Caller, body, idempotency_key: str | None, raw:
     if errors:
         raise ServiceError(422, "invalid_records",
                            f"{len({_record_index(e['path']) for e in errors})} of {len(records)} records have errors; "
-                           "nothing was stored", errors)
+                           "nothing was stored", capped_errors(errors))
     return _store_submission(store, caller, loaded, body["period"], records, results, idempotency_key, request_hash)
 
 
