@@ -33,6 +33,11 @@ from .records import MAX_ID_LENGTH, MAX_LIST_ITEMS, MAX_TEXT_LENGTH, RECORD_META
 
 #: Largest generated source, in characters; beyond it the policy uses the exact evaluator.
 MAX_SOURCE = 400_000
+#: Most characters the generator writes in all (the kernel and the sketches that find kinds). A
+#: value first needed inside branches is computed in each branch, so nested conditionals over a
+#: chain of values double the kernel per level; this stops the generator after linear work, and
+#: such a policy is evaluated by the exact evaluator, which computes each value once.
+MAX_GENERATED = 2 * MAX_SOURCE
 #: A denominator above this is reduced by its gcd with the numerator (keeps the ints small).
 _REDUCE_ABOVE = 1 << 62
 #: Numbers whose shortest float repr is their exact decimal: at most 15 significant digits.
@@ -294,6 +299,7 @@ class _Gen:
         self.policy = policy
         self.lines: list[str] = []
         self.indent = 0
+        self.emitted = 0  # characters generated so far, sketches included
         self.counter = 0
         self.constants: dict[str, object] = {}
         self.kinds: dict[tuple, str] = {}
@@ -315,6 +321,9 @@ class _Gen:
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.indent + line)
+        self.emitted += len(line)
+        if self.emitted > MAX_GENERATED:  # a value is recomputed per branch: stop before it doubles again
+            raise Unsupported("the policy is too large for the fast path")
 
     def open(self) -> None:
         """Enter a block (a branch or a loop body): what it computes is not known after it."""
