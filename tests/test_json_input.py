@@ -83,3 +83,23 @@ def test_an_over_long_line_in_the_multi_core_path_is_one_error_result(pp46_recor
     assert [r["line"] for r in results if "errors" in r] == [18]
     assert results[17]["errors"][0]["code"] == "too_large"
     assert [r["id"] for r in results if "outputs" in r] == [str(k) for k in range(40) if k != 17]
+
+
+@pytest.mark.parametrize("number", ["1.0000000000000000000000000000001", "1e16", "12345678901234567890123456789012",
+                                    "0.5e-30"])
+def test_every_json_input_applies_the_same_number_rule(number, pp46_record, tmp_path, run_cli, client):
+    """One rule (engine.numbers.read_number) for JSON Lines, a JSON array and HTTP."""
+    text = json.dumps(pp46_record(id="1")).replace('"tugas_tambahan": 0', f'"tugas_tambahan": {number}')
+    (tmp_path / "r.jsonl").write_text(text + "\n")
+    (tmp_path / "r.json").write_text(f"[{text}]")
+    answers = []
+    for name in ("r.jsonl", "r.json"):
+        code, out, _ = run_cli("eval", "--policy", "pp-46-2011", tmp_path / name)
+        answers.append(json.loads(out)["errors"])
+    from engine import service
+    _, key = service.create_key(client.application.extensions["kinerja_store"], "reviewer", None)
+    response = client.post("/v1/policies/pp-46-2011/evaluate", data='{"records": [' + text + "]}",
+                           headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    answers.append(response.get_json()["results"][0]["errors"])
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0]["path"] == "/tugas_tambahan" and answers[0][0]["code"] in ("number_range", "integer")
