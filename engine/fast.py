@@ -664,9 +664,12 @@ class _Gen:
         else:
             self.emit(f"{t} = {container}.get({name!r}, _M)")
             if spec.has_default:
-                if isinstance(spec.default, (list, Fraction)):
+                if spec.type == "integer" and isinstance(spec.default, Fraction) and spec.default.denominator == 1:
+                    self.emit(f"if {t} is _M: {t} = {int(spec.default)!r}")  # an integer is itself
+                elif isinstance(spec.default, (list, Fraction)):
                     raise Unsupported(f"the default of '{name}'")  # numbers would need a pair
-                self.emit(f"if {t} is _M: {t} = {spec.default!r}")
+                else:
+                    self.emit(f"if {t} is _M: {t} = {spec.default!r}")
             if not peek:
                 self.emit(f"if {t} is _M or {t} is None: raise Fallback")  # the exact path explains
         if peek:
