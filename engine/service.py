@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import api, batch, policyfile, versions
 from .diagnostics import PolicyError
+from .i18n import _
 from .io import decode_json, encode
 from .policyfile import available, canonical
 from .store import (AGENCY_LENGTH, ID_LENGTH, IDEMPOTENCY_KEY_LENGTH, PERIOD_LENGTH, POLICY_ID_LENGTH, STORED_ORDER,
@@ -220,6 +221,18 @@ def check_policy_text(text: str) -> dict:
     return {"valid": not any(d["severity"] == "error" for d in found), "diagnostics": found}
 
 
+def failing_cases(policy, name: str = "policy.yaml") -> list[dict]:
+    """The policy's own test cases that fail, as problems (`test.failed`, at /policy), each with
+    its line and what differed. Publishing refuses a policy whose own cases fail (API and web),
+    so a published rule never contradicts the examples its author wrote down."""
+    from .testing import run_tests
+    report = run_tests(api.compiled(policy))
+    return [{"path": "/policy", "code": "test.failed",
+             "message": _("{file}:{line}: case '{case}' fails: {failures}", file=name, line=case.line,
+                          case=case.name, failures="; ".join(case.failures))}
+            for case in report.failed]
+
+
 # Published versions ----------------------------------------------------------------------------
 
 #: Longest `version:` label a published policy may carry (the column's length).
@@ -292,6 +305,10 @@ def publish_policy(store: Store, caller: Caller, body) -> tuple[int, dict]:
     if policy is None or errors:
         raise ServiceError(422, "invalid_policy", "the policy does not pass its checks; nothing was published",
                            errors or [{"path": "/policy", "code": "invalid", "message": "the policy cannot be read"}])
+    failed = failing_cases(policy)
+    if failed:
+        raise ServiceError(422, "failing_tests", _("{count} of the policy's own test cases fail; nothing was published",
+                                                   count=len(failed)), failed)
     known = versions.versions_of(policy.id, [directory])
     same = next((i for i in known if i.hash == policy.hash), None)
     if same is not None:
