@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from . import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kinerja", description="Check, test and evaluate ASN appraisal policies.")
+    parser.add_argument("--version", action="version", version=f"kinerja {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("policies", help="list the policies available")
@@ -114,6 +116,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", metavar="ID_OR_FILE")
     p.add_argument("--policy-file", action="store_true", help="print the schema of policy files instead")
     p.set_defaults(run=cmd_schema)
+
+    p = sub.add_parser("init", help="write a new regional policy that extends a parent, with the parts a region usually changes")
+    p.add_argument("id", metavar="ID", help="the new policy's id (lower case, digits, dashes)")
+    p.add_argument("--extends", required=True, metavar="PARENT", help="the parent policy's id")
+    p.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: ID.yaml)")
+    p.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    p.set_defaults(run=cmd_init)
+
+    p = sub.add_parser("export", help="copy a bundled policy's file out for editing")
+    p.add_argument("id", metavar="ID", help="the policy's id")
+    p.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: ID.yaml; - for standard output)")
+    p.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("keys", help="create, list and revoke the service's API keys")
     keys = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -538,8 +553,8 @@ def _previous_version(policy):
 
 def cmd_schema(args) -> int:
     if args.policy_file:
-        from .policyfile import policy_schema
-        _out(json.dumps(policy_schema(), ensure_ascii=False, indent=2))
+        from .policyschema import policy_file_schema
+        _out(json.dumps(policy_file_schema(), ensure_ascii=False, indent=2))
         return EXIT_OK
     if not args.target:
         return _usage("name a policy: kinerja schema ID (or --policy-file)")
@@ -550,6 +565,53 @@ def cmd_schema(args) -> int:
     from .records import input_schema
     document = json.loads(encode(input_schema(loaded.policy)))
     _out(json.dumps(document, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def cmd_init(args) -> int:
+    from .authoring import AuthoringError, new_regional_policy, write_new
+    from .diagnostics import PolicyError
+    from .i18n import _
+    target = Path(args.output or f"{args.id}.yaml")
+    try:
+        text = new_regional_policy(args.id, args.extends)
+        write_new(target, text.encode("utf-8"), args.force)
+    except AuthoringError as error:
+        return _usage(str(error))
+    except PolicyError as error:
+        _err(_("kinerja: the parent policy {parent} cannot be used:", parent=args.extends))
+        for d in error.diagnostics:
+            _err(d.render())
+        return EXIT_USAGE
+    _out(_("wrote {path}: a new policy {id} that extends {parent}; check it with: kinerja check {path}",
+           path=target, id=args.id, parent=args.extends))
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from .authoring import AuthoringError, bundled_text, write_new
+    from .diagnostics import PolicyError
+    from .i18n import _
+    try:
+        source, content = bundled_text(args.id)
+    except PolicyError as error:
+        for d in error.diagnostics:
+            _err(d.render())
+        return EXIT_USAGE
+    if args.output == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(content)
+        return EXIT_OK
+    target = Path(args.output or f"{args.id}.yaml")
+    try:
+        write_new(target, content, args.force)
+    except AuthoringError as error:
+        return _usage(str(error))
+    from .policyfile import bundled_dir
+    if Path(source).resolve().parent == bundled_dir().resolve():
+        source = f"policies/{Path(source).name}"  # the policy's own name, never the installation's path
+    _out(_("wrote {path}, a copy of {source}; give it an id of its own before you publish it, or extend it "
+           "instead (kinerja init NEW --extends {id})", path=target, source=source, id=args.id))
     return EXIT_OK
 
 

@@ -209,6 +209,12 @@ def policy_schema(policy_id: str) -> dict:
     return load_policy(policy_id, path="").reader.schema
 
 
+def policy_file_schema() -> dict:
+    """The JSON Schema of a policy file as written (engine.policyschema), for editors; no key needed."""
+    from .policyschema import policy_file_schema as schema
+    return schema()
+
+
 def check_policy_text(text: str) -> dict:
     """Diagnostics for a policy sent as YAML text (it may extend the built-in policies)."""
     import tempfile
