@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="*", metavar="RESULTS_OR_RECORDS",
                    help="results of `kinerja eval`, or records (evaluated first); '-' for standard input")
     p.add_argument("--units", required=True, metavar="UNITS_FILE", help="YAML: units with id, name, predikat, members")
+    p.add_argument("--raters", action="store_true",
+                   help="instead, the rater-bias report: superiors whose ratings stand far above their unit's mean "
+                        "(needs records, not results)")
     p.add_argument("--input-format", choices=("json", "jsonl", "csv"))
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--lang", choices=("id", "en"), default="id")
@@ -436,6 +439,8 @@ def cmd_distribution(args) -> int:
     loaded = _load(args.policy)
     if loaded is None:
         return EXIT_USAGE
+    if args.raters:
+        return _rater_report(args, loaded)
     rules = list(loaded.policy.unit_rules.values())
     if not rules:
         return _usage(f"policy {loaded.policy.id} states no unit rules")
@@ -468,6 +473,41 @@ def cmd_distribution(args) -> int:
             words = "employees in no unit" if args.lang == "en" else "pegawai tanpa unit"
             _out(f"{len(strangers)} {words}: {', '.join(strangers[:10])}" + (" …" if len(strangers) > 10 else ""))
     return EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
+
+
+def _rater_report(args, loaded) -> int:
+    """`kinerja distribution --raters`: exit 1 when a superior stands far above the unit's mean."""
+    from .api import evaluate
+    from .diagnostics import Diagnostics
+    from .distribution import read_units
+    from .i18n import _, using
+    from .raters import assess, rating_of, read_rule, render, report_json
+    with using(args.lang):
+        rule = read_rule(loaded.policy)
+        if rule is None:
+            return _usage(_("policy {id} states no rater rule (bias_penilai)", id=loaded.policy.id))
+        problems = Diagnostics()
+        units = read_units(Path(args.units), problems)
+        if problems:
+            for diagnostic in problems.sorted():
+                _err(diagnostic.render())
+            return EXIT_USAGE
+        ratings = {}
+        for incoming in _records(args, loaded):
+            item = incoming.record
+            if not isinstance(item, dict) or item.get("id") is None:
+                continue
+            if "outputs" in item or "errors" in item:
+                return _usage(_("--raters needs the records themselves (the raters are inputs), not results"))
+            result = evaluate(loaded, item)
+            if "values" in result:
+                ratings[str(item["id"])] = rating_of(rule, item, result["values"])
+        reports = assess(rule, units, ratings)
+        if args.json:
+            _out(json.dumps({"reports": [report_json(r) for r in reports]}, ensure_ascii=False, indent=2))
+        else:
+            _out(render(reports, rule))
+    return EXIT_FAILED if any(s.far_above for r in reports for s in r.superiors) else EXIT_OK
 
 
 def cmd_diff(args) -> int:

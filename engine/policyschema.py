@@ -111,6 +111,24 @@ DESCRIPTIONS_ID = {
     "does not apply scores 0.":
         "renormalise: bobot indikator yang berlaku diskalakan sampai total; zero: indikator yang tidak berlaku "
         "bernilai 0.",
+    "The rater-bias report per unit (`kinerja distribution --raters`): a superior whose ratings stand far above "
+    "the unit's mean.":
+        "Laporan bias penilai per unit (`kinerja distribution --raters`): atasan yang nilainya jauh di atas "
+        "rata-rata unitnya.",
+    "The text input that names each employee's superior (atasan langsung).":
+        "Masukan teks yang menyebut atasan langsung setiap pegawai (misalnya NIP-nya).",
+    "The value or input that is the superior's score of the employee.":
+        "Nilai atau masukan yang merupakan penilaian atasan atas pegawai.",
+    "The list input of individual ratings by others (peers, the public).":
+        "Masukan daftar berisi penilaian per penilai lain (rekan, masyarakat).",
+    "The field of each rating that holds its score (default nilai).":
+        "Field setiap penilaian yang berisi nilainya (bawaan nilai).",
+    "The field of each rating that holds the rater's kind (default jenis).":
+        "Field setiap penilaian yang berisi jenis penilainya (bawaan jenis).",
+    "The kind of the superior's own rating in the list, not counted twice.":
+        "Jenis penilaian atasan sendiri di dalam daftar, agar tidak terhitung dua kali.",
+    "Points above the unit's mean of all ratings from which a superior is reported as far above.":
+        "Selisih poin di atas rata-rata semua penilaian unit, mulai dari mana atasan disebut jauh di atas.",
     "unique: exactly one row matches any input; first: the first matching row wins.":
         "unique: tepat satu baris cocok untuk setiap masukan; first: baris pertama yang cocok dipakai.",
 }

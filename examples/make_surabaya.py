@@ -142,9 +142,10 @@ def make_perilaku(rng: random.Random, band: str, lenient: bool = False) -> dict:
     """Penilai satu per satu (DOMAIN.md, umpan balik 360): satu atasan dan nol atau lebih rekan.
     Atasan yang longgar menilai di ujung atas, rekannya di ujung bawah pita yang sama."""
     low, high = {"di_atas": (88, 98), "sesuai": (74, 92), "di_bawah": (55, 80)}[band]
-    a_low, r_low, r_high = (min(high, low + 10), low - 10, high - 6) if lenient else (low, low - 4, min(100, high + 4))
+    a_low, a_high, r_low, r_high = ((high - 2, min(100, high + 6), low - 10, high - 8) if lenient
+                                    else (low, high, low - 4, min(100, high + 4)))
     for _ in range(2000):
-        atasan = dec(rng.uniform(a_low, high), "0.1") if rng.random() < 0.3 else Decimal(rng.randint(a_low, high))
+        atasan = dec(rng.uniform(a_low, a_high), "0.1") if rng.random() < 0.3 else Decimal(rng.randint(a_low, a_high))
         rekan = [{"jenis": "rekan_kerja", "nilai": rng.randint(r_low, r_high)}
                  for _ in range(rng.choice([0, 1, 2, 3, 3, 4, 4, 5, 6, 7]))]
         if rating_perilaku(nilai_perilaku(atasan, rekan)) == band:
