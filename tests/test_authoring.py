@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from fractions import Fraction
+import datetime
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 from jsonschema import Draft202012Validator
 
-from engine import __version__, source
-from engine.diagnostics import Diagnostics
+from engine import __version__
 from engine.io import decode_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,19 +19,29 @@ SHIPPED = sorted((ROOT / "policies").glob("*.yaml")) + sorted((ROOT / "docs" / "
 
 
 def _as_written(path: Path):
-    """A policy file's data as an editor sees it (numbers as JSON numbers, dates as text)."""
+    """A policy file's data as a generic YAML tool (an editor, check-jsonschema) reads it: plain
+    YAML 1.1 scalars, so an unquoted key `null` is YAML's null, and dates are text."""
     def plain(value):
         if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
+            return {plain(k) if not isinstance(k, str) else k: plain(v) for k, v in value.items()}
         if isinstance(value, list):
             return [plain(v) for v in value]
-        if isinstance(value, Fraction):
-            return int(value) if value.denominator == 1 else float(value)
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            return value.isoformat()
         return value
-    out = Diagnostics()
-    data, _ = source.load(path.read_bytes(), str(path), out)
-    assert not out.errors
-    return plain(data)
+    return plain(yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12))
+
+
+class _Yaml12(yaml.SafeLoader):
+    """YAML 1.2's core schema, as editors and check-jsonschema read it: only true and false are
+    booleans (`on:` is the word on), and `null` is null."""
+
+
+_Yaml12.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Yaml12.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
 
 
 @pytest.fixture(scope="module")
