@@ -115,6 +115,11 @@ def openapi_document():
     return _json(openapi.document())
 
 
+@v1.get("/schemas/policy.json")
+def policy_file_schema():
+    return _json(service.policy_file_schema())
+
+
 @v1.get("/policies")
 def list_policies():
     _caller()

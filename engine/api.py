@@ -93,6 +93,12 @@ def load(target: str | Path, extra: list[Path] | None = None) -> LoadedPolicy:
     return loaded
 
 
+def compiled(policy: model.Policy) -> LoadedPolicy:
+    """A policy that `check` passed, compiled to evaluate records (to run its own cases before
+    it is published, for example). The caller has seen its diagnostics; none are errors."""
+    return LoadedPolicy(policy, CompiledPolicy(policy), RecordReader(policy), [])
+
+
 def load_document(data: dict, name: str) -> LoadedPolicy:
     """A checked, compiled policy from its merged document (a stored version), not from a file.
 

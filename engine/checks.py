@@ -461,8 +461,9 @@ def check_matrices(policy: Policy, out: Diagnostics, checker: TypeChecker) -> No
             for key in keys:
                 if key not in domain:
                     close = difflib.get_close_matches(str(key), [str(v) for v in domain], n=1)
-                    out.add(policy.sources.position(d.path + ("matrix", "cells", key, "") if label == "row" else
-                                                    d.path + ("matrix", "cells"), policy.file),
+                    at = [p for (r, c), p in matrix.cell_positions.items() if c == key]  # the cell that names it
+                    out.add(policy.sources.position(d.path + ("matrix", "cells", key, ""), policy.file)
+                            if label == "row" or not at else min(at),
                             "matrix.unknown_key", f"'{key}' is not a value of {formula.text}",
                             f"did you mean '{close[0]}'?" if close else "values: " + ", ".join(map(str, domain)))
         if row_values is None or column_values is None:
@@ -620,6 +621,11 @@ def run(policy: Policy, out: Diagnostics) -> None:
     check_cycles(policy, out)
     checker = check_types(policy, out)
     check_weights(policy, out)
+    from .keychecks import check_weight_keys
+    if not any(d.code.startswith(_FOUNDATIONS) for d in out.errors):
+        check_weight_keys(policy, out, checker)
+    from .raters import check_rater_rule
+    check_rater_rule(policy, out)
     check_unit_rules(policy, out)
     if not any(d.code.startswith(_FOUNDATIONS) for d in out.errors):
         ranges = RangeAnalysis(policy)

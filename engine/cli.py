@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from . import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -17,6 +18,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.version:
+        _out(f"kinerja {__version__}")
+        return EXIT_OK
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -30,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kinerja", description="Check, test and evaluate ASN appraisal policies.")
+    parser.add_argument("--version", action="store_true", help="print the version and stop")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("policies", help="list the policies available")
@@ -74,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="*", metavar="RESULTS_OR_RECORDS",
                    help="results of `kinerja eval`, or records (evaluated first); '-' for standard input")
     p.add_argument("--units", required=True, metavar="UNITS_FILE", help="YAML: units with id, name, predikat, members")
+    p.add_argument("--raters", action="store_true",
+                   help="instead, the rater-bias report: superiors whose ratings stand far above their unit's mean "
+                        "(needs records, not results)")
     p.add_argument("--input-format", choices=("json", "jsonl", "csv"))
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--lang", choices=("id", "en"), default="id")
@@ -114,6 +122,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", metavar="ID_OR_FILE")
     p.add_argument("--policy-file", action="store_true", help="print the schema of policy files instead")
     p.set_defaults(run=cmd_schema)
+
+    p = sub.add_parser("init", help="write a new regional policy that extends a parent, with the parts a region usually changes")
+    p.add_argument("id", metavar="ID", help="the new policy's id (lower case, digits, dashes)")
+    p.add_argument("--extends", required=True, metavar="PARENT", help="the parent policy's id")
+    p.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: ID.yaml)")
+    p.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    p.set_defaults(run=cmd_init)
+
+    p = sub.add_parser("export", help="copy a bundled policy's file out for editing")
+    p.add_argument("id", metavar="ID", help="the policy's id")
+    p.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: ID.yaml; - for standard output)")
+    p.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("keys", help="create, list and revoke the service's API keys")
     keys = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -420,6 +441,8 @@ def cmd_distribution(args) -> int:
     loaded = _load(args.policy)
     if loaded is None:
         return EXIT_USAGE
+    if args.raters:
+        return _rater_report(args, loaded)
     rules = list(loaded.policy.unit_rules.values())
     if not rules:
         return _usage(f"policy {loaded.policy.id} states no unit rules")
@@ -452,6 +475,41 @@ def cmd_distribution(args) -> int:
             words = "employees in no unit" if args.lang == "en" else "pegawai tanpa unit"
             _out(f"{len(strangers)} {words}: {', '.join(strangers[:10])}" + (" …" if len(strangers) > 10 else ""))
     return EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
+
+
+def _rater_report(args, loaded) -> int:
+    """`kinerja distribution --raters`: exit 1 when a superior stands far above the unit's mean."""
+    from .api import evaluate
+    from .diagnostics import Diagnostics
+    from .distribution import read_units
+    from .i18n import _, using
+    from .raters import assess, rating_of, read_rule, render, report_json
+    with using(args.lang):
+        rule = read_rule(loaded.policy)
+        if rule is None:
+            return _usage(_("policy {id} states no rater rule (bias_penilai)", id=loaded.policy.id))
+        problems = Diagnostics()
+        units = read_units(Path(args.units), problems)
+        if problems:
+            for diagnostic in problems.sorted():
+                _err(diagnostic.render())
+            return EXIT_USAGE
+        ratings = {}
+        for incoming in _records(args, loaded):
+            item = incoming.record
+            if not isinstance(item, dict) or item.get("id") is None:
+                continue
+            if "outputs" in item or "errors" in item:
+                return _usage(_("--raters needs the records themselves (the raters are inputs), not results"))
+            result = evaluate(loaded, item)
+            if "values" in result:
+                ratings[str(item["id"])] = rating_of(rule, item, result["values"])
+        reports = assess(rule, units, ratings)
+        if args.json:
+            _out(json.dumps({"reports": [report_json(r) for r in reports]}, ensure_ascii=False, indent=2))
+        else:
+            _out(render(reports, rule))
+    return EXIT_FAILED if any(s.far_above for r in reports for s in r.superiors) else EXIT_OK
 
 
 def cmd_diff(args) -> int:
@@ -540,8 +598,8 @@ def _previous_version(policy):
 
 def cmd_schema(args) -> int:
     if args.policy_file:
-        from .policyfile import policy_schema
-        _out(json.dumps(policy_schema(), ensure_ascii=False, indent=2))
+        from .policyschema import policy_file_schema
+        _out(json.dumps(policy_file_schema(), ensure_ascii=False, indent=2))
         return EXIT_OK
     if not args.target:
         return _usage("name a policy: kinerja schema ID (or --policy-file)")
@@ -552,6 +610,53 @@ def cmd_schema(args) -> int:
     from .records import input_schema
     document = json.loads(encode(input_schema(loaded.policy)))
     _out(json.dumps(document, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def cmd_init(args) -> int:
+    from .authoring import AuthoringError, new_regional_policy, write_new
+    from .diagnostics import PolicyError
+    from .i18n import _
+    target = Path(args.output or f"{args.id}.yaml")
+    try:
+        text = new_regional_policy(args.id, args.extends)
+        write_new(target, text.encode("utf-8"), args.force)
+    except AuthoringError as error:
+        return _usage(str(error))
+    except PolicyError as error:
+        _err(_("kinerja: the parent policy {parent} cannot be used:", parent=args.extends))
+        for d in error.diagnostics:
+            _err(d.render())
+        return EXIT_USAGE
+    _out(_("wrote {path}: a new policy {id} that extends {parent}; check it with: kinerja check {path}",
+           path=target, id=args.id, parent=args.extends))
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from .authoring import AuthoringError, bundled_text, write_new
+    from .diagnostics import PolicyError
+    from .i18n import _
+    try:
+        source, content = bundled_text(args.id)
+    except PolicyError as error:
+        for d in error.diagnostics:
+            _err(d.render())
+        return EXIT_USAGE
+    if args.output == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(content)
+        return EXIT_OK
+    target = Path(args.output or f"{args.id}.yaml")
+    try:
+        write_new(target, content, args.force)
+    except AuthoringError as error:
+        return _usage(str(error))
+    from .policyfile import bundled_dir
+    if Path(source).resolve().parent == bundled_dir().resolve():
+        source = f"policies/{Path(source).name}"  # the policy's own name, never the installation's path
+    _out(_("wrote {path}, a copy of {source}; give it an id of its own before you publish it, or extend it "
+           "instead (kinerja init NEW --extends {id})", path=target, source=source, id=args.id))
     return EXIT_OK
 
 

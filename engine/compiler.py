@@ -14,6 +14,7 @@ from typing import Callable
 from . import nodes as n
 from .model import Formula, Policy, ValueDef
 from .names import Context, resolve
+from .i18n import _
 from .numbers import ZERO, RoundingMode, round_to
 from .printer import cell_text, path_text, to_text
 from .runtime import FUNCTION_IMPLEMENTATIONS, MISSING, Item, RecordError, RecordErrors, TargetRange, _Absent, pointer
@@ -459,15 +460,30 @@ class _Builder:
         if function is n.AggFunc.ALL:
             return lambda frame, env: all(collect(frame, env))
         reduce = {n.AggFunc.MIN: min, n.AggFunc.MAX: max,
-                  n.AggFunc.MEAN: lambda values: sum(values, ZERO) / len(values)}[function]
+                  n.AggFunc.MEAN: lambda values: sum(values, ZERO) / len(values),
+                  n.AggFunc.TRIMMED_MEAN: _trimmed_mean}[function]
+        least = TRIMMED_MEAN_LEAST if function is n.AggFunc.TRIMMED_MEAN else 1
 
         def needs_items(frame: Frame, env: dict):
             values = collect(frame, env)
-            if not values:
+            if len(values) < least:
+                if not values:
+                    raise RecordError(where(frame, env), "empty",
+                                      f"{function.value}() of {shown} has no items to work on")
                 raise RecordError(where(frame, env), "empty",
-                                  f"{function.value}() of {shown} has no items to work on")
+                                  _("{function}() of {shown} needs at least {least} items, got {count}",
+                                    function=function.value, shown=shown, least=least, count=len(values)))
             return reduce(values)
         return needs_items
+
+
+#: Fewest values a trimmed mean works on: one highest and one lowest are dropped, one stays.
+TRIMMED_MEAN_LEAST = 3
+
+
+def _trimmed_mean(values: list):
+    """The mean without one highest and one lowest value (exact)."""
+    return (sum(values, ZERO) - max(values) - min(values)) / (len(values) - 2)
 
 
 def _constant(value) -> Fn:

@@ -673,9 +673,12 @@ class _Gen:
         else:
             self.emit(f"{t} = {container}.get({name!r}, _M)")
             if spec.has_default:
-                if isinstance(spec.default, (list, Fraction)):
+                if spec.type == "integer" and isinstance(spec.default, Fraction) and spec.default.denominator == 1:
+                    self.emit(f"if {t} is _M: {t} = {int(spec.default)!r}")  # an integer is itself
+                elif isinstance(spec.default, (list, Fraction)):
                     raise Unsupported(f"the default of '{name}'")  # numbers would need a pair
-                self.emit(f"if {t} is _M: {t} = {spec.default!r}")
+                else:
+                    self.emit(f"if {t} is _M: {t} = {spec.default!r}")
             if not peek:
                 self.emit(f"if {t} is _M or {t} is None: raise Fallback")  # the exact path explains
         if peek:
@@ -915,6 +918,8 @@ class _Gen:
         self.close()
         if function is not n.AggFunc.SUM:
             self.emit(f"if not {collected}: raise Fallback")  # empty: the exact path reports it
+        if function is n.AggFunc.TRIMMED_MEAN:
+            return self.trimmed_mean(collected, count)
         if function in (n.AggFunc.MIN, n.AggFunc.MAX):
             t = self.tmp()
             self.emit(f"{t}, {t}d = {collected}[0]")
@@ -932,6 +937,26 @@ class _Gen:
             return _Val("num", total, total_d)
         t = self.tmp()
         self.divide(_Val("num", total, total_d), _Val("num", count, "1"), t)
+        return _Val("num", t, t + "d")
+
+    def trimmed_mean(self, collected: str, count: str) -> _Val:
+        """The mean without one highest and one lowest value, compared exactly (cross products)."""
+        lo, hi, total, total_d = self.tmp(), self.tmp(), self.tmp(), self.tmp()
+        self.emit(f"if {count} < 3: raise Fallback")  # too few: the exact path reports it
+        self.emit(f"{lo} = {hi} = 0")
+        self.emit(f"for i, (x, y) in enumerate({collected}):")
+        self.emit(f"    if x * {collected}[{lo}][1] < {collected}[{lo}][0] * y: {lo} = i")
+        self.emit(f"    if x * {collected}[{hi}][1] > {collected}[{hi}][0] * y: {hi} = i")
+        self.emit(f"if {lo} == {hi}: {hi} = 1 if {lo} == 0 else 0")  # all equal: drop any two
+        self.emit(f"{total} = 0; {total_d} = 1")
+        self.emit(f"for i, (x, y) in enumerate({collected}):")
+        self.open()
+        self.emit(f"if i == {lo} or i == {hi}: continue")
+        self.accumulate(total, total_d, _Val("num", "x", "y"))
+        self.close()
+        kept, t = self.tmp(), self.tmp()
+        self.emit(f"{kept} = {count} - 2")
+        self.divide(_Val("num", total, total_d), _Val("num", kept, "1", sign="pos"), t)
         return _Val("num", t, t + "d")
 
     # the record: validation, requirements, outputs -------------------------------------------------
@@ -1092,7 +1117,7 @@ class _Gen:
             self.close()
 
 
-_BUILTINS = {"abs": abs, "len": len, "str": str, "int": int, "tuple": tuple, "any": any, "all": all, "zip": zip, "dict": dict, "list": list}
+_BUILTINS = {"abs": abs, "len": len, "str": str, "int": int, "tuple": tuple, "any": any, "all": all, "zip": zip, "dict": dict, "list": list, "enumerate": enumerate}
 
 
 class FastPolicy:

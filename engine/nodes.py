@@ -49,6 +49,7 @@ class AggFunc(str, Enum):
     MAX = "max"
     ANY = "any"
     ALL = "all"
+    TRIMMED_MEAN = "trimmed_mean"  # the mean without one highest and one lowest value (360 feedback)
 
 
 @dataclass(frozen=True, slots=True)

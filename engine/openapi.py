@@ -79,8 +79,8 @@ def document() -> dict:
             "summary": "Appraise Indonesian civil servants (ASN) against policies, exactly.",
             "description": (
                 "Policies, stateless evaluation, and persisted submissions with their evaluations.\n\n"
-                "Send an API key as `Authorization: Bearer KEY` everywhere except `/v1/health` and "
-                "`/v1/openapi.json`. An agency key reads and writes its own agency's data only; a reviewer "
+                "Send an API key as `Authorization: Bearer KEY` everywhere except `/v1/health`, "
+                "`/v1/openapi.json` and `/v1/schemas/policy.json`. An agency key reads and writes its own agency's data only; a reviewer "
                 "key reads everything and writes nothing; an admin key manages keys and policies and reads "
                 "everything. Another agency's object is reported as absent (404).\n\n"
                 "Numbers are exact decimals, read from and written as their JSON text: 88.6666666667 is "
@@ -113,6 +113,14 @@ def _paths() -> dict:
         "/v1/openapi.json": {"get": {
             "operationId": "openapi", "tags": ["service"], "summary": "This document.", "security": [],
             "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document.")}}},
+        "/v1/schemas/policy.json": {"get": {
+            "operationId": "policyFileSchema", "tags": ["service"], "security": [],
+            "summary": "The JSON Schema of a policy file as written, for editors.",
+            "description": (
+                "A child policy that changes one weight or removes an input with `~` validates; descriptions are "
+                "in Bahasa Indonesia. In VS Code (YAML extension), write on the policy's first line "
+                "`# yaml-language-server: $schema=https://HOST/v1/schemas/policy.json`."),
+            "responses": {"200": _json({"type": "object"}, "A JSON Schema (draft 2020-12).")}}},
         "/v1/policies": {"get": {
             "operationId": "listPolicies", "tags": ["policies"], "summary": "The built-in policies.",
             "responses": {"200": _json(_ref("PolicyList"), "Every built-in policy that passes its checks."),
@@ -124,7 +132,8 @@ def _paths() -> dict:
                     "The policy must pass every check, and fit the other versions of its id, built in and published: "
                     "no two in force on one day, no day between them without one (`versions.overlap`, "
                     "`versions.gap`, located in the text sent as `policy.yaml:line:column`). Its `extends` names a "
-                    "built-in or published id. Publishing the same text again answers 200 with the same version; "
+                    "built-in or published id. Its own test cases must pass: failing ones are listed (`test.failed`, "
+                    "422 `failing_tests`). Publishing the same text again answers 200 with the same version; "
                     "the same id and version with other content is refused (409). A published version never changes."),
                 "requestBody": _request("CheckRequest", {"policy": EXAMPLE_POLICY}),
                 "responses": {"201": _json(_ref("PolicyVersion"), "Published."),

@@ -30,7 +30,8 @@ TYPE_WORDS = {"number": "angka", "integer": "bilangan bulat", "text": "teks", "b
 HIT_WORDS = {"unique": "Setiap kemungkinan data cocok dengan tepat satu baris.",
              "first": "Baris dibaca dari atas; baris pertama yang cocok yang berlaku."}
 AGGREGATE_WORDS = {"mean": "rata-rata", "sum": "jumlah", "count": "banyaknya", "min": "terkecil",
-                   "max": "terbesar", "any": "ada", "all": "semua"}
+                   "max": "terbesar", "any": "ada", "all": "semua",
+                   "trimmed_mean": "rata-rata tanpa nilai tertinggi dan terendah"}
 FUNCTION_WORDS = {"round": "bulatkan", "clamp": "batasi", "len": "banyaknya", "max": "maks"}
 COMPARE_SIGNS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 BOUND_WORDS = {"at_most": "paling banyak {limit}% pegawai", "at_least": "paling sedikit {limit}% pegawai",

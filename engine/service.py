@@ -232,6 +232,12 @@ def policy_schema(policy_id: str) -> dict:
     return load_policy(policy_id, path="").reader.schema
 
 
+def policy_file_schema() -> dict:
+    """The JSON Schema of a policy file as written (engine.policyschema), for editors; no key needed."""
+    from .policyschema import policy_file_schema as schema
+    return schema()
+
+
 def check_policy_text(text: str) -> dict:
     """Diagnostics for a policy sent as YAML text (it may extend the built-in policies), checked
     in a child process within a time and memory budget (engine.sandbox)."""
@@ -258,6 +264,18 @@ def check_policy_text_here(text: str) -> dict:
     found = [dict(d.as_json(), file="policy.yaml" if d.position.file == str(path) else Path(d.position.file).name)
              for d in diagnostics]
     return {"valid": not any(d["severity"] == "error" for d in found), "diagnostics": found}
+
+
+def failing_cases(policy, name: str = "policy.yaml") -> list[dict]:
+    """The policy's own test cases that fail, as problems (`test.failed`, at /policy), each with
+    its line and what differed. Publishing refuses a policy whose own cases fail (API and web),
+    so a published rule never contradicts the examples its author wrote down."""
+    from .testing import run_tests
+    report = run_tests(api.compiled(policy))
+    return [{"path": "/policy", "code": "test.failed",
+             "message": _("{file}:{line}: case '{case}' fails: {failures}", file=name, line=case.line,
+                          case=case.name, failures="; ".join(case.failures))}
+            for case in report.failed]
 
 
 # Published versions ----------------------------------------------------------------------------
@@ -332,6 +350,10 @@ def publish_policy(store: Store, caller: Caller, body) -> tuple[int, dict]:
     if policy is None or errors:
         raise ServiceError(422, "invalid_policy", "the policy does not pass its checks; nothing was published",
                            errors or [{"path": "/policy", "code": "invalid", "message": "the policy cannot be read"}])
+    failed = failing_cases(policy)
+    if failed:
+        raise ServiceError(422, "failing_tests", _("{count} of the policy's own test cases fail; nothing was published",
+                                                   count=len(failed)), failed)
     known = versions.versions_of(policy.id, [directory])
     same = next((i for i in known if i.hash == policy.hash), None)
     if same is not None:

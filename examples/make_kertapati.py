@@ -83,11 +83,25 @@ def rating_hasil_kerja(jabatan: str, quarters: list) -> str:
     return "sesuai"
 
 
-def nilai_perilaku(jabatan: str, perilaku: dict, umpan_balik: dict) -> Fraction:
+MINIMUM_REKAN_SEJAWAT, MINIMUM_MASYARAKAT, BATAS_PANGKAS = 3, 5, 5
+
+
+def gabungan(scores: list) -> Fraction:
+    """360 feedback of one kind: without the highest and the lowest from 5 raters on, else the mean."""
+    values = [exact(v) for v in scores]
+    if len(values) >= BATAS_PANGKAS:
+        return (sum(values) - max(values) - min(values)) / (len(values) - 2)
+    return sum(values) / len(values)
+
+
+def nilai_perilaku(jabatan: str, perilaku: dict, umpan_balik: list) -> Fraction:
     atasan = sum(exact(perilaku[k]) for k in BERAKHLAK) / 7
-    parts = [(60, atasan), (25, exact(umpan_balik["rekan_sejawat"]))]
+    parts = [(60, atasan)]
+    rekan = [r["nilai"] for r in umpan_balik if r["jenis"] == "rekan_sejawat"]
+    if len(rekan) >= MINIMUM_REKAN_SEJAWAT:
+        parts.append((25, gabungan(rekan)))
     if jabatan in PUBLIK:
-        parts.append((15, exact(umpan_balik["masyarakat"])))
+        parts.append((15, gabungan([r["nilai"] for r in umpan_balik if r["jenis"] == "masyarakat"])))
     return sum(w * v for w, v in parts) / sum(w for w, _ in parts)
 
 
@@ -126,6 +140,11 @@ UNITS = [
      {"petugas_pelayanan": 20, "pengadministrasi": 8, "analis": 2},
      {"Sangat Kurang": 19, "Kurang/Misconduct": 3, "Butuh Perbaikan": 2, "Baik": 6}),
 ]
+
+# superiors (atasan langsung) per unit, and the one who rates far above the unit on purpose, so
+# that `kinerja distribution --raters` has something to report (the bias is known in advance)
+SUPERIORS = {"bkpsdm-kertapati": 3, "dinkes-puskesmas-kertapati": 2, "disdukcapil-kertapati": 2}
+LENIENT = ("bkpsdm-kertapati", 0)
 
 # predikat -> the (hasil, perilaku) pairs that give it, with their frequency
 PAIRS = {
@@ -231,7 +250,12 @@ class Generator:
             if None not in result and rating_hasil_kerja(jabatan, result) == plan:
                 return result
 
-    def behaviour(self, jabatan: str, plan: str) -> tuple[dict, dict]:
+    def raters(self, jenis: str, count: int, centre: float) -> list:
+        """Individual raters' scores (whole numbers, as forms collect them) around a centre."""
+        return [{"jenis": jenis, "nilai": max(0, min(100, round(centre + self.rng.uniform(-7, 7))))}
+                for _ in range(count)]
+
+    def behaviour(self, jabatan: str, plan: str, lenient: bool = False) -> tuple[dict, list]:
         while True:
             variant = self.rng.random()
             if plan == "di_atas":
@@ -247,14 +271,18 @@ class Generator:
             else:
                 scores = [self.rng.randint(58, 80) for _ in BERAKHLAK]
                 rekan, masyarakat = self.rng.uniform(60, 80), self.rng.uniform(60, 82)
+            if lenient:  # a superior who rates well above what peers and the public see
+                scores = [min(100, v + 12) for v in scores]
+                rekan, masyarakat = rekan - 6, masyarakat - 6
             perilaku = dict(zip(BERAKHLAK, scores))
-            umpan_balik = {"rekan_sejawat": round(rekan, 2)}
+            r = self.rng.random()
+            umpan_balik = self.raters("rekan_sejawat", 2 if r < 0.08 else 3 if r < 0.3 else self.rng.randint(4, 7), rekan)
             if jabatan in PUBLIK:
-                umpan_balik["masyarakat"] = round(masyarakat, 2)
+                umpan_balik += self.raters("masyarakat", self.rng.randint(5, 9), masyarakat)
             if rating_perilaku(jabatan, perilaku, umpan_balik) == plan:
                 return perilaku, umpan_balik
 
-    def employee(self, jabatan: str, predikat: str) -> dict:
+    def employee(self, jabatan: str, predikat: str, atasan: str | None = None, lenient: bool = False) -> dict:
         hasil, perilaku_plan = self.choice_weighted(PAIRS[predikat])
         r = self.rng.random()
         numbers = [1, 2, 3, 4] if r < 0.92 else [2, 3, 4] if r < 0.97 else [3, 4]
@@ -264,7 +292,9 @@ class Generator:
         if jenjang:
             record["jenjang"] = jenjang
         record["triwulan"] = self.quarters(jabatan, hasil, numbers)
-        record["perilaku"], record["umpan_balik"] = self.behaviour(jabatan, perilaku_plan)
+        record["perilaku"], record["umpan_balik"] = self.behaviour(jabatan, perilaku_plan, lenient)
+        if atasan is not None:
+            record["atasan"] = atasan
         assert MATRIX[(rating_hasil_kerja(jabatan, record["triwulan"]),
                        rating_perilaku(jabatan, record["perilaku"], record["umpan_balik"]))] == predikat
         return record
@@ -295,11 +325,11 @@ def bad_records(gen: Generator) -> list[str]:
     lines.append(r)
     r = base("pengadministrasi"); r["triwulan"][1]["hasil_tugas"]["target"] = 0  # zero target
     lines.append(r)
-    r = base("petugas_pelayanan"); r["umpan_balik"]["rekan_sejawat"] = -82.5  # negative number
+    r = base("petugas_pelayanan"); r["umpan_balik"][0]["nilai"] = -82.5  # negative number
     lines.append(r)
     r = base(); r["triwulan"][0]["disiplin"]["realisasi"] = "96,5"  # text where a number belongs
     lines.append(r)
-    r = base("tenaga_kesehatan"); r["umpan_balik"]["masyarakt"] = r["umpan_balik"].pop("masyarakat")  # unknown field
+    r = base("tenaga_kesehatan"); r["umpan_balik"][-1]["jenis"] = "masyarakt"  # unknown rater kind
     lines.append(r)
     r = base("analis"); r["triwulan"] = []  # an empty list where at least one item is needed
     lines.append(r)
@@ -318,8 +348,10 @@ def main() -> None:
         planned = [p for p, n in predikat_counts.items() for _ in range(n)]
         gen.rng.shuffle(planned)
         members = []
-        for j, p in zip(jabatan, planned):
-            record = gen.employee(j, p)
+        superiors = [gen.nip(min_service=10)[0] for _ in range(SUPERIORS.get(unit_id, 1))]
+        for index, (j, p) in enumerate(zip(jabatan, planned)):
+            atasan = superiors[index % len(superiors)]
+            record = gen.employee(j, p, atasan, lenient=(unit_id, index % len(superiors)) == LENIENT)
             records.append(record)
             members.append(record["id"])
         units.append((unit_id, name, predikat, members))

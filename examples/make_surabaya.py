@@ -118,10 +118,18 @@ def make_hasil(rng: random.Random, jabatan: str, band: str) -> dict:
     raise RuntimeError(f"no hasil for {jabatan} {band}")
 
 
+def gabungan_rekan(rekan: list) -> F:
+    """Rekan kerja: dari 5 penilai, tanpa satu nilai tertinggi dan satu terendah; selain itu rata-rata."""
+    values = [F(str(r["nilai"])) for r in rekan]
+    if len(values) >= 5:
+        return (sum(values) - max(values) - min(values)) / (len(values) - 2)
+    return sum(values) / len(values)
+
+
 def nilai_perilaku(atasan: Decimal, rekan: list) -> F:
     a = F(str(atasan))
     if len(rekan) >= 2:
-        return a * F(6, 10) + F(sum(F(str(r["nilai"])) for r in rekan), len(rekan)) * F(4, 10)
+        return a * F(6, 10) + gabungan_rekan(rekan) * F(4, 10)
     return a
 
 
@@ -130,14 +138,25 @@ def rating_perilaku(value: F) -> str:
     return "di_atas" if value >= 90 else "sesuai" if value >= 76 else "di_bawah"
 
 
-def make_perilaku(rng: random.Random, band: str) -> dict:
+def make_perilaku(rng: random.Random, band: str, lenient: bool = False) -> dict:
+    """Penilai satu per satu (DOMAIN.md, umpan balik 360): satu atasan dan nol atau lebih rekan.
+    Atasan yang longgar menilai di ujung atas, rekannya di ujung bawah pita yang sama."""
     low, high = {"di_atas": (88, 98), "sesuai": (74, 92), "di_bawah": (55, 80)}[band]
+    a_low, a_high, r_low, r_high = ((high - 2, min(100, high + 6), low - 10, high - 8) if lenient
+                                    else (low, high, low - 4, min(100, high + 4)))
     for _ in range(2000):
-        atasan = dec(rng.uniform(low, high), "0.1") if rng.random() < 0.3 else Decimal(rng.randint(low, high))
-        rekan = [{"nilai": rng.randint(low - 4, min(100, high + 4))} for _ in range(rng.choice([0, 1, 2, 3, 3, 4, 4, 5]))]
+        atasan = dec(rng.uniform(a_low, a_high), "0.1") if rng.random() < 0.3 else Decimal(rng.randint(a_low, a_high))
+        rekan = [{"jenis": "rekan_kerja", "nilai": rng.randint(r_low, r_high)}
+                 for _ in range(rng.choice([0, 1, 2, 3, 3, 4, 4, 5, 6, 7]))]
         if rating_perilaku(nilai_perilaku(atasan, rekan)) == band:
-            return {"nilai_atasan": number(atasan), "nilai_rekan": rekan}
+            return {"penilai": [{"jenis": "atasan", "nilai": number(atasan)}] + rekan}
     raise RuntimeError(band)
+
+
+# atasan langsung per unit; yang pertama di Bapenda menilai jauh di atas unitnya, dengan sengaja,
+# agar `kinerja distribution --raters` punya yang dilaporkan (biasnya diketahui sebelumnya)
+ATASAN_PER_UNIT = {"bapenda-upt-pbb": 3, "dpmptsp-pelayanan-perizinan": 2}
+ATASAN_LONGGAR = ("bapenda-upt-pbb", 0)
 
 
 def make_disiplin(rng: random.Random, band: str) -> dict:
@@ -158,7 +177,8 @@ def build(rng: random.Random):
         planned = [p for p, n in unit["plan"].items() for _ in range(n)]
         rng.shuffle(planned)
         members = []
-        for predikat in planned:
+        superiors = [nip(rng, used) for _ in range(ATASAN_PER_UNIT.get(unit["id"], 1))]
+        for index, predikat in enumerate(planned):
             jabatan = choose(rng, JABATAN_UNIT[unit["jenis"]])
             code = nip(rng, used)
             jenjang, kelas = jenjang_dan_kelas(rng, jabatan, 2025 - int(code[8:12]))
@@ -172,7 +192,8 @@ def build(rng: random.Random):
                             "jumlah_layanan": {"target": 500, "realisasi": 425}})
             else:
                 rec.update(make_hasil(rng, jabatan, hasil_band))
-            rec.update(make_perilaku(rng, perilaku_band))
+            rec["atasan"] = superiors[index % len(superiors)]
+            rec.update(make_perilaku(rng, perilaku_band, (unit["id"], index % len(superiors)) == ATASAN_LONGGAR))
             rec["tpp_pagu"] = PAGU_KELAS[kelas]
             rec.update(make_disiplin(rng, perilaku_band))
             if jenjang:
@@ -195,13 +216,13 @@ def bad_records(good: list) -> list[str]:
     lines = [json.dumps(pick("petugas_pelayanan"))]                            # baik
     r = pick("verifikator"); r["jabatan"] = "verifikasi"                       # kode enum salah
     lines.append(json.dumps(r))
-    r = pick("pengadministrasi"); del r["nilai_atasan"]                        # field wajib tidak ada
+    r = pick("pengadministrasi"); del r["penilai"]                             # field wajib tidak ada
     lines.append(json.dumps(r))
     r = pick("petugas_pelayanan"); r["waktu_layanan"]["target"] = 0            # target nol
     lines.append(json.dumps(r))
     r = pick("pengadministrasi"); r["menit_kurang_jam_kerja"] = -30            # angka negatif
     lines.append(json.dumps(r))
-    r = pick("verifikator"); r["nilai_rekan"] = [{"nilai": 88}, {"nilai": "sangat baik"}]  # teks di tempat angka
+    r = pick("verifikator"); r["penilai"].append({"jenis": "rekan_kerja", "nilai": "sangat baik"})  # teks di tempat angka
     lines.append(json.dumps(r))
     r = pick("kepala_seksi"); r["inovasi_pelayanan"] = True                    # field tak dikenal
     lines.append(json.dumps(r))

@@ -43,7 +43,7 @@ def test_one_changed_threshold_is_a_one_line_diff(tmp_path, monkeypatch):
 def test_reordering_and_reformatting_make_no_difference(tmp_path, monkeypatch):
     path = copy_of_pp30(
         tmp_path,
-        ("formula: mean(i.nilai_iki for i in iki)", "formula: mean( i.nilai_iki   for i in iki )"),
+        ("formula: min(nilai_kinerja_utama + nilai_kinerja_tambahan, 120)", "formula: min( nilai_kinerja_utama   + nilai_kinerja_tambahan, 120 )"),
         ("formula: nilai_skp * bobot_skp + nilai_perilaku * (1 - bobot_skp)",
          "formula: (nilai_skp * bobot_skp) + (nilai_perilaku * (1 - bobot_skp))"),
         ('- {when: "[100, 101)", then: 109}', "- {then: 109, when: '[100,101)'}"),
