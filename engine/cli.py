@@ -109,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("template", help="write a policy's empty data template (.xlsx or .csv) with Indonesian labels")
     p.add_argument("target", metavar="ID_OR_FILE")
     p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", help="template format (default xlsx)")
+    p.add_argument("--records", metavar="FILE", help="fill the .xlsx template with these records (JSON or JSON Lines)")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
     p.set_defaults(run=cmd_template)
 
@@ -315,8 +316,17 @@ def cmd_template(args) -> int:
     loaded = _load(args.target)
     if loaded is None:
         return EXIT_USAGE
+    records = None
+    if args.records:
+        if args.format != "xlsx":
+            return _usage(_("--records fills the .xlsx template; give --format xlsx"))
+        records = []
+        for incoming in _records(argparse.Namespace(inputs=[args.records], input_format=None), loaded):
+            if incoming.error is not None:
+                return _usage(f"{args.records}: {incoming.error['message']}")
+            records.append(incoming.record)
     try:
-        data = template_xlsx(loaded) if args.format == "xlsx" else template_csv(loaded)
+        data = template_xlsx(loaded, records) if args.format == "xlsx" else template_csv(loaded)
     except ValueError as error:
         return _usage(str(error))
     if args.output:

@@ -125,11 +125,12 @@ def template_csv(loaded) -> bytes:
             keys += [f"{name}.0" if column.key == name else f"{name}.0.{column.key}" for column in lists[name].columns]
         else:
             keys += main.get(name, [])
-    return (",".join(keys) + "\r\n").encode("utf-8")
+    return (",".join(keys) + "\n").encode("utf-8")
 
 
-def template_xlsx(loaded) -> bytes:
-    """The policy's data template as an .xlsx workbook (layout in the module docstring)."""
+def template_xlsx(loaded, records: list[dict] | None = None) -> bytes:
+    """The policy's data template as an .xlsx workbook (layout in the module docstring), filled
+    with `records` when given (a JSON Lines file turned into the workbook an agency uploads)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -175,10 +176,88 @@ def template_xlsx(loaded) -> bytes:
         sheet.freeze_panes = f"B{KEY_ROW + 1}"
         _example_rows(sheet, layout_, columns, example)
     _guide(book.create_sheet(GUIDE_SHEET, index=len(book.sheetnames) - 1), loaded, sheets)
+    if records:
+        _fill(book, sheets, records)
     book.active = 0
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _fill(book, sheets: list[SheetLayout], records: list[dict]) -> None:
+    """Records written below the example rows, as an operator would type them; raises ValueError
+    for a value the layout has no cell for (it would be lost)."""
+    main = sheets[0]
+    rows = {layout_.title: KEY_ROW + 2 for layout_ in sheets}
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise ValueError(_("record {number} is not an object", number=number))
+        written = {"id"}
+        sheet = book[main.title]
+        row = rows[main.title]
+        rows[main.title] += 1
+        _put(sheet, row, 1, _typed(record["id"]) if "id" in record else None)
+        for index, column in enumerate(main.columns, start=2):
+            value, found = _find(record, column.key.split("."))
+            if found:
+                _put(sheet, row, index, _typed(value))
+                written.add(column.key.split(".")[0])
+        for layout_ in sheets[1:]:
+            items = record.get(layout_.list_name)
+            if items is None:
+                continue
+            written.add(layout_.list_name)
+            if not isinstance(items, list) or (items and "id" not in record):
+                raise ValueError(_("record {number}: {name} needs a list and the record an id", number=number,
+                                   name=layout_.list_name))
+            for item in items:
+                sheet, row = book[layout_.title], rows[layout_.title]
+                rows[layout_.title] += 1
+                _put(sheet, row, 1, _typed(record["id"]))
+                for index, column in enumerate(layout_.columns, start=2):
+                    parts = [] if column.key == layout_.list_name else column.key.split(".")
+                    value, found = _find(item, parts)
+                    if found:
+                        _put(sheet, row, index, _typed(value))
+        left = [key for key in record if key not in written]
+        if left:
+            raise ValueError(_("record {number} has {keys}, which the template has no column for",
+                               number=number, keys=", ".join(map(str, left))))
+
+
+def _put(sheet, row: int, column: int, value) -> None:
+    cell = sheet.cell(row, column, value)
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"  # text as typed, never a formula
+
+
+def _find(node, parts: list[str]):
+    for part in parts:
+        if not isinstance(node, dict) or part not in node:
+            return None, False
+        node = node[part]
+    return node, True
+
+
+def _typed(value):
+    """A record value as a cell holds it (numbers beyond a spreadsheet's 15 digits as their text)."""
+    if value is None:
+        return tabular.NULL_TEXTS[0]
+    if isinstance(value, bool):
+        return "ya" if value else "tidak"
+    if isinstance(value, list) and len(value) == 2:
+        return f"{_typed(value[0])}-{_typed(value[1])}"
+    if isinstance(value, (int, Decimal)):
+        digits = Decimal(value).normalize().as_tuple().digits if value else (0,)
+        return value if len(digits) <= tabular.SPREADSHEET_DIGITS else format(Decimal(value), "f")
+    if isinstance(value, (dict, list)):
+        return json_text(value)
+    return str(value)
+
+
+def json_text(value) -> str:
+    from .io import encode
+    return encode(value).decode("utf-8")
 
 
 def _describe(column: Column) -> str:
@@ -474,20 +553,25 @@ def _sheet_rows(sheet, title: str, policy: Policy, layout_: SheetLayout | None, 
             "the sheet has {count:,} columns, more than {limit:,}; remove the columns that are not data",
             count=dimension_columns, limit=MAX_COLUMNS)))
         return
-    for number, cells in enumerate(sheet.iter_rows(max_row=MAX_SHEET_ROWS + 1, max_col=MAX_COLUMNS), start=1):
+    key_row = 0
+    for number, cells in enumerate(sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, max_col=MAX_COLUMNS), start=1):
+        columns = _key_row(cells, policy, layout_, base)
+        if columns is not None:
+            key_row = number
+            break
+    if columns is None:
+        upload.errors.append(_file_error(title, "no_header", _(
+            "no row of column keys (such as id, {example}) in the first {rows} rows; start from the "
+            "policy's template", example=_first_key(layout_, policy), rows=HEADER_SEARCH_ROWS)))
+        return
+    width = max(column[0] for column in columns) + 1  # cells right of the last key are notes, not read
+    rows = sheet.iter_rows(min_row=key_row + 1, max_row=MAX_SHEET_ROWS + 1, max_col=width)
+    for number, cells in enumerate(rows, start=key_row + 1):
         if number > MAX_SHEET_ROWS:
             if any(_value(c) is not None for c in cells):
                 upload.errors.append(_file_error(title, "too_many_rows", _(
                     "the sheet has more than {limit:,} rows; split the file", limit=MAX_SHEET_ROWS), number))
             return
-        if columns is None:
-            columns = _key_row(cells, policy, layout_, base)
-            if columns is None and number >= HEADER_SEARCH_ROWS:
-                upload.errors.append(_file_error(title, "no_header", _(
-                    "no row of column keys (such as id, {example}) in the first {rows} rows; start from the "
-                    "policy's template", example=_first_key(layout_, policy), rows=HEADER_SEARCH_ROWS)))
-                return
-            continue
         filled = [c for c in cells if _value(c) is not None]
         if not filled:
             continue

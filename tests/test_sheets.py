@@ -388,3 +388,28 @@ def test_kinerja_eval_reads_and_writes_xlsx(run_cli, tmp_path):
         [r["id"], *(float(r["outputs"][k]) if k != "predikat" else r["outputs"][k]
                     for k in ("nilai_skp", "nilai_perilaku", "nilai_prestasi_kerja", "predikat")), None]
         for r in expected]
+
+
+def test_template_with_records_evaluates_as_the_records(run_cli, tmp_path):
+    target = tmp_path / "serang.xlsx"
+    code, _out, _err = run_cli("template", "serang", "--records", ROOT / "examples" / "serang.jsonl", "-o", target)
+    assert code == 0
+    code, out, _err = run_cli("eval", "--policy", "serang", target)
+    expected = _eval_jsonl(run_cli, "serang", "serang", 10_000, tmp_path)
+    assert [json.loads(line) for line in out.splitlines()] == expected
+
+
+def test_template_refuses_records_it_would_lose(run_cli, tmp_path):
+    source = tmp_path / "records.jsonl"
+    source.write_text('{"id": "1", "rating_hasil_kerja": "sesuai", "rating_perilaku": "sesuai", "catatan": "x"}\n')
+    code, _out, err = run_cli("template", "permenpanrb-6-2022", "--records", source, "-o", tmp_path / "t.xlsx")
+    assert code == 2 and "catatan" in err
+
+
+def test_preview_chooses_the_version_per_record():
+    from engine.versions import Chooser
+    chooser = Chooser("pp-46-2011", "2020")
+    data = fill(sheets.template_xlsx(chooser.default), _records("pp-46-2011"))
+    result = sheets.preview(chooser, "isian.xlsx", data)
+    assert result.ok and result.valid == 3
+    assert result.policy == chooser.default.ref
