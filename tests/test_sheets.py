@@ -413,3 +413,9 @@ def test_preview_chooses_the_version_per_record():
     result = sheets.preview(chooser, "isian.xlsx", data)
     assert result.ok and result.valid == 3
     assert result.policy == chooser.default.ref
+
+
+def test_an_empty_template_is_an_error_not_an_empty_success():
+    loaded = api.load("pp-46-2011")
+    result = sheets.preview(loaded, "isian.xlsx", sheets.template_xlsx(loaded))
+    assert not result.ok and [e.code for e in result.errors] == ["no_records"]
