@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -178,14 +178,17 @@ def _read_book(policy: Policy, book, upload: Upload) -> None:
         for number, entries, errors, record_id in _sheet_rows(book[title], title, policy, layout_, upload, budget):
             owner = owners.get(record_id) if record_id is not None else None
             if owner is None:
-                upload.errors.append(CellError(title, number, "A", "id", "", "unknown_id", _(
-                    "no employee with NIP {id} on sheet {sheet}; check the NIP or add the employee",
-                    id=record_id or "?", sheet=main_title)))
+                message = _("no employee with NIP {id} on sheet {sheet}; check the NIP or add the employee",
+                            id=record_id, sheet=main_title) if record_id is not None else \
+                    _("the row has no NIP in column A; write the NIP of the employee whose item it is")
+                upload.errors.append(CellError(title, number, "A", "id", "", "unknown_id", message))
                 upload.errors.extend(errors)
                 continue
             index = counts.get((owner, layout_.list_name), 0)
             counts[(owner, layout_.list_name)] = index + 1
             prefix = [layout_.list_name, str(index)]
+            errors = [replace(e, path=f"/{layout_.list_name}/{index}{e.path}") if e.path not in ("", "/id") else e
+                      for e in errors]  # a cell's pointer within its item, made the record's
             if not any(parts != ["id"] and value is not ABSENT for parts, value, _cell in entries):
                 records[owner][1].append((prefix, {}, Cell(title, number, "A", "id")))  # an item with no values
             records[owner][1].extend((prefix if parts == [layout_.list_name] else prefix + parts, value, cell)
@@ -246,6 +249,8 @@ def _sheet_rows(sheet, title: str, policy: Policy, layout_: SheetLayout | None, 
             except CellProblem as problem:
                 errors.append(CellError(title, number, place.column, key, "/" + "/".join(parts),
                                         problem.code, problem.message))
+                if parts == ["id"]:
+                    record_id = str(cell.value)  # still pairs the rows of a NIP Excel turned into a number
                 continue
             if parts == ["id"] and isinstance(value, str):
                 record_id = value

@@ -419,3 +419,16 @@ def test_an_empty_template_is_an_error_not_an_empty_success():
     loaded = api.load("pp-46-2011")
     result = sheets.preview(loaded, "isian.xlsx", sheets.template_xlsx(loaded))
     assert not result.ok and [e.code for e in result.errors] == ["no_records"]
+
+
+def test_list_rows_of_an_unknown_nip_are_located_errors():
+    records = _records("pp-30-2019")
+
+    def edit(book):
+        iki = book["iki"]
+        iki[f"A{FIRST_DATA_ROW}"] = "199999999999999999"
+        iki[f"{_column_of(iki, 'realisasi')}{FIRST_DATA_ROW + 3}"] = "=1+2"
+    upload = sheets.read_upload(api.load("pp-30-2019"), "isian.xlsx", _workbook("pp-30-2019", records, edit))
+    assert [(e.sheet, e.row, e.column, e.code) for e in upload.errors] == [("iki", FIRST_DATA_ROW, "A", "unknown_id")]
+    (error,) = upload.rows[1].errors
+    assert (error.path, error.code) == ("/iki/0/realisasi", "formula")
