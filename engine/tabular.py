@@ -28,6 +28,8 @@ from .runtime import pointer
 
 #: Bytes looked at to choose a CSV's encoding, delimiter and decimal mark.
 SAMPLE_BYTES = 1 << 20
+#: Longest CSV line read from a stream (one record).
+MAX_LINE_BYTES = 10_000_000
 #: Longest CSV cell, in characters (csv's own limit, raised from 131,072 for long texts).
 MAX_CELL_CHARS = 1_000_000
 #: Digits a spreadsheet keeps in a number; an id typed as a longer number has lost digits.
@@ -323,11 +325,9 @@ def read_csv(stream: IO[bytes], policy: Policy | None, sheet: str = "") -> Itera
             yield Row(sheet, start, None, [CellError(sheet, start, None, None, "", "csv",
                                                      _("this row cannot be read as CSV: {error}", error=str(error)))])
             continue
-        undecodable = lines.bad_between(start, lines.number)
-        if undecodable:
-            yield Row(sheet, start, None, [CellError(sheet, start, None, None, "", "encoding", _(
-                "this row is neither UTF-8 nor Windows-1252 text (byte {byte}); save the file as CSV UTF-8",
-                byte=undecodable))])
+        unreadable = lines.bad_between(start, lines.number)
+        if unreadable:
+            yield Row(sheet, start, None, [CellError(sheet, start, None, None, "", *unreadable)])
             continue
         if header is None:
             header = [cell.strip().lstrip("\ufeff") for cell in values]
@@ -372,7 +372,7 @@ class _Lines:
     def __init__(self, sample: bytes, stream: IO[bytes], encoding: str):
         self.head, self.stream, self.encoding = sample, stream, encoding
         self.number = 0
-        self.bad: dict[int, str] = {}
+        self.bad: dict[int, tuple[str, str]] = {}  # line -> (code, message)
 
     def __iter__(self):
         return self
@@ -389,10 +389,18 @@ class _Lines:
             self.head = None
         raw = next(self._lines, None)
         if raw is None:
-            raw = self._rest + self.stream.readline()
+            raw = self._rest + self.stream.readline(MAX_LINE_BYTES)
             self._rest = b""
             if not raw:
                 raise StopIteration
+            if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while True:  # the rest of the line is skipped, not read as rows of its own
+                    more = self.stream.readline(MAX_LINE_BYTES)
+                    if not more or more.endswith(b"\n"):
+                        break
+                self.number += 1
+                self.bad[self.number] = ("too_large", _("this line is over {limit:,} bytes", limit=MAX_LINE_BYTES))
+                return "\n"
         self.number += 1
         if self.number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
@@ -405,10 +413,12 @@ class _Lines:
                 return raw.decode(encoding)
             except UnicodeDecodeError as error:
                 failed = error
-        self.bad[self.number] = f"0x{raw[failed.start]:02X}"
+        byte = "0x%02X" % raw[failed.start]
+        self.bad[self.number] = ("encoding", _(
+            "this row is neither UTF-8 nor Windows-1252 text (byte {byte}); save the file as CSV UTF-8", byte=byte))
         return raw.decode(encodings[0], "replace")
 
-    def bad_between(self, first: int, last: int) -> str | None:
+    def bad_between(self, first: int, last: int) -> tuple[str, str] | None:
         for number in range(first, last + 1):
             if number in self.bad:
                 return self.bad[number]

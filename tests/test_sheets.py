@@ -266,9 +266,10 @@ def _zip(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
     (b"not a workbook at all", "xlsx"),
     (b"PK\x03\x04 broken", "xlsx"),
     (_zip({"hello.txt": b"hi"}), "xlsx"),
-    (_zip({"xl/bomb.xml": b"\0" * 300_000_000}), "too_large"),
+    (_zip({"xl/bomb.xml": b"\0" * 3_000_000}), "too_large"),  # 3 MB in 3 KB, over the limit set below
 ])
-def test_a_hostile_workbook_is_a_clear_error(data, code):
+def test_a_hostile_workbook_is_a_clear_error(data, code, monkeypatch):
+    monkeypatch.setattr(sheets, "MAX_XLSX_UNCOMPRESSED_BYTES", 2_000_000)
     upload = sheets.read_upload(api.load("pp-46-2011"), "isian.xlsx", data)
     assert upload.rows == []
     assert [e.code for e in upload.errors] == [code]
@@ -432,3 +433,26 @@ def test_list_rows_of_an_unknown_nip_are_located_errors():
     assert [(e.sheet, e.row, e.column, e.code) for e in upload.errors] == [("iki", FIRST_DATA_ROW, "A", "unknown_id")]
     (error,) = upload.rows[1].errors
     assert (error.path, error.code) == ("/iki/0/realisasi", "formula")
+
+
+def test_too_many_columns_is_an_error_of_the_sheet():
+    records = _records("permenpanrb-6-2022")
+
+    def widen(book):
+        book[sheets.MAIN_SHEET].cell(FIRST_DATA_ROW, sheets.MAX_COLUMNS + 5, "catatan")
+    upload = sheets.read_upload(api.load("permenpanrb-6-2022"), "isian.xlsx",
+                                _workbook("permenpanrb-6-2022", records, widen))
+    assert [(e.sheet, e.code) for e in upload.errors] == [(sheets.MAIN_SHEET, "too_many_columns")]
+
+
+def test_an_overlong_csv_line_is_an_error_for_that_line_alone(monkeypatch, run_cli, tmp_path):
+    from engine import tabular
+    monkeypatch.setattr(tabular, "SAMPLE_BYTES", 64)
+    monkeypatch.setattr(tabular, "MAX_LINE_BYTES", 200)
+    text = PERMEN_CSV + "a;di_atas;sesuai;\n" + "b;" + "x" * 500 + ";sesuai;\n" + "c;sesuai;sesuai;\n"
+    path = tmp_path / "data.csv"
+    path.write_text(text, encoding="utf-8")
+    code, out, _err = run_cli("eval", "--policy", "permenpanrb-6-2022", path)
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in results] == ["a", None, "c"]
+    assert results[1]["errors"][0]["code"] == "too_large" and results[1]["line"] == 3
