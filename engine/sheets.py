@@ -79,8 +79,9 @@ def read_upload(loaded, filename: str, data: bytes) -> Upload:
     return upload
 
 
-def _read(policy: Policy, filename: str, data: bytes) -> Upload:
-    kind = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK" else "csv"
+def _read(policy: Policy, filename: str, data: bytes, kind: str | None = None) -> Upload:
+    if kind is None:
+        kind = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK" else "csv"
     upload = Upload(filename, kind)
     if len(data) > MAX_UPLOAD_BYTES:
         upload.errors.append(_file_error(filename, "too_large", _(
@@ -373,7 +374,7 @@ def _cell_for(row: Row, path: str) -> Cell | None:
 def incoming(policy: Policy, filename: str, data: bytes):
     """An .xlsx's records as engine.io reads other files (for `kinerja eval`): a row that cannot be
     read, or a problem of the file, is one error with its place in the message."""
-    upload = _read(policy, filename, data)
+    upload = _read(policy, filename, data, "xlsx")
     for error in upload.errors:
         yield Incoming(None, error.row, {"path": "", "code": error.code, "message": f"{error.place()}: {error.message}"})
     for row in upload.rows:

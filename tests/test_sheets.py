@@ -456,3 +456,11 @@ def test_an_overlong_csv_line_is_an_error_for_that_line_alone(monkeypatch, run_c
     results = [json.loads(line) for line in out.splitlines()]
     assert [r["id"] for r in results] == ["a", None, "c"]
     assert results[1]["errors"][0]["code"] == "too_large" and results[1]["line"] == 3
+
+
+def test_input_format_xlsx_on_standard_input(run_cli):
+    data = (ROOT / "examples" / "permenpanrb-6-2022.xlsx").read_bytes()
+    code, out, _err = run_cli("eval", "--policy", "permenpanrb-6-2022", "--input-format", "xlsx", "-", stdin=data)
+    assert code == 0 and len(out.splitlines()) == 3
+    code, out, _err = run_cli("eval", "--policy", "permenpanrb-6-2022", "--input-format", "xlsx", "-", stdin="id,x\n")
+    assert code == 1 and json.loads(out)["errors"][0]["code"] == "xlsx"
