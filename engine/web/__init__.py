@@ -40,6 +40,8 @@ from ..i18n import N_, _
 BLUEPRINTS = ["engine.web.auth", "engine.web.users", "engine.web.kiriman"]
 #: How long a session lasts without a request (seconds): a working day.
 SESSION_LIFETIME = 10 * 60 * 60
+#: Whole numbers of more digits than this are shown in groups of three (4.001.600 in Indonesian).
+GROUP_FROM = 4
 #: The cookie that keeps the language chosen before signing in.
 LANGUAGE_COOKIE = "kinerja_lang"
 
@@ -65,9 +67,15 @@ def nav_item(endpoint: str, label: str, roles: tuple[str, ...], order: int = 50)
         _NAV.sort(key=lambda item: (item.order, item.endpoint))
 
 
-def navigation() -> list[NavItem]:
-    user = current_user._get_current_object()
-    return [item for item in _NAV if user is not None and user.role in item.roles]
+def navigation() -> list[tuple[NavItem, bool]]:
+    """The header's links for the signed-in user, each with whether it is the current page (its
+    endpoint, else its blueprint when no link names the endpoint)."""
+    user = g.get("user")
+    items = [item for item in _NAV if user is not None and user.role in item.roles]
+    endpoint = request.endpoint or ""
+    exact = any(item.endpoint == endpoint for item in items)
+    return [(item, item.endpoint == endpoint if exact else
+             item.endpoint.split(".")[0] == endpoint.split(".")[0]) for item in items]
 
 
 def _user():
@@ -184,7 +192,13 @@ def _number(value, places: int | None = None) -> str:
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value)
     if isinstance(value, (int, Decimal, Fraction)):
-        return format_number(Fraction(value), places, i18n.decimal_mark())
+        text = format_number(Fraction(value), places, i18n.decimal_mark())
+        whole, mark, fraction = text.partition(i18n.decimal_mark())
+        digits = whole.lstrip("-")
+        if len(digits) > GROUP_FROM:
+            grouped = f"{int(digits):,}".replace(",", "." if i18n.decimal_mark() == "," else ",")
+            text = whole[:len(whole) - len(digits)] + grouped + mark + fraction
+        return text
     return str(value)
 
 
