@@ -854,6 +854,7 @@ def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8000, thre
     bound_port = getattr(listening, "effective_port", port)
     shown_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
     _out(f"Kinerja serving on http://{shown_host}:{bound_port}/v1 (database: {_shown_url(url)})")
+    _out(f"Kinerja web for people on http://{shown_host}:{bound_port}/ (sign in at /masuk)")
     sys.stdout.flush()
     stopping = _stop_on_sigterm()
     try:

@@ -283,15 +283,46 @@ def submission_meta(store: Store, caller: Caller, submission_id: str) -> dict:
 
 
 def _stored_results(store: Store, caller: Caller, submission_id: str):
-    meta = submission_meta(store, caller, submission_id)
-    with store.session() as session:
-        rows = session.execute(select(Evaluation.id, Evaluation.record_id, Evaluation.outputs)
-                               .where(Evaluation.submission_id == submission_id)
-                               .order_by(Evaluation.position)).all()
-        units = _units(session, submission_id)
-    results = [{"evaluation_id": eid, "record_id": rid, "outputs": decode_json(outputs.encode("utf-8"))}
-               for eid, rid, outputs in rows]
-    return meta, results, units
+    meta = submission_meta(store, caller, submission_id)  # the caller may see it, or 404
+    rows, units = _read_results(store, submission_id)
+    return meta, [dict(row) for row in rows], units
+
+
+def _read_results(store: Store, submission_id: str) -> tuple:
+    """A submission's evaluations and units, decoded once per process: a stored submission never changes."""
+    def read():
+        with store.session() as session:
+            rows = session.execute(select(Evaluation.id, Evaluation.record_id, Evaluation.outputs)
+                                   .where(Evaluation.submission_id == submission_id)
+                                   .order_by(Evaluation.position)).all()
+            units = _units(session, submission_id)
+        return tuple({"evaluation_id": eid, "record_id": rid, "outputs": decode_json(outputs.encode("utf-8"))}
+                     for eid, rid, outputs in rows), units
+    return _RESULTS.get((store.url, submission_id)) or _RESULTS.put((store.url, submission_id), read())
+
+
+class _Recent:
+    """The few most recently read submissions (a results page is read again as it is sorted and filtered)."""
+
+    def __init__(self, size: int):
+        self.size, self.items = size, {}
+
+    def get(self, key):
+        value = self.items.pop(key, None)
+        if value is not None:
+            self.items[key] = value
+        return value
+
+    def put(self, key, value):
+        self.items[key] = value
+        while len(self.items) > self.size:
+            self.items.pop(next(iter(self.items)))
+        return value
+
+
+#: Submissions whose results were decoded last, at most this many kept.
+RECENT_SUBMISSIONS = 4
+_RESULTS = _Recent(RECENT_SUBMISSIONS)
 
 
 def results(store: Store, caller: Caller, submission_id: str, unit: str | None = None,

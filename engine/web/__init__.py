@@ -191,15 +191,21 @@ def _number(value, places: int | None = None) -> str:
     from ..numbers import format_number
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value)
-    if isinstance(value, (int, Decimal, Fraction)):
+    if isinstance(value, (int, Decimal)) and places is None:  # exact already: no Fraction needed
+        text = format(value, "f") if isinstance(value, Decimal) else str(value)
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        text = text.replace(".", i18n.decimal_mark())
+    elif isinstance(value, (int, Decimal, Fraction)):
         text = format_number(Fraction(value), places, i18n.decimal_mark())
-        whole, mark, fraction = text.partition(i18n.decimal_mark())
-        digits = whole.lstrip("-")
-        if len(digits) > GROUP_FROM:
-            grouped = f"{int(digits):,}".replace(",", "." if i18n.decimal_mark() == "," else ",")
-            text = whole[:len(whole) - len(digits)] + grouped + mark + fraction
-        return text
-    return str(value)
+    else:
+        return str(value)
+    whole, mark, fraction = text.partition(i18n.decimal_mark())
+    digits = whole.lstrip("-")
+    if len(digits) > GROUP_FROM:
+        grouped = f"{int(digits):,}".replace(",", "." if i18n.decimal_mark() == "," else ",")
+        text = whole[:len(whole) - len(digits)] + grouped + mark + fraction
+    return text
 
 
 #: The roles' names as people read them (the codes stay as they are).
