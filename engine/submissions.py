@@ -145,6 +145,8 @@ def stage_upload(store: Store, caller: Caller, user_id: str, policy: str, period
             session.add(Upload(id=token, user_id=user_id, agency=caller.agency, policy_id=policy, period=period,
                                filename=filename[-FILENAME_LENGTH:], data=data, created_at=moment,
                                units=encode(units_json(units)).decode("utf-8") if units is not None else None))
+            service._audit(session, caller, "upload.preview", f"upload/{token}",
+                           f"policy={policy} period={period} records={len(preview.rows)} file={filename[-80:]}")
     return Staged(preview, policy, period, units, unit_errors, token)
 
 

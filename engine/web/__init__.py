@@ -191,6 +191,8 @@ def _number(value, places: int | None = None) -> str:
     from ..numbers import format_number
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value)
+    if isinstance(value, float):  # the batch kernel's rounded outputs: its shortest repr is the decimal
+        value = Decimal(repr(value))
     if isinstance(value, (int, Decimal)) and places is None:  # exact already: no Fraction needed
         text = format(value, "f") if isinstance(value, Decimal) else str(value)
         if "." in text:
