@@ -228,8 +228,10 @@ def error_page(error: Exception):
     if isinstance(error, CSRFError):
         status, message = 400, _("The form has expired or did not come from this site. Go back, reload the page "
                                  "and try again.")
-    elif isinstance(error, ServiceError):
+    elif isinstance(error, ServiceError) and error.status != 404:
         status, message = error.status, error.message
+    elif isinstance(error, ServiceError):  # absent or another agency's: the same words, naming nothing
+        status, message = 404, _("There is no such page, or it is not yours to see.")
     elif isinstance(error, HTTPException):
         status = error.code or 500
         message = {404: _("There is no such page, or it is not yours to see."),
