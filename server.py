@@ -14,7 +14,7 @@ from http import HTTPStatus
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from engine import __version__, openapi, ratelimit, service
+from engine import __version__, openapi, ratelimit, service, web
 from engine.io import decode_json, encode
 from engine.service import ServiceError
 from engine.store import Store, database_url, open_store
@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["kinerja_store"] = open_store(app.config["DATABASE_URL"])
     ratelimit.init_app(app)
     app.register_blueprint(v1)
+    web.init_app(app, csrf_exempt=[v1])  # the pages for people; /v1 authenticates by key, not cookie
     app.register_error_handler(Exception, problem)
     return app
 
@@ -181,7 +182,10 @@ def impact():
 # Errors --------------------------------------------------------------------------------------
 
 def problem(error: Exception) -> Response:
-    """Any error as an RFC 9457 problem with located `errors`; never a traceback."""
+    """Any error as an RFC 9457 problem with located `errors`; never a traceback. Outside /v1 (a
+    page that does not exist, say) the error is the web's HTML page instead."""
+    if not request.path.startswith(v1.url_prefix) and "kinerja_web" in current_app.extensions:
+        return web.error_page(error)
     headers = {}
     if isinstance(error, ServiceError):
         status, detail, errors = error.status, error.message, error.errors

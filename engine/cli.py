@@ -130,6 +130,22 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--db", metavar="URL", help=DB_HELP)
     k.set_defaults(run=cmd_keys_revoke)
 
+    p = sub.add_parser("users", help="create, list and disable the people who sign in to the web")
+    users = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    u = users.add_parser("create", help="create a user; the password is read from stdin, or asked twice on a terminal")
+    u.add_argument("username", metavar="USERNAME")
+    u.add_argument("--role", required=True, choices=("agency", "reviewer", "admin"))
+    u.add_argument("--agency", metavar="ID", help="the agency an agency user belongs to")
+    u.add_argument("--db", metavar="URL", help=DB_HELP)
+    u.set_defaults(run=cmd_users_create)
+    u = users.add_parser("list", help="list the users (never their passwords)")
+    u.add_argument("--db", metavar="URL", help=DB_HELP)
+    u.set_defaults(run=cmd_users_list)
+    u = users.add_parser("disable", help="disable a user: they cannot sign in, their sessions end")
+    u.add_argument("username", metavar="USERNAME")
+    u.add_argument("--db", metavar="URL", help=DB_HELP)
+    u.set_defaults(run=cmd_users_disable)
+
     p = sub.add_parser("serve", help="run the HTTP service (/v1) with a production WSGI server")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
@@ -632,6 +648,77 @@ def cmd_keys_revoke(args) -> int:
     finally:
         store.dispose()
     _out(f"revoked key {args.key_id}")
+    return EXIT_OK
+
+
+def _read_password() -> str | None:
+    """The new password: the first line of stdin when it is not a terminal (for scripts), else asked
+    twice without echo; None after saying why when the two differ."""
+    import getpass
+
+    from .i18n import _
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(_("Password: "))
+    if getpass.getpass(_("Password again: ")) != first:
+        _err(_("kinerja: the two passwords differ; nothing was created"))
+        return None
+    return first
+
+
+def cmd_users_create(args) -> int:
+    from .accounts import create_user
+    from .i18n import _
+    from .service import ServiceError
+    password = _read_password()
+    if password is None:
+        return EXIT_USAGE
+    store = _open_store(args.db)
+    if store is None:
+        return EXIT_USAGE
+    try:
+        account = create_user(store, args.username, password, args.role, args.agency)
+    except ServiceError as error:
+        return _usage(error.message)
+    finally:
+        store.dispose()
+    owner = _(" for agency {agency}", agency=account.agency) if account.agency else ""
+    _out(_("created {role} user {name}{owner}", role=account.role, name=account.username, owner=owner))
+    return EXIT_OK
+
+
+def cmd_users_list(args) -> int:
+    from .accounts import list_users
+    from .i18n import _
+    store = _open_store(args.db)
+    if store is None:
+        return EXIT_USAGE
+    try:
+        users = list_users(store)
+    finally:
+        store.dispose()
+    rows = [(_("username"), _("role"), _("agency"), _("created"), _("disabled"))]
+    rows += [(u.username, u.role, u.agency or "-", _when(u.created_at), _when(u.disabled_at)) for u in users]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        _out(" ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " " + row[-1])
+    return EXIT_OK
+
+
+def cmd_users_disable(args) -> int:
+    from .accounts import disable_user
+    from .i18n import _
+    from .service import ServiceError
+    store = _open_store(args.db)
+    if store is None:
+        return EXIT_USAGE
+    try:
+        disable_user(store, args.username)
+    except ServiceError as error:
+        return _usage(error.message)
+    finally:
+        store.dispose()
+    _out(_("disabled user {name}", name=args.username))
     return EXIT_OK
 
 

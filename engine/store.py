@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, create_engine,
-                        event, false)
+from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
+                        create_engine, event, false)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -31,6 +31,8 @@ POLICY_ID_LENGTH = 64
 PERIOD_LENGTH = 32
 RECORD_ID_LENGTH = MAX_ID_LENGTH
 IDEMPOTENCY_KEY_LENGTH = 200
+USERNAME_LENGTH = 30  # the audit log's actor is "u:" + username, in its 32 characters
+FILENAME_LENGTH = 200
 
 
 def now() -> datetime:
@@ -118,6 +120,45 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     object: Mapped[str] = mapped_column(String(120))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class User(Base):
+    """A person who signs in to the web (migration 0004). Only an argon2 hash of the password is kept;
+    a disabled user is kept (the audit log names them) but cannot sign in."""
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # agency | reviewer | admin
+    agency: Mapped[str | None] = mapped_column(String(AGENCY_LENGTH))
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+
+
+class Upload(Base):
+    """A spreadsheet an agency user uploaded and previewed, kept until sent (migration 0004). Its id is
+    the one-time token of the preview page's Kirim button and, prefixed, the submission's
+    idempotency key, so a double click, a refresh or a second tab stores it once."""
+
+    __tablename__ = "uploads"
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    agency: Mapped[str] = mapped_column(String(AGENCY_LENGTH))
+    policy_id: Mapped[str] = mapped_column(String(POLICY_ID_LENGTH))
+    period: Mapped[str] = mapped_column(String(PERIOD_LENGTH))
+    filename: Mapped[str] = mapped_column(String(FILENAME_LENGTH))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    submission_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))  # set once sent
+
+
+class Setting(Base):
+    """Values the service generates once and keeps (migration 0004): the web's session key."""
+
+    __tablename__ = "settings"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 @dataclass

@@ -1,0 +1,35 @@
+"""Helpers for the web's tests (Flask test client): users, the CSRF token of a page, signing in.
+
+Shared by tests/test_web_*.py; they go through the pages as a browser would (GET the form, read
+its csrf_token, POST it back)."""
+from __future__ import annotations
+
+import re
+
+from engine import accounts
+
+PASSWORD = "rahasia-yang-panjang"
+
+
+def csrf_token(page: bytes) -> str:
+    found = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1).decode()
+
+
+def add_user(app, username: str, role: str, agency: str | None = None, password: str = PASSWORD):
+    return accounts.create_user(app.extensions["kinerja_store"], username, password, role, agency)
+
+
+def sign_in(client, username: str, password: str = PASSWORD, lang: str | None = None):
+    """Sign in through /masuk; returns the response to the POST."""
+    headers = {"Accept-Language": lang} if lang else {}
+    token = csrf_token(client.get("/masuk", headers=headers).data)
+    return client.post("/masuk", data={"username": username, "password": password, "csrf_token": token},
+                       headers=headers)
+
+
+def post_form(client, page_url: str, url: str, data: dict, **kwargs):
+    """POST `data` to `url` with the CSRF token of the form on `page_url`."""
+    token = csrf_token(client.get(page_url).data)
+    return client.post(url, data={**data, "csrf_token": token}, **kwargs)
