@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from . import api, batch, render, service
 from .diff import Change, compare as semantic_diff
-from .i18n import _
+from .i18n import N_, _
 from .io import decode_json
 from .numbers import format_number
 from .service import Caller, ServiceError
@@ -110,6 +110,8 @@ class AgencyChange:
     agency: str
     records: int = 0
     moved: int = 0
+    up: int = 0  # moved to a better label (earlier in the output's `labels`)
+    down: int = 0
     old: dict = field(default_factory=dict)  # label -> count
     new: dict = field(default_factory=dict)
     totals: dict = field(default_factory=dict)  # numeric output -> [old total, new total]
@@ -182,6 +184,7 @@ def compare_loaded(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, p
     after = batch.evaluate_batch(new, records)
     agencies: dict[str, AgencyChange] = {}
     label = result.label_output
+    rank = {name: index for index, name in enumerate(result.labels)}
     for row, a, b in zip(rows, before, after):
         result.records += 1
         agency = agencies.setdefault(row.agency, AgencyChange(row.agency))
@@ -210,6 +213,9 @@ def compare_loaded(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, p
             agency.new[pair[1]] = agency.new.get(pair[1], 0) + 1
             if pair[0] != pair[1]:
                 agency.moved += 1
+                if pair[0] in rank and pair[1] in rank:
+                    agency.up += rank[pair[1]] < rank[pair[0]]
+                    agency.down += rank[pair[1]] > rank[pair[0]]
                 result.movers.append(Mover(row.id, row.agency, row.record_id, row.period, pair[0], pair[1], numbers))
         elif numbers:
             agency.moved += 1
@@ -245,6 +251,10 @@ def _record(text: str):
         return decode_json(text.encode("utf-8"))
     except ValueError:
         return None  # unreadable: reported as a record with errors, not a crash
+
+
+#: The kinds of change, as message ids (translated where they are shown).
+CHANGE_KINDS = (N_("added"), N_("removed"), N_("changed"))
 
 
 def _change_row(change: Change) -> ChangeRow:

@@ -22,7 +22,7 @@ import yaml
 
 from . import api, testing
 from .diagnostics import Position, Severity
-from .i18n import _
+from .i18n import N_, _
 from .numbers import NumberError, format_number, parse_number
 
 #: Longest policy text the workbench accepts (as engine.source.MAX_POLICY_BYTES reads files).
@@ -33,6 +33,8 @@ FORM_LIST_ITEMS = 3
 _NUMBER_IN_CELL = re.compile(r"""("[^"]*"|'[^']*')|(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])""")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+KIND_WORDS = {"nilai": N_("number"), "bobot": N_("weight"), "batas": N_("table bound"), "hasil": N_("table result"),
+              "sel": N_("matrix cell")}
 
 
 class WorkbenchError(Exception):
@@ -57,6 +59,11 @@ class Number:
     path: tuple
     index: int | None = None  # which number inside a table cell's text
     choices: tuple = ()  # a matrix cell's possible labels
+
+    @property
+    def kind_words(self) -> str:
+        """The kind as a message id (translate it where it is shown)."""
+        return KIND_WORDS[self.kind]
 
     @property
     def text(self) -> str:
@@ -256,8 +263,9 @@ def child_yaml(loaded: api.LoadedPolicy, changed: dict[str, object], identity: I
             _put(override, number.path, value)
     for rows_path, rows in tables.items():
         _put(override, rows_path, rows)
-    head = [f"# {_('Changes {id} version {version} ({hash}): only the numbers changed in the workbench, and the cases of {id}.', id=p.id, version=p.version, hash=p.hash[:19])}",
-            "kinerja: 1", f"id: {identity.id}", f"extends: {p.id}", f"title: {_scalar(identity.title)}",
+    about = _("Changes {id} version {version} ({hash}): only the numbers changed in the workbench, and the cases "
+              "of {id}.", id=p.id, version=p.version, hash=p.hash[:19])
+    head = [f"# {about}", "kinerja: 1", f"id: {identity.id}", f"extends: {p.id}", f"title: {_scalar(identity.title)}",
             f"version: {_scalar(identity.version)}", f"berlaku_mulai: {identity.berlaku_mulai}"]
     if identity.berlaku_sampai:
         head.append(f"berlaku_sampai: {identity.berlaku_sampai}")
