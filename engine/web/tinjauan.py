@@ -88,3 +88,24 @@ def unit_chart(comparison) -> dict:
                      "up_width": round(half * a.up / peak, 1), "down_width": round(half * a.down / peak, 1)})
     return {"rows": rows, "middle": middle, "width": CHART_WIDTH, "height": 40 + len(rows) * CHART_ROW,
             "label_x": CHART_LABEL}
+
+
+@bp.app_template_filter("ribuan")
+def grouped(value) -> str:
+    """A number with thousands grouped as the page's language writes them: 1.185.022.700 or 1,185,022,700."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from ..i18n import decimal_mark
+    from ..numbers import format_number
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, Fraction)):
+        return "" if value is None else str(value)
+    mark = decimal_mark()
+    text = format_number(Fraction(value), None, ".")
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, _dot, fraction = text.partition(".")
+    groups = []
+    while len(whole) > 3:
+        whole, groups = whole[:-3], [whole[-3:]] + groups
+    separator = "," if mark == "." else "."
+    return sign + separator.join([whole] + groups) + (mark + fraction if fraction else "")
