@@ -179,50 +179,61 @@ def compare_loaded(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, p
     if result.label_output:
         result.labels = list(old.policy.outputs[result.label_output].labels)
     rows = _stored_rows(store, policy, period)
-    records = [_record(row.inputs) for row in rows]
-    before = batch.evaluate_batch(old, records)
-    after = batch.evaluate_batch(new, records)
+    texts = [row.inputs for row in rows]
+    quick = batch.fast_records(b'{"records":[' + b",".join(t.encode("utf-8") for t in texts) + b"]}") if texts else None
+    if quick is not None and len(quick) != len(texts):
+        quick = None
+    before, after = _evaluate_all(old, texts, quick), _evaluate_all(new, texts, quick)
     agencies: dict[str, AgencyChange] = {}
     label = result.label_output
     rank = {name: index for index, name in enumerate(result.labels)}
+    tracked = [name for name in common if "tpp" in name]  # the totals the page shows
     for row, a, b in zip(rows, before, after):
         result.records += 1
-        agency = agencies.setdefault(row.agency, AgencyChange(row.agency))
+        agency = agencies.get(row.agency) or agencies.setdefault(row.agency, AgencyChange(row.agency))
         agency.records += 1
         if "errors" in a or "errors" in b:
             side = "both" if "errors" in a and "errors" in b else "old" if "errors" in a else "new"
             first = (a.get("errors") or b.get("errors"))[0]
             result.failed.append((row.id, row.record_id, side, first))
             continue
-        numbers = {}
-        for name in common:
-            x, y = _exact(a["outputs"].get(name)), _exact(b["outputs"].get(name))
+        x_out, y_out = a["outputs"], b["outputs"]
+        for name in tracked:
+            x, y = _exact(x_out.get(name)), _exact(y_out.get(name))
             if x is not None and y is not None:
-                total = result.totals.setdefault(name, [Fraction(0), Fraction(0)])
-                total[0] += x
-                total[1] += y
-                mine = agency.totals.setdefault(name, [Fraction(0), Fraction(0)])
-                mine[0] += x
-                mine[1] += y
-                if x != y:
-                    numbers[name] = (x, y)
+                for totals in (result.totals, agency.totals):
+                    total = totals.get(name) or totals.setdefault(name, [Fraction(0), Fraction(0)])
+                    total[0] += x
+                    total[1] += y
+        pair = (x_out.get(label), y_out.get(label)) if label is not None else (None, None)
         if label is not None:
-            pair = (a["outputs"].get(label), b["outputs"].get(label))
             result.transitions[pair] = result.transitions.get(pair, 0) + 1
             agency.old[pair[0]] = agency.old.get(pair[0], 0) + 1
             agency.new[pair[1]] = agency.new.get(pair[1], 0) + 1
-            if pair[0] != pair[1]:
-                agency.moved += 1
-                if pair[0] in rank and pair[1] in rank:
-                    agency.up += rank[pair[1]] < rank[pair[0]]
-                    agency.down += rank[pair[1]] > rank[pair[0]]
-                result.movers.append(Mover(row.id, row.agency, row.record_id, row.period, pair[0], pair[1], numbers))
-        elif numbers:
+        moved = pair[0] != pair[1] or (label is None and x_out != y_out)
+        if moved:
             agency.moved += 1
-            result.movers.append(Mover(row.id, row.agency, row.record_id, row.period, None, None, numbers))
+            if pair[0] in rank and pair[1] in rank:
+                agency.up += rank[pair[1]] < rank[pair[0]]
+                agency.down += rank[pair[1]] > rank[pair[0]]
+            numbers = {name: (_exact(x_out.get(name)), _exact(y_out.get(name))) for name in common
+                       if _exact(x_out.get(name)) is not None and _exact(y_out.get(name)) is not None
+                       and x_out.get(name) != y_out.get(name)}
+            result.movers.append(Mover(row.id, row.agency, row.record_id, row.period, pair[0], pair[1], numbers))
     result.labels += [x for pair in result.transitions for x in pair if x not in result.labels]
     result.agencies = sorted(agencies.values(), key=lambda a: a.agency)
     return result
+
+
+def _evaluate_all(loaded: api.LoadedPolicy, texts: list[str], quick: list | None) -> list[dict]:
+    """Each stored record's result, as engine.batch.evaluate_batch gives it: the fast kernel on the
+    records as it reads them, the exact evaluator for anything it hands back."""
+    kernel = batch.fast(loaded)
+    results = []
+    for index, text in enumerate(texts):
+        result = kernel.try_fast(quick[index]) if quick is not None else None
+        results.append(result if result is not None else api.evaluate(loaded, _record(text)))
+    return results
 
 
 def _exact(value) -> Fraction | None:
