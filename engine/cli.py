@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+INPUT_FORMATS = ("json", "jsonl", "csv", "xlsx")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,10 +50,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="evaluate records")
     p.add_argument("--policy", required=True, metavar="ID_OR_FILE")
-    p.add_argument("inputs", nargs="*", metavar="INPUT", help="JSON, JSON Lines or CSV file; '-' for standard input")
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="JSON, JSON Lines, CSV or .xlsx file; '-' for standard input")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
-    p.add_argument("--format", choices=("jsonl", "json", "csv"), default="jsonl", help="output format (default jsonl)")
-    p.add_argument("--input-format", choices=("json", "jsonl", "csv"), help="input format (default: from the file name)")
+    p.add_argument("--format", choices=("jsonl", "json", "csv", "xlsx"), default="jsonl",
+                   help="output format (default jsonl)")
+    p.add_argument("--input-format", choices=INPUT_FORMATS, help="input format (default: from the file name)")
     p.add_argument("--explain", action="store_true", help="add an explanation to each result")
     p.add_argument("--trace", action="store_true", help="add the trace to each result")
     p.add_argument("--lang", choices=("id", "en"), default="id", help="language of explanations")
@@ -63,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="explain, in sentences, how each record's result came about")
     p.add_argument("--policy", required=True, metavar="ID_OR_FILE")
     p.add_argument("inputs", nargs="*", metavar="INPUT")
-    p.add_argument("--input-format", choices=("json", "jsonl", "csv"))
+    p.add_argument("--input-format", choices=INPUT_FORMATS)
     p.add_argument("--lang", choices=("id", "en"), default="id")
     p.add_argument("--what-if", action="store_true",
                    help="also the smallest change of one input that reaches the next better predikat")
@@ -74,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="*", metavar="RESULTS_OR_RECORDS",
                    help="results of `kinerja eval`, or records (evaluated first); '-' for standard input")
     p.add_argument("--units", required=True, metavar="UNITS_FILE", help="YAML: units with id, name, predikat, members")
-    p.add_argument("--input-format", choices=("json", "jsonl", "csv"))
+    p.add_argument("--input-format", choices=INPUT_FORMATS)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--lang", choices=("id", "en"), default="id")
     p.set_defaults(run=cmd_distribution)
@@ -84,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("new", metavar="NEW", help="policy id or file")
     p.add_argument("--data", metavar="FILE", action="append", default=[],
                    help="records to evaluate under both policies (JSON, JSON Lines or CSV)")
-    p.add_argument("--input-format", choices=("json", "jsonl", "csv"))
+    p.add_argument("--input-format", choices=INPUT_FORMATS)
     p.add_argument("--db", metavar="URL", help="instead of --data: the inputs of the evaluations stored in this database")
     p.add_argument("--policy", metavar="ID", help="with --db: only evaluations made under this policy id")
     p.add_argument("--period", metavar="P", help="with --db: only evaluations of this period")
@@ -102,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--db", metavar="URL", help=DB_HELP)
     p.set_defaults(run=cmd_replay)
+
+    p = sub.add_parser("template", help="write a policy's empty data template (.xlsx or .csv) with Indonesian labels")
+    p.add_argument("target", metavar="ID_OR_FILE")
+    p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", help="template format (default xlsx)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    p.set_defaults(run=cmd_template)
 
     p = sub.add_parser("render", help="write a policy's rulebook in Bahasa Indonesia (Markdown or one HTML file)")
     p.add_argument("target", metavar="ID_OR_FILE")
@@ -290,13 +299,49 @@ def _usage(message: str) -> int:
 
 
 def _records(args, loaded):
-    from .io import detect_format, read_records
+    from .io import detect_format
     for name, stream in _open_inputs(args.inputs):
         fmt = args.input_format
         if fmt is None:
             head = stream.peek(64) if hasattr(stream, "peek") else b""
             fmt = detect_format(name, head)
-        yield from read_records(stream, fmt, loaded.policy)
+        yield from _read(name, stream, fmt, loaded.policy)
+
+
+def _read(name: str, stream, fmt: str, policy):
+    """Records of one input: a workbook through engine.sheets, anything else through engine.io."""
+    if fmt != "xlsx":
+        from .io import read_records
+        return read_records(stream, fmt, policy)
+    from .sheets import MAX_UPLOAD_BYTES, incoming
+    return incoming(policy, name, stream.read(MAX_UPLOAD_BYTES + 1))
+
+
+def _writer(target, fmt: str, output_names: list[str]):
+    if fmt == "xlsx":
+        from .sheets import ResultBook
+        return ResultBook(target, output_names)
+    from .io import ResultWriter
+    return ResultWriter(target, fmt, output_names)
+
+
+def cmd_template(args) -> int:
+    from .i18n import _
+    from .sheets import template_csv, template_xlsx
+    loaded = _load(args.target)
+    if loaded is None:
+        return EXIT_USAGE
+    try:
+        data = template_xlsx(loaded) if args.format == "xlsx" else template_csv(loaded)
+    except ValueError as error:
+        return _usage(str(error))
+    if args.output:
+        Path(args.output).write_bytes(data)
+        _err(_("kinerja: template of {policy} written to {file}", policy=loaded.policy.id, file=args.output))
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return EXIT_OK
 
 
 def cmd_eval(args) -> int:
@@ -321,13 +366,13 @@ def _eval_batch(args, chooser, target) -> int:
     """The batch path (engine.batch): JSON Lines stream straight through, on every core for a
     large file; JSON and CSV go record by record through the same fast kernel."""
     from . import batch
-    from .io import ResultWriter, detect_format, encode, read_records
+    from .io import detect_format, encode
     loaded = chooser.default
     sizes = [os.path.getsize(name) if name != "-" and os.path.isfile(name) else None for name in args.inputs or ["-"]]
     total = None if None in sizes else sum(sizes)
     progress = batch.Progress(total)
     bad = 0
-    writer = None if args.format == "jsonl" else ResultWriter(target, args.format, list(loaded.policy.outputs))
+    writer = None if args.format == "jsonl" else _writer(target, args.format, list(loaded.policy.outputs))
     evaluator = batch.LineEvaluator(chooser.for_record, loaded)
     try:
         for name, stream in _open_inputs(args.inputs):
@@ -344,7 +389,8 @@ def _eval_batch(args, chooser, target) -> int:
                     _, failed = batch.run_jsonl([stream], target, evaluator, progress)
                 bad += failed
                 continue
-            for result, failed in batch.results_of(read_records(stream, fmt, loaded.policy), chooser.for_record, loaded):
+            records = _read(name, stream, fmt, loaded.policy)
+            for result, failed in batch.results_of(records, chooser.for_record, loaded):
                 bad += failed
                 if writer is None:
                     target.write(encode(result) + b"\n")
@@ -364,9 +410,8 @@ def _eval_traced(args, chooser, target) -> int:
     """Record by record through the exact evaluator, which keeps the trace."""
     from .api import evaluate
     from .explain import explain, trace_json
-    from .io import ResultWriter
     loaded = chooser.default
-    writer = ResultWriter(target, args.format, list(loaded.policy.outputs))
+    writer = _writer(target, args.format, list(loaded.policy.outputs))
     bad = 0
     try:
         for incoming in _records(args, loaded):
@@ -809,6 +854,7 @@ def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8000, thre
     bound_port = getattr(listening, "effective_port", port)
     shown_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
     _out(f"Kinerja serving on http://{shown_host}:{bound_port}/v1 (database: {_shown_url(url)})")
+    _out(f"Kinerja web for people on http://{shown_host}:{bound_port}/ (sign in at /masuk)")
     sys.stdout.flush()
     stopping = _stop_on_sigterm()
     try:

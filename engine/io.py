@@ -10,7 +10,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import IO, Iterator
 
@@ -18,6 +18,7 @@ import msgspec
 
 from .numbers import format_number
 from .runtime import MISSING, NOT_APPLICABLE, Item, TargetRange
+from .tabular import neutralise, read_csv
 
 #: Longest line of a JSON Lines file (one record).
 MAX_LINE_BYTES = 10_000_000
@@ -69,6 +70,8 @@ def detect_format(name: str, head: bytes = b"") -> str:
         return "jsonl"
     if lower.endswith(".csv"):
         return "csv"
+    if lower.endswith((".xlsx", ".xlsm")):
+        return "xlsx"
     if lower.endswith(".json"):
         return "json"
     stripped = head.lstrip()
@@ -120,91 +123,15 @@ def _read_json(stream: IO[bytes]) -> Iterator[Incoming]:
 
 
 def _read_csv(stream: IO[bytes], policy) -> Iterator[Incoming]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    except (csv.Error, UnicodeDecodeError) as error:
-        yield Incoming(None, 1, _error("csv", f"line 1: {error}"))
-        return
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except (csv.Error, UnicodeDecodeError) as error:
-            yield Incoming(None, reader.line_num, _error("csv", f"line {reader.line_num}: {error}"))
-            return
-        if not any(cell.strip() for cell in row):
-            continue
-        record: dict = {}
-        for column, cell in zip(header, row):
-            if cell.strip() == "":
-                continue  # an empty cell is an absent value, never zero
-            _put(record, column.strip().split("."), _cell_value(cell.strip(), column.strip(), policy))
-        yield Incoming(_lists(record), reader.line_num)
-
-
-def _put(record: dict, parts: list[str], value) -> None:
-    node = record
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-        if not isinstance(node, dict):
-            return
-    node[parts[-1]] = value
-
-
-def _lists(node):
-    """Turn mappings keyed 0, 1, 2 ... (from headers such as kegiatan.0.waktu.target) into lists."""
-    if isinstance(node, dict):
-        converted = {k: _lists(v) for k, v in node.items()}
-        if converted and all(k.isdigit() for k in converted):
-            return [converted[k] for k in sorted(converted, key=int)]
-        return converted
-    return node
-
-
-_RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*$")
-
-
-def _cell_value(cell: str, column: str, policy):
-    """A CSV cell typed by the policy's input declaration (text where the policy says text)."""
-    kind = _column_type(column, policy)
-    if kind in (None, "text"):
-        return cell  # ids (an 18-digit NIP, '007') and undeclared columns stay as written
-    if kind == "boolean":
-        return {"true": True, "false": False}.get(cell.lower(), cell)
-    if kind == "number_or_range":
-        match = _RANGE.match(cell)
-        if match:
-            return [Decimal(match.group(1)), Decimal(match.group(2))]
-    try:
-        number = Decimal(cell)
-    except InvalidOperation:
-        return cell  # the schema reports "must be a number, got text"
-    if not number.is_finite():
-        return cell
-    return int(number) if re.fullmatch(r"-?\d+", cell) else number
-
-
-def _column_type(column: str, policy) -> str | None:
-    if policy is None:
-        return None
-    spec = None
-    for part in column.split("."):
-        if spec is None:
-            spec = policy.inputs.get(part)
-        elif spec.type == "list" and part.isdigit():
-            spec = spec.items
-        elif spec.type == "record":
-            spec = spec.fields.get(part)
+    """CSV as engine.tabular reads it (encoding, delimiter and decimal mark detected); a row that
+    cannot be read is one error, placed at its line and column, and the rows after it are read."""
+    for row in read_csv(stream, policy):
+        if row.record is not None:
+            yield Incoming(row.record, row.row)
         else:
-            return None
-        if spec is None:
-            return None
-    return spec.type if spec is not None else None
+            first = row.errors[0]
+            where = f"line {row.row}" + (f", column {first.column} ({first.header})" if first.column else "")
+            yield Incoming(None, row.row, {"path": first.path, "code": first.code, "message": f"{where}: {first.message}"})
 
 
 def _error(code: str, message: str) -> dict:
@@ -272,7 +199,7 @@ class ResultWriter:
             self.stream.write((b"\n" if self.count == 0 else b",\n") + encode(result))
         else:
             outputs = jsonable(result.get("outputs", {}))
-            errors = "; ".join(f"{e['path'] or '/'}: {e['message']}" for e in result.get("errors", []))
+            errors = neutralise("; ".join(f"{e['path'] or '/'}: {e['message']}" for e in result.get("errors", [])))
             self._csv.writerow([_csv_text(result.get("id")), *(_csv_text(outputs.get(c)) for c in self.columns), errors])
         self.count += 1
 
@@ -286,10 +213,16 @@ class ResultWriter:
 
 
 def _csv_text(value) -> str:
+    """A cell's text; numbers as numerals (a negative number stays a number), other text made inert
+    for spreadsheets (engine.tabular.neutralise)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
         return format(value, "f")
-    return str(value)
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (dict, list)):
+        return neutralise(encode(value).decode("utf-8"))
+    return neutralise(str(value))

@@ -149,8 +149,18 @@ class Upload(Base):
     period: Mapped[str] = mapped_column(String(PERIOD_LENGTH))
     filename: Mapped[str] = mapped_column(String(FILENAME_LENGTH))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    units: Mapped[str | None] = mapped_column(Text)  # the units file read, as JSON (engine.io)
     created_at: Mapped[datetime]
     submission_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))  # set once sent
+
+
+class SubmissionUnits(Base):
+    """The unit kerja a submission's employees belong to, as sent with it (migration 0004): what
+    the results page filters by and checks the kurva distribusi of. Written once, never changed."""
+
+    __tablename__ = "submission_units"
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    units: Mapped[str] = mapped_column(Text)  # [{id, name, attributes, members}] as JSON
 
 
 class Setting(Base):

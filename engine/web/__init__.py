@@ -41,6 +41,8 @@ BLUEPRINTS = ["engine.web.auth", "engine.web.users", "engine.web.kiriman", "engi
               "engine.web.audit", "engine.web.bengkel"]
 #: How long a session lasts without a request (seconds): a working day.
 SESSION_LIFETIME = 10 * 60 * 60
+#: Whole numbers of more digits than this are shown in groups of three (4.001.600 in Indonesian).
+GROUP_FROM = 4
 #: The cookie that keeps the language chosen before signing in.
 LANGUAGE_COOKIE = "kinerja_lang"
 
@@ -66,9 +68,15 @@ def nav_item(endpoint: str, label: str, roles: tuple[str, ...], order: int = 50)
         _NAV.sort(key=lambda item: (item.order, item.endpoint))
 
 
-def navigation() -> list[NavItem]:
-    user = current_user._get_current_object()
-    return [item for item in _NAV if user is not None and user.role in item.roles]
+def navigation() -> list[tuple[NavItem, bool]]:
+    """The header's links for the signed-in user, each with whether it is the current page (its
+    endpoint, else its blueprint when no link names the endpoint)."""
+    user = g.get("user")
+    items = [item for item in _NAV if user is not None and user.role in item.roles]
+    endpoint = request.endpoint or ""
+    exact = any(item.endpoint == endpoint for item in items)
+    return [(item, item.endpoint == endpoint if exact else
+             item.endpoint.split(".")[0] == endpoint.split(".")[0]) for item in items]
 
 
 def _user():
@@ -184,9 +192,21 @@ def _number(value, places: int | None = None) -> str:
     from ..numbers import format_number
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value)
-    if isinstance(value, (int, Decimal, Fraction)):
-        return format_number(Fraction(value), places, i18n.decimal_mark())
-    return str(value)
+    if isinstance(value, (int, Decimal)) and places is None:  # exact already: no Fraction needed
+        text = format(value, "f") if isinstance(value, Decimal) else str(value)
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        text = text.replace(".", i18n.decimal_mark())
+    elif isinstance(value, (int, Decimal, Fraction)):
+        text = format_number(Fraction(value), places, i18n.decimal_mark())
+    else:
+        return str(value)
+    whole, mark, fraction = text.partition(i18n.decimal_mark())
+    digits = whole.lstrip("-")
+    if len(digits) > GROUP_FROM:
+        grouped = f"{int(digits):,}".replace(",", "." if i18n.decimal_mark() == "," else ",")
+        text = whole[:len(whole) - len(digits)] + grouped + mark + fraction
+    return text
 
 
 #: The roles' names as people read them (the codes stay as they are).

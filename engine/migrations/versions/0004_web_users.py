@@ -1,7 +1,8 @@
 """The web: user accounts, uploads waiting to be sent, and settings the service generates once.
 
 `users` holds people who sign in (argon2 hashes only); `uploads` keeps a previewed spreadsheet
-until its Kirim (its id is the one-time token); `settings` keeps the session signing key when the
+until its Kirim (its id is the one-time token); `submission_units` the unit kerja sent with a
+submission; `settings` keeps the session signing key when the
 configuration gives none.
 
 Revision ID: 0004
@@ -36,8 +37,14 @@ def upgrade() -> None:
         sa.Column("period", sa.String(32), nullable=False),
         sa.Column("filename", sa.String(200), nullable=False),
         sa.Column("data", sa.LargeBinary, nullable=False),
+        sa.Column("units", sa.Text),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("submission_id", sa.String(32)),
+    )
+    op.create_table(
+        "submission_units",
+        sa.Column("submission_id", sa.String(32), sa.ForeignKey("submissions.id"), primary_key=True),
+        sa.Column("units", sa.Text, nullable=False),
     )
     op.create_table(
         "settings",
@@ -48,5 +55,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("settings")
+    op.drop_table("submission_units")
     op.drop_table("uploads")
     op.drop_table("users")
