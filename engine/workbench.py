@@ -98,7 +98,8 @@ def numbers(loaded: api.LoadedPolicy) -> list[Number]:
                 label = _("cell {row} × {column}", row=row, column=column)
                 found.append(Number(_key(path), "sel", value, label, group, d.basis, where(path), path,
                                     choices=labels if value in labels else (value, *labels)))
-    return found
+    own = str(policy.file)
+    return sorted(found, key=lambda number: number.position.file != own)  # the policy's own numbers first
 
 
 def _key(path: tuple, index: int | None = None) -> str:
