@@ -267,14 +267,21 @@ def plain_math(node: n.Expr) -> str:
 
 # Building the rulebook ------------------------------------------------------------------------
 
+def value_anchors(policy: Policy) -> dict[tuple, str]:
+    """The anchor of each value's section, by (scope, name): `nilai-<name>`, or
+    `nilai-<scope>-<name>` (`umum` for the top level) where two scopes share a name. Pages that
+    explain an evaluation link each number to `/kebijakan/<id>#<anchor>`."""
+    names = [name for _, name in policy.values]
+    return {key: f"nilai-{key[1]}" if names.count(key[1]) == 1 else f"nilai-{key[0] or 'umum'}-{key[1]}"
+            for key in policy.values}
+
+
 class _Book:
     """Decides what the rulebook says; knows nothing of Markdown or HTML."""
 
     def __init__(self, policy: Policy, report=None, previous: Policy | None = None):
         self.policy, self.report, self.previous = policy, report, previous
-        names = [name for _, name in policy.values]
-        self.anchors = {key: f"nilai-{key[1]}" if names.count(key[1]) == 1 else f"nilai-{key[0] or 'umum'}-{key[1]}"
-                        for key in policy.values}
+        self.anchors = value_anchors(policy)
 
     def link(self, key: tuple) -> Name:
         return Name(key[1], self.anchors.get(key))
@@ -828,11 +835,16 @@ section.nilai { border-top: 1px solid #bbb; }
 """
 
 
+def render_fragment(policy: Policy, report=None, previous: Policy | None = None) -> str:
+    """The rulebook's sections as HTML to place inside a page (the web's /kebijakan/<id>): the same
+    sections and anchors as `render_html` (`nilai-<name>` per value), without a document around them."""
+    return "".join(_h_block(section) for section in _Book(policy, report, previous).sections())
+
+
 def render_html(policy: Policy, report=None, previous: Policy | None = None) -> str:
     """The rulebook as one HTML file: inline style only, MathML formulas, no script, nothing fetched."""
-    book = _Book(policy, report, previous)
     title = f"Buku aturan: {policy.title or policy.id}"
-    body = "".join(_h_block(section) for section in book.sections())
+    body = render_fragment(policy, report, previous)
     return (
         '<!DOCTYPE html>\n<html lang="id">\n<head>\n<meta charset="utf-8">\n'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"

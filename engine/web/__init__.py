@@ -37,7 +37,8 @@ from .. import accounts, i18n
 from ..i18n import N_, _
 
 #: The view modules, in the order their blueprints are registered. A new area adds its module here.
-BLUEPRINTS = ["engine.web.auth", "engine.web.users", "engine.web.kiriman"]
+BLUEPRINTS = ["engine.web.auth", "engine.web.users", "engine.web.kiriman", "engine.web.kebijakan", "engine.web.tinjauan",
+              "engine.web.audit", "engine.web.bengkel"]
 #: How long a session lasts without a request (seconds): a working day.
 SESSION_LIFETIME = 10 * 60 * 60
 #: Whole numbers of more digits than this are shown in groups of three (4.001.600 in Indonesian).
