@@ -40,7 +40,10 @@ def _request(schema: str, example: dict) -> dict:
 
 
 def _errors(*statuses: int) -> dict:
-    return {str(status): {"$ref": f"#/components/responses/{_ERROR_RESPONSES[status][0]}"} for status in statuses}
+    """The error answers of a keyed operation: those named, and the rate limit and unavailability
+    every keyed operation can meet."""
+    return {str(status): {"$ref": f"#/components/responses/{_ERROR_RESPONSES[status][0]}"}
+            for status in sorted(set(statuses) | {429, 503})}
 
 
 _ERROR_RESPONSES = {
@@ -53,6 +56,10 @@ _ERROR_RESPONSES = {
     409: ("Conflict", "The same policy id and version was published before with other content."),
     422: ("Unprocessable", "The request is well-formed JSON but invalid; each error points into the body "
                            "(a JSON pointer such as /records/3/kreativitas) or names the query parameter."),
+    429: ("TooManyRequests", "The API key sent more requests than its rate limit allows; wait the seconds "
+                             "that `Retry-After` gives."),
+    503: ("Unavailable", "The database cannot answer just now, or every policy-check slot is busy; nothing "
+                         "was stored. Send the same request again after `Retry-After` seconds."),
 }
 
 _POLICY_ID = {"name": "policy_id", "in": "path", "required": True, "description": "A built-in policy id.",
