@@ -6,7 +6,6 @@ any size is read in constant memory (JSON arrays excepted: they are read whole).
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass
@@ -303,8 +302,7 @@ class ResultWriter:
             stream.write(b"[")
         elif fmt == "csv":
             self._text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
-            self._csv = csv.writer(self._text, lineterminator="\n")
-            self._csv.writerow(["id", *output_names, "errors"])
+            self._text.write(csv_line(["id", *output_names, "errors"]))
 
     def write(self, result: dict) -> None:
         if self.fmt == "jsonl":
@@ -314,7 +312,8 @@ class ResultWriter:
         else:
             outputs = jsonable(result.get("outputs", {}))
             errors = neutralise("; ".join(f"{e['path'] or '/'}: {e['message']}" for e in result.get("errors", [])))
-            self._csv.writerow([_csv_text(result.get("id")), *(_csv_text(outputs.get(c)) for c in self.columns), errors])
+            self._text.write(csv_line([_csv_text(result.get("id")), *(_csv_text(outputs.get(c)) for c in self.columns),
+                                       errors]))
         self.count += 1
 
     def close(self) -> None:
@@ -324,6 +323,13 @@ class ResultWriter:
             self._text.flush()
             self._text.detach()
         self.stream.flush()
+
+
+def csv_line(fields: list[str]) -> str:
+    """One CSV line, fields quoted when they hold a comma, a quote or a line break. csv.writer
+    leaves a lone carriage return unquoted when lines end in "\n", which splits the row."""
+    return ",".join('"' + field.replace('"', '""') + '"' if any(c in field for c in ',"\r\n') else field
+                    for field in fields) + "\n"
 
 
 def _csv_text(value) -> str:

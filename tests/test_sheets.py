@@ -464,3 +464,13 @@ def test_input_format_xlsx_on_standard_input(run_cli):
     assert code == 0 and len(out.splitlines()) == 3
     code, out, _err = run_cli("eval", "--policy", "permenpanrb-6-2022", "--input-format", "xlsx", "-", stdin="id,x\n")
     assert code == 1 and json.loads(out)["errors"][0]["code"] == "xlsx"
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@A1", "\tx", "\rx"])
+def test_every_formula_start_is_neutralised(text):
+    results = [{"id": text, "outputs": {"predikat": text}}]
+    rows = list(csv.reader(io.StringIO(sheets.results_csv(results, ["predikat"]).decode(), newline="")))
+    assert rows[1][:2] == ["'" + text, "'" + text]
+    sheet = openpyxl.load_workbook(io.BytesIO(sheets.results_xlsx(results, ["predikat"])))[sheets.RESULTS_SHEET]
+    shown = "'" + text.replace("\r", "\n")  # XML itself reads a carriage return as a line feed
+    assert [c.value for c in sheet[2]][:2] == [shown, shown]
