@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from . import api, distribution, i18n, service
 from .i18n import _
@@ -64,11 +65,12 @@ def policies() -> list[dict]:
 
 # Templates ------------------------------------------------------------------------------------
 
-def template(policy_id: str, fmt: str, period: str | None = None) -> tuple[bytes, str]:
-    """The data template of a policy (the version in force for `period`, else today) and its file name."""
+def template(policy_id: str, fmt: str, period: str | None = None, store: Store | None = None) -> tuple[bytes, str]:
+    """The data template of a policy, built in or published (the version in force for `period`,
+    else today), and its file name."""
     from . import sheets
-    loaded = service.load_policy(policy_id, path="") if period is None else \
-        service._chooser(policy_id, "", None, period).default
+    loaded = service.load_policy(policy_id, path="", store=store) if period is None else \
+        service._chooser(policy_id, "", store, period).default
     data = sheets.template_xlsx(loaded) if fmt == "xlsx" else sheets.template_csv(loaded)
     return data, f"templat-{loaded.policy.id}-{loaded.policy.version}.{fmt}"
 
@@ -145,6 +147,8 @@ def stage_upload(store: Store, caller: Caller, user_id: str, policy: str, period
             session.add(Upload(id=token, user_id=user_id, agency=caller.agency, policy_id=policy, period=period,
                                filename=filename[-FILENAME_LENGTH:], data=data, created_at=moment,
                                units=encode(units_json(units)).decode("utf-8") if units is not None else None))
+            service._audit(session, caller, "upload.preview", f"upload/{token}",
+                           f"policy={policy} period={period} records={len(preview.rows)} file={filename[-80:]}")
     return Staged(preview, policy, period, units, unit_errors, token)
 
 
@@ -163,12 +167,15 @@ def send_upload(store: Store, caller: Caller, user_id: str, token: str) -> str:
     records = sheets.read_upload(chooser.default, upload.filename, upload.data).records
     body = {"policy": upload.policy_id, "period": upload.period, "records": records}
     _status, stored, _replayed = service.submit(store, caller, body, WEB_KEY_PREFIX + token, encode(body))
-    with store.session() as session, session.begin():
-        row = session.get(Upload, token)
-        if row.submission_id is None:
-            row.submission_id = stored["id"]
-            if upload.units is not None and session.get(SubmissionUnits, stored["id"]) is None:
-                session.add(SubmissionUnits(submission_id=stored["id"], units=upload.units))
+    try:
+        with store.session() as session, session.begin():
+            row = session.get(Upload, token)
+            if row.submission_id is None:
+                row.submission_id = stored["id"]
+                if upload.units is not None and session.get(SubmissionUnits, stored["id"]) is None:
+                    session.add(SubmissionUnits(submission_id=stored["id"], units=upload.units))
+    except IntegrityError:
+        pass  # a concurrent Kirim of the same token wrote the same rows first
     return stored["id"]
 
 

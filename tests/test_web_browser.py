@@ -256,6 +256,7 @@ def test_an_agency_sends_a_file_sees_errors_at_their_cells_and_reads_its_results
     for url in (submission_url, evaluation_url, submission_url + "/hasil.csv"):
         answer = other.goto(url)
         assert answer.status == 404, url
+        assert "Halaman ini tidak ada, atau bukan untuk Anda." in other.inner_text("main")
     other.screenshot(path=str(screenshots / "404.png"), full_page=True)
     assert submission_url.rsplit("/", 1)[1] not in other.goto("/kiriman").text()
 

@@ -74,8 +74,9 @@ def test_a_preview_stores_nothing_and_kirim_stores_once(app, agency):
     assert send(agency, page) == first  # a double click or a refresh: the same submission
     assert count(app, Submission) == 1
     with app.extensions["kinerja_store"].session() as session:
-        entries = session.query(AuditEntry).filter(AuditEntry.action == "submission.create").all()
-    assert [(e.actor, e.agency) for e in entries] == [("u:opd1", "dinkes")]
+        entries = session.query(AuditEntry).filter(AuditEntry.action.in_(["upload.preview", "submission.create"])).all()
+    assert [(e.action, e.actor, e.agency) for e in entries] == [("upload.preview", "u:opd1", "dinkes"),
+                                                                ("submission.create", "u:opd1", "dinkes")]
 
 
 def test_a_file_with_an_error_offers_no_kirim(app, agency):

@@ -192,6 +192,8 @@ def _number(value, places: int | None = None) -> str:
     from ..numbers import format_number
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value)
+    if isinstance(value, float):  # the batch kernel's rounded outputs: its shortest repr is the decimal
+        value = Decimal(repr(value))
     if isinstance(value, (int, Decimal)) and places is None:  # exact already: no Fraction needed
         text = format(value, "f") if isinstance(value, Decimal) else str(value)
         if "." in text:
@@ -227,8 +229,10 @@ def error_page(error: Exception):
     if isinstance(error, CSRFError):
         status, message = 400, _("The form has expired or did not come from this site. Go back, reload the page "
                                  "and try again.")
-    elif isinstance(error, ServiceError):
+    elif isinstance(error, ServiceError) and error.status != 404:
         status, message = error.status, error.message
+    elif isinstance(error, ServiceError):  # absent or another agency's: the same words, naming nothing
+        status, message = 404, _("There is no such page, or it is not yours to see.")
     elif isinstance(error, HTTPException):
         status = error.code or 500
         message = {404: _("There is no such page, or it is not yours to see."),

@@ -77,7 +77,7 @@ def hasil(submission_id: str, fmt: str):
 @bp.get("/kebijakan/<policy_id>/templat.<any(xlsx, csv):fmt>")
 @requires("agency", "reviewer", "admin")
 def templat(policy_id: str, fmt: str):
-    return _download(*submissions.template(policy_id, fmt, request.args.get("periode") or None), fmt)
+    return _download(*submissions.template(policy_id, fmt, request.args.get("periode") or None, store()), fmt)
 
 
 @bp.get("/evaluasi/<evaluation_id>")
