@@ -128,3 +128,25 @@ def test_the_workbench_refuses_to_publish_while_a_case_fails(client, people):
     assert "serang-bobot" in client.get("/kebijakan").get_data(as_text=True)
     missing = client.post("/bengkel/serang/draf", data={"teks": fixed, "aksi": "terbitkan"})
     assert missing.status_code == 400  # no CSRF token
+
+
+def test_the_workbench_tries_an_uploaded_file_and_downloads_the_yaml(client, people):
+    import io
+    sign_in(client, "admin1")
+    token = csrf_token(client.get("/bengkel/serang").data)
+    made = client.post("/bengkel/serang", data={"csrf_token": token, "id": "serang-coba", "version": "1",
+                                                "title": "Coba", "berlaku_mulai": "2026-01-01"})
+    text = html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", made.get_data(as_text=True), re.S).group(1))
+    lines = (ROOT / "examples" / "serang.jsonl").read_bytes().splitlines()[:2]
+    tried = client.post("/bengkel/serang/draf", content_type="multipart/form-data", data={
+        "csrf_token": token, "teks": text, "aksi": "coba",
+        "berkas": (io.BytesIO(b"\n".join(lines) + b"\n"), "dua.jsonl")})
+    page = tried.get_data(as_text=True)
+    expected = [service.evaluate("serang", {"records": [decode_json(line)]})["results"][0]["outputs"]["predikat"]
+                for line in lines]
+    assert tried.status_code == 200 and page.count('<article class="try">') == 2
+    found = re.findall(r"<dt>predikat</dt><dd>([^<]+)</dd>", page)
+    assert found == expected
+    downloaded = client.post("/bengkel/serang/draf", data={"csrf_token": token, "teks": text, "aksi": "unduh"})
+    assert downloaded.headers["Content-Disposition"] == 'attachment; filename="serang-coba.yaml"'
+    assert downloaded.get_data(as_text=True) == text
