@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from .i18n import _
+
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -36,8 +38,8 @@ class Diagnostic:
     def render(self) -> str:
         text = f"{self.position}: {self.code}: {self.message}"
         if self.severity is Severity.WARNING:
-            text = f"{self.position}: {self.code}: warning: {self.message}"
-        return text + (f"\n    hint: {self.hint}" if self.hint else "")
+            text = f"{self.position}: {self.code}: " + _("warning: {message}", message=self.message)
+        return text + ("\n    " + _("hint: {hint}", hint=self.hint) if self.hint else "")
 
     def as_json(self) -> dict:
         return {
