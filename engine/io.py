@@ -16,6 +16,7 @@ from typing import IO, Iterator
 
 import msgspec
 
+from .i18n import _
 from .numbers import format_number
 from .runtime import MISSING, NOT_APPLICABLE, Item, TargetRange
 
@@ -44,23 +45,23 @@ def decode_json(data: bytes, line: int = 1) -> object:
     except msgspec.DecodeError as error:
         raise ValueError(_json_error(data, str(error), line)) from None
     except RecursionError:
-        raise ValueError(f"line {line}: the JSON is nested too deeply") from None
+        raise ValueError(_("line {line}: the JSON is nested too deeply", line=line)) from None
 
 
 def _json_error(data: bytes, message: str, first_line: int) -> str:
     match = re.search(r"byte (\d+)", message)
     text = message.replace("JSON is malformed: ", "")
     if not match:
-        return f"line {first_line}: {text}"
+        return _("line {line}: {problem}", line=first_line, problem=text)
     offset = int(match.group(1))
     before = data[:offset]
     line = first_line + before.count(b"\n")
     column = offset - (before.rfind(b"\n") + 1) + 1
     hint = ""
     if data[offset:offset + 3] in (b"NaN", b"Inf") or data[offset:offset + 4] == b"-Inf":
-        hint = " (NaN and Infinity are not numbers; give a finite number)"
+        hint = " " + _("(NaN and Infinity are not numbers; give a finite number)")
     text = re.sub(r" \(byte \d+\)", "", text)
-    return f"line {line}, column {column}: {text}{hint}"
+    return _("line {line}, column {column}: {problem}", line=line, column=column, problem=text + hint)
 
 
 def detect_format(name: str, head: bytes = b"") -> str:
@@ -92,7 +93,8 @@ def read_records(stream: IO[bytes], fmt: str, policy=None) -> Iterator[Incoming]
 def _read_jsonl(stream: IO[bytes]) -> Iterator[Incoming]:
     for number, raw in enumerate(stream, start=1):
         if len(raw) > MAX_LINE_BYTES:
-            yield Incoming(None, number, _error("too_large", f"line {number} is over {MAX_LINE_BYTES:,} bytes"))
+            yield Incoming(None, number, _error("too_large", _("line {line} is over {limit} bytes", line=number,
+                                                                     limit=f"{MAX_LINE_BYTES:,}")))
             continue
         if not raw.strip():
             continue
@@ -105,7 +107,8 @@ def _read_jsonl(stream: IO[bytes]) -> Iterator[Incoming]:
 def _read_json(stream: IO[bytes]) -> Iterator[Incoming]:
     data = stream.read(MAX_JSON_BYTES + 1)
     if len(data) > MAX_JSON_BYTES:
-        yield Incoming(None, 1, _error("too_large", f"a JSON document over {MAX_JSON_BYTES:,} bytes; use JSON Lines"))
+        yield Incoming(None, 1, _error("too_large", _("a JSON document over {limit} bytes; use JSON Lines",
+                                                                limit=f"{MAX_JSON_BYTES:,}")))
         return
     try:
         document = decode_json(data)
@@ -127,7 +130,7 @@ def _read_csv(stream: IO[bytes], policy) -> Iterator[Incoming]:
     except StopIteration:
         return
     except (csv.Error, UnicodeDecodeError) as error:
-        yield Incoming(None, 1, _error("csv", f"line 1: {error}"))
+        yield Incoming(None, 1, _error("csv", _("line {line}: {problem}", line=1, problem=error)))
         return
     while True:
         try:
@@ -135,7 +138,7 @@ def _read_csv(stream: IO[bytes], policy) -> Iterator[Incoming]:
         except StopIteration:
             return
         except (csv.Error, UnicodeDecodeError) as error:
-            yield Incoming(None, reader.line_num, _error("csv", f"line {reader.line_num}: {error}"))
+            yield Incoming(None, reader.line_num, _error("csv", _("line {line}: {problem}", line=reader.line_num, problem=error)))
             return
         if not any(cell.strip() for cell in row):
             continue
