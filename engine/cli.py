@@ -240,6 +240,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_test(args) -> int:
+    from .diagnostics import shown_file
     from .testing import run_tests
     status = EXIT_OK
     for target in _targets(args.targets):
@@ -249,8 +250,8 @@ def cmd_test(args) -> int:
             continue
         report = run_tests(loaded)
         for case in report.failed:
-            _out(_("FAIL {policy}: {case} ({file}:{line})", policy=report.policy, case=case.name, file=report.file,
-                   line=case.line))
+            _out(_("FAIL {policy}: {case} ({file}:{line})", policy=report.policy, case=case.name,
+                   file=shown_file(report.file), line=case.line))
             for failure in case.failures:
                 _out(f"    {failure}")
         passed = len(report.cases) - len(report.failed)

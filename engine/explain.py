@@ -7,6 +7,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .compiler import TraceEntry
+from .diagnostics import shown_file
 from .i18n import N_, _, decimal_mark, language, using
 from .printer import to_text, value_text
 from .runtime import Item, _Absent
@@ -99,7 +100,7 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
         text = f"{prefix}{label} = {value}"
     if d.basis:
         clauses.append(words["basis"].format(basis=d.basis))
-    location = words["at"].format(file=d.position.file, line=d.position.line)
+    location = words["at"].format(file=shown_file(d.position.file), line=d.position.line)
     body = text + ("; " + "; ".join(clauses) if clauses else "")
     return f"{body} ({location})."
 
@@ -162,7 +163,7 @@ def trace_json(trace: list[TraceEntry]) -> list[dict]:
     result = []
     for entry in trace:
         d = entry.definition
-        item = {"name": d.name, "kind": d.kind, "at": f"{d.position.file}:{d.position.line}:{d.position.column}",
+        item = {"name": d.name, "kind": d.kind, "at": f"{shown_file(d.position.file)}:{d.position.line}:{d.position.column}",
                 "value": entry.value}
         if entry.item is not None:
             item["item"] = entry.item

@@ -16,7 +16,7 @@ from typing import IO, Iterator
 
 import msgspec
 
-from .i18n import _
+from .i18n import N_, _
 from .numbers import format_number
 from .runtime import MISSING, NOT_APPLICABLE, Item, TargetRange
 
@@ -48,9 +48,21 @@ def decode_json(data: bytes, line: int = 1) -> object:
         raise ValueError(_("line {line}: the JSON is nested too deeply", line=line)) from None
 
 
+#: msgspec's words for a malformed document, in the reader's language.
+_JSON_PROBLEMS = {"invalid character": N_("invalid character"), "trailing characters": N_("text after the end of the JSON"),
+                  "Input data was truncated": N_("the JSON ends too early (a bracket, brace or quote is not closed)"),
+                  "trailing comma in object": N_("a comma after the last field of an object"),
+                  "trailing comma in array": N_("a comma after the last item of a list"),
+                  "expected ':'": N_("expected ':'"), "expected ',' or '}'": N_("expected ',' or '}'"),
+                  "expected ',' or ']'": N_("expected ',' or ']'"),
+                  "object keys must be strings": N_("object keys must be text in double quotes")}
+
+
 def _json_error(data: bytes, message: str, first_line: int) -> str:
     match = re.search(r"byte (\d+)", message)
     text = message.replace("JSON is malformed: ", "")
+    problem = re.sub(r" \(byte \d+\)", "", text)
+    text = text.replace(problem, _(_JSON_PROBLEMS[problem])) if problem in _JSON_PROBLEMS else text
     if not match:
         return _("line {line}: {problem}", line=first_line, problem=text)
     offset = int(match.group(1))
