@@ -192,6 +192,10 @@ def _mistake(error: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str, str
                 return (above_line, _indent(above_text) + 1, "yaml.colon") + _missing_colon(above_text)
         return (line, column, "yaml.colon_in_text", _("a ': ' inside a value that is not in quotes"),
                 _('put the value in quotes, for example: title: "A: B"'))
+    opened = _open_quote(lines, line - 1) if "'<scalar>'" in problem else None
+    if opened is not None:  # a quote left open swallowed the lines after it, up to the next quote
+        return (*opened, "yaml.quote", _("this quoted text has no closing quote"),
+                _("end the text with the same quote it starts with"))
     if "expected <block end>" in problem or "expected <block mapping start>" in problem:
         return (line, column, "yaml.indent", _("the indentation of this line does not match the lines above"),
                 _("indent the keys of one mapping (and the items of one list) by the same number of spaces"))
@@ -208,6 +212,15 @@ def _mistake(error: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str, str
                 _("close it on the same line, and separate its items with ', '"))
     return (line, column, "yaml.syntax", _("this is not valid YAML"),
             _("check indentation, colons and quotes near this place"))
+
+
+def _open_quote(lines: list[str], index: int) -> tuple[int, int] | None:
+    """(line, column) of a double quote left open on a line above line `index` (0-based), if any."""
+    for number in range(index, 0, -1):
+        text = lines[number - 1]
+        if text.count('"') % 2 == 1:
+            return number, text.index('"') + 1
+    return None
 
 
 def _indent(line: str) -> int:
