@@ -11,14 +11,15 @@ import os
 import sys
 from pathlib import Path
 
-from .i18n import LANGUAGES, _, language, using
+from .i18n import LANGUAGES, N_, _, language, using
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    with using(_asked_language(sys.argv[1:] if argv is None else argv)):  # the help is in it too
+        parser = _parser()
+        args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -32,122 +33,132 @@ def main(argv: list[str] | None = None) -> int:
             return 130
 
 
+def _asked_language(argv: list[str]) -> str | None:
+    """The --lang given anywhere on the command line, before the parser (whose help it words) exists."""
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kinerja", description="Check, test and evaluate ASN appraisal policies.")
+    parser = argparse.ArgumentParser(prog="kinerja", description=_("Check, test and evaluate ASN appraisal policies."))
     parser.add_argument("--lang", choices=LANGUAGES, default=None,
-                        help="language of messages: id (default) or en; also KINERJA_LANG")
+                        help=_("language of messages: id (default) or en; also KINERJA_LANG"))
     # Every command takes --lang too (after its name); given there, it wins over the global one.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help="language of messages (id or en)")
+    common.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=_("language of messages (id or en)"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("policies", parents=[common], help="list the policies available")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p = sub.add_parser("policies", parents=[common], help=_("list the policies available"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
     p.set_defaults(run=cmd_policies)
 
-    p = sub.add_parser("check", parents=[common], help="check policies for mistakes (all available when none is named)")
-    p.add_argument("targets", nargs="*", metavar="TARGET", help="policy id or file")
-    p.add_argument("--json", action="store_true", help="print diagnostics as JSON")
+    p = sub.add_parser("check", parents=[common], help=_("check policies for mistakes (all available when none is named)"))
+    p.add_argument("targets", nargs="*", metavar="TARGET", help=_("policy id or file"))
+    p.add_argument("--json", action="store_true", help=_("print diagnostics as JSON"))
     p.set_defaults(run=cmd_check)
 
-    p = sub.add_parser("test", parents=[common], help="run the policies' own test cases and report coverage")
-    p.add_argument("targets", nargs="*", metavar="TARGET", help="policy id or file")
+    p = sub.add_parser("test", parents=[common], help=_("run the policies' own test cases and report coverage"))
+    p.add_argument("targets", nargs="*", metavar="TARGET", help=_("policy id or file"))
     p.add_argument("--require-coverage", action="store_true",
-                   help="fail unless every table row and matrix cell is reached")
+                   help=_("fail unless every table row and matrix cell is reached"))
     p.set_defaults(run=cmd_test)
 
-    p = sub.add_parser("eval", parents=[common], help="evaluate records")
+    p = sub.add_parser("eval", parents=[common], help=_("evaluate records"))
     p.add_argument("--policy", required=True, metavar="ID_OR_FILE")
-    p.add_argument("inputs", nargs="*", metavar="INPUT", help="JSON, JSON Lines or CSV file; '-' for standard input")
-    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
-    p.add_argument("--format", choices=("jsonl", "json", "csv"), default="jsonl", help="output format (default jsonl)")
-    p.add_argument("--input-format", choices=("json", "jsonl", "csv"), help="input format (default: from the file name)")
-    p.add_argument("--explain", action="store_true", help="add an explanation to each result")
-    p.add_argument("--trace", action="store_true", help="add the trace to each result")
-    p.add_argument("--period", metavar="P", help="the period (2023, 2023-07, 2023-07-15) that chooses the version "
-                   "in force, for records without their own `periode` (default: today)")
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help=_("JSON, JSON Lines or CSV file; '-' for standard input"))
+    p.add_argument("-o", "--output", metavar="OUT", help=_("write here instead of standard output"))
+    p.add_argument("--format", choices=("jsonl", "json", "csv"), default="jsonl", help=_("output format (default jsonl)"))
+    p.add_argument("--input-format", choices=("json", "jsonl", "csv"), help=_("input format (default: from the file name)"))
+    p.add_argument("--explain", action="store_true", help=_("add an explanation to each result"))
+    p.add_argument("--trace", action="store_true", help=_("add the trace to each result"))
+    p.add_argument("--period", metavar="P", help=_("the period (2023, 2023-07, 2023-07-15) that chooses the version "
+                   "in force, for records without their own `periode` (default: today)"))
     p.set_defaults(run=cmd_eval)
 
-    p = sub.add_parser("explain", parents=[common], help="explain, in sentences, how each record's result came about")
+    p = sub.add_parser("explain", parents=[common], help=_("explain, in sentences, how each record's result came about"))
     p.add_argument("--policy", required=True, metavar="ID_OR_FILE")
     p.add_argument("inputs", nargs="*", metavar="INPUT")
     p.add_argument("--input-format", choices=("json", "jsonl", "csv"))
     p.add_argument("--what-if", action="store_true",
-                   help="also the smallest change of one input that reaches the next better predikat")
+                   help=_("also the smallest change of one input that reaches the next better predikat"))
     p.set_defaults(run=cmd_explain)
 
-    p = sub.add_parser("distribution", parents=[common], help="check the unit-level rules (kurva distribusi) of each unit")
+    p = sub.add_parser("distribution", parents=[common], help=_("check the unit-level rules (kurva distribusi) of each unit"))
     p.add_argument("--policy", required=True, metavar="ID_OR_FILE")
     p.add_argument("inputs", nargs="*", metavar="RESULTS_OR_RECORDS",
-                   help="results of `kinerja eval`, or records (evaluated first); '-' for standard input")
-    p.add_argument("--units", required=True, metavar="UNITS_FILE", help="YAML: units with id, name, predikat, members")
+                   help=_("results of `kinerja eval`, or records (evaluated first); '-' for standard input"))
+    p.add_argument("--units", required=True, metavar="UNITS_FILE", help=_("YAML: units with id, name, predikat, members"))
     p.add_argument("--input-format", choices=("json", "jsonl", "csv"))
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
     p.set_defaults(run=cmd_distribution)
 
-    p = sub.add_parser("diff", parents=[common], help="what changed between two policies, by meaning; with --data, whom it moves")
-    p.add_argument("old", metavar="OLD", help="policy id or file")
-    p.add_argument("new", metavar="NEW", help="policy id or file")
+    p = sub.add_parser("diff", parents=[common], help=_("what changed between two policies, by meaning; with --data, whom it moves"))
+    p.add_argument("old", metavar="OLD", help=_("policy id or file"))
+    p.add_argument("new", metavar="NEW", help=_("policy id or file"))
     p.add_argument("--data", metavar="FILE", action="append", default=[],
-                   help="records to evaluate under both policies (JSON, JSON Lines or CSV)")
+                   help=_("records to evaluate under both policies (JSON, JSON Lines or CSV)"))
     p.add_argument("--input-format", choices=("json", "jsonl", "csv"))
-    p.add_argument("--db", metavar="URL", help="instead of --data: the inputs of the evaluations stored in this database")
-    p.add_argument("--policy", metavar="ID", help="with --db: only evaluations made under this policy id")
-    p.add_argument("--period", metavar="P", help="with --db: only evaluations of this period")
+    p.add_argument("--db", metavar="URL", help=_("instead of --data: the inputs of the evaluations stored in this database"))
+    p.add_argument("--policy", metavar="ID", help=_("with --db: only evaluations made under this policy id"))
+    p.add_argument("--period", metavar="P", help=_("with --db: only evaluations of this period"))
     p.add_argument("--units", metavar="UNITS_FILE",
-                   help="with --data: each unit's predikat counts and unit-rule verdicts, old and new "
-                        "(YAML as for kinerja distribution)")
+                   help=_("with --data: each unit's predikat counts and unit-rule verdicts, old and new "
+                        "(YAML as for kinerja distribution)"))
     p.set_defaults(run=cmd_diff)
 
-    p = sub.add_parser("replay", parents=[common], help="evaluate stored evaluations again under the policy versions they used, and compare")
+    p = sub.add_parser("replay", parents=[common], help=_("evaluate stored evaluations again under the policy versions they used, and compare"))
     p.add_argument("ids", nargs="*", metavar="EVALUATION_ID")
-    p.add_argument("--submission", metavar="ID", help="every evaluation of this submission")
-    p.add_argument("--policy", metavar="ID", help="only evaluations made under this policy id")
-    p.add_argument("--period", metavar="P", help="only evaluations of this period")
-    p.add_argument("--all", action="store_true", help="every stored evaluation")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--db", metavar="URL", help=DB_HELP)
+    p.add_argument("--submission", metavar="ID", help=_("every evaluation of this submission"))
+    p.add_argument("--policy", metavar="ID", help=_("only evaluations made under this policy id"))
+    p.add_argument("--period", metavar="P", help=_("only evaluations of this period"))
+    p.add_argument("--all", action="store_true", help=_("every stored evaluation"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p.add_argument("--db", metavar="URL", help=_(DB_HELP))
     p.set_defaults(run=cmd_replay)
 
-    p = sub.add_parser("render", parents=[common], help="write a policy's rulebook in Bahasa Indonesia (Markdown or one HTML file)")
+    p = sub.add_parser("render", parents=[common], help=_("write a policy's rulebook in Bahasa Indonesia (Markdown or one HTML file)"))
     p.add_argument("target", metavar="ID_OR_FILE")
-    p.add_argument("--format", choices=("md", "html"), default="md", help="output format (default md)")
-    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
-    p.add_argument("--previous", metavar="ID_OR_FILE", help="an earlier version: the rulebook shows what changed since")
+    p.add_argument("--format", choices=("md", "html"), default="md", help=_("output format (default md)"))
+    p.add_argument("-o", "--output", metavar="OUT", help=_("write here instead of standard output"))
+    p.add_argument("--previous", metavar="ID_OR_FILE", help=_("an earlier version: the rulebook shows what changed since"))
     p.set_defaults(run=cmd_render)
 
-    p = sub.add_parser("schema", parents=[common], help="print the JSON Schema of a policy's records (or of policy files)")
+    p = sub.add_parser("schema", parents=[common], help=_("print the JSON Schema of a policy's records (or of policy files)"))
     p.add_argument("target", nargs="?", metavar="ID_OR_FILE")
-    p.add_argument("--policy-file", action="store_true", help="print the schema of policy files instead")
+    p.add_argument("--policy-file", action="store_true", help=_("print the schema of policy files instead"))
     p.set_defaults(run=cmd_schema)
 
-    p = sub.add_parser("keys", parents=[common], help="create, list and revoke the service's API keys")
+    p = sub.add_parser("keys", parents=[common], help=_("create, list and revoke the service's API keys"))
     keys = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    k = keys.add_parser("create", parents=[common], help="create a key and print it (shown once)")
+    k = keys.add_parser("create", parents=[common], help=_("create a key and print it (shown once)"))
     k.add_argument("--role", required=True, choices=("agency", "reviewer", "admin"))
-    k.add_argument("--agency", metavar="ID", help="the agency an agency key belongs to")
-    k.add_argument("--db", metavar="URL", help=DB_HELP)
+    k.add_argument("--agency", metavar="ID", help=_("the agency an agency key belongs to"))
+    k.add_argument("--db", metavar="URL", help=_(DB_HELP))
     k.set_defaults(run=cmd_keys_create)
-    k = keys.add_parser("list", parents=[common], help="list the keys (never their secrets)")
-    k.add_argument("--db", metavar="URL", help=DB_HELP)
+    k = keys.add_parser("list", parents=[common], help=_("list the keys (never their secrets)"))
+    k.add_argument("--db", metavar="URL", help=_(DB_HELP))
     k.set_defaults(run=cmd_keys_list)
-    k = keys.add_parser("revoke", parents=[common], help="revoke a key: it stops working at once")
+    k = keys.add_parser("revoke", parents=[common], help=_("revoke a key: it stops working at once"))
     k.add_argument("key_id", metavar="KEY_ID")
-    k.add_argument("--db", metavar="URL", help=DB_HELP)
+    k.add_argument("--db", metavar="URL", help=_(DB_HELP))
     k.set_defaults(run=cmd_keys_revoke)
 
-    p = sub.add_parser("serve", parents=[common], help="run the HTTP service (/v1) with a production WSGI server")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    p.add_argument("--db", metavar="URL", help=DB_HELP)
-    p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    p = sub.add_parser("serve", parents=[common], help=_("run the HTTP service (/v1) with a production WSGI server"))
+    p.add_argument("--host", default="127.0.0.1", help=_("address to listen on (default 127.0.0.1)"))
+    p.add_argument("--port", type=int, default=8000, help=_("port (default 8000; 0 picks a free one)"))
+    p.add_argument("--db", metavar="URL", help=_(DB_HELP))
+    p.add_argument("--threads", type=int, default=8, help=_("worker threads (default 8)"))
     p.add_argument("--timeout", type=int, default=30, metavar="SECONDS",
-                   help="close a connection idle or stalled this long (default 30)")
+                   help=_("close a connection idle or stalled this long (default 30)"))
     p.set_defaults(run=cmd_serve)
     return parser
 
 
-DB_HELP = "database URL (default: $KINERJA_DB, else sqlite:///kinerja.sqlite)"
+DB_HELP = N_("database URL (default: $KINERJA_DB, else sqlite:///kinerja.sqlite)")
 
 
 def _out(text: str = "") -> None:
