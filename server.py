@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from http import HTTPStatus
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine import __version__, openapi, ratelimit, service, web
-from engine.i18n import _
+from engine.i18n import N_, _, language, negotiate, reset_language, set_language
 from engine.io import DuplicateKeyError, decode_input, encode
 from engine.service import ServiceError
 from engine.store import Store, database_url, open_store
@@ -46,7 +46,27 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(v1)
     web.init_app(app, csrf_exempt=[v1])  # the pages for people; /v1 authenticates by key, not cookie
     app.register_error_handler(Exception, problem)
+    app.before_request(_set_language)
+    app.after_request(_say_language)
+    app.teardown_request(_reset_language)
     return app
+
+
+def _set_language() -> None:
+    """Answers in Indonesian unless the request's Accept-Language asks for English."""
+    g.kinerja_language = set_language(negotiate(request.headers.get("Accept-Language")))
+
+
+def _say_language(response: Response) -> Response:
+    response.headers["Content-Language"] = language()
+    response.vary.add("Accept-Language")
+    return response
+
+
+def _reset_language(_error=None) -> None:
+    token = g.pop("kinerja_language", None)
+    if token is not None:
+        reset_language(token)
 
 
 # Parsing and serialising ---------------------------------------------------------------------
@@ -90,17 +110,18 @@ def _body(raw: bytes) -> dict:
         raise ServiceError(422, "duplicate_key", str(error),
                            [{"path": e.pointer, "code": "duplicate_key", "message": str(e)} for e in error.every]) from None
     except ValueError as error:
-        raise ServiceError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
+        raise ServiceError(400, "malformed_json", _("the body is not valid JSON: {problem}", problem=error)) from None
     if not isinstance(body, dict):
-        raise ServiceError(422, "invalid_body", "the body must be a JSON object",
-                           [{"path": "", "code": "type", "message": "must be a JSON object"}])
+        raise ServiceError(422, "invalid_body", _("the body must be a JSON object"),
+                           [{"path": "", "code": "type", "message": _("must be a JSON object")}])
     return body
 
 
 def _whole_number(name: str, text: str) -> int:
     if not re.fullmatch(r"[0-9]{1,9}", text):
-        raise ServiceError(422, name, f"{name} must be a whole number",
-                           [{"path": name, "code": "type", "message": f"must be a whole number, got '{text}'"}])
+        raise ServiceError(422, name, _("{name} must be a whole number", name=name),
+                           [{"path": name, "code": "type", "message": _("must be a whole number, got {got}",
+                                                                        got=f"'{text}'")}])
     return int(text)
 
 
@@ -147,8 +168,8 @@ def check_policy():
     body = _body(request.get_data())
     if not isinstance(body.get("policy"), str):
         code = "type" if "policy" in body else "required"
-        raise ServiceError(422, "invalid_body", "the body needs `policy`: the policy's YAML text",
-                           [{"path": "/policy", "code": code, "message": "the policy's YAML text is required"}])
+        raise ServiceError(422, "invalid_body", _("the body needs `policy`: the policy's YAML text"),
+                           [{"path": "/policy", "code": code, "message": _("the policy's YAML text is required")}])
     return _json(service.check_policy_text(body["policy"]))
 
 
@@ -231,10 +252,11 @@ def problem(error: Exception) -> Response:
             current_app.logger.error("%s %s: %s %s", request.method, request.path, error.message, error.errors)
     elif isinstance(error, HTTPException):
         status = error.code or 500
-        detail = error.description or _title(status)
+        detail = _(_DETAILS[status], method=request.method, path=request.path) if status in _DETAILS \
+            else error.description or _title(status)
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         if isinstance(error, RequestEntityTooLarge) and limit:
-            detail = f"the request body is over the limit of {limit:,} bytes"
+            detail = _("the request body is over the limit of {limit} bytes", limit=f"{limit:,}")
         headers.update((name, value) for name, value in error.get_headers() if name in ("Allow", "Retry-After"))
         errors = [{"path": "", "code": _code(status), "message": detail}]
     elif service.unavailable(error):
@@ -245,7 +267,7 @@ def problem(error: Exception) -> Response:
         headers["Retry-After"] = str(service.RETRY_AFTER_SECONDS)
     else:
         current_app.logger.exception("unexpected error answering %s %s", request.method, request.path)
-        status, detail = 500, "the server could not answer this request; the error has been logged"
+        status, detail = 500, _("the server could not answer this request; the error has been logged")
         errors = [{"path": "", "code": "internal", "message": detail}]
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="kinerja"'
@@ -255,7 +277,22 @@ def problem(error: Exception) -> Response:
     return Response(encode(body), status=status, mimetype="application/problem+json", headers=headers)
 
 
+#: Titles of the statuses the API answers with (HTTP's own phrases are the English ones).
+_TITLES = {400: N_("Bad Request"), 401: N_("Unauthorized"), 403: N_("Forbidden"), 404: N_("Not Found"),
+           405: N_("Method Not Allowed"), 409: N_("Conflict"), 413: N_("Request Entity Too Large"),
+           415: N_("Unsupported Media Type"), 422: N_("Unprocessable Entity"), 429: N_("Too Many Requests"),
+           500: N_("Internal Server Error"), 503: N_("Service Unavailable")}
+#: What werkzeug's own refusals mean, in the caller's language (its descriptions are English).
+_DETAILS = {404: N_("there is nothing at {path}"), 405: N_("{method} is not allowed on {path}")}
+
+
 def _title(status: int) -> str:
+    if status in _TITLES:
+        return _(_TITLES[status])
+    return _phrase(status)
+
+
+def _phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -263,4 +300,4 @@ def _title(status: int) -> str:
 
 
 def _code(status: int) -> str:
-    return _title(status).lower().replace(" ", "_").replace("-", "_")
+    return _phrase(status).lower().replace(" ", "_").replace("-", "_")

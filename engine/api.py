@@ -10,6 +10,7 @@ from pathlib import Path
 from . import checks, model, policyfile
 from .compiler import CompiledPolicy
 from .diagnostics import Diagnostic, Diagnostics, PolicyError, Position, Severity, capped
+from .i18n import _, language
 from .records import RecordReader
 from .runtime import RecordError, RecordErrors
 
@@ -79,14 +80,14 @@ def load(target: str | Path, extra: list[Path] | None = None) -> LoadedPolicy:
     Compiled policies are cached per file version (and the versions of the files it extends).
     """
     path = policyfile.resolve(str(target), extra)
-    key = (_signature(path), tuple(str(p) for p in extra or ()))
+    key = (_signature(path), tuple(str(p) for p in extra or ()), language())  # warnings are in one language
     cached = _cache.get(key)
     if cached is not None and all(_signature(Path(f)) == s for f, s in cached[1]):
         return cached[0]
     policy, diagnostics = check(path, extra)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors or policy is None:
-        raise PolicyError(errors or [Diagnostic(Position(str(path)), "policy.read", "could not read the policy")])
+        raise PolicyError(errors or [Diagnostic(Position(str(path)), "policy.read", _("could not read the policy"))])
     loaded = LoadedPolicy(policy, CompiledPolicy(policy), RecordReader(policy), diagnostics)
     files = {origin.position.file for origin in policy.sources.origins.values()} | {str(path)}
     _cache[key] = (loaded, [(f, _signature(Path(f))) for f in sorted(files)])
@@ -111,7 +112,7 @@ def load_document(data: dict, name: str) -> LoadedPolicy:
     out = Diagnostics()
     sources = SourceMap()
     if not isinstance(data, dict):
-        raise PolicyError([Diagnostic(Position(name), "schema.type", "a policy must be a mapping of keys to values")])
+        raise PolicyError([Diagnostic(Position(name), "schema.type", _("a policy must be a mapping of keys to values"))])
     document = policyfile.PolicyDocument(data, sources, name, [str(data.get("id", name))],
                                          policyfile.content_hash(data))
     policyfile._validate_schema(data, sources, name, out)  # as read_document does for a file
@@ -146,8 +147,8 @@ def evaluate(loaded: LoadedPolicy, record, trace: bool = False, coverage: set | 
         return result
     except (ArithmeticError, TypeError, ValueError, KeyError, RecursionError) as error:  # a defect, never a crash
         result["errors"] = [{"path": "", "code": "internal",
-                             "message": f"the engine could not evaluate this record ({type(error).__name__}: {error}); "
-                                        "please report it with the record"}]
+                             "message": _("the engine could not evaluate this record ({error}); please report it with "
+                                          "the record", error=f"{type(error).__name__}: {error}")}]
         return result
     result["outputs"] = outputs
     result["values"] = collect_values(loaded.policy, frame, inputs)
@@ -175,10 +176,11 @@ def coverage_targets(policy: model.Policy) -> dict[tuple, str]:
     for key, d in policy.values.items():
         if d.table is not None:
             for index, row in enumerate(d.table.rows, start=1):
-                targets[(key, index)] = f"{d.name} row {index} ({', '.join(_when_text(row))})"
+                targets[(key, index)] = _("{name} row {row} ({cells})", name=d.name, row=index,
+                                          cells=", ".join(_when_text(row)))
         if d.matrix is not None:
             for cell in d.matrix.cells:
-                targets[(key, cell)] = f"{d.name} cell {cell[0]} x {cell[1]}"
+                targets[(key, cell)] = _("{name} cell {row} x {column}", name=d.name, row=cell[0], column=cell[1])
     return targets
 
 

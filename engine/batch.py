@@ -15,6 +15,7 @@ import msgspec
 
 from . import api
 from .fast import FastPolicy, decode_pairs
+from .i18n import _
 from .io import MAX_LINE_BYTES, DuplicateKeyError, Incoming, check_unique_keys, decode_input, duplicate_error, encode
 
 #: Lines handed to a worker process at a time: large enough to amortise the hand-over, small
@@ -80,7 +81,8 @@ class LineEvaluator:
     def line(self, raw: bytes, number: int) -> tuple[bytes, bool]:
         """(the result as a JSON line, whether the record had errors)."""
         if len(raw) > MAX_LINE_BYTES:
-            return self._error(number, "too_large", f"line {number} is over {MAX_LINE_BYTES:,} bytes")
+            return self._error(number, "too_large", _("line {line} is over {limit} bytes", line=number,
+                                                                limit=f"{MAX_LINE_BYTES:,}"))
         record = decode_pairs(raw)
         if record is not None:
             try:
@@ -144,9 +146,10 @@ class Progress:
         if self.total:
             share = min(self.done_bytes / self.total, 1.0)
             bar = "#" * int(share * 30)
-            text = f"\r[{bar:<30}] {share:4.0%} {self.records:,} records, {rate:,.0f}/s"
+            text = f"\r[{bar:<30}] {share:4.0%} " + _("{count} records, {rate}/s", count=f"{self.records:,}",
+                                                          rate=f"{rate:,.0f}")
         else:
-            text = f"\r{self.records:,} records, {rate:,.0f}/s"
+            text = "\r" + _("{count} records, {rate}/s", count=f"{self.records:,}", rate=f"{rate:,.0f}")
         self.stream.write(text)
         self.stream.flush()
 

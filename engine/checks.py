@@ -14,6 +14,7 @@ from . import intervals as iv
 from . import nodes as n
 from .bounds import check_bounds
 from .diagnostics import Diagnostics, Severity
+from .i18n import N_, _
 from .model import Formula, Policy, ValueDef
 from .names import FUNCTIONS, Context, references, resolve, visible_names
 from .parser import KEYWORDS
@@ -54,21 +55,21 @@ def check_names(policy: Policy, out: Diagnostics) -> None:
     """Unknown names (with 'did you mean'), unknown functions, names defined twice or reserved."""
     for name in policy.inputs:
         if (None, name) in policy.values:
-            out.add(policy.values[(None, name)].position, "name.duplicate", f"'{name}' is both an input and a value")
+            out.add(policy.values[(None, name)].position, "name.duplicate", _("'{name}' is both an input and a value", name=name))
     for requirement in policy.requirements.values():
         if requirement.for_each is not None and (requirement.for_each not in policy.inputs
                                                  or policy.inputs[requirement.for_each].type != "list"):
             out.add(requirement.position, "requirement.for_each",
-                    f"requirement '{requirement.name}' is checked for each item of '{requirement.for_each}', "
-                    "which is not a list input")
+                    _("requirement '{name}' is checked for each item of '{list}', which is not a list input",
+                      name=requirement.name, list=requirement.for_each))
     for (scope, name), definition in policy.values.items():
         if name in KEYWORDS or name in FUNCTIONS:
-            out.add(definition.position, "name.reserved", f"'{name}' is a reserved word", "choose another name")
+            out.add(definition.position, "name.reserved", _("'{name}' is a reserved word", name=name), _("choose another name"))
         if scope is not None:
             if scope not in policy.inputs or policy.inputs[scope].type != "list":
-                out.add(definition.position, "name.unknown_list", f"item values need a list input named '{scope}'")
+                out.add(definition.position, "name.unknown_list", _("item values need a list input named '{list}'", list=scope))
             elif policy.inputs[scope].items is not None and name in policy.inputs[scope].items.fields:
-                out.add(definition.position, "name.duplicate", f"'{name}' is already a field of each {scope} item")
+                out.add(definition.position, "name.duplicate", _("'{name}' is already a field of each {list} item", name=name, list=scope))
     for formula, context in formulas(policy):
         if formula.node is not None:
             _names_in(policy, formula, formula.node, context, out)
@@ -76,14 +77,14 @@ def check_names(policy: Policy, out: Diagnostics) -> None:
 
 #: What to write instead of a spreadsheet function (authors know Excel; PRODUCT.md, users).
 _EXCEL = {
-    "IF": "write: if condition then a else b",
-    "AVERAGE": "write: mean(k.nilai for k in kegiatan)", "RATA": "write: mean(k.nilai for k in kegiatan)",
-    "COUNTIF": "write: count(r for r in rhk if r.capaian < 100)",
-    "SUMIF": "write: sum(r.nilai for r in rhk if ...)", "SUM": "write: sum(k.nilai for k in kegiatan) or a + b",
-    "AND": "write: a and b", "OR": "write: a or b", "NOT": "write: not a",
-    "ROUND": "write: round(x, 2) (half up), or round(x, 2, \"half_even\")",
-    "ROUNDDOWN": "write: round(x, 2, \"down\")", "ROUNDUP": "write: round(x, 2, \"up\")",
-    "MIN": "write: min(a, b) (lower case)", "MAX": "write: max(a, b) (lower case)",
+    "IF": N_("write: if condition then a else b"),
+    "AVERAGE": N_("write: mean(k.nilai for k in kegiatan)"), "RATA": N_("write: mean(k.nilai for k in kegiatan)"),
+    "COUNTIF": N_("write: count(r for r in rhk if r.capaian < 100)"),
+    "SUMIF": N_("write: sum(r.nilai for r in rhk if ...)"), "SUM": N_("write: sum(k.nilai for k in kegiatan) or a + b"),
+    "AND": N_("write: a and b"), "OR": N_("write: a or b"), "NOT": N_("write: not a"),
+    "ROUND": N_("write: round(x, 2) (half up), or round(x, 2, \"half_even\")"),
+    "ROUNDDOWN": N_("write: round(x, 2, \"down\")"), "ROUNDUP": N_("write: round(x, 2, \"up\")"),
+    "MIN": N_("write: min(a, b) (lower case)"), "MAX": N_("write: max(a, b) (lower case)"),
 }
 
 
@@ -92,17 +93,17 @@ def _names_in(policy: Policy, formula: Formula, node: n.Expr, context: Context, 
         case n.Name(id=name):
             if resolve(policy, context, name) is None:
                 close = _closest_name(policy, context, name)
-                out.add(formula.locate(policy.sources, node.loc), "name.unknown", f"unknown name '{name}'",
-                        f"did you mean '{close}'?" if close else "define it under inputs or values")
+                out.add(formula.locate(policy.sources, node.loc), "name.unknown", _("unknown name '{name}'", name=name),
+                        _("did you mean '{close}'?", close=close) if close else _("define it under inputs or values"))
             return
         case n.Call(function=function, args=args):
             if function not in FUNCTIONS:
-                hint = _EXCEL.get(function.upper())
+                hint = _(_EXCEL[function.upper()]) if function.upper() in _EXCEL else None
                 if hint is None:
                     close = difflib.get_close_matches(function.lower(), list(FUNCTIONS), n=1)
-                    hint = f"did you mean '{close[0]}'?" if close else "functions: " + ", ".join(sorted(FUNCTIONS))
-                out.add(formula.locate(policy.sources, node.loc), "function.unknown", f"unknown function '{function}'",
-                        hint)
+                    hint = _("did you mean '{close}'?", close=close[0]) if close else _("functions: {names}", names=", ".join(sorted(FUNCTIONS)))
+                out.add(formula.locate(policy.sources, node.loc), "function.unknown",
+                        _("unknown function '{name}'", name=function), hint)
             for arg in args:
                 _names_in(policy, formula, arg, context, out)
             return
@@ -212,8 +213,8 @@ def _report_cycle(policy: Policy, component: list[tuple], graph, out: Diagnostic
         path.append(nxt)
         current = nxt
     names = " -> ".join(k[1] for k in path)
-    out.add(policy.values[start].position, "cycle", f"values depend on themselves: {names}",
-            "a value cannot be computed from its own result; break the loop")
+    out.add(policy.values[start].position, "cycle", _("values depend on themselves: {names}", names=names),
+            _("a value cannot be computed from its own result; break the loop"))
 
 
 def check_types(policy: Policy, out: Diagnostics) -> TypeChecker:
@@ -223,14 +224,15 @@ def check_types(policy: Policy, out: Diagnostics) -> TypeChecker:
     for output in policy.outputs.values():
         result = checker.formula(output.value, Context())
         if result.kind in ("list", "record", "number_or_range"):
-            out.add(output.position, "output.type", f"output '{output.name}' is {result}; outputs are numbers, text or true/false")
+            out.add(output.position, "output.type", _("output '{name}' is {type}; outputs are numbers, text or true/false",
+                                                              name=output.name, type=result))
         if output.when is not None:
             checker.expect(checker.formula(output.when, Context()), BOOLEAN, output.when, output.when.node,
-                           "'when' must be true or false")
+                           _("'when' must be true or false"))
     for requirement in policy.requirements.values():
         if requirement.rule is not None:
             checker.expect(checker.formula(requirement.rule, Context(requirement.for_each)), BOOLEAN,
-                           requirement.rule, requirement.rule.node, "a requirement's rule must be true or false")
+                           requirement.rule, requirement.rule.node, _("a requirement's rule must be true or false"))
     return checker
 
 
@@ -246,18 +248,19 @@ def check_weights(policy: Policy, out: Diagnostics) -> None:
             for name in weights:
                 if name not in known:
                     close = difflib.get_close_matches(name, sorted(known), n=1)
-                    out.add(position, "weights.unknown_indicator", f"weight for unknown indicator '{name}'",
-                            f"did you mean '{close[0]}'?" if close else "indicators: " + ", ".join(sorted(known)))
+                    out.add(position, "weights.unknown_indicator", _("weight for unknown indicator '{name}'", name=name),
+                            _("did you mean '{close}'?", close=close[0]) if close else _("indicators: {names}", names=", ".join(sorted(known))))
             total = sum(weights.values(), Fraction(0))
             if total != weighted.total:
-                which = f" for '{key}'" if len(weighted.weights) > 1 or key != "default" else ""
+                which = _(" for '{key}'", key=key) if len(weighted.weights) > 1 or key != "default" else ""
                 parts = ", ".join(f"{name} {_num(weight)}" for name, weight in weights.items())
                 out.add(position, "weights.sum",
-                        f"the weights of '{definition.name}'{which} add up to {_num(total)} ({parts}), "
-                        f"not {_num(weighted.total)}",
-                        "change a weight so they add up, or change 'total'")
+                        _("the weights of '{name}'{which} add up to {total} ({parts}), not {wanted}", name=definition.name,
+                          which=which, total=_num(total), parts=parts, wanted=_num(weighted.total)),
+                        _("change a weight so they add up, or change 'total'"))
         if not weighted.weights.get("default") and weighted.by is None:
-            out.add(definition.position, "weights.missing", f"'{definition.name}' gives no weights", "give each indicator a weight")
+            out.add(definition.position, "weights.missing", _("'{name}' gives no weights", name=definition.name),
+                    _("give each indicator a weight"))
 
 
 def check_tables(policy: Policy, out: Diagnostics, checker: TypeChecker, ranges: RangeAnalysis) -> None:
@@ -273,8 +276,8 @@ def check_tables(policy: Policy, out: Diagnostics, checker: TypeChecker, ranges:
             for cell in row.cells:
                 for bound in _bounds(cell):
                     if bound.name is not None and bound.name not in ranges.constants:
-                        out.add(row.position, "table.bound", f"'{bound.name}' is not a constant number",
-                                "a cell bound is a number or the name of a value that is just a number")
+                        out.add(row.position, "table.bound", _("'{name}' is not a constant number", name=bound.name),
+                                _("a cell bound is a number or the name of a value that is just a number"))
                         return
         _analyse_table(policy, definition, out, checker, ranges)
 
@@ -330,21 +333,23 @@ def _analyse_table(policy: Policy, d: ValueDef, out: Diagnostics, checker: TypeC
     names = [f.text for f in table.on]
     if gaps:
         out.add(policy.sources.position(d.path + ("table", "rows", ""), policy.file), "table.gap",
-                f"no row of '{d.name}' matches " + _describe_gaps(names, gaps),
-                "add a row for these values, or widen a neighbouring row")
+                _("no row of '{name}' matches {values}", name=d.name, values=_describe_gaps(names, gaps)),
+                _("add a row for these values, or widen a neighbouring row"))
     for (a, b), combo in sorted(overlaps.items()):
         out.add(table.rows[b].position, "table.overlap",
-                f"rows {a + 1} and {b + 1} of '{d.name}' both match {_describe(names, combo)}",
-                "with hit: unique every value must match exactly one row; fix the bounds or use hit: first")
+                _("rows {first} and {second} of '{name}' both match {values}", first=a + 1, second=b + 1, name=d.name,
+                  values=_describe(names, combo)),
+                _("with hit: unique every value must match exactly one row; fix the bounds or use hit: first"))
     for i, row in enumerate(table.rows):
         if i not in matched_any:
             out.add(row.position, "table.unreachable_row",
-                    f"row {i + 1} of '{d.name}' can never apply: no possible value of {' and '.join(names)} matches it",
-                    "check the bounds against the values the column can take")
+                    _("row {row} of '{name}' can never apply: no possible value of {columns} matches it", row=i + 1,
+                      name=d.name, columns=_(" and ").join(names)),
+                    _("check the bounds against the values the column can take"))
         elif table.hit == "first" and i not in first_for:
             out.add(row.position, "table.shadowed_row",
-                    f"row {i + 1} of '{d.name}' never applies: earlier rows match all of its values",
-                    "move it up or remove it")
+                    _("row {row} of '{name}' never applies: earlier rows match all of its values", row=i + 1, name=d.name),
+                    _("move it up or remove it"))
 
 
 def _is_integer_input(policy: Policy, formula: Formula, context: Context) -> bool:
@@ -366,7 +371,7 @@ def _holds_integer(piece: iv.Interval) -> bool:
 
 class _Other:
     def __repr__(self) -> str:
-        return "any other text"
+        return _("any other text")
 
 
 _OTHER = _Other()
@@ -411,16 +416,16 @@ def _matches(cell, piece, constants) -> bool:
 
 
 def _describe(names: list[str], combo) -> str:
-    return " and ".join(f"{name} {_piece_text(p)}" for name, p in zip(names, combo))
+    return _(" and ").join(f"{name} {_piece_text(p)}" for name, p in zip(names, combo))
 
 
 def _piece_text(piece) -> str:
     if isinstance(piece, iv.Interval):
         if piece.lo is not None and piece.lo == piece.hi:
             return f"= {_num(piece.lo)}"
-        return f"in {piece}"
+        return _("in {interval}", interval=piece)
     if piece is _OTHER:
-        return "= any other text"
+        return "= " + _("any other text")
     return f"= {str(piece).lower() if isinstance(piece, bool) else piece}"
 
 
@@ -434,7 +439,7 @@ def _describe_gaps(names: list[str], gaps: list) -> str:
                 merged.append(piece)
         return f"{names[0]} " + ", ".join(_piece_text(p) for p in merged)
     shown = "; ".join(_describe(names, g) for g in gaps[:3])
-    return shown + (f" (and {len(gaps) - 3} more)" if len(gaps) > 3 else "")
+    return shown + (_(" (and {count} more)", count=len(gaps) - 3) if len(gaps) > 3 else "")
 
 
 def _adjacent(a: iv.Interval, b: iv.Interval) -> bool:
@@ -451,12 +456,14 @@ def check_matrices(policy: Policy, out: Diagnostics, checker: TypeChecker) -> No
         row_type, column_type = checker.formula(matrix.rows, context), checker.formula(matrix.columns, context)
         row_values = _domain(row_type)
         column_values = _domain(column_type)
-        for label, keys, domain, formula in (("row", matrix.row_keys, row_values, matrix.rows),
-                                             ("column", matrix.column_keys, column_values, matrix.columns)):
+        for label, keys, domain, formula in (
+                (N_("the rows of '{name}' ({formula}) have no fixed set of values"), matrix.row_keys, row_values, matrix.rows),
+                (N_("the columns of '{name}' ({formula}) have no fixed set of values"), matrix.column_keys, column_values,
+                 matrix.columns)):
             if domain is None:
                 out.add(formula.position, "matrix.open_domain",
-                        f"the {label}s of '{d.name}' ({formula.text}) have no fixed set of values",
-                        "give the input an enum so every cell can be checked")
+                        _(label, name=d.name, formula=formula.text),
+                        _("give the input an enum so every cell can be checked"))
                 continue
             for key in keys:
                 if key not in domain:
@@ -464,16 +471,18 @@ def check_matrices(policy: Policy, out: Diagnostics, checker: TypeChecker) -> No
                     at = [p for (r, c), p in matrix.cell_positions.items() if c == key]  # the cell that names it
                     out.add(policy.sources.position(d.path + ("matrix", "cells", key, ""), policy.file)
                             if label == "row" or not at else min(at),
-                            "matrix.unknown_key", f"'{key}' is not a value of {formula.text}",
-                            f"did you mean '{close[0]}'?" if close else "values: " + ", ".join(map(str, domain)))
+                            "matrix.unknown_key", _("'{key}' is not a value of {formula}", key=key, formula=formula.text),
+                            _("did you mean '{close}'?", close=close[0]) if close else
+                            _("values: {values}", values=", ".join(map(str, domain))))
         if row_values is None or column_values is None:
             continue
         for r in row_values:
             for c in column_values:
                 if (r, c) not in matrix.cells:
                     out.add(policy.sources.position(d.path + ("matrix", "cells"), policy.file), "matrix.missing_cell",
-                            f"'{d.name}' has no cell for {matrix.rows.text} = {r} and {matrix.columns.text} = {c}",
-                            "add the cell")
+                            _("'{name}' has no cell for {rows} = {row} and {columns} = {column}", name=d.name,
+                              rows=matrix.rows.text, row=r, columns=matrix.columns.text, column=c),
+                            _("add the cell"))
 
 
 def _domain(t) -> list | None:
@@ -504,12 +513,13 @@ def check_ranges(policy: Policy, out: Diagnostics, checker: TypeChecker, ranges:
             for label in output.labels:
                 if label not in produced:
                     out.add(output.position, "range.unreachable_label",
-                            f"no input can give '{output.name}' the value '{label}'",
-                            "check the rows or cells that should produce it")
+                            _("no input can give '{name}' the value '{label}'", name=output.name, label=label),
+                            _("check the rows or cells that should produce it"))
             for label in produced:
                 if label not in output.labels:
                     out.add(output.position, "range.undeclared_label",
-                            f"'{output.name}' can be '{label}', which its labels do not list", "add it to labels")
+                            _("'{name}' can be '{label}', which its labels do not list", name=output.name, label=label),
+                            _("add it to labels"))
 
 
 def _check_indicators(policy: Policy, d: ValueDef, ranges: RangeAnalysis, out: Diagnostics) -> bool:
@@ -522,9 +532,10 @@ def _check_indicators(policy: Policy, d: ValueDef, ranges: RangeAnalysis, out: D
         if actual is not None and not actual.within(wanted):
             found = True
             out.add(indicator.position, "range.exceeds",
-                    f"indicator '{name}' can take values in {actual}, outside the declared range {wanted} of '{d.name}'",
-                    f"limit the indicator's formula, for example min(..., {_num(d.range[1])})" if d.range[1] is not None
-                    else "limit the indicator's formula")
+                    _("indicator '{name}' can take values in {actual}, outside the declared range {wanted} of '{value}'",
+                      name=name, actual=actual, wanted=wanted, value=d.name),
+                    _("limit the indicator's formula, for example min(..., {high})", high=_num(d.range[1]))
+                    if d.range[1] is not None else _("limit the indicator's formula"))
     return found
 
 
@@ -533,9 +544,12 @@ def _check_range(name: str, actual: iv.Interval | None, declared: tuple, positio
         return
     wanted = iv.Interval(declared[0], declared[1])
     if not actual.within(wanted):
-        out.add(position, "range.exceeds", f"'{name}' can take values in {actual}, outside its declared range {wanted}",
-                f"limit it, for example clamp(..., {_num(declared[0]) if declared[0] is not None else '...'}, "
-                f"{_num(declared[1]) if declared[1] is not None else '...'})")
+        out.add(position, "range.exceeds",
+                _("'{name}' can take values in {actual}, outside its declared range {wanted}", name=name, actual=actual,
+                  wanted=wanted),
+                _("limit it, for example clamp(..., {low}, {high})",
+                  low=_num(declared[0]) if declared[0] is not None else '...',
+                  high=_num(declared[1]) if declared[1] is not None else '...'))
 
 
 def _labels(policy: Policy, formula: Formula, ranges: RangeAnalysis) -> list | None:
@@ -562,11 +576,13 @@ def check_unit_rules(policy: Policy, out: Diagnostics) -> None:
         output = policy.outputs.get(rule.counts)
         if output is None:
             close = difflib.get_close_matches(rule.counts, list(policy.outputs), n=1)
-            out.add(rule.position, "unit_rule.unknown_output", f"unit rule '{rule.name}' counts '{rule.counts}', "
-                    "which is not an output", f"did you mean '{close[0]}'?" if close else "")
+            out.add(rule.position, "unit_rule.unknown_output",
+                    _("unit rule '{name}' counts '{output}', which is not an output", name=rule.name, output=rule.counts),
+                    _("did you mean '{close}'?", close=close[0]) if close else "")
             continue
         if output.labels is None:
-            out.add(rule.position, "unit_rule.labels", f"output '{rule.counts}' needs `labels` for unit rules to count them")
+            out.add(rule.position, "unit_rule.labels",
+                    _("output '{output}' needs `labels` for unit rules to count them", output=rule.counts))
             continue
         for conditions in rule.cases.values():
             for condition in conditions:
@@ -574,8 +590,9 @@ def check_unit_rules(policy: Policy, out: Diagnostics) -> None:
                     if label not in output.labels:
                         close = difflib.get_close_matches(str(label), [str(x) for x in output.labels], n=1)
                         out.add(condition.position, "unit_rule.unknown_label",
-                                f"'{label}' is not a label of '{rule.counts}'",
-                                f"did you mean '{close[0]}'?" if close else "labels: " + ", ".join(map(str, output.labels)))
+                                _("'{label}' is not a label of '{output}'", label=label, output=rule.counts),
+                                _("did you mean '{close}'?", close=close[0]) if close
+                                else _("labels: {labels}", labels=", ".join(map(str, output.labels))))
 
 
 def check_tests(policy: Policy, out: Diagnostics) -> None:
@@ -583,7 +600,8 @@ def check_tests(policy: Policy, out: Diagnostics) -> None:
         for key in list(case.expect) + case.expect_absent:
             if key not in policy.outputs:
                 out.add(policy.sources.position(case.path + ("expect", key, ""), policy.file), "test.unknown_output",
-                        f"test '{case.name}' expects output '{key}', which the policy does not have")
+                        _("test '{name}' expects output '{output}', which the policy does not have", name=case.name,
+                          output=key))
 
 
 def check_unused(policy: Policy, out: Diagnostics) -> None:
@@ -605,7 +623,7 @@ def check_unused(policy: Policy, out: Diagnostics) -> None:
         todo.extend(graph.get(key, ()))
     for key, d in policy.values.items():
         if key not in used and d.kind != "indicator":
-            out.add(d.position, "value.unused", f"no output uses '{d.name}'", "remove it or use it in an output",
+            out.add(d.position, "value.unused", _("no output uses '{name}'", name=d.name), _("remove it or use it in an output"),
                     Severity.WARNING)
 
 

@@ -12,185 +12,205 @@ import sys
 from pathlib import Path
 from . import __version__
 
+from .i18n import LANGUAGES, N_, _, language, using
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 INPUT_FORMATS = ("json", "jsonl", "csv", "xlsx")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    with using(_asked_language(sys.argv[1:] if argv is None else argv)):  # the help is in it too
+        parser = _parser()
+        args = parser.parse_args(argv)
     if args.version:
         _out(f"kinerja {__version__}")
         return EXIT_OK
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    try:
-        return args.run(args)
-    except BrokenPipeError:  # `kinerja eval ... | head`
-        return EXIT_OK
-    except KeyboardInterrupt:
-        return 130
+    with using(args.lang):  # --lang, else KINERJA_LANG, else Indonesian
+        args.lang = language()
+        try:
+            return args.run(args)
+        except BrokenPipeError:  # `kinerja eval ... | head`
+            return EXIT_OK
+        except KeyboardInterrupt:
+            return 130
+
+
+def _asked_language(argv: list[str]) -> str | None:
+    """The --lang given anywhere on the command line, before the parser (whose help it words) exists."""
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kinerja", description="Check, test and evaluate ASN appraisal policies.")
-    parser.add_argument("--version", action="store_true", help="print the version and stop")
+    parser = argparse.ArgumentParser(prog="kinerja", description=_("Check, test and evaluate ASN appraisal policies."))
+    parser.add_argument("--version", action="store_true", help=_("print the version and stop"))
+    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help=_("language of messages: id (default) or en; also KINERJA_LANG"))
+    # Every command takes --lang too (after its name); given there, it wins over the global one.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=_("language of messages (id or en)"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("policies", help="list the policies available")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p = sub.add_parser("policies", parents=[common], help=_("list the policies available"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
     p.set_defaults(run=cmd_policies)
 
-    p = sub.add_parser("check", help="check policies for mistakes (all available when none is named)")
-    p.add_argument("targets", nargs="*", metavar="TARGET", help="policy id or file")
-    p.add_argument("--json", action="store_true", help="print diagnostics as JSON")
+    p = sub.add_parser("check", parents=[common], help=_("check policies for mistakes (all available when none is named)"))
+    p.add_argument("targets", nargs="*", metavar="TARGET", help=_("policy id or file"))
+    p.add_argument("--json", action="store_true", help=_("print diagnostics as JSON"))
     p.set_defaults(run=cmd_check)
 
-    p = sub.add_parser("test", help="run the policies' own test cases and report coverage")
-    p.add_argument("targets", nargs="*", metavar="TARGET", help="policy id or file")
+    p = sub.add_parser("test", parents=[common], help=_("run the policies' own test cases and report coverage"))
+    p.add_argument("targets", nargs="*", metavar="TARGET", help=_("policy id or file"))
     p.add_argument("--require-coverage", action="store_true",
-                   help="fail unless every table row and matrix cell is reached")
+                   help=_("fail unless every table row and matrix cell is reached"))
     p.set_defaults(run=cmd_test)
 
-    p = sub.add_parser("eval", help="evaluate records")
+    p = sub.add_parser("eval", parents=[common], help=_("evaluate records"))
     p.add_argument("--policy", required=True, metavar="ID_OR_FILE")
     p.add_argument("inputs", nargs="*", metavar="INPUT",
-                   help="JSON, JSON Lines, CSV or .xlsx file; '-' for standard input")
-    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
+                   help=_("JSON, JSON Lines, CSV or .xlsx file; '-' for standard input"))
+    p.add_argument("-o", "--output", metavar="OUT", help=_("write here instead of standard output"))
     p.add_argument("--format", choices=("jsonl", "json", "csv", "xlsx"), default="jsonl",
-                   help="output format (default jsonl)")
-    p.add_argument("--input-format", choices=INPUT_FORMATS, help="input format (default: from the file name)")
-    p.add_argument("--explain", action="store_true", help="add an explanation to each result")
-    p.add_argument("--trace", action="store_true", help="add the trace to each result")
-    p.add_argument("--lang", choices=("id", "en"), default="id", help="language of explanations")
-    p.add_argument("--period", metavar="P", help="the period (2023, 2023-07, 2023-07-15) that chooses the version "
-                   "in force, for records without their own `periode` (default: today)")
+                   help=_("output format (default jsonl)"))
+    p.add_argument("--input-format", choices=INPUT_FORMATS, help=_("input format (default: from the file name)"))
+    p.add_argument("--explain", action="store_true", help=_("add an explanation to each result"))
+    p.add_argument("--trace", action="store_true", help=_("add the trace to each result"))
+    p.add_argument("--period", metavar="P", help=_("the period (2023, 2023-07, 2023-07-15) that chooses the version "
+                   "in force, for records without their own `periode` (default: today)"))
     p.set_defaults(run=cmd_eval)
 
-    p = sub.add_parser("explain", help="explain, in sentences, how each record's result came about")
+    p = sub.add_parser("explain", parents=[common], help=_("explain, in sentences, how each record's result came about"))
     p.add_argument("--policy", required=True, metavar="ID_OR_FILE")
     p.add_argument("inputs", nargs="*", metavar="INPUT")
     p.add_argument("--input-format", choices=INPUT_FORMATS)
-    p.add_argument("--lang", choices=("id", "en"), default="id")
     p.add_argument("--what-if", action="store_true",
-                   help="also the smallest change of one input that reaches the next better predikat")
+                   help=_("also the smallest change of one input that reaches the next better predikat"))
     p.set_defaults(run=cmd_explain)
 
-    p = sub.add_parser("distribution", help="check the unit-level rules (kurva distribusi) of each unit")
+    p = sub.add_parser("distribution", parents=[common], help=_("check the unit-level rules (kurva distribusi) of each unit"))
     p.add_argument("--policy", required=True, metavar="ID_OR_FILE")
     p.add_argument("inputs", nargs="*", metavar="RESULTS_OR_RECORDS",
-                   help="results of `kinerja eval`, or records (evaluated first); '-' for standard input")
-    p.add_argument("--units", required=True, metavar="UNITS_FILE", help="YAML: units with id, name, predikat, members")
+                   help=_("results of `kinerja eval`, or records (evaluated first); '-' for standard input"))
+    p.add_argument("--units", required=True, metavar="UNITS_FILE", help=_("YAML: units with id, name, predikat, members"))
     p.add_argument("--raters", action="store_true",
-                   help="instead, the rater-bias report: superiors whose ratings stand far above their unit's mean "
-                        "(needs records, not results)")
+                   help=_("instead, the rater-bias report: superiors whose ratings stand far above their unit's mean "
+                          "(needs records, not results)"))
     p.add_argument("--input-format", choices=INPUT_FORMATS)
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--lang", choices=("id", "en"), default="id")
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
     p.set_defaults(run=cmd_distribution)
 
-    p = sub.add_parser("diff", help="what changed between two policies, by meaning; with --data, whom it moves")
-    p.add_argument("old", metavar="OLD", help="policy id or file")
-    p.add_argument("new", metavar="NEW", help="policy id or file")
+    p = sub.add_parser("diff", parents=[common], help=_("what changed between two policies, by meaning; with --data, whom it moves"))
+    p.add_argument("old", metavar="OLD", help=_("policy id or file"))
+    p.add_argument("new", metavar="NEW", help=_("policy id or file"))
     p.add_argument("--data", metavar="FILE", action="append", default=[],
-                   help="records to evaluate under both policies (JSON, JSON Lines or CSV)")
+                   help=_("records to evaluate under both policies (JSON, JSON Lines or CSV)"))
     p.add_argument("--input-format", choices=INPUT_FORMATS)
-    p.add_argument("--db", metavar="URL", help="instead of --data: the inputs of the evaluations stored in this database")
-    p.add_argument("--policy", metavar="ID", help="with --db: only evaluations made under this policy id")
-    p.add_argument("--period", metavar="P", help="with --db: only evaluations of this period")
+    p.add_argument("--db", metavar="URL", help=_("instead of --data: the inputs of the evaluations stored in this database"))
+    p.add_argument("--policy", metavar="ID", help=_("with --db: only evaluations made under this policy id"))
+    p.add_argument("--period", metavar="P", help=_("with --db: only evaluations of this period"))
     p.add_argument("--units", metavar="UNITS_FILE",
-                   help="with --data: each unit's predikat counts and unit-rule verdicts, old and new "
-                        "(YAML as for kinerja distribution)")
+                   help=_("with --data: each unit's predikat counts and unit-rule verdicts, old and new "
+                        "(YAML as for kinerja distribution)"))
     p.set_defaults(run=cmd_diff)
 
-    p = sub.add_parser("replay", help="evaluate stored evaluations again under the policy versions they used, and compare")
+    p = sub.add_parser("replay", parents=[common], help=_("evaluate stored evaluations again under the policy versions they used, and compare"))
     p.add_argument("ids", nargs="*", metavar="EVALUATION_ID")
-    p.add_argument("--submission", metavar="ID", help="every evaluation of this submission")
-    p.add_argument("--policy", metavar="ID", help="only evaluations made under this policy id")
-    p.add_argument("--period", metavar="P", help="only evaluations of this period")
-    p.add_argument("--all", action="store_true", help="every stored evaluation")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--db", metavar="URL", help=DB_HELP)
+    p.add_argument("--submission", metavar="ID", help=_("every evaluation of this submission"))
+    p.add_argument("--policy", metavar="ID", help=_("only evaluations made under this policy id"))
+    p.add_argument("--period", metavar="P", help=_("only evaluations of this period"))
+    p.add_argument("--all", action="store_true", help=_("every stored evaluation"))
+    p.add_argument("--json", action="store_true", help=_("print JSON"))
+    p.add_argument("--db", metavar="URL", help=_(DB_HELP))
     p.set_defaults(run=cmd_replay)
 
-    p = sub.add_parser("template", help="write a policy's empty data template (.xlsx or .csv) with Indonesian labels")
+    p = sub.add_parser("template", parents=[common],
+                       help=_("write a policy's empty data template (.xlsx or .csv) with Indonesian labels"))
     p.add_argument("target", metavar="ID_OR_FILE")
-    p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", help="template format (default xlsx)")
-    p.add_argument("--records", metavar="FILE", help="fill the .xlsx template with these records (JSON or JSON Lines)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", help=_("template format (default xlsx)"))
+    p.add_argument("--records", metavar="FILE", help=_("fill the .xlsx template with these records (JSON or JSON Lines)"))
+    p.add_argument("-o", "--output", metavar="FILE", help=_("write here instead of standard output"))
     p.set_defaults(run=cmd_template)
 
-    p = sub.add_parser("render", help="write a policy's rulebook in Bahasa Indonesia (Markdown or one HTML file)")
+    p = sub.add_parser("render", parents=[common], help=_("write a policy's rulebook in Bahasa Indonesia (Markdown or one HTML file)"))
     p.add_argument("target", metavar="ID_OR_FILE")
-    p.add_argument("--format", choices=("md", "html"), default="md", help="output format (default md)")
-    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
-    p.add_argument("--previous", metavar="ID_OR_FILE", help="an earlier version: the rulebook shows what changed since")
+    p.add_argument("--format", choices=("md", "html"), default="md", help=_("output format (default md)"))
+    p.add_argument("-o", "--output", metavar="OUT", help=_("write here instead of standard output"))
+    p.add_argument("--previous", metavar="ID_OR_FILE", help=_("an earlier version: the rulebook shows what changed since"))
     p.set_defaults(run=cmd_render)
 
-    p = sub.add_parser("schema", help="print the JSON Schema of a policy's records (or of policy files)")
+    p = sub.add_parser("schema", parents=[common], help=_("print the JSON Schema of a policy's records (or of policy files)"))
     p.add_argument("target", nargs="?", metavar="ID_OR_FILE")
-    p.add_argument("--policy-file", action="store_true", help="print the schema of policy files instead")
+    p.add_argument("--policy-file", action="store_true", help=_("print the schema of policy files instead"))
     p.set_defaults(run=cmd_schema)
 
-    p = sub.add_parser("init", help="write a new regional policy that extends a parent, with the parts a region usually changes")
-    p.add_argument("id", metavar="ID", help="the new policy's id (lower case, digits, dashes)")
-    p.add_argument("--extends", required=True, metavar="PARENT", help="the parent policy's id")
-    p.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: ID.yaml)")
-    p.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    p = sub.add_parser("init", parents=[common],
+                       help=_("write a new regional policy that extends a parent, with the parts a region usually changes"))
+    p.add_argument("id", metavar="ID", help=_("the new policy's id (lower case, digits, dashes)"))
+    p.add_argument("--extends", required=True, metavar="PARENT", help=_("the parent policy's id"))
+    p.add_argument("-o", "--output", metavar="FILE", help=_("the file to write (default: ID.yaml)"))
+    p.add_argument("--force", action="store_true", help=_("overwrite the file if it exists"))
     p.set_defaults(run=cmd_init)
 
-    p = sub.add_parser("export", help="copy a bundled policy's file out for editing")
-    p.add_argument("id", metavar="ID", help="the policy's id")
-    p.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: ID.yaml; - for standard output)")
-    p.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    p = sub.add_parser("export", parents=[common], help=_("copy a bundled policy's file out for editing"))
+    p.add_argument("id", metavar="ID", help=_("the policy's id"))
+    p.add_argument("-o", "--output", metavar="FILE", help=_("the file to write (default: ID.yaml; - for standard output)"))
+    p.add_argument("--force", action="store_true", help=_("overwrite the file if it exists"))
     p.set_defaults(run=cmd_export)
 
-    p = sub.add_parser("keys", help="create, list and revoke the service's API keys")
+    p = sub.add_parser("keys", parents=[common], help=_("create, list and revoke the service's API keys"))
     keys = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    k = keys.add_parser("create", help="create a key and print it (shown once)")
+    k = keys.add_parser("create", parents=[common], help=_("create a key and print it (shown once)"))
     k.add_argument("--role", required=True, choices=("agency", "reviewer", "admin"))
-    k.add_argument("--agency", metavar="ID", help="the agency an agency key belongs to")
-    k.add_argument("--db", metavar="URL", help=DB_HELP)
+    k.add_argument("--agency", metavar="ID", help=_("the agency an agency key belongs to"))
+    k.add_argument("--db", metavar="URL", help=_(DB_HELP))
     k.set_defaults(run=cmd_keys_create)
-    k = keys.add_parser("list", help="list the keys (never their secrets)")
-    k.add_argument("--db", metavar="URL", help=DB_HELP)
+    k = keys.add_parser("list", parents=[common], help=_("list the keys (never their secrets)"))
+    k.add_argument("--db", metavar="URL", help=_(DB_HELP))
     k.set_defaults(run=cmd_keys_list)
-    k = keys.add_parser("revoke", help="revoke a key: it stops working at once")
+    k = keys.add_parser("revoke", parents=[common], help=_("revoke a key: it stops working at once"))
     k.add_argument("key_id", metavar="KEY_ID")
-    k.add_argument("--db", metavar="URL", help=DB_HELP)
+    k.add_argument("--db", metavar="URL", help=_(DB_HELP))
     k.set_defaults(run=cmd_keys_revoke)
 
-    p = sub.add_parser("users", help="create, list and disable the people who sign in to the web")
+    p = sub.add_parser("users", parents=[common], help=_("create, list and disable the people who sign in to the web"))
     users = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    u = users.add_parser("create", help="create a user; the password is read from stdin, or asked twice on a terminal")
+    u = users.add_parser("create", parents=[common],
+                         help=_("create a user; the password is read from stdin, or asked twice on a terminal"))
     u.add_argument("username", metavar="USERNAME")
     u.add_argument("--role", required=True, choices=("agency", "reviewer", "admin"))
-    u.add_argument("--agency", metavar="ID", help="the agency an agency user belongs to")
-    u.add_argument("--db", metavar="URL", help=DB_HELP)
+    u.add_argument("--agency", metavar="ID", help=_("the agency an agency user belongs to"))
+    u.add_argument("--db", metavar="URL", help=_(DB_HELP))
     u.set_defaults(run=cmd_users_create)
-    u = users.add_parser("list", help="list the users (never their passwords)")
-    u.add_argument("--db", metavar="URL", help=DB_HELP)
+    u = users.add_parser("list", parents=[common], help=_("list the users (never their passwords)"))
+    u.add_argument("--db", metavar="URL", help=_(DB_HELP))
     u.set_defaults(run=cmd_users_list)
-    u = users.add_parser("disable", help="disable a user: they cannot sign in, their sessions end")
+    u = users.add_parser("disable", parents=[common], help=_("disable a user: they cannot sign in, their sessions end"))
     u.add_argument("username", metavar="USERNAME")
-    u.add_argument("--db", metavar="URL", help=DB_HELP)
+    u.add_argument("--db", metavar="URL", help=_(DB_HELP))
     u.set_defaults(run=cmd_users_disable)
 
-    p = sub.add_parser("serve", help="run the HTTP service (/v1) with a production WSGI server")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    p.add_argument("--db", metavar="URL", help=DB_HELP)
-    p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    p = sub.add_parser("serve", parents=[common], help=_("run the HTTP service (/v1) with a production WSGI server"))
+    p.add_argument("--host", default="127.0.0.1", help=_("address to listen on (default 127.0.0.1)"))
+    p.add_argument("--port", type=int, default=8000, help=_("port (default 8000; 0 picks a free one)"))
+    p.add_argument("--db", metavar="URL", help=_(DB_HELP))
+    p.add_argument("--threads", type=int, default=8, help=_("worker threads (default 8)"))
     p.add_argument("--timeout", type=int, default=30, metavar="SECONDS",
-                   help="close a connection idle or stalled this long (default 30)")
+                   help=_("close a connection idle or stalled this long (default 30)"))
     p.add_argument("--header-timeout", type=int, default=10, metavar="SECONDS",
-                   help="close a connection whose request headers take longer than this (default 10)")
+                   help=_("close a connection whose request headers take longer than this (default 10)"))
     p.set_defaults(run=cmd_serve)
     return parser
 
 
-DB_HELP = "database URL (default: $KINERJA_DB, else sqlite:///kinerja.sqlite)"
+DB_HELP = N_("database URL (default: $KINERJA_DB, else sqlite:///kinerja.sqlite)")
 
 
 def _out(text: str = "") -> None:
@@ -211,7 +231,7 @@ def _load(target: str, say=None):
     try:
         return load(choose(target) if SEPARATOR in target else target)
     except PolicyError as error:
-        say(f"kinerja: policy {target} has errors:")
+        say("kinerja: " + _("policy {target} has errors:", target=target))
         for diagnostic in error.diagnostics:
             say(diagnostic.render())
         return None
@@ -226,7 +246,8 @@ def _chooser(target: str, period: str | None):
         return Chooser(target, period)
     except PolicyError as error:
         choosing = all(d.code.startswith(("version.", "period.")) for d in error.diagnostics)
-        _err(f"kinerja: cannot choose a version of {target}:" if choosing else f"kinerja: policy {target} has errors:")
+        _err("kinerja: " + (_("cannot choose a version of {target}:", target=target) if choosing
+                            else _("policy {target} has errors:", target=target)))
         for diagnostic in error.diagnostics:
             _err(diagnostic.render())
         return None
@@ -254,8 +275,9 @@ def cmd_policies(args) -> int:
         return EXIT_OK
     for row in rows:
         period = f"{row['berlaku_mulai'] or '…'} s.d. {row['berlaku_sampai'] or '…'}"
-        status = f"  [{row['errors']} error(s): run kinerja check {row['id']}]" if row["errors"] else ""
-        extends = f" (extends {row['extends']})" if row["extends"] else ""
+        status = "  [" + _("{count} error(s): run kinerja check {id}", count=row['errors'], id=row['id']) + "]" \
+            if row["errors"] else ""
+        extends = " (" + _("extends {parent}", parent=row['extends']) + ")" if row["extends"] else ""
         _out(f"{row['id']:<22} {row['version']:<10} {period:<26} {row['title']}{extends}{status}")
     return EXIT_OK
 
@@ -281,6 +303,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_test(args) -> int:
+    from .diagnostics import shown_file
     from .testing import run_tests
     status = EXIT_OK
     for target in _targets(args.targets):
@@ -290,15 +313,17 @@ def cmd_test(args) -> int:
             continue
         report = run_tests(loaded)
         for case in report.failed:
-            _out(f"FAIL {report.policy}: {case.name} ({report.file}:{case.line})")
+            _out(_("FAIL {policy}: {case} ({file}:{line})", policy=report.policy, case=case.name,
+                   file=shown_file(report.file), line=case.line))
             for failure in case.failures:
                 _out(f"    {failure}")
         passed = len(report.cases) - len(report.failed)
         reached = len(report.targets) - len(report.unreached)
-        _out(f"{report.policy}: {passed} of {len(report.cases)} cases passed; "
-             f"coverage {reached}/{len(report.targets)} rows and cells")
+        _out(_("{policy}: {passed} of {cases} cases passed; coverage {reached}/{targets} rows and cells",
+               policy=report.policy, passed=passed, cases=len(report.cases), reached=reached,
+               targets=len(report.targets)))
         for text in report.unreached:
-            _out(f"    never reached: {text}")
+            _out("    " + _("never reached: {target}", target=text))
         if report.failed or not report.cases or (args.require_coverage and report.unreached):
             status = EXIT_FAILED
     return status
@@ -312,7 +337,7 @@ def _open_inputs(names: list[str]):
             try:
                 handle = open(name, "rb")
             except OSError as error:
-                raise SystemExit(_usage(f"cannot read {name}: {error.strerror}")) from None
+                raise SystemExit(_usage(_("cannot read {file}: {reason}", file=name, reason=error.strerror))) from None
             with handle:
                 yield name, handle
 
@@ -391,7 +416,7 @@ def cmd_eval(args) -> int:
         if args.output:
             target.close()
     if bad:
-        _err(f"kinerja: {bad} record(s) had errors; the others were evaluated")
+        _err("kinerja: " + _("{count} record(s) had errors; the others were evaluated", count=bad))
     return EXIT_FAILED if bad else EXIT_OK
 
 
@@ -477,12 +502,12 @@ def cmd_explain(args) -> int:
     if loaded is None:
         return EXIT_USAGE
     if args.what_if and predikat_output(loaded.policy) is None:
-        return _usage(f"policy {loaded.policy.id} has no output with `labels` (a predikat) for --what-if")
+        return _usage(_("policy {id} has no output with `labels` (a predikat) for --what-if", id=loaded.policy.id))
     en = args.lang == "en"
     bad = 0
     for incoming in _records(args, loaded):
         label = (incoming.record or {}).get("id") if isinstance(incoming.record, dict) else None
-        _out(f"{'Record' if en else 'Rekaman'} {label if label is not None else incoming.line} ({loaded.policy.id}):")
+        _out(_("Record {label} ({policy}):", label=label if label is not None else incoming.line, policy=loaded.policy.id))
         if incoming.error is not None:
             bad += 1
             _out(f"  {incoming.error['message']}")
@@ -497,7 +522,7 @@ def cmd_explain(args) -> int:
             _out(f"  {number}. {sentence}")
         shown = ", ".join(f"{k} = {value_text(v, '.' if en else ',') if not isinstance(v, str) else v}"
                           for k, v in result["outputs"].items())
-        _out(f"  {'Result' if en else 'Hasil'}: {shown}")
+        _out("  " + _("Result: {outputs}", outputs=shown))
         report = what_if(loaded, incoming.record) if args.what_if else None
         for line in render_what_if(report, args.lang) if report is not None else []:
             _out(f"  {line}")
@@ -516,7 +541,7 @@ def cmd_distribution(args) -> int:
         return _rater_report(args, loaded)
     rules = list(loaded.policy.unit_rules.values())
     if not rules:
-        return _usage(f"policy {loaded.policy.id} states no unit rules")
+        return _usage(_("policy {id} states no unit rules", id=loaded.policy.id))
     problems = Diagnostics()
     units = read_units(Path(args.units), problems)
     if problems:
@@ -543,8 +568,8 @@ def cmd_distribution(args) -> int:
         labels = list(loaded.policy.outputs[rules[0].counts].labels)
         _out(render(reports, labels, args.lang))
         if strangers:
-            words = "employees in no unit" if args.lang == "en" else "pegawai tanpa unit"
-            _out(f"{len(strangers)} {words}: {', '.join(strangers[:10])}" + (" …" if len(strangers) > 10 else ""))
+            _out(_("{count} employees in no unit: {ids}", count=len(strangers), ids=", ".join(strangers[:10]))
+                 + (" …" if len(strangers) > 10 else ""))
     return EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
 
 
@@ -587,11 +612,11 @@ def cmd_diff(args) -> int:
     """Exit 0 when the policies mean the same, 1 when they differ (as diff(1) does)."""
     from .diff import compare, impact, render_impact, render_units
     if args.units and not args.data:
-        return _usage("--units needs --data FILE: the records whose units are compared")
+        return _usage(_("--units needs --data FILE: the records whose units are compared"))
     if args.data and args.db:
-        return _usage("the records come from --data FILE or from --db URL, not both")
+        return _usage(_("the records come from --data FILE or from --db URL, not both"))
     if (args.policy or args.period) and not args.db:
-        return _usage("--policy and --period select stored evaluations: give --db URL too")
+        return _usage(_("--policy and --period select stored evaluations: give --db URL too"))
     old, new = _load(args.old), _load(args.new)
     if old is None or new is None:
         return EXIT_USAGE
@@ -606,9 +631,9 @@ def cmd_diff(args) -> int:
                 _err(diagnostic.render())
             return EXIT_USAGE
     changes = compare(old.policy.data, new.policy.data)
+    counted = _("1 difference") if len(changes) == 1 else _("{count} differences", count=len(changes))
     _out(f"{old.policy.id} {old.policy.version} ({old.policy.hash[:19]}) -> "
-         f"{new.policy.id} {new.policy.version} ({new.policy.hash[:19]}): "
-         f"{len(changes)} difference{'s' if len(changes) != 1 else ''}")
+         f"{new.policy.id} {new.policy.version} ({new.policy.hash[:19]}): {counted}")
     for change in changes:
         _out(change.render())
     if args.data:
@@ -650,7 +675,7 @@ def cmd_render(args) -> int:
     try:
         Path(args.output).write_text(text, encoding="utf-8")
     except OSError as error:
-        return _usage(f"cannot write {args.output}: {error.strerror}")
+        return _usage(_("cannot write {file}: {reason}", file=args.output, reason=error.strerror))
     return EXIT_OK
 
 
@@ -673,7 +698,7 @@ def cmd_schema(args) -> int:
         _out(json.dumps(policy_file_schema(), ensure_ascii=False, indent=2))
         return EXIT_OK
     if not args.target:
-        return _usage("name a policy: kinerja schema ID (or --policy-file)")
+        return _usage(_("name a policy: kinerja schema ID (or --policy-file)"))
     loaded = _load(args.target)
     if loaded is None:
         return EXIT_USAGE
@@ -740,7 +765,8 @@ def _open_store(db: str | None):
     try:
         return open_store(url)
     except (SQLAlchemyError, ArgumentError, OSError) as error:
-        _err(f"kinerja: cannot open the database {_shown_url(url)}: {str(error).splitlines()[0]}")
+        _err("kinerja: " + _("cannot open the database {url}: {reason}", url=_shown_url(url),
+                             reason=str(error).splitlines()[0]))
         return None
 
 
@@ -776,8 +802,11 @@ def cmd_keys_create(args) -> int:
         return _usage(error.message)
     finally:
         store.dispose()
-    owner = f" for agency {key.agency}" if key.agency else ""
-    _out(f"created {key.role} key {key.id}{owner}: {secret}")
+    if key.agency:
+        _out(_("created {role} key {id} for agency {agency}: {secret}", role=key.role, id=key.id, agency=key.agency,
+               secret=secret))
+    else:
+        _out(_("created {role} key {id}: {secret}", role=key.role, id=key.id, secret=secret))
     return EXIT_OK
 
 
@@ -809,7 +838,7 @@ def cmd_keys_revoke(args) -> int:
         return _usage(error.message)
     finally:
         store.dispose()
-    _out(f"revoked key {args.key_id}")
+    _out(_("revoked key {id}", id=args.key_id))
     return EXIT_OK
 
 
@@ -889,8 +918,8 @@ def cmd_replay(args) -> int:
     from .service import ServiceError, replay_evaluations
     selected = bool(args.ids or args.submission or args.policy or args.period)
     if args.all == selected:
-        return _usage("name what to replay: EVALUATION_ID ..., --submission, --policy or --period; "
-                      "or --all (alone) for every stored evaluation")
+        return _usage(_("name what to replay: EVALUATION_ID ..., --submission, --policy or --period; "
+                        "or --all (alone) for every stored evaluation"))
     store = _open_store(args.db)
     if store is None:
         return EXIT_USAGE
@@ -902,18 +931,21 @@ def cmd_replay(args) -> int:
         store.dispose()
     differ = [report for report in reports if not report.same]
     if selected and not reports:
-        return _usage("no stored evaluation matches " + " ".join(
-            f"--{name} {value}" for name, value in (("policy", args.policy), ("period", args.period)) if value))
+        return _usage(_("no stored evaluation matches {selection}", selection=" ".join(
+            f"--{name} {value}" for name, value in (("policy", args.policy), ("period", args.period)) if value)))
     if args.json:
         _out(_exact_json({"replayed": len(reports), "identical": len(reports) - len(differ), "differ": len(differ),
                           "evaluations": [r.as_json() for r in reports]}))
     else:
         for report in differ:
-            _out(f"evaluation {report.evaluation_id} ({report.policy_id} {report.policy_hash[:19]}) differs:")
+            _out(_("evaluation {id} ({policy} {hash}) differs:", id=report.evaluation_id, policy=report.policy_id,
+                   hash=report.policy_hash[:19]))
             for difference in report.differences:
                 _out(f"  {difference.render()}")
-        _out(f"{len(reports)} evaluation{'s' if len(reports) != 1 else ''} replayed, "
-             f"{len(reports) - len(differ)} identical, {len(differ)} differ{'s' if len(differ) == 1 else ''}")
+        replayed = (_("1 evaluation replayed") if len(reports) == 1
+                    else _("{count} evaluations replayed", count=len(reports)))
+        differing = _("1 differs") if len(differ) == 1 else _("{count} differ", count=len(differ))
+        _out(f"{replayed}, " + _("{count} identical", count=len(reports) - len(differ)) + f", {differing}")
     return EXIT_FAILED if differ else EXIT_OK
 
 
@@ -947,7 +979,7 @@ def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8000, thre
     from .service import create_key, has_keys
     from .store import database_url
     if threads < 1 or timeout < 1 or header_timeout < 1:
-        return _usage("--threads, --timeout and --header-timeout must be at least 1")
+        return _usage(_("--threads, --timeout and --header-timeout must be at least 1"))
     url = database_url(db)
     store = _open_store(url)  # applies the migrations before the first request
     if store is None:
@@ -960,17 +992,19 @@ def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8000, thre
         try:
             listening = serving.create_server(app, host, port, threads, timeout, header_timeout, limit)
         except OSError as error:
-            return _usage(f"cannot listen on {host}:{port}: {error.strerror or error}")
+            return _usage(_("cannot listen on {address}: {reason}", address=f"{host}:{port}",
+                            reason=error.strerror or error))
         if not has_keys(store):  # only once the port is ours, so the key is not shown for nothing
-            _, secret = create_key(store, "admin", None)
-            _out(f"admin key (shown once): {secret}")
+            _key, secret = create_key(store, "admin", None)
+            _out(_("admin key (shown once): {secret}", secret=secret))
     finally:
         store.dispose()
     bound_host = getattr(listening, "effective_host", host)
     bound_port = getattr(listening, "effective_port", port)
     shown_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
-    _out(f"Kinerja serving on http://{shown_host}:{bound_port}/v1 (database: {_shown_url(url)})")
-    _out(f"Kinerja web for people on http://{shown_host}:{bound_port}/ (sign in at /masuk)")
+    _out(_("Kinerja serving on {url} (database: {database})", url=f"http://{shown_host}:{bound_port}/v1",
+           database=_shown_url(url)))
+    _out(_("Kinerja web for people on {url} (sign in at /masuk)", url=f"http://{shown_host}:{bound_port}/"))
     sys.stdout.flush()
     stopping = _stop_on_sigterm()
     try:

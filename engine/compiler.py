@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Callable
 
 from . import nodes as n
+from .i18n import _
 from .model import Formula, Policy, ValueDef
 from .names import Context, resolve
 from .i18n import _
@@ -205,7 +206,8 @@ class _Builder:
                     frame.decide(detail)
                     return then(frame, env)
             shown = ", ".join(f"{t} = {_show(v)}" for t, v in zip(texts, values))
-            raise RecordError(column_paths[0](frame, env), "no_rule", f"no row of '{name}' matches {shown}")
+            raise RecordError(column_paths[0](frame, env), "no_rule",
+                              _("no row of '{name}' matches {values}", name=name, values=shown))
         return evaluate
 
     def matrix(self, d: ValueDef, context: Context) -> Fn:
@@ -216,7 +218,8 @@ class _Builder:
             cell = (rows(frame, env), columns(frame, env))
             found = cells.get(cell, _UNSET)
             if found is _UNSET:
-                raise RecordError("", "no_rule", f"'{name}' has no cell for {cell[0]} x {cell[1]}")
+                raise RecordError("", "no_rule", _("'{name}' has no cell for {row} x {column}", name=name, row=cell[0],
+                                                   column=cell[1]))
             if frame.coverage is not None:
                 frame.coverage.add((key, cell))
             frame.decide({"cell": list(cell)})
@@ -240,7 +243,8 @@ class _Builder:
             weights = weight_sets.get(key) or weight_sets.get("default")
             if weights is None:
                 raise RecordError(by_path(frame, env), "no_weights",
-                                  f"'{name}' has no weights for {_show(key)} and no default weights")
+                                  _("'{name}' has no weights for {key} and no default weights", name=name,
+                                    key=_show(key)))
             item = env["@"]
             weighted_sum, applied, used, skipped = ZERO, ZERO, [], []
             for indicator, weight in weights:
@@ -259,7 +263,7 @@ class _Builder:
             if renormalise:
                 if applied == 0:
                     raise RecordError(item.path if item is not None else "", "no_indicator",
-                                      f"no indicator of '{name}' applies to this record")
+                                      _("no indicator of '{name}' applies to this record", name=name))
                 return weighted_sum / applied
             return weighted_sum / total
         return evaluate
@@ -400,7 +404,8 @@ class _Builder:
         def divide(frame: Frame, env: dict):
             a, b = fa(frame, env), fb(frame, env)
             if b == 0:
-                raise RecordError(where(frame, env), "division_by_zero", f"{divisor} is 0, and a value cannot be divided by 0")
+                raise RecordError(where(frame, env), "division_by_zero", _("{divisor} is 0, and a value cannot be divided by 0",
+                                                                                         divisor=divisor))
             return a / b
         return divide
 
@@ -427,7 +432,7 @@ class _Builder:
                     return implementation(fs[0](frame, env), target)
                 except ZeroDivisionError:
                     raise RecordError(where(frame, env), "division_by_zero",
-                                      "target is 0, so capaian cannot be computed") from None
+                                      _("target is 0, so capaian cannot be computed")) from None
             return capaian
         if len(fs) == 1:
             f0 = fs[0]
@@ -469,7 +474,8 @@ class _Builder:
             if len(values) < least:
                 if not values:
                     raise RecordError(where(frame, env), "empty",
-                                      f"{function.value}() of {shown} has no items to work on")
+                                      _("{function}() of {list} has no items to work on", function=function.value,
+                                        list=shown))
                 raise RecordError(where(frame, env), "empty",
                                   _("{function}() of {shown} needs at least {least} items, got {count}",
                                     function=function.value, shown=shown, least=least, count=len(values)))
@@ -491,8 +497,10 @@ def _constant(value) -> Fn:
 
 
 def _absent(path: str, name: str, value: _Absent) -> RecordError:
-    hint = "give it in the record" if value is MISSING else "give a value instead of null"
-    return RecordError(path, value.code, f"{name} {value.words} but is needed here; {hint}")
+    if value is MISSING:
+        return RecordError(path, value.code, _("{name} is not given but is needed here; give it in the record", name=name))
+    return RecordError(path, value.code, _("{name} is null (not applicable) but is needed here; give a value instead "
+                                           "of null", name=name))
 
 
 def _cell_test(cell: n.Cell, constants: dict) -> Callable:

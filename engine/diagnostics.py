@@ -3,6 +3,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
+
+from .i18n import _
+
+
+#: Where the built-in policies live: beside the package in a checkout, inside it when installed.
+_BUNDLED = (Path(__file__).resolve().parent / "policies", Path(__file__).resolve().parent.parent / "policies")
+
+
+def shown_file(file: str) -> str:
+    """A built-in policy by its own name (`policies/pp-46-2011.yaml`), never the directory it is
+    installed in (a server's site-packages); any other file as given."""
+    path = Path(file)
+    if path.is_absolute() and path.suffix in (".yaml", ".yml"):
+        try:
+            if path.resolve().parent in _BUNDLED:
+                return f"policies/{path.name}"
+        except OSError:
+            return file
+    return file
 
 
 class Severity(str, Enum):
@@ -19,7 +39,8 @@ class Position:
     column: int = 0
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        file = shown_file(self.file)
+        return f"{file}:{self.line}:{self.column}" if self.line else file
 
 
 @dataclass(frozen=True)
@@ -36,12 +57,12 @@ class Diagnostic:
     def render(self) -> str:
         text = f"{self.position}: {self.code}: {self.message}"
         if self.severity is Severity.WARNING:
-            text = f"{self.position}: {self.code}: warning: {self.message}"
-        return text + (f"\n    hint: {self.hint}" if self.hint else "")
+            text = f"{self.position}: {self.code}: " + _("warning: {message}", message=self.message)
+        return text + ("\n    " + _("hint: {hint}", hint=self.hint) if self.hint else "")
 
     def as_json(self) -> dict:
         return {
-            "file": self.position.file, "line": self.position.line, "column": self.position.column,
+            "file": shown_file(self.position.file), "line": self.position.line, "column": self.position.column,
             "code": self.code, "severity": self.severity.value, "message": self.message, "hint": self.hint,
         }
 

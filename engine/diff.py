@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from .i18n import _
 from .numbers import format_number
 from .parser import FormulaError, parse_cell, parse_formula
 from .printer import cell_text, to_text
@@ -177,23 +178,26 @@ def impact(old_loaded, new_loaded, records, units: list | None = None) -> Impact
 
 
 def render_impact(result: Impact, labels: list) -> list[str]:
-    lines = [f"{result.records} records evaluated under both policies"]
+    lines = [_("{count} records evaluated under both policies", count=result.records)]
     if result.label_output is not None:
         seen = labels + [x for pair in result.transitions for x in pair if x not in labels]
         width = max([len(str(x)) for x in seen] + [8])
-        lines.append(f"{result.label_output}: old (rows) x new (columns)")
+        lines.append(_("{output}: old (rows) x new (columns)", output=result.label_output))
         lines.append(" " * (width + 2) + " ".join(f"{str(x):>{width}}" for x in seen))
         for old in seen:
             counts = [result.transitions.get((old, new), 0) for new in seen]
             lines.append(f"  {str(old):<{width}}" + " ".join(f"{c:>{width}}" for c in counts))
-        lines.append(f"{len(result.moved)} records change {result.label_output}:")
+        lines.append(_("{count} records change {output}:", count=len(result.moved), output=result.label_output))
         lines += [f"  {who}: {old} -> {new}" for who, old, new in result.moved]
     for name, (old_total, new_total) in sorted(result.totals.items()):
         if old_total != new_total:
-            lines.append(f"total {name}: {format_number(old_total)} -> {format_number(new_total)} "
-                         f"({'+' if new_total >= old_total else ''}{format_number(new_total - old_total)})")
+            lines.append(_("total {name}: {old} -> {new} ({change})", name=name, old=format_number(old_total),
+                           new=format_number(new_total),
+                           change=f"{'+' if new_total >= old_total else ''}{format_number(new_total - old_total)}"))
     for who, side, errors in result.failed:
-        lines.append(f"not compared: {who} has errors under the {side} policy: {errors[0]['path']}: {errors[0]['message']}")
+        sides = {"both": _("both policies"), "old": _("the old policy"), "new": _("the new policy")}
+        lines.append(_("not compared: {id} has errors under {side}: {path}: {message}", id=who, side=sides[side],
+                       path=errors[0]['path'], message=errors[0]['message']))
     return lines
 
 
@@ -245,9 +249,10 @@ class Verdict:
 
     def text(self) -> str:
         if self.status == "violates":
-            return "violates " + "; ".join(f"{c} ({count} of {total})"
-                                           for c, (count, total) in zip(self.violated, self.counts))
-        return self.note or self.status
+            return _("violates {conditions}", conditions="; ".join(
+                _("{condition} ({count} of {total})", condition=c, count=count, total=total)
+                for c, (count, total) in zip(self.violated, self.counts)))
+        return self.note or (_("meets") if self.status == "meets" else self.status)
 
 
 def unit_impacts(old_policy, new_policy, units: list, label: str, old_outputs: dict, new_outputs: dict) -> list:
@@ -271,7 +276,7 @@ def unit_impacts(old_policy, new_policy, units: list, label: str, old_outputs: d
             for policy, outputs in ((old_policy, old_outputs), (new_policy, new_outputs)):
                 rule = policy.unit_rules.get(name)
                 pair.append(_verdict(assess(rule, [unit], outputs)[0]) if rule is not None
-                            else Verdict("no_rule", note="no such rule"))
+                            else Verdict("no_rule", note=_("no such rule")))
             verdicts.append((name, *pair))
         found.append(UnitImpact(unit, counts[0], counts[1], sum(counts[0].values()), sum(counts[1].values()),
                                 verdicts))
@@ -281,11 +286,12 @@ def unit_impacts(old_policy, new_policy, units: list, label: str, old_outputs: d
 def _verdict(report) -> Verdict:
     from .distribution import condition_text
     if report.problem:
-        return Verdict("no_case", note=f"no case for {report.rule.by} {report.case}")
+        return Verdict("no_case", note=_("no case for {by} {case}", by=report.rule.by, case=report.case))
     if report.small:
-        return Verdict("not_checked", note=f"not checked (fewer than {report.rule.small_units_below} employees)")
+        return Verdict("not_checked", note=_("not checked (fewer than {count} employees)",
+                                             count=report.rule.small_units_below))
     if report.violations:
-        return Verdict("violates", tuple(condition_text(v.condition, "en") for v in report.violations),
+        return Verdict("violates", tuple(condition_text(v.condition) for v in report.violations),
                        tuple((v.count, v.total) for v in report.violations))
     return Verdict("meets")
 
@@ -294,20 +300,22 @@ def render_units(result: Impact, labels: list) -> list[str]:
     """Lines for the per-unit part of the impact report."""
     if not result.units:
         return []
-    lines = [f"per unit: {result.label_output} under the old -> new policy"]
+    lines = [_("per unit: {output} under the old -> new policy", output=result.label_output)]
     for change in result.units:
         unit = change.unit
         seen = labels + [x for x in list(change.old) + list(change.new) if x not in labels]
-        lines.append(f"  {unit.id} ({unit.name}): {change.old_total} -> {change.new_total} employees with a result")
+        lines.append("  " + _("{id} ({name}): {old} -> {new} employees with a result", id=unit.id, name=unit.name,
+                              old=change.old_total, new=change.new_total))
         parts = []
         for label in seen:
             a, b = change.old.get(label, 0), change.new.get(label, 0)
             parts.append(f"{label} {a} -> {b}" + (f" ({'+' if b > a else ''}{b - a})" if a != b else ""))
         lines.append("    " + " · ".join(parts))
         for name, old, new in change.verdicts:
-            lines.append(f"    {name}: {old.text()}" + (" (unchanged)" if new == old else f" -> {new.text()}"))
+            lines.append(f"    {name}: {old.text()}" + (" " + _("(unchanged)") if new == old else f" -> {new.text()}"))
     moved = sum(1 for change in result.units if change.verdict_changed)
-    lines.append(f"{moved} unit{'s' if moved != 1 else ''} change{'s' if moved == 1 else ''} a unit-rule verdict")
+    lines.append(_("1 unit changes a unit-rule verdict") if moved == 1
+                 else _("{count} units change a unit-rule verdict", count=moved))
     return lines
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import source
 from .diagnostics import Diagnostics, Position
+from .i18n import N_, _, decimal_mark, language, using
 from .model import ShareCondition, UnitRule
 from .numbers import RoundingMode, format_number, round_to
 
@@ -62,28 +63,29 @@ def read_units(path: Path, diagnostics: Diagnostics) -> list[Unit]:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        diagnostics.add(Position(file), "units.read", f"cannot read the file: {error.strerror}")
+        diagnostics.add(Position(file), "units.read", _("cannot read the file: {reason}", reason=error.strerror))
         return []
     data, sources = source.load(raw, file, diagnostics)
     if data is None:
         return []
     entries = data.get("units") if isinstance(data, dict) else None
     if not isinstance(entries, list):
-        diagnostics.add(sources.position((), file), "units.format", "the file needs a list `units:`",
-                        "each unit has id, name, predikat and members (the ids of its employees)")
+        diagnostics.add(sources.position((), file), "units.format", _("the file needs a list `units:`"),
+                        _("each unit has id, name, predikat and members (the ids of its employees)"))
         return []
     units, owner = [], {}
     for index, entry in enumerate(entries):
         where = sources.position(("units", index), file)
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) \
                 or not isinstance(entry.get("members"), list):
-            diagnostics.add(where, "units.format", "a unit needs an id (text) and members (a list of employee ids)")
+            diagnostics.add(where, "units.format", _("a unit needs an id (text) and members (a list of employee ids)"))
             continue
         members = [_text(m) for m in entry["members"]]
         for member in members:
             if member in owner:
                 diagnostics.add(where, "units.member_twice",
-                                f"employee {member} is in unit {entry['id']} and in unit {owner[member]}")
+                                _("employee {member} is in unit {unit} and in unit {other}", member=member,
+                                  unit=entry['id'], other=owner[member]))
             owner[member] = entry["id"]
         attributes = {k: _text(v) for k, v in entry.items() if k not in ("id", "name", "members")}
         units.append(Unit(entry["id"], str(entry.get("name", entry["id"])), attributes, members, where))
@@ -137,22 +139,26 @@ def holds(condition: ShareCondition, count: int, total: int) -> bool:
     return count >= condition.limit
 
 
-_WORDS = {
-    "id": {"unit": "Unit {id} ({name}): {by} unit {case}, {n} pegawai", "of": "{count} dari {total} pegawai",
-           "at_most": "paling banyak {limit}%", "at_least": "paling sedikit {limit}%",
-           "at_most_count": "paling banyak {limit} pegawai", "at_least_count": "paling sedikit {limit} pegawai",
-           "or": " atau ", "violates": "melanggar", "meets": "memenuhi {rule}", "missing": "tanpa hasil",
-           "summary": "{units} unit diperiksa, {failed} bermasalah",
-           "problem": "tidak dapat diperiksa: tidak ada aturan untuk {by} unit {case} (yang ada: {known})",
-           "small": "kurang dari {n} pegawai: tidak diperiksa"},
-    "en": {"unit": "Unit {id} ({name}): unit {by} {case}, {n} employees", "of": "{count} of {total} employees",
-           "at_most": "at most {limit}%", "at_least": "at least {limit}%",
-           "at_most_count": "at most {limit} employees", "at_least_count": "at least {limit} employees",
-           "or": " or ", "violates": "violates", "meets": "meets {rule}", "missing": "without a result",
-           "summary": "{units} units checked, {failed} with problems",
-           "problem": "cannot be checked: no rule for unit {by} {case} (known: {known})",
-           "small": "fewer than {n} employees: not checked"},
+_WORDS = {  # English message ids; the Indonesian texts are in the catalogue
+    "unit": N_('Unit {id} ({name}): unit {by} {case}, {n} employees'),
+    "of": N_('{count} of {total} employees'),
+    "at_most": N_('at most {limit}%'),
+    "at_least": N_('at least {limit}%'),
+    "at_most_count": N_('at most {limit} employees'),
+    "at_least_count": N_('at least {limit} employees'),
+    "or": N_(' or '),
+    "violates": N_('violates'),
+    "meets": N_('meets {rule}'),
+    "missing": N_('without a result'),
+    "summary": N_('{units} units checked, {failed} with problems'),
+    "problem": N_('cannot be checked: no rule for unit {by} {case} (known: {known})'),
+    "small": N_('fewer than {n} employees: not checked'),
 }
+
+
+def _words() -> dict:
+    """The words in the language in force."""
+    return {key: tuple(_(t) for t in text) if isinstance(text, tuple) else _(text) for key, text in _WORDS.items()}
 
 
 def _percent(count: int, total: int, mark: str) -> str:
@@ -162,16 +168,20 @@ def _percent(count: int, total: int, mark: str) -> str:
     return format_number(share, None, mark) + "%"
 
 
-def condition_text(condition: ShareCondition, lang: str = "id") -> str:
-    words = _WORDS["en" if lang == "en" else "id"]
-    mark = "." if lang == "en" else ","
+def condition_text(condition: ShareCondition, lang: str | None = None) -> str:
+    with using(lang or language()):
+        words, mark = _words(), decimal_mark()
     labels = words["or"].join(map(str, condition.labels))
     return f"{labels} {words[condition.bound].format(limit=format_number(condition.limit, None, mark))}"
 
 
-def render(reports: list[UnitReport], labels: list, lang: str = "id") -> str:
-    words = _WORDS["en" if lang == "en" else "id"]
-    mark = "." if lang == "en" else ","
+def render(reports: list[UnitReport], labels: list, lang: str | None = None) -> str:
+    with using(lang or language()):
+        return _render(reports, labels)
+
+
+def _render(reports: list[UnitReport], labels: list) -> str:
+    words, mark, lang = _words(), decimal_mark(), language()
     lines = []
     for report in reports:
         unit = report.unit

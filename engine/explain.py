@@ -7,38 +7,35 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .compiler import TraceEntry
+from .diagnostics import shown_file
+from .i18n import N_, _, decimal_mark, language, using
 from .printer import to_text, value_text
 from .runtime import Item, _Absent
 
-_WORDS = {
-    "id": {
-        "item": "{list} ke-{n}", "because": "sebab {test}: {answer}", "because_row": "karena {columns} memenuhi baris {row} ({when})",
-        "with_formula": "dengan rumus {formula} = {numbers}", "cell": "dari matriks: {cells}",
-        "weighted": "rata-rata tertimbang dari {parts} (set bobot {key})",
-        "weight": "{name} = {value} (bobot {weight})",
-        "not_applicable": "tidak berlaku: {names} ({how})", "renormalised": "bobot yang lain diskalakan ulang",
-        "as_zero": "dihitung 0", "basis": "dasar: {basis}",
-        "at": "kebijakan {file} baris {line}", "yes": "ya", "no": "tidak", "of": "dari nilai {values}",
-        "none": "tidak ada", "missing": "tidak diisi",
-    },
-    "en": {
-        "item": "{list} {n}", "because": "since {test}: {answer}", "because_row": "because {columns} matches row {row} ({when})",
-        "with_formula": "by the formula {formula} = {numbers}", "cell": "from the matrix: {cells}",
-        "weighted": "weighted mean of {parts} (weight set {key})",
-        "weight": "{name} = {value} (weight {weight})",
-        "not_applicable": "not applicable: {names} ({how})", "renormalised": "the other weights scaled up",
-        "as_zero": "counted as 0", "basis": "basis: {basis}",
-        "at": "policy {file} line {line}", "yes": "yes", "no": "no", "of": "from the values {values}",
-        "none": "none", "missing": "not given",
-    },
+_WORDS = {  # English message ids; the Indonesian texts are in the catalogue
+    "item": N_("{list} {n}"), "because": N_("since {test}: {answer}"),
+    "because_row": N_("because {columns} matches row {row} ({when})"),
+    "with_formula": N_("by the formula {formula} = {numbers}"), "cell": N_("from the matrix: {cells}"),
+    "weighted": N_("weighted mean of {parts} (weight set {key})"),
+    "weight": N_("{name} = {value} (weight {weight})"),
+    "not_applicable": N_("not applicable: {names} ({how})"), "renormalised": N_("the other weights scaled up"),
+    "as_zero": N_("counted as 0"), "basis": N_("basis: {basis}"),
+    "at": N_("policy {file} line {line}"), "yes": N_("yes"), "no": N_("no"), "of": N_("from the values {values}"),
+    "none": N_("none"), "missing": N_("not given"),
 }
 
 
-def explain(trace: list[TraceEntry], lang: str = "id") -> list[str]:
-    """One sentence per computed value."""
-    words = _WORDS["en" if lang == "en" else "id"]
-    mark = "," if lang != "en" else "."
-    return [_sentence(entry, words, mark) for entry in trace]
+def _words() -> dict:
+    """The words in the language in force."""
+    return {key: _(text) for key, text in _WORDS.items()}
+
+
+def explain(trace: list[TraceEntry], lang: str | None = None) -> list[str]:
+    """One sentence per computed value (in `lang`, else the language in force)."""
+    with using(lang or language()):
+        words = _words()
+        mark = decimal_mark()
+        return [_sentence(entry, words, mark) for entry in trace]
 
 
 def _show(value, words: dict, mark: str) -> str:
@@ -103,7 +100,7 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
         text = f"{prefix}{label} = {value}"
     if d.basis:
         clauses.append(words["basis"].format(basis=d.basis))
-    location = words["at"].format(file=d.position.file, line=d.position.line)
+    location = words["at"].format(file=shown_file(d.position.file), line=d.position.line)
     body = text + ("; " + "; ".join(clauses) if clauses else "")
     return f"{body} ({location})."
 
@@ -166,7 +163,7 @@ def trace_json(trace: list[TraceEntry]) -> list[dict]:
     result = []
     for entry in trace:
         d = entry.definition
-        item = {"name": d.name, "kind": d.kind, "at": f"{d.position.file}:{d.position.line}:{d.position.column}",
+        item = {"name": d.name, "kind": d.kind, "at": f"{shown_file(d.position.file)}:{d.position.line}:{d.position.column}",
                 "value": entry.value}
         if entry.item is not None:
             item["item"] = entry.item

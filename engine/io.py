@@ -15,6 +15,7 @@ from typing import IO, Iterator
 
 import msgspec
 
+from .i18n import N_, _
 from .numbers import format_number
 from .runtime import MISSING, NOT_APPLICABLE, Item, TargetRange
 from .tabular import neutralise, read_csv
@@ -44,7 +45,17 @@ def decode_json(data: bytes, line: int = 1) -> object:
     except msgspec.DecodeError as error:
         raise ValueError(_json_error(data, str(error), line)) from None
     except RecursionError:
-        raise ValueError(f"line {line}: the JSON is nested too deeply") from None
+        raise ValueError(_("line {line}: the JSON is nested too deeply", line=line)) from None
+
+
+#: msgspec's words for a malformed document, in the reader's language.
+_JSON_PROBLEMS = {"invalid character": N_("invalid character"), "trailing characters": N_("text after the end of the JSON"),
+                  "Input data was truncated": N_("the JSON ends too early (a bracket, brace or quote is not closed)"),
+                  "trailing comma in object": N_("a comma after the last field of an object"),
+                  "trailing comma in array": N_("a comma after the last item of a list"),
+                  "expected ':'": N_("expected ':'"), "expected ',' or '}'": N_("expected ',' or '}'"),
+                  "expected ',' or ']'": N_("expected ',' or ']'"),
+                  "object keys must be strings": N_("object keys must be text in double quotes")}
 
 
 class DuplicateKeyError(ValueError):
@@ -144,17 +155,19 @@ def _escape(key: str) -> str:
 def _json_error(data: bytes, message: str, first_line: int) -> str:
     match = re.search(r"byte (\d+)", message)
     text = message.replace("JSON is malformed: ", "")
+    problem = re.sub(r" \(byte \d+\)", "", text)
+    text = text.replace(problem, _(_JSON_PROBLEMS[problem])) if problem in _JSON_PROBLEMS else text
     if not match:
-        return f"line {first_line}: {text}"
+        return _("line {line}: {problem}", line=first_line, problem=text)
     offset = int(match.group(1))
     before = data[:offset]
     line = first_line + before.count(b"\n")
     column = offset - (before.rfind(b"\n") + 1) + 1
     hint = ""
     if data[offset:offset + 3] in (b"NaN", b"Inf") or data[offset:offset + 4] == b"-Inf":
-        hint = " (NaN and Infinity are not numbers; give a finite number)"
+        hint = " " + _("(NaN and Infinity are not numbers; give a finite number)")
     text = re.sub(r" \(byte \d+\)", "", text)
-    return f"line {line}, column {column}: {text}{hint}"
+    return _("line {line}, column {column}: {problem}", line=line, column=column, problem=text + hint)
 
 
 def detect_format(name: str, head: bytes = b"") -> str:
@@ -188,7 +201,8 @@ def read_records(stream: IO[bytes], fmt: str, policy=None) -> Iterator[Incoming]
 def _read_jsonl(stream: IO[bytes]) -> Iterator[Incoming]:
     for number, raw in enumerate(stream, start=1):
         if len(raw) > MAX_LINE_BYTES:
-            yield Incoming(None, number, _error("too_large", f"line {number} is over {MAX_LINE_BYTES:,} bytes"))
+            yield Incoming(None, number, _error("too_large", _("line {line} is over {limit} bytes", line=number,
+                                                                     limit=f"{MAX_LINE_BYTES:,}")))
             continue
         if not raw.strip():
             continue
@@ -203,7 +217,8 @@ def _read_jsonl(stream: IO[bytes]) -> Iterator[Incoming]:
 def _read_json(stream: IO[bytes]) -> Iterator[Incoming]:
     data = stream.read(MAX_JSON_BYTES + 1)
     if len(data) > MAX_JSON_BYTES:
-        yield Incoming(None, 1, _error("too_large", f"a JSON document over {MAX_JSON_BYTES:,} bytes; use JSON Lines"))
+        yield Incoming(None, 1, _error("too_large", _("a JSON document over {limit} bytes; use JSON Lines",
+                                                                limit=f"{MAX_JSON_BYTES:,}")))
         return
     try:
         document = decode_json(data)
@@ -238,7 +253,8 @@ def _read_csv(stream: IO[bytes], policy) -> Iterator[Incoming]:
             yield Incoming(row.record, row.row)
         else:
             first = row.errors[0]
-            where = f"line {row.row}" + (f", column {first.column} ({first.header})" if first.column else "")
+            where = (_("line {line}, column {column} ({header})", line=row.row, column=first.column, header=first.header)
+                     if first.column else _("line {line}", line=row.row))
             yield Incoming(None, row.row, {"path": first.path, "code": first.code, "message": f"{where}: {first.message}"})
 
 

@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from . import nodes as n
 from .diagnostics import Diagnostics, Position
+from .i18n import _
 from .numbers import RoundingMode
 from .parser import FormulaError, parse_cell, parse_formula
 from .policyfile import PolicyDocument
@@ -251,15 +252,15 @@ class _Builder:
         if isinstance(value, Fraction):
             return n.LiteralsCell((value,), loc)
         if not isinstance(value, str):
-            self.diagnostics.add(self.pos(path), "table.cell", "a cell must be text, a number or true/false")
+            self.diagnostics.add(self.pos(path), "table.cell", _("a cell must be text, a number or true/false"))
             return None
         try:
             return parse_cell(value)
         except FormulaError as error:
             origin = self.sources.origin(path)
             at = origin.locate(error.line, error.column) if origin else self.pos(path)
-            hint = error.hint or "a cell is '-', a comparison such as '>= 91', an interval such as '[76, 91)', or values"
-            self.diagnostics.add(at, "table.cell", f"cannot read this cell: {error.message}", hint)
+            hint = error.hint or _("a cell is '-', a comparison such as '>= 91', an interval such as '[76, 91)', or values")
+            self.diagnostics.add(at, "table.cell", _("cannot read this cell: {reason}", reason=error.message), hint)
             return None
 
     def build(self) -> Policy:
@@ -317,7 +318,7 @@ class _Builder:
     def value(self, name: str, spec, path: tuple, scope: str | None, values: dict) -> None:
         definition = ValueDef(name=name, kind="formula", path=path, position=self.pos(path + ("",)), scope=scope)
         if (scope, name) in values:
-            self.diagnostics.add(definition.position, "name.duplicate", f"'{name}' is defined twice")
+            self.diagnostics.add(definition.position, "name.duplicate", _("'{name}' is defined twice", name=name))
             return
         values[(scope, name)] = definition
         if isinstance(spec, (str, Fraction, bool)):  # a formula, or a constant written as a number
@@ -355,7 +356,8 @@ class _Builder:
             cells_in = when if isinstance(when, list) else [when]
             if len(cells_in) != len(columns):
                 self.diagnostics.add(self.pos(row_path + ("when",)), "table.columns",
-                                     f"row {i + 1} has {len(cells_in)} cells but the table has {len(columns)} columns")
+                                     _("row {row} has {cells} cells but the table has {columns} columns", row=i + 1,
+                                       cells=len(cells_in), columns=len(columns)))
             cells = [self.cell(c, row_path + ("when", j) if isinstance(when, list) else row_path + ("when",))
                      for j, c in enumerate(cells_in)]
             then = self.formula(row["formula"], row_path + ("formula",)) if "formula" in row else row.get("then")
@@ -391,7 +393,7 @@ class _Builder:
                                              weight, applies)
             definition.formula = definition.indicator.formula
             if (scope, ind_name) in values:
-                self.diagnostics.add(definition.position, "name.duplicate", f"'{ind_name}' is defined twice")
+                self.diagnostics.add(definition.position, "name.duplicate", _("'{name}' is defined twice", name=ind_name))
                 continue
             values[(scope, ind_name)] = definition
             indicators.append(ind_name)

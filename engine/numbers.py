@@ -12,6 +12,8 @@ from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
 
+from .i18n import _
+
 #: Largest magnitude a submitted or written number may have. Rupiah totals of a whole
 #: province stay far below it; anything larger is a typo or an attack (1e999).
 MAX_MAGNITUDE = Fraction(10) ** 15
@@ -33,6 +35,10 @@ class NumberError(ValueError):
     """A number that cannot be accepted: not finite, too large or too long."""
 
 
+class NotANumber(NumberError):
+    """Text that is not a decimal numeral at all (a YAML scalar such as 0x1F stays text)."""
+
+
 class RoundingMode(str, Enum):
     """How to round a value to a number of decimal places (a policy names one)."""
 
@@ -49,12 +55,12 @@ def parse_number(text: str) -> Fraction:
     """Read a decimal numeral exactly ('0.29' is 29/100, not the float nearest to it)."""
     match = _NUMBER_TEXT.fullmatch(text.strip())
     if not match:
-        raise NumberError(f"{text!r} is not a number; write digits with '.' as the decimal mark")
+        raise NotANumber(_("{text} is not a number; write digits with '.' as the decimal mark", text=repr(text)))
     whole, fraction_digits, exponent = match.groups()
     if len((whole + (fraction_digits or "")).lstrip("0")) > MAX_DIGITS:
-        raise NumberError(f"{text} has more than {MAX_DIGITS} significant digits")
+        raise NumberError(_("{text} has more than {limit} significant digits", text=text, limit=MAX_DIGITS))
     if exponent is not None and abs(int(exponent)) > 2 * MAX_DIGITS:
-        raise NumberError(f"{text} is out of range (at most 10^15 in size, {MAX_PLACES} decimal places)")
+        raise NumberError(_("{text} is out of range (at most 10^15 in size, {places} decimal places)", text=text, places=MAX_PLACES))
     value = Fraction(text.strip())
     _check_places(value, text)
     check_magnitude(value, text)
@@ -64,14 +70,14 @@ def parse_number(text: str) -> Fraction:
 def from_decimal(value: Decimal) -> Fraction:
     """Turn a Decimal parsed from JSON text into an exact fraction, refusing NaN and huge values."""
     if not value.is_finite():
-        raise NumberError(f"{value} is not a finite number")
+        raise NumberError(_("{value} is not a finite number", value=value))
     sign, digits, exponent = value.as_tuple()
     if len(digits) > MAX_DIGITS:
-        raise NumberError(f"{value} has more than {MAX_DIGITS} significant digits")
+        raise NumberError(_("{text} has more than {limit} significant digits", text=value, limit=MAX_DIGITS))
     if value.adjusted() > 15:
-        raise NumberError(f"{value} is out of range (at most 10^15 in size)")
+        raise NumberError(_("{text} is out of range (at most 10^15 in size)", text=value))
     if exponent < -MAX_PLACES and any(digits):
-        raise NumberError(f"{value} has more than {MAX_PLACES} decimal places")
+        raise NumberError(_("{text} has more than {places} decimal places", text=value, places=MAX_PLACES))
     result = Fraction(value)
     check_magnitude(result, str(value))
     return result
@@ -98,17 +104,18 @@ def read_number(value) -> Fraction:
 def from_int(value: int) -> Fraction:
     if -_MAX_INT <= value <= _MAX_INT:
         return Fraction(value)
-    raise NumberError(f"{value if abs(value) < 10**40 else 'a very long integer'} is out of range (at most 10^15 in size)")
+    raise NumberError(_("{text} is out of range (at most 10^15 in size)",
+                         text=value if abs(value) < 10**40 else _("a very long integer")))
 
 
 def _check_places(value: Fraction, text: str) -> None:
     if value.denominator > 10**MAX_PLACES:
-        raise NumberError(f"{text} has more than {MAX_PLACES} decimal places")
+        raise NumberError(_("{text} has more than {places} decimal places", text=text, places=MAX_PLACES))
 
 
 def check_magnitude(value: Fraction, text: str) -> None:
     if abs(value) > MAX_MAGNITUDE:
-        raise NumberError(f"{text} is out of range (at most 10^15 in size)")
+        raise NumberError(_("{text} is out of range (at most 10^15 in size)", text=text))
 
 
 def round_to(value: Fraction, places: int, mode: RoundingMode) -> Fraction:

@@ -15,6 +15,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import nodes as n
+from .i18n import N_, _
 from .numbers import NumberError, parse_number
 
 #: Longest formula text accepted; a real formula is a line or two.
@@ -66,13 +67,13 @@ def parse_cell(text: str) -> n.Cell:
 
 def _parse(text: str, start: str):
     if not isinstance(text, str):
-        raise FormulaError("syntax.type", "a formula must be text", 1, 1)
+        raise FormulaError("syntax.type", _("a formula must be text"), 1, 1)
     if len(text) > MAX_FORMULA_CHARS:
         raise FormulaError(
-            "syntax.too_long", f"formula is {len(text)} characters long (at most {MAX_FORMULA_CHARS})",
-            1, 1, "split it into named values")
+            "syntax.too_long", _("formula is {length} characters long (at most {limit})", length=len(text), limit=MAX_FORMULA_CHARS),
+            1, 1, _("split it into named values"))
     if not text.strip():
-        raise FormulaError("syntax.empty", "the formula is empty", 1, 1, "write an expression, such as 'a + b'")
+        raise FormulaError("syntax.empty", _("the formula is empty"), 1, 1, _("write an expression, such as 'a + b'"))
     try:
         tree = _lark().parse(text, start=start)
     except UnexpectedInput as error:
@@ -94,8 +95,8 @@ def _check_depth(tree: Tree) -> None:
         if depth > MAX_DEPTH:
             line, column = (node.meta.line, node.meta.column) if not node.meta.empty else (1, 1)
             raise FormulaError(
-                "syntax.too_deep", f"formula is nested more than {MAX_DEPTH} levels deep", line, column,
-                "split it into named values")
+                "syntax.too_deep", _("formula is nested more than {limit} levels deep", limit=MAX_DEPTH), line, column,
+                _("split it into named values"))
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
 
 
@@ -103,8 +104,8 @@ def _check_depth(tree: Tree) -> None:
 
 _TOKEN_NAMES = {
     "RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "COMMA": "','", "DOT": "'.'",
-    "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "COMP_OP": "a comparison",
-    "NUMBER": "a number", "STRING": "a text in quotes", "NAME": "a name", "$END": "the end",
+    "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "COMP_OP": N_("a comparison"),
+    "NUMBER": N_("a number"), "STRING": N_("a text in quotes"), "NAME": N_("a name"), "$END": N_("the end"),
     "IF": "'if'", "THEN": "'then'", "ELSE": "'else'", "FOR": "'for'", "IN": "'in'",
     "AND": "'and'", "OR": "'or'", "NOT": "'not'", "TRUE": "'true'", "FALSE": "'false'",
 }
@@ -129,56 +130,58 @@ def _explain(text: str, error: UnexpectedInput) -> FormulaError:
 
     if isinstance(error, UnexpectedCharacters):
         if here == "," and before[-1:].isdigit() and text[pos + 1:pos + 2].isdigit():
-            return FormulaError("syntax.decimal_comma", "use '.' as the decimal mark", line, column,
-                                f"write {before}.{_digits(text, pos + 1)} instead of {before},{_digits(text, pos + 1)}")
+            return FormulaError("syntax.decimal_comma", _("use '.' as the decimal mark"), line, column,
+                                _("write {right} instead of {wrong}", right=f"{before}.{_digits(text, pos + 1)}",
+                                  wrong=f"{before},{_digits(text, pos + 1)}"))
         if here == "%":
-            return FormulaError("syntax.percent", "'%' is not an operator", line, column,
-                                "write a percentage as a number: 70% is 0.7 or 70 / 100")
+            return FormulaError("syntax.percent", _("'%' is not an operator"), line, column,
+                                _("write a percentage as a number: 70% is 0.7 or 70 / 100"))
         if here == "=":
-            return FormulaError("syntax.equals", "use '==' to compare two values", line, column,
-                                "for example: jenjang == \"ahli_muda\"")
+            return FormulaError("syntax.equals", _("use '==' to compare two values"), line, column,
+                                _("for example: jenjang == \"ahli_muda\""))
         if here == ";":
-            return FormulaError("syntax.semicolon", "use ',' between arguments, not ';'", line, column,
-                                "Excel in Indonesian separates arguments with ';'; Kinerja uses ',' and '.' for decimals")
+            return FormulaError("syntax.semicolon", _("use ',' between arguments, not ';'"), line, column,
+                                _("Excel in Indonesian separates arguments with ';'; Kinerja uses ',' and '.' for decimals"))
         if here in "×x·":
-            return FormulaError("syntax.times", f"use '*' to multiply, not '{here}'", line, column)
+            return FormulaError("syntax.times", _("use '*' to multiply, not '{found}'", found=here), line, column)
         if here in "\"'":
-            return FormulaError("syntax.unclosed_text", "text is missing its closing quote", line, column)
-        return FormulaError("syntax.character", f"unexpected character {here!r}", line, column,
-                            "formulas use names, numbers, + - * /, comparisons and parentheses")
+            return FormulaError("syntax.unclosed_text", _("text is missing its closing quote"), line, column)
+        return FormulaError("syntax.character", _("unexpected character {found}", found=repr(here)), line, column,
+                            _("formulas use names, numbers, + - * /, comparisons and parentheses"))
 
     token = getattr(error, "token", None)
     token_type = getattr(token, "type", "$END")
     expected = set(getattr(error, "expected", ()) or ())
     if token_type == "COMMA" and before.replace(".", "").isdigit() and text[pos + 1:pos + 2].isdigit():
-        return FormulaError("syntax.decimal_comma", "use '.' as the decimal mark", line, column,
-                            f"write {before}.{_digits(text, pos + 1)} instead of {before},{_digits(text, pos + 1)}")
+        return FormulaError("syntax.decimal_comma", _("use '.' as the decimal mark"), line, column,
+                            _("write {right} instead of {wrong}", right=f"{before}.{_digits(text, pos + 1)}",
+                              wrong=f"{before},{_digits(text, pos + 1)}"))
     if before in _OPERATORS and ({"NUMBER", "NAME"} & expected):
-        return FormulaError("syntax.missing_operand", f"missing operand after '{before}'", line, column,
-                            f"write a value after '{before}'")
+        return FormulaError("syntax.missing_operand", _("missing operand after '{operator}'", operator=before), line, column,
+                            _("write a value after '{operator}'", operator=before))
     if before == "(" and token_type == "RPAR" and "NAME" in expected:
-        return FormulaError("syntax.empty_parentheses", "nothing inside '()'", line, column)
+        return FormulaError("syntax.empty_parentheses", _("nothing inside '()'"), line, column)
     if token_type == "COMP_OP" and "COMP_OP" not in expected and before not in _OPERATORS:
-        return FormulaError("syntax.chained_comparison", "comparisons cannot be chained", line, column,
-                            "write 'a <= x and x < b'")
+        return FormulaError("syntax.chained_comparison", _("comparisons cannot be chained"), line, column,
+                            _("write 'a <= x and x < b'"))
     if token_type == "$END":
         if "RPAR" in expected:
-            return FormulaError("syntax.unclosed", "missing ')' at the end", line, column)
+            return FormulaError("syntax.unclosed", _("missing ')' at the end"), line, column)
         if "RSQB" in expected:
-            return FormulaError("syntax.unclosed", "missing ']' at the end", line, column)
+            return FormulaError("syntax.unclosed", _("missing ']' at the end"), line, column)
         if "ELSE" in expected:
-            return FormulaError("syntax.incomplete_if", "'if ... then ...' needs an 'else' part", line, column)
+            return FormulaError("syntax.incomplete_if", _("'if ... then ...' needs an 'else' part"), line, column)
         if "THEN" in expected:
-            return FormulaError("syntax.incomplete_if", "'if' needs 'then' and 'else' parts", line, column)
-        return FormulaError("syntax.incomplete", "the formula ends too early", line, column)
+            return FormulaError("syntax.incomplete_if", _("'if' needs 'then' and 'else' parts"), line, column)
+        return FormulaError("syntax.incomplete", _("the formula ends too early"), line, column)
     found = token.value if token is not None else here
     if token_type in {"NAME", "NUMBER", "STRING", "LPAR", "TRUE", "FALSE"} and before and before not in _OPERATORS \
             and before not in {"(", "[", ","}:
-        return FormulaError("syntax.missing_operator", f"missing operator between '{before}' and '{found}'",
-                            line, column, "join values with + - * / or a comparison")
-    wanted = sorted({_TOKEN_NAMES.get(e, e) for e in expected if not e.startswith("__")})
-    hint = "expected " + ", ".join(wanted[:8]) if wanted else ""
-    return FormulaError("syntax.unexpected", f"unexpected '{found}'", line, column, hint)
+        return FormulaError("syntax.missing_operator", _("missing operator between '{left}' and '{right}'", left=before, right=found),
+                            line, column, _("join values with + - * / or a comparison"))
+    wanted = sorted({_(_TOKEN_NAMES[e]) if e in _TOKEN_NAMES else e for e in expected if not e.startswith("__")})
+    hint = _("expected {tokens}", tokens=", ".join(wanted[:8])) if wanted else ""
+    return FormulaError("syntax.unexpected", _("unexpected '{found}'", found=found), line, column, hint)
 
 
 def _digits(text: str, pos: int) -> str:
@@ -287,8 +290,8 @@ class _ToNodes(Transformer):
         token, element, var, source, condition = children
         if str(token) not in AGGREGATES:
             raise FormulaError(
-                "syntax.aggregate", f"'{token}(... for ... in ...)' is not an aggregate", token.line, token.column,
-                "aggregates are " + ", ".join(sorted(AGGREGATES)))
+                "syntax.aggregate", _("'{name}(... for ... in ...)' is not an aggregate", name=token), token.line, token.column,
+                _("aggregates are {names}", names=", ".join(sorted(AGGREGATES))))
         return n.Aggregate(n.AggFunc(str(token)), element, str(var), source, condition, _loc(token))
 
     def list(self, meta, children):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -26,6 +27,7 @@ from jsonschema import Draft202012Validator
 
 from . import source
 from .diagnostics import Diagnostics, PolicyError, Position
+from .i18n import N_, _
 from .source import SourceMap
 
 #: Longest chain of `extends`.
@@ -81,8 +83,8 @@ def resolve(target: str, extra: list[Path] | None = None) -> Path:
         return _relative(files[target])
     import difflib
     close = difflib.get_close_matches(target, list(files), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else "run 'kinerja policies' to list them"
-    raise PolicyError([_diag(Position(target), "policy.unknown", f"no policy with id '{target}'", hint)])
+    hint = _("did you mean '{close}'?", close=close[0]) if close else _("run 'kinerja policies' to list them")
+    raise PolicyError([_diag(Position(target), "policy.unknown", _("no policy with id '{id}'", id=target), hint)])
 
 
 def _relative(path: Path) -> Path:
@@ -123,37 +125,39 @@ def _read(path: Path, diagnostics: Diagnostics, extra: list[Path], seen: list[st
     file = str(path)
     try:
         if not path.is_file():  # a device such as /dev/zero reports size 0 and never ends
-            diagnostics.add(Position(file), "policy.read", "not a policy file (a regular file is needed)")
+            diagnostics.add(Position(file), "policy.read", _("not a policy file (a regular file is needed)"))
             return None
         size = path.stat().st_size
         if size > source.MAX_POLICY_BYTES:
             diagnostics.add(Position(file, 1, 1), "yaml.too_large",
-                            f"policy file is {size:,} bytes; the limit is {source.MAX_POLICY_BYTES:,}",
-                            "a policy is a few kilobytes of YAML; check that this is the right file")
+                            _("policy file is {size} bytes; the limit is {limit}", size=f"{size:,}",
+                              limit=f"{source.MAX_POLICY_BYTES:,}"),
+                            _("a policy is a few kilobytes of YAML; check that this is the right file"))
             return None
         raw = path.read_bytes()
     except OSError as error:
-        diagnostics.add(Position(file), "policy.read", f"cannot read the file: {error.strerror}")
+        diagnostics.add(Position(file), "policy.read", _("cannot read the file: {reason}", reason=error.strerror))
         return None
     data, sources = source.load(raw, file, diagnostics)
     if data is None:
         return None
     if not isinstance(data, dict):
-        diagnostics.add(Position(file, 1, 1), "schema.type", "a policy must be a mapping of keys to values")
+        diagnostics.add(Position(file, 1, 1), "schema.type", _("a policy must be a mapping of keys to values"))
         return None
     doc = PolicyDocument(data, sources, file, [str(data.get("id", path.stem))])
     parent_id = data.get("extends")
     if isinstance(parent_id, str):
         position = sources.position(("extends",), file)
         if parent_id in seen or parent_id == data.get("id"):
-            diagnostics.add(position, "extends.cycle", f"'{parent_id}' extends itself through " + " -> ".join(seen))
+            diagnostics.add(position, "extends.cycle", _("'{id}' extends itself through {chain}", id=parent_id,
+                                                                  chain=" -> ".join(seen)))
             return doc
         if len(seen) >= MAX_EXTENDS_DEPTH:
-            diagnostics.add(position, "extends.depth", f"more than {MAX_EXTENDS_DEPTH} levels of extends")
+            diagnostics.add(position, "extends.depth", _("more than {limit} levels of extends", limit=MAX_EXTENDS_DEPTH))
             return doc
         if extends_ids_only and parent_id not in available(extra):
-            diagnostics.add(position, "extends.unknown", f"no built-in policy with id '{parent_id}' to extend",
-                            "here `extends` names a built-in policy by its id")
+            diagnostics.add(position, "extends.unknown", _("no built-in policy with id '{id}' to extend", id=parent_id),
+                            _("here `extends` names a built-in policy by its id"))
             return doc
         try:
             parent_path = resolve(parent_id, extra)
@@ -161,8 +165,9 @@ def _read(path: Path, diagnostics: Diagnostics, extra: list[Path], seen: list[st
             files = available(extra)
             import difflib
             close = difflib.get_close_matches(parent_id, list(files), n=1)
-            diagnostics.add(position, "extends.unknown", f"no policy with id '{parent_id}' to extend",
-                            f"did you mean '{close[0]}'?" if close else "run 'kinerja policies' to list them")
+            diagnostics.add(position, "extends.unknown", _("no policy with id '{id}' to extend", id=parent_id),
+                            _("did you mean '{close}'?", close=close[0]) if close
+                            else _("run 'kinerja policies' to list them"))
             return doc
         parent = _read(parent_path, diagnostics, extra, seen + [str(data.get("id"))], extends_ids_only)
         if parent is not None:
@@ -223,7 +228,31 @@ def _validate_schema(data: dict, sources: SourceMap, file: str, diagnostics: Dia
                 _unknown_keys(leaf, path, sources, file, diagnostics)
                 continue
             position = sources.position(path, file)
+            if _number_as_text(leaf, position, diagnostics):
+                continue
             diagnostics.add(position, f"schema.{_code(leaf)}", _schema_message(leaf, path))
+
+
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+_THOUSANDS_DOTS = re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?")
+
+
+def _number_as_text(error, position: Position, diagnostics: Diagnostics) -> bool:
+    """A number written the Indonesian way (0,5 or 3.000.000) where a number is expected: said so."""
+    expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+    if error.validator != "type" or not isinstance(error.instance, str) or not {"number", "integer"} & set(expected):
+        return False
+    text = error.instance.strip()
+    if _THOUSANDS_DOTS.fullmatch(text):
+        fixed = text.replace(".", "").replace(",", ".")
+        diagnostics.add(position, "yaml.thousands_dot", _("'{text}' has dots between the thousands", text=text),
+                        _("write {fixed}: no thousands separator, and '.' only as the decimal mark", fixed=fixed))
+        return True
+    if _DECIMAL_COMMA.fullmatch(text):
+        diagnostics.add(position, "yaml.decimal_comma", _("'{text}' uses a comma as the decimal mark", text=text),
+                        _("write {fixed}: policies use '.' as the decimal mark", fixed=text.replace(",", ".")))
+        return True
+    return False
 
 
 def _unknown_keys(error, path: tuple, sources: SourceMap, file: str, diagnostics: Diagnostics) -> None:
@@ -233,8 +262,9 @@ def _unknown_keys(error, path: tuple, sources: SourceMap, file: str, diagnostics
     for key in sorted(set(error.instance) - set(known), key=lambda k: sources.position(path + (k, ""), file)):
         close = difflib.get_close_matches(key, known, n=1)
         diagnostics.add(sources.position(path + (key, ""), file), "schema.unknown_key",
-                        f"unknown key '{key}' in {_where(path)}",
-                        f"did you mean '{close[0]}'?" if close else f"allowed here: {', '.join(known)}")
+                        _("unknown key '{key}' in {where}", key=key, where=_where(path)),
+                        _("did you mean '{close}'?", close=close[0]) if close
+                        else _("allowed here: {names}", names=", ".join(known)))
 
 
 def _leaves(error: jsonschema.ValidationError) -> list:
@@ -263,23 +293,38 @@ def _code(error) -> str:
 
 
 def _where(path: tuple) -> str:
-    return ".".join(str(p) for p in path) or "the policy"
+    return ".".join(str(p) for p in path) or _("the policy")
 
 
 def _schema_message(error, path: tuple) -> str:
     where = _where(path)
     if error.validator == "required":
-        return f"{where} needs {error.message.split(' is a required')[0]}"
+        return _("{where} needs {key}", where=where, key=error.message.split(' is a required')[0])
     if error.validator == "enum":
-        return f"{where} is {error.instance!r}; allowed: {', '.join(map(str, error.validator_value))}"
+        return _("{where} is {value}; allowed: {allowed}", where=where, value=repr(error.instance),
+                 allowed=", ".join(map(str, error.validator_value)))
     if error.validator == "pattern":
-        return f"{where} {error.instance!r} is not a valid name"
+        return _("{where} {value} is not a valid name", where=where, value=repr(error.instance))
     if error.validator == "oneOf" and isinstance(error.instance, dict):
-        return f"{where} must have exactly one of formula, table, matrix, weighted (or then/formula for a row)"
+        return _("{where} must have exactly one of formula, table, matrix, weighted (or then/formula for a row)",
+                 where=where)
     if error.validator == "type":
-        expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
-        return f"{where} must be {expected}"
-    return f"{where}: {error.message}"
+        types = [error.validator_value] if isinstance(error.validator_value, str) else error.validator_value
+        expected = _(" or ").join(_(_TYPE_NAMES[t]) if t in _TYPE_NAMES else t for t in types)
+        return _("{where} must be {expected}", where=where, expected=expected)
+    bounds = {"minimum": N_("{where} must be at least {limit}"), "maximum": N_("{where} must be at most {limit}"),
+              "exclusiveMinimum": N_("{where} must be more than {limit}"),
+              "minItems": N_("{where} needs at least {limit} item(s)"), "maxItems": N_("{where} takes at most {limit} item(s)"),
+              "minLength": N_("{where} must not be empty"), "minProperties": N_("{where} must not be empty")}
+    if error.validator in bounds:
+        return _(bounds[error.validator], where=where, limit=error.validator_value)
+    if error.validator == "propertyNames":
+        return _("{where}: {value} is not a valid name", where=where, value=repr(error.instance))
+    return f"{where}: {error.message}"  # a rule the schema rarely breaks: jsonschema's own words
+
+
+_TYPE_NAMES = {"number": N_("number"), "integer": N_("integer"), "string": N_("string"), "boolean": N_("boolean"),
+               "object": N_("object"), "array": N_("array"), "null": N_("null")}
 
 
 def _jsonable(value):

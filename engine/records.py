@@ -16,6 +16,7 @@ from typing import Callable
 
 from jsonschema import Draft202012Validator, validators
 
+from .i18n import N_, _
 from .model import InputSpec, Policy
 from .numbers import NumberError, from_decimal, from_int, read_number, to_decimal
 from .runtime import MISSING, NOT_APPLICABLE, Item, RecordError, TargetRange, pointer
@@ -140,7 +141,7 @@ class RecordReader:
     def read(self, record) -> tuple[dict | None, list[RecordError]]:
         """(runtime inputs, []) for a valid record, or (None, every problem found)."""
         if not isinstance(record, dict):
-            return None, [RecordError("", "type", f"a record must be a JSON object, got {_got(record)}")]
+            return None, [RecordError("", "type", _("a record must be a JSON object, got {got}", got=_got(record)))]
         # No size pre-check is needed: every list is measured before its items are read, text
         # before it is kept, and fields the policy does not declare are reported, never walked.
         problems: list[RecordError] = []
@@ -149,7 +150,7 @@ class RecordReader:
             problems.sort(key=lambda e: e.path)
             if len(problems) > MAX_ERRORS:
                 more = len(problems) - MAX_ERRORS
-                problems = problems[:MAX_ERRORS] + [RecordError("", "too_many_errors", f"and {more:,} more problems")]
+                problems = problems[:MAX_ERRORS] + [RecordError("", "too_many_errors", _("and {count} more problems", count=f"{more:,}"))]
             return None, problems
         return item.fields, []
 
@@ -173,7 +174,7 @@ def _reader(spec: InputSpec, item_of: str | None = None) -> Reader:
     elif kind == "boolean":
         def read(value, path, problems):
             if not isinstance(value, bool):
-                problems.append(RecordError(path, "type", f"must be true or false, got {_got(value)}"))
+                problems.append(RecordError(path, "type", _("must be true or false, got {got}", got=_got(value))))
             return value
     elif kind == "number_or_range":
         read = _target_reader(spec)
@@ -206,7 +207,7 @@ def _record_reader(specs: list[InputSpec], item_of: str | None, top_level: bool 
 
     def read(value, path, problems):
         if not isinstance(value, dict):
-            problems.append(RecordError(path, "type", f"must be an object, got {_got(value)}"))
+            problems.append(RecordError(path, "type", _("must be an object, got {got}", got=_got(value))))
             return None
         result = {}
         for name, suffix, required, read_field, spec in fields:
@@ -214,25 +215,25 @@ def _record_reader(specs: list[InputSpec], item_of: str | None, top_level: bool 
             where = path + suffix
             if found is _ABSENT:
                 if required:
-                    problems.append(RecordError(where, "required", f"{name} is required"))
+                    problems.append(RecordError(where, "required", _("{name} is required", name=name)))
                 result[name] = _absent(spec)
             else:
                 result[name] = read_field(found, where, problems)
         for key in value:
             if key not in known_set:
                 close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else f"; known fields: {', '.join(known)}"
+                hint = _("did you mean '{close}'?", close=close[0]) if close else _("known fields: {names}", names=", ".join(known))
                 problems.append(RecordError(pointer(path, key), "unknown_field",
-                                            f"'{key}' is not a field of this record{hint}"))
+                                            _("'{key}' is not a field of this record", key=key) + "; " + hint))
         if top_level and "id" in value:
             record_id = value["id"]
             if isinstance(record_id, bool) or not isinstance(record_id, (str, int)):
-                problems.append(RecordError("/id", "type", f"must be text or a whole number, got {_got(record_id)}"))
+                problems.append(RecordError("/id", "type", _("must be text or a whole number, got {got}", got=_got(record_id))))
             elif not 0 < len(str(record_id)) <= MAX_ID_LENGTH or "\x00" in str(record_id):
-                problems.append(RecordError("/id", "too_long", f"an id is 1 to {MAX_ID_LENGTH} characters (a NIP is 18)"))
+                problems.append(RecordError("/id", "too_long", _("an id is 1 to {limit} characters (a NIP is 18)", limit=MAX_ID_LENGTH)))
         if top_level and "periode" in value and "periode" not in declared and not _is_period(value["periode"]):
-            problems.append(RecordError("/periode", "pattern", "a period is a year (2023), a month (2023-07) or a "
-                                        f"day (2023-07-15), got {_got(value['periode'])}"))
+            problems.append(RecordError("/periode", "pattern", _("a period is a year (2023), a month (2023-07) or a "
+                                                                 "day (2023-07-15), got {got}", got=_got(value['periode']))))
         return Item(result, path, item_of)
     return read
 
@@ -254,20 +255,20 @@ def _number_reader(spec: InputSpec, integer: bool) -> Reader:
     # Bounds are compared as Decimals with the value as submitted: exact, and much cheaper than
     # comparing Fractions (a bound in a policy is always a terminating decimal).
     checks = [(to_decimal(bound), compare, code, template) for bound, compare, code, template in (
-        (spec.minimum, operator.ge, "minimum", "must be at least {v}, got {i}"),
-        (spec.maximum, operator.le, "maximum", "must be at most {v}, got {i}"),
-        (spec.exclusive_minimum, operator.gt, "exclusive_minimum", "must be more than {v}, got {i}"),
-        (spec.exclusive_maximum, operator.lt, "exclusive_maximum", "must be less than {v}, got {i}"),
+        (spec.minimum, operator.ge, "minimum", N_("must be at least {v}, got {i}")),
+        (spec.maximum, operator.le, "maximum", N_("must be at most {v}, got {i}")),
+        (spec.exclusive_minimum, operator.gt, "exclusive_minimum", N_("must be more than {v}, got {i}")),
+        (spec.exclusive_maximum, operator.lt, "exclusive_maximum", N_("must be less than {v}, got {i}")),
     ) if bound is not None]
     allowed = tuple(v for v in spec.enum if isinstance(v, Fraction)) if spec.enum is not None else None
-    words = "a whole number" if integer else "a number"
+    words = N_("must be a whole number, got {got}") if integer else N_("must be a number, got {got}")
 
     def read(value, path, problems):
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            problems.append(RecordError(path, "type", f"must be {words}, got {_got(value)}{_number_hint(value)}"))
+            problems.append(RecordError(path, "type", _(words, got=_got(value)) + _number_hint(value)))
             return None
         if integer and isinstance(value, Decimal) and not (value.is_finite() and value == value.to_integral_value()):
-            problems.append(RecordError(path, "integer", f"must be a whole number, got {_got(value)}"))
+            problems.append(RecordError(path, "integer", _("must be a whole number, got {got}", got=_got(value))))
             return None
         try:
             number = read_number(value)
@@ -276,10 +277,10 @@ def _number_reader(spec: InputSpec, integer: bool) -> Reader:
             return None
         for bound, compare, code, template in checks:
             if not compare(value, bound):
-                problems.append(RecordError(path, code, template.format(v=bound, i=_got(value))))
+                problems.append(RecordError(path, code, _(template, v=bound, i=_got(value))))
         if allowed is not None and number not in allowed:
-            problems.append(RecordError(path, "enum", f"must be one of {', '.join(_bound(v) for v in allowed)}, "
-                                                      f"got {_got(value)}"))
+            problems.append(RecordError(path, "enum", _("must be one of {allowed}, got {got}",
+                                                        allowed=", ".join(_bound(v) for v in allowed), got=_got(value))))
         return number
     return read
 
@@ -289,14 +290,15 @@ def _text_reader(spec: InputSpec) -> Reader:
 
     def read(value, path, problems):
         if not isinstance(value, str):
-            problems.append(RecordError(path, "type", f"must be text, got {_got(value)}"))
+            problems.append(RecordError(path, "type", _("must be text, got {got}", got=_got(value))))
             return None
         if len(value) > MAX_TEXT_LENGTH:
-            problems.append(RecordError(path, "too_long", f"may be at most {MAX_TEXT_LENGTH} characters long"))
+            problems.append(RecordError(path, "too_long", _("may be at most {limit} characters long", limit=MAX_TEXT_LENGTH)))
         elif allowed is not None and value not in allowed:
             close = difflib.get_close_matches(value, allowed, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            problems.append(RecordError(path, "enum", f"must be one of {', '.join(allowed)}, got {_got(value)}{hint}"))
+            hint = "; " + _("did you mean '{close}'?", close=close[0]) if close else ""
+            problems.append(RecordError(path, "enum", _("must be one of {allowed}, got {got}", allowed=", ".join(allowed),
+                                                        got=_got(value)) + hint))
         return value
     return read
 
@@ -307,15 +309,16 @@ def _target_reader(spec: InputSpec) -> Reader:
     def read(value, path, problems):
         if isinstance(value, list):
             if len(value) != 2:
-                problems.append(RecordError(path, "type", f"a range has two numbers [low, high], got {len(value)}"))
+                problems.append(RecordError(path, "type", _("a range has two numbers [low, high], got {count}", count=len(value))))
                 return None
             low, high = number(value[0], pointer(path, 0), problems), number(value[1], pointer(path, 1), problems)
             if isinstance(low, Fraction) and isinstance(high, Fraction) and low > high:
                 problems.append(RecordError(path, "range_order",
-                                            f"range [{_got(value[0])}, {_got(value[1])}] has its low end above its high end"))
+                                            _("range [{low}, {high}] has its low end above its high end",
+                                              low=_got(value[0]), high=_got(value[1]))))
             return TargetRange((low, high))
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            problems.append(RecordError(path, "type", f"must be a number or a range [low, high], got {_got(value)}"))
+            problems.append(RecordError(path, "type", _("must be a number or a range [low, high], got {got}", got=_got(value))))
             return None
         return number(value, path, problems)
     return read
@@ -328,13 +331,15 @@ def _list_reader(spec: InputSpec) -> Reader:
 
     def read(value, path, problems):
         if not isinstance(value, list):
-            problems.append(RecordError(path, "type", f"must be a list, got {_got(value)}"))
+            problems.append(RecordError(path, "type", _("must be a list, got {got}", got=_got(value))))
             return None
         if len(value) > high:
-            problems.append(RecordError(path, "max_items", f"may have at most {high} items, has {len(value)}"))
+            problems.append(RecordError(path, "max_items", _("may have at most {limit} items, has {count}", limit=high,
+                                                                       count=len(value))))
             return None  # its items are not read one by one
         if low is not None and len(value) < low:
-            problems.append(RecordError(path, "min_items", f"must have at least {low} item(s), has {len(value)}"))
+            problems.append(RecordError(path, "min_items", _("must have at least {limit} item(s), has {count}", limit=low,
+                                                                       count=len(value))))
         if element is None:
             return list(value)
         return [element(item, f"{path}/{index}", problems) for index, item in enumerate(value)]
@@ -345,11 +350,13 @@ def _number_hint(value) -> str:
     """Numbers typed as spreadsheets show them: '3.000.000' or '87,5'."""
     if isinstance(value, str):
         if re.fullmatch(r"\d{1,3}([.,]\d{3})+", value.strip()):
-            return f"; write {re.sub(r'[.,]', '', value.strip())} without thousands separators, as a number"
+            return "; " + _("write {number} without thousands separators, as a number",
+                            number=re.sub(r'[.,]', '', value.strip()))
         if re.fullmatch(r"-?\d+,\d+", value.strip()):
-            return f"; write {value.strip().replace(',', '.')} with '.' as the decimal mark, as a number"
+            return "; " + _("write {number} with '.' as the decimal mark, as a number",
+                            number=value.strip().replace(',', '.'))
         if re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
-            return f"; write {value.strip()} without quotes"
+            return "; " + _("write {number} without quotes", number=value.strip())
     return ""
 
 
@@ -367,5 +374,6 @@ def _got(value) -> str:
     if isinstance(value, (int, Decimal)):
         return str(value)
     if isinstance(value, float):  # only from Python callers: JSON is decoded to Decimal
-        return f"the binary float {value!r} (pass Decimal or int; engine.io.decode_json reads JSON exactly)"
-    return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+        return _("the binary float {value} (pass Decimal or int; engine.io.decode_json reads JSON exactly)",
+                 value=repr(value))
+    return {dict: _("an object"), list: _("a list")}.get(type(value), type(value).__name__)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from . import api
 from .diagnostics import PolicyError
+from .i18n import _
 from .io import decode_json, encode
 from .runtime import pointer
 from .store import STORED_ORDER, Evaluation, PolicyVersion, Store
@@ -46,7 +47,8 @@ class Difference:
         return result
 
     def render(self) -> str:
-        text = f"{self.path}: stored {_text(self.stored)}, replayed {_text(self.replayed)}"
+        text = f"{self.path}: " + _("stored {stored}, replayed {replayed}", stored=_text(self.stored),
+                                     replayed=_text(self.replayed))
         return text + (f" ({self.message})" if self.message else "")
 
 
@@ -111,20 +113,20 @@ class StoredPolicies:
     def _build(self, policy_hash: str) -> tuple[api.LoadedPolicy | None, list[Difference]]:
         row = self.session.get(PolicyVersion, policy_hash)
         if row is None:
-            return None, [Difference("/policy/hash", policy_hash, message="no policy version is stored under this hash")]
+            return None, [Difference("/policy/hash", policy_hash, message=_("no policy version is stored under this hash"))]
         try:
             loaded = api.load_document(document_data(row.document), f"stored policy {policy_hash}")
         except ValueError as error:
-            return None, [Difference("/policy/hash", policy_hash, message=f"the stored policy is not JSON: {error}")]
+            return None, [Difference("/policy/hash", policy_hash, message=_("the stored policy is not JSON: {problem}", problem=error))]
         except PolicyError as error:
             first = error.diagnostics[0]
-            more = f" (and {len(error.diagnostics) - 1} more)" if len(error.diagnostics) > 1 else ""
+            more = _(" (and {count} more)", count=len(error.diagnostics) - 1) if len(error.diagnostics) > 1 else ""
             return None, [Difference("/policy/hash", policy_hash,
-                                     message=f"the stored policy no longer passes its checks: "
-                                             f"{first.code}: {first.message}{more}")]
+                                     message=_("the stored policy no longer passes its checks: {problem}",
+                                               problem=f"{first.code}: {first.message}{more}"))]
         if loaded.policy.hash != policy_hash:
             return loaded, [Difference("/policy/hash", policy_hash, loaded.policy.hash,
-                                       "the stored policy document does not have the hash it is stored under")]
+                                       _("the stored policy document does not have the hash it is stored under"))]
         return loaded, []
 
 
@@ -148,13 +150,14 @@ def replay(row: Evaluation, policies: StoredPolicies) -> Replay:
         try:
             stored[name] = decode_json(getattr(row, name).encode("utf-8"))
         except ValueError as error:
-            report.differences.append(Difference(f"/{name}", message=f"the stored {name} are not JSON: {error}"))
+            report.differences.append(Difference(f"/{name}", message=_("the stored {part} are not JSON: {problem}",
+                                                                                             part=name, problem=error)))
     if loaded is None or "inputs" not in stored:
         return report
     result = decode_json(encode(api.evaluate(loaded, stored["inputs"])))
     if "errors" in result:
         report.differences.append(Difference("/errors", replayed=result["errors"],
-                                             message="the stored inputs no longer evaluate"))
+                                             message=_("the stored inputs no longer evaluate")))
     for name in ("outputs", "values"):
         if name in stored:
             _compare(stored[name], result.get(name, _ABSENT), f"/{name}", report.differences)

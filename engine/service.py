@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import api, batch, policyfile, sandbox, versions
 from .diagnostics import PolicyError
-from .i18n import _
+from .i18n import N_, _
 from .io import decode_json, encode
 from .policyfile import available, canonical
 from .store import (AGENCY_LENGTH, ID_LENGTH, IDEMPOTENCY_KEY_LENGTH, PERIOD_LENGTH, POLICY_ID_LENGTH, STORED_ORDER,
@@ -100,13 +100,13 @@ def _digest(secret: str) -> str:
 def create_key(store: Store, role: str, agency: str | None, actor: Caller = LOCAL) -> tuple[ApiKey, str]:
     """A new key; the secret is returned once and only its hash is stored."""
     if role not in ROLES:
-        raise ServiceError(422, "role", f"role must be one of {', '.join(ROLES)}")
+        raise ServiceError(422, "role", _("role must be one of {roles}", roles=", ".join(ROLES)))
     if role == "agency" and not agency:
-        raise ServiceError(422, "agency", "an agency key needs --agency ID")
+        raise ServiceError(422, "agency", _("an agency key needs --agency ID"))
     if role != "agency" and agency:
-        raise ServiceError(422, "agency", "only agency keys belong to an agency")
+        raise ServiceError(422, "agency", _("only agency keys belong to an agency"))
     if agency is not None and not _fits(agency, AGENCY_LENGTH):
-        raise ServiceError(422, "agency", f"an agency id is 1 to {AGENCY_LENGTH} characters")
+        raise ServiceError(422, "agency", _("an agency id is 1 to {limit} characters", limit=AGENCY_LENGTH))
     key_id = secrets.token_hex(6)
     secret = f"knj_{key_id}_{secrets.token_urlsafe(32)}"
     key = ApiKey(id=key_id, key_hash=_digest(secret), role=role, agency=agency, created_at=now(), revoked_at=None)
@@ -127,7 +127,7 @@ def revoke_key(store: Store, key_id: str, actor: Caller = LOCAL) -> None:
     with store.session() as session, session.begin():
         key = session.get(ApiKey, key_id)
         if key is None:
-            raise ServiceError(404, "not_found", f"no key {key_id}")
+            raise ServiceError(404, "not_found", _("no key {id}", id=key_id))
         if key.revoked_at is None:
             key.revoked_at = now()
             _audit(session, actor, "key.revoke", f"key/{key_id}", "")
@@ -141,18 +141,19 @@ def has_keys(store: Store) -> bool:
 def authenticate(store: Store, authorization: str | None) -> Caller:
     """The caller behind an `Authorization: Bearer KEY` header, or 401."""
     if not authorization or not authorization.startswith("Bearer "):
-        raise ServiceError(401, "unauthenticated", "send an API key: Authorization: Bearer KEY")
+        raise ServiceError(401, "unauthenticated", _("send an API key: Authorization: Bearer KEY"))
     digest = _digest(authorization[len("Bearer "):].strip())
     with store.session() as session:
         key = session.scalars(select(ApiKey).where(ApiKey.key_hash == digest)).first()
     if key is None or key.revoked_at is not None:
-        raise ServiceError(401, "unauthenticated", "the API key is not valid (unknown or revoked)")
+        raise ServiceError(401, "unauthenticated", _("the API key is not valid (unknown or revoked)"))
     return Caller(key.id, key.role, key.agency)
 
 
 def require(caller: Caller, *roles: str) -> None:
     if caller.role not in roles:
-        raise ServiceError(403, "forbidden", f"a {caller.role} key cannot do this (needs: {', '.join(roles)})")
+        raise ServiceError(403, "forbidden", _("a {role} key cannot do this (needs: {roles})", role=caller.role,
+                                                 roles=", ".join(roles)))
 
 
 def _audit(session, actor: Caller, action: str, target: str, detail: str) -> None:
@@ -193,9 +194,9 @@ def _chooser(target: str, path: str, store: Store | None, period: str | None = N
 
     A period that is not a year, month or day (free text such as 2024-Q1) chooses nothing; it is
     refused only for an id with several versions, where it would have to choose."""
-    unknown = [{"path": path, "code": "unknown_policy", "message": f"no policy with id '{target}'"}]
+    unknown = [{"path": path, "code": "unknown_policy", "message": _("no policy with id '{id}'", id=target)}]
     if not _fits(target, POLICY_ID_LENGTH + 80) or "/" in target or "\\" in target:
-        raise ServiceError(404 if path == "" else 422, "unknown_policy", "no such policy", unknown)
+        raise ServiceError(404 if path == "" else 422, "unknown_policy", _("no such policy"), unknown)
     extra = [published_dir(store)] if store is not None else None
     chosen = period if versions.parse_period(period) else None
     try:
@@ -210,11 +211,11 @@ def _chooser(target: str, path: str, store: Store | None, period: str | None = N
             message = f"{first.message}; {first.hint}" if first.hint else first.message
             raise ServiceError(422, "no_version_in_force", message,
                                [{"path": period_path, "code": first.code, "message": message}]) from None
-        raise ServiceError(500, "policy_broken", f"policy {target} does not pass its checks",
+        raise ServiceError(500, "policy_broken", _("policy {id} does not pass its checks", id=target),
                            [{"path": "", "code": d.code, "message": d.render()} for d in error.diagnostics]) from None
     if period is not None and chosen is None and chooser.several:
-        message = (f"{target} has several versions: {versions.period_error(period)}; "
-                   f"or name a version ({target}@VERSION)")
+        message = _("{id} has several versions: {problem}; or name a version ({id}@VERSION)", id=target,
+                    problem=versions.period_error(period))
         raise ServiceError(422, "invalid_period", message, [{"path": period_path, "code": "pattern", "message": message}])
     return chooser
 
@@ -260,7 +261,7 @@ def check_policy_text_here(text: str) -> dict:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "policy.yaml"
         path.write_bytes(text.encode("utf-8", "surrogatepass"))  # a lone surrogate is a located error
-        _, diagnostics = api.check(path, extends_ids_only=True)
+        _policy, diagnostics = api.check(path, extends_ids_only=True)
     found = [dict(d.as_json(), file="policy.yaml" if d.position.file == str(path) else Path(d.position.file).name)
              for d in diagnostics]
     return {"valid": not any(d["severity"] == "error" for d in found), "diagnostics": found}
@@ -333,23 +334,24 @@ def publish_policy(store: Store, caller: Caller, body) -> tuple[int, dict]:
     import tempfile
     require(caller, "admin")
     text = body.get("policy") if isinstance(body, dict) else None
-    problems = [{"path": f"/{k}", "code": "unknown_field", "message": f"'{k}' is not a field of this request"}
+    problems = [{"path": f"/{k}", "code": "unknown_field", "message": _("'{key}' is not a field of this request", key=k)}
                 for k in sorted(set(body) - {"policy"})] if isinstance(body, dict) else []
     if not isinstance(text, str):
         problems.insert(0, {"path": "/policy", "code": "type" if isinstance(body, dict) and "policy" in body
-                            else "required", "message": "the policy's YAML text is required"})
+                            else "required", "message": _("the policy's YAML text is required")})
     if problems:
-        raise ServiceError(422, "invalid_body", "the body needs `policy`: the policy's YAML text", problems)
+        raise ServiceError(422, "invalid_body", _("the body needs `policy`: the policy's YAML text"), problems)
     directory = published_dir(store)
     policy, diagnostics = api.check_text(text, "policy.yaml", [directory])
     hidden = [directory, policyfile.bundled_dir()]
     errors = [{"path": "/policy", "code": d.code, "message": _shown(d.render(), hidden)}
               for d in diagnostics if d.severity.value == "error"]
     if policy is not None and not errors and len(policy.version) > VERSION_LENGTH:
-        errors.append({"path": "/policy", "code": "version", "message": f"version is at most {VERSION_LENGTH} characters"})
+        errors.append({"path": "/policy", "code": "version", "message": _("version is at most {limit} characters",
+                                                                                      limit=VERSION_LENGTH)})
     if policy is None or errors:
-        raise ServiceError(422, "invalid_policy", "the policy does not pass its checks; nothing was published",
-                           errors or [{"path": "/policy", "code": "invalid", "message": "the policy cannot be read"}])
+        raise ServiceError(422, "invalid_policy", _("the policy does not pass its checks; nothing was published"),
+                           errors or [{"path": "/policy", "code": "invalid", "message": _("the policy cannot be read")}])
     failed = failing_cases(policy)
     if failed:
         raise ServiceError(422, "failing_tests", _("{count} of the policy's own test cases fail; nothing was published",
@@ -361,8 +363,8 @@ def publish_policy(store: Store, caller: Caller, body) -> tuple[int, dict]:
             return 200, _version_json(same, session.get(PolicyVersion, same.hash))
     clash = next((i for i in known if i.version == policy.version), None)
     if clash is not None:
-        message = (f"{policy.id} version {policy.version} is already {clash.hash} with other content; "
-                   "a published version never changes: give this one a new version")
+        message = _("{id} version {version} is already {hash} with other content; a published version never "
+                    "changes: give this one a new version", id=policy.id, version=policy.version, hash=clash.hash)
         raise ServiceError(409, "version_exists", message, [{"path": "/policy", "code": "version_exists", "message": message}])
     with tempfile.TemporaryDirectory() as candidate_dir:
         candidate = Path(candidate_dir) / f"{policy.id}@new.yaml"
@@ -373,8 +375,9 @@ def publish_policy(store: Store, caller: Caller, body) -> tuple[int, dict]:
                    "message": _shown(d.render(), hidden).replace(candidate.name, "policy.yaml")}
                   for d in problems if d.severity.value == "error"]
     if errors:
-        raise ServiceError(422, "invalid_versions", f"the validity of {policy.id} version {policy.version} does not "
-                           "fit its other versions; nothing was published", errors)
+        raise ServiceError(422, "invalid_versions", _("the validity of {id} version {version} does not fit its other "
+                                                      "versions; nothing was published", id=policy.id,
+                                                      version=policy.version), errors)
     moment = now()
     with store.session() as session, session.begin():
         row = session.get(PolicyVersion, policy.hash)
@@ -396,7 +399,7 @@ def list_versions(store: Store, policy_id: str) -> dict:
     directory = published_dir(store) if _fits(policy_id, POLICY_ID_LENGTH) else None
     infos = versions.versions_of(policy_id, [directory]) if directory and versions.SEPARATOR not in policy_id else []
     if not infos:
-        raise ServiceError(404, "not_found", f"no policy with id '{policy_id}'")
+        raise ServiceError(404, "not_found", _("no policy with id '{id}'", id=policy_id))
     with store.session() as session:
         rows = {row.hash: row for row in session.scalars(select(PolicyVersion).where(PolicyVersion.policy_id == policy_id))}
     return {"id": policy_id, "versions": [_version_json(info, rows.get(info.hash)) for info in infos]}
@@ -408,7 +411,7 @@ def get_version(store: Store, policy_id: str, digest: str) -> dict:
     infos = list_versions(store, policy_id)["versions"]
     found = next((v for v in infos if v["hash"] == wanted), None)
     if found is None:
-        raise ServiceError(404, "not_found", f"{policy_id} has no version {digest}")
+        raise ServiceError(404, "not_found", _("{id} has no version {hash}", id=policy_id, hash=digest))
     with store.session() as session:
         row = session.get(PolicyVersion, wanted)
     if row is not None and row.published:
@@ -427,12 +430,13 @@ def _record_index(path: str) -> int:
 def _records(body, limit: int = MAX_RECORDS_PER_REQUEST) -> list:
     records = body.get("records") if isinstance(body, dict) else None
     if not isinstance(records, list):
-        raise ServiceError(422, "invalid_body", "the body needs `records`: a list of records",
-                           [{"path": "/records", "code": "required", "message": "a list of records is required"}])
+        raise ServiceError(422, "invalid_body", _("the body needs `records`: a list of records"),
+                           [{"path": "/records", "code": "required", "message": _("a list of records is required")}])
     if len(records) > limit:
-        raise ServiceError(413, "too_many_records", f"at most {limit} records per request, got {len(records)}",
+        raise ServiceError(413, "too_many_records", _("at most {limit} records per request, got {count}", limit=limit,
+                                                      count=len(records)),
                            [{"path": "/records", "code": "max_items",
-                             "message": f"at most {limit} records per request; send several requests"}])
+                             "message": _("at most {limit} records per request; send several requests", limit=limit)}])
     return records
 
 
@@ -441,14 +445,14 @@ def evaluate(policy_id: str, body, store: Store | None = None, raw: bytes | None
     version in force for the record's `periode`, else the body's `period`, else today."""
     chooser = _chooser(policy_id, "", store)
     records = _records(body)
-    problems = [{"path": f"/{k}", "code": "unknown_field", "message": f"'{k}' is not a field of this request"}
+    problems = [{"path": f"/{k}", "code": "unknown_field", "message": _("'{key}' is not a field of this request", key=k)}
                 for k in sorted(set(body) - {"records", "explain", "period"})]
     if not isinstance(body.get("explain", False), bool):
-        problems.append({"path": "/explain", "code": "type", "message": "explain is true or false"})
+        problems.append({"path": "/explain", "code": "type", "message": _("explain is true or false")})
     if "period" in body and versions.parse_period(body["period"]) is None:
         problems.append({"path": "/period", "code": "pattern", "message": versions.period_error(body["period"])})
     if problems:
-        raise ServiceError(422, "invalid_body", "the request has fields it should not have", problems)
+        raise ServiceError(422, "invalid_body", _("the request has fields it should not have"), problems)
     if "period" in body:
         chooser = _chooser(policy_id, "", store, body["period"])
     explain = body.get("explain", False)
@@ -503,23 +507,25 @@ def submit(store: Store, caller: Caller, body, idempotency_key: str | None, raw:
     request_hash = hashlib.sha256(raw).hexdigest()
     if idempotency_key is not None:
         if not _fits(idempotency_key, IDEMPOTENCY_KEY_LENGTH):
-            raise ServiceError(422, "idempotency_key", f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_LENGTH} characters")
+            raise ServiceError(422, "idempotency_key", _("Idempotency-Key must be 1 to {limit} characters",
+                                                                limit=IDEMPOTENCY_KEY_LENGTH))
         replay = _replay(store, caller, idempotency_key, request_hash)
         if replay is not None:
             return replay
     problems = []
     if not isinstance(body, dict):
-        raise ServiceError(422, "invalid_body", "the body must be a JSON object with policy, period and records")
+        raise ServiceError(422, "invalid_body", _("the body must be a JSON object with policy, period and records"))
     for field, limit in (("policy", POLICY_ID_LENGTH), ("period", PERIOD_LENGTH)):
         if field not in body:
-            problems.append({"path": f"/{field}", "code": "required", "message": f"{field} is required (text)"})
+            problems.append({"path": f"/{field}", "code": "required", "message": _("{field} is required (text)", field=field)})
         elif not _fits(body[field], limit):
-            problems.append({"path": f"/{field}", "code": "type", "message": f"{field} is text of 1 to {limit} characters"})
+            problems.append({"path": f"/{field}", "code": "type", "message": _("{field} is text of 1 to {limit} characters",
+                                                                                   field=field, limit=limit)})
     unknown = sorted(set(body) - {"policy", "period", "records"})
-    problems += [{"path": f"/{k}", "code": "unknown_field", "message": f"'{k}' is not a field of a submission"}
+    problems += [{"path": f"/{k}", "code": "unknown_field", "message": _("'{key}' is not a field of a submission", key=k)}
                  for k in unknown]
     if problems:
-        raise ServiceError(422, "invalid_body", "the submission is incomplete", problems)
+        raise ServiceError(422, "invalid_body", _("the submission is incomplete"), problems)
     records = _records(body)
     chooser = _chooser(body["policy"], "/policy", store, body["period"])
     loaded = chooser.default  # the version in force for the submission's period
@@ -529,14 +535,16 @@ def submit(store: Store, caller: Caller, body, idempotency_key: str | None, raw:
     errors = [{"path": f"/records/{i}{e['path']}", "code": e["code"], "message": e["message"]}
               for i, result in enumerate(results) for e in result.get("errors", ())]
     errors += [{"path": f"/records/{i}/periode", "code": "period_mismatch",
-                "message": f"this record's periode {record['periode']} is not under the version of {loaded.policy.id} "
-                           f"in force for the submission's period {body['period']}; submit it separately"}
+                "message": _("this record's periode {periode} is not under the version of {id} in force for the "
+                             "submission's period {period}; submit it separately", periode=record['periode'],
+                             id=loaded.policy.id, period=body['period'])}
                for i, record in enumerate(records) if chooser.for_record(record) is not loaded]
     errors.sort(key=lambda e: _record_index(e["path"]))
     if errors:
         raise ServiceError(422, "invalid_records",
-                           f"{len({_record_index(e['path']) for e in errors})} of {len(records)} records have errors; "
-                           "nothing was stored", capped_errors(errors))
+                           _("{count} of {total} records have errors; nothing was stored",
+                             count=len({_record_index(e['path']) for e in errors}), total=len(records)),
+                           capped_errors(errors))
     return _store_submission(store, caller, loaded, body["period"], records, results, idempotency_key, request_hash)
 
 
@@ -548,7 +556,7 @@ def _replay(store: Store, caller: Caller, key: str, request_hash: str) -> tuple[
         return None
     if existing.request_hash != request_hash:
         raise ServiceError(422, "idempotency_key_reused",
-                           "this Idempotency-Key was used for a different request; use a new key")
+                           _("this Idempotency-Key was used for a different request; use a new key"))
     return 201, decode_json(existing.response.encode("utf-8")), True
 
 
@@ -613,7 +621,7 @@ def _keep_policy_version(session, loaded: api.LoadedPolicy) -> None:
 
 def get_submission(store: Store, caller: Caller, submission_id: str) -> dict:
     with store.session() as session:
-        submission = _visible_row(session, caller, Submission, submission_id, "submission")
+        submission = _visible_row(session, caller, Submission, submission_id, N_("submission"))
     return decode_json(submission.response.encode("utf-8"))
 
 
@@ -625,10 +633,10 @@ def _visible_row(session, caller: Caller, model, row_id: str, what: str):
     """The stored row with this id if the caller may see it; 404 otherwise, also for another
     agency's row (an agency does not learn that it exists)."""
     if not _fits(row_id, ID_LENGTH):
-        raise ServiceError(404, "not_found", f"no such {what}")
+        raise ServiceError(404, "not_found", _("no such {what}", what=_(what)))
     row = session.get(model, row_id)
     if row is None or not _visible(caller, row.agency):
-        raise ServiceError(404, "not_found", f"no {what} {row_id}")
+        raise ServiceError(404, "not_found", _("no {what} {id}", what=_(what), id=row_id))
     return row
 
 
@@ -636,14 +644,14 @@ def list_evaluations(store: Store, caller: Caller, policy: str | None = None, pe
                      record_id: str | None = None, limit: int = 100, after: str | None = None) -> dict:
     """A page of evaluations, oldest first; `next` continues after the last one."""
     if not 1 <= limit <= MAX_PAGE:
-        raise ServiceError(422, "limit", f"limit must be 1 to {MAX_PAGE}",
-                           [{"path": "limit", "code": "range", "message": f"limit must be 1 to {MAX_PAGE}"}])
+        raise ServiceError(422, "limit", _("limit must be 1 to {limit}", limit=MAX_PAGE),
+                           [{"path": "limit", "code": "range", "message": _("limit must be 1 to {limit}", limit=MAX_PAGE)}])
     for value, longest in ((policy, POLICY_ID_LENGTH), (period, PERIOD_LENGTH), (record_id, RECORD_ID_LENGTH)):
         if value is not None and value != "" and not _fits(value, longest):
             return {"evaluations": [], "next": None}  # no stored value can look like this
     if after is not None and not _fits(after, ID_LENGTH):
-        raise ServiceError(422, "after", "unknown `after` evaluation id",
-                           [{"path": "after", "code": "not_found", "message": "unknown evaluation id"}])
+        raise ServiceError(422, "after", _("unknown `after` evaluation id"),
+                           [{"path": "after", "code": "not_found", "message": _("unknown evaluation id")}])
     query = select(Evaluation).order_by(*STORED_ORDER)
     if not caller.reads_everything:
         query = query.where(Evaluation.agency == caller.agency)
@@ -657,8 +665,8 @@ def list_evaluations(store: Store, caller: Caller, policy: str | None = None, pe
         if after:
             anchor = session.get(Evaluation, after)
             if anchor is None or not _visible(caller, anchor.agency):
-                raise ServiceError(422, "after", "unknown `after` evaluation id",
-                                   [{"path": "after", "code": "not_found", "message": "unknown evaluation id"}])
+                raise ServiceError(422, "after", _("unknown `after` evaluation id"),
+                                   [{"path": "after", "code": "not_found", "message": _("unknown evaluation id")}])
             query = query.where(Evaluation.seq > anchor.seq)
         rows = session.scalars(query.limit(limit + 1)).all()
     page = [_evaluation_json(row) for row in rows[:limit]]
@@ -667,7 +675,7 @@ def list_evaluations(store: Store, caller: Caller, policy: str | None = None, pe
 
 def get_evaluation(store: Store, caller: Caller, evaluation_id: str) -> dict:
     with store.session() as session:
-        row = _visible_row(session, caller, Evaluation, evaluation_id, "evaluation")
+        row = _visible_row(session, caller, Evaluation, evaluation_id, N_("evaluation"))
     return _evaluation_json(row, full=True)
 
 
@@ -692,7 +700,7 @@ def replay_evaluation(store: Store, caller: Caller, evaluation_id: str) -> dict:
     """Evaluate a stored evaluation again under the policy version it used; audited, as an auditor's act."""
     from . import replay
     with store.session() as session:
-        row = _visible_row(session, caller, Evaluation, evaluation_id, "evaluation")
+        row = _visible_row(session, caller, Evaluation, evaluation_id, N_("evaluation"))
         report = replay.replay(row, replay.StoredPolicies(session))
     with store.session() as session, session.begin():
         _audit(session, caller, "evaluation.replay", f"evaluation/{evaluation_id}",
@@ -710,9 +718,9 @@ def replay_evaluations(store: Store, ids=(), submission: str | None = None, poli
     with store.session() as session:
         for evaluation_id in ids:
             if not _fits(evaluation_id, ID_LENGTH) or session.get(Evaluation, evaluation_id) is None:
-                raise ServiceError(404, "not_found", f"no evaluation {evaluation_id}")
+                raise ServiceError(404, "not_found", _("no evaluation {id}", id=evaluation_id))
         if submission is not None and (not _fits(submission, ID_LENGTH) or session.get(Submission, submission) is None):
-            raise ServiceError(404, "not_found", f"no submission {submission}")
+            raise ServiceError(404, "not_found", _("no submission {id}", id=submission))
     reports = list(replay.replay_stored(store, replay.selection(ids, submission, policy, period)))
     selected = " ".join(f"{name}={value}" for name, value in
                         (("submission", submission), ("policy", policy), ("period", period)) if value)
@@ -730,13 +738,13 @@ def comparable_policy(store: Store, ref, path: str) -> api.LoadedPolicy:
     if isinstance(ref, str) and ref.startswith("sha256:"):
         loaded = load_stored(store, ref) if _fits(ref, 80) else None
         if loaded is None:
-            raise ServiceError(422, "unknown_policy_version", f"no stored policy version {ref}",
+            raise ServiceError(422, "unknown_policy_version", _("no stored policy version {hash}", hash=ref),
                                [{"path": path, "code": "unknown_policy_version",
-                                 "message": f"no policy version is stored with hash {ref}"}])
+                                 "message": _("no policy version is stored with hash {hash}", hash=ref)}])
         return loaded
     if not isinstance(ref, str) or not ref:
-        raise ServiceError(422, "invalid_body", f"{path[1:]} is a policy id or a stored version's hash",
-                           [{"path": path, "code": "type", "message": "a policy id or a stored version's hash (text)"}])
+        raise ServiceError(422, "invalid_body", _("{field} is a policy id or a stored version's hash", field=path[1:]),
+                           [{"path": path, "code": "type", "message": _("a policy id or a stored version's hash (text)")}])
     return load_policy(ref, path, store)
 
 
@@ -751,10 +759,11 @@ def stored_impact(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, po
     with store.session() as session:
         count = session.scalar(select(func.count()).select_from(Evaluation).where(*conditions))
         if limit is not None and count > limit:
-            message = f"{count:,} stored evaluations match; at most {limit:,} per request"
+            message = _("{count} stored evaluations match; at most {limit} per request", count=f"{count:,}",
+                        limit=f"{limit:,}")
             raise ServiceError(422, "too_many_evaluations", message,
                                [{"path": "", "code": "too_many_evaluations",
-                                 "message": f"{message}: narrow them with policy and period"}])
+                                 "message": _("{problem}: narrow them with policy and period", problem=message)}])
         query = (select(Evaluation.inputs).where(*conditions)
                  .order_by(*STORED_ORDER))
         rows = session.scalars(query.execution_options(yield_per=500))
@@ -773,16 +782,16 @@ def impact_of_change(store: Store, caller: Caller, body) -> dict:
     from .diff import impact, impact_json
     require(caller, "reviewer", "admin")
     if not isinstance(body, dict):
-        raise ServiceError(422, "invalid_body", "the body must be a JSON object with old and new")
-    problems = [{"path": f"/{k}", "code": "required", "message": f"{k} is required: a policy id or a stored hash"}
+        raise ServiceError(422, "invalid_body", _("the body must be a JSON object with old and new"))
+    problems = [{"path": f"/{k}", "code": "required", "message": _("{field} is required: a policy id or a stored hash", field=k)}
                 for k in ("old", "new") if k not in body]
     for field, limit in (("policy", POLICY_ID_LENGTH), ("period", PERIOD_LENGTH)):
         if field in body and body[field] is not None and not isinstance(body[field], str):
-            problems.append({"path": f"/{field}", "code": "type", "message": f"{field} is text"})
-    problems += [{"path": f"/{k}", "code": "unknown_field", "message": f"'{k}' is not a field of this request"}
+            problems.append({"path": f"/{field}", "code": "type", "message": _("{field} is text", field=field)})
+    problems += [{"path": f"/{k}", "code": "unknown_field", "message": _("'{key}' is not a field of this request", key=k)}
                  for k in sorted(set(body) - {"old", "new", "policy", "period"})]
     if problems:
-        raise ServiceError(422, "invalid_body", "the request is incomplete or has fields it should not have", problems)
+        raise ServiceError(422, "invalid_body", _("the request is incomplete or has fields it should not have"), problems)
     old, new = comparable_policy(store, body["old"], "/old"), comparable_policy(store, body["new"], "/new")
     policy, period = body.get("policy") or None, body.get("period") or None
     if any(v is not None and not _fits(v, n) for v, n in ((policy, POLICY_ID_LENGTH), (period, PERIOD_LENGTH))):

@@ -14,7 +14,8 @@ from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from .diagnostics import Diagnostics, Position
-from .numbers import NumberError, parse_number
+from .i18n import _
+from .numbers import NotANumber, NumberError, parse_number
 
 #: Largest policy file accepted (a real policy is a few tens of kilobytes).
 MAX_POLICY_BYTES = 1_000_000
@@ -79,6 +80,14 @@ class SourceMap:
         return found.position if found else Position(fallback)
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """A construct the loader refuses on purpose (an alias, too deep a nesting), with its code."""
+
+    def __init__(self, code: str, problem: str, mark):
+        super().__init__(None, None, problem, mark)
+        self.code = code
+
+
 class _Loader(yaml.SafeLoader):
     """A composer that refuses aliases and bounds depth; nothing here constructs objects."""
 
@@ -89,12 +98,13 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(AliasEvent):
             event = self.peek_event()
-            raise yaml.MarkedYAMLError(
-                None, None, "aliases (*name) are not allowed in a policy; write the value out", event.start_mark)
+            raise _Refused(
+                "yaml.alias", _("aliases (*name) are not allowed in a policy; write the value out"), event.start_mark)
         self._depth += 1
         if self._depth > MAX_YAML_DEPTH:
-            raise yaml.MarkedYAMLError(
-                None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", self.peek_event().start_mark)
+            raise _Refused(
+                "yaml.too_deep", _("nested more than {limit} levels deep", limit=MAX_YAML_DEPTH),
+                self.peek_event().start_mark)
         try:
             return super().compose_node(parent, index)
         finally:
@@ -106,8 +116,9 @@ def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object
     sources = SourceMap()
     if len(text) > MAX_POLICY_BYTES:
         diagnostics.add(Position(file, 1, 1), "yaml.too_large",
-                        f"policy file is {len(text):,} bytes; the limit is {MAX_POLICY_BYTES:,}",
-                        "a policy is a few kilobytes of YAML; check that this is the right file")
+                        _("policy file is {size} bytes; the limit is {limit}", size=f"{len(text):,}",
+                          limit=f"{MAX_POLICY_BYTES:,}"),
+                        _("a policy is a few kilobytes of YAML; check that this is the right file"))
         return None, sources
     if isinstance(text, bytes):
         try:
@@ -115,38 +126,131 @@ def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object
         except UnicodeDecodeError as error:
             before = text[:error.start]
             line, column = before.count(b"\n") + 1, len(before) - (before.rfind(b"\n") + 1) + 1
-            diagnostics.add(Position(file, line, column), "yaml.encoding", f"the file is not UTF-8 text ({error.reason})",
-                            "save the file as UTF-8")
+            diagnostics.add(Position(file, line, column), "yaml.encoding",
+                            _("the file is not UTF-8 text ({reason})", reason=error.reason), _("save the file as UTF-8"))
             return None, sources
     loader = None
     try:
         loader = _Loader(text)  # the reader refuses characters YAML does not allow, here already
         node = loader.get_single_node()
+    except _Refused as error:
+        mark = error.problem_mark
+        diagnostics.add(Position(file, mark.line + 1, mark.column + 1), error.code, error.problem)
+        return None, sources
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        message = error.problem or error.context or "invalid YAML"
-        code = "yaml.alias" if "alias" in message else "yaml.too_deep" if "nested" in message else "yaml.syntax"
-        diagnostics.add(Position(file, mark.line + 1 if mark else 1, mark.column + 1 if mark else 1), code,
-                        message, "check indentation, colons and quotes near this place" if code == "yaml.syntax" else "")
+        line, column, code, message, hint = _mistake(error, text)
+        diagnostics.add(Position(file, line, column), code, message, hint)
         return None, sources
     except yaml.reader.ReaderError as error:
         line, column = _line_column(text, error.position)
         code = error.character if isinstance(error.character, int) else ord(error.character)
         diagnostics.add(Position(file, line, column), "yaml.character",
-                        f"character U+{code:04X} is not allowed in YAML ({error.reason})",
-                        "remove it; policies are plain UTF-8 text")
+                        _("character U+{code} is not allowed in YAML ({reason})", code=f"{code:04X}",
+                          reason=error.reason),
+                        _("remove it; policies are plain UTF-8 text"))
         return None, sources
     except yaml.YAMLError as error:
-        diagnostics.add(Position(file, 1, 1), "yaml.syntax", str(error))
+        diagnostics.add(Position(file, 1, 1), "yaml.syntax", _("the file is not valid YAML"),
+                        _("check indentation, colons and quotes"))
         return None, sources
     finally:
         if loader is not None:
             loader.dispose()
     if node is None:
-        diagnostics.add(Position(file, 1, 1), "yaml.empty", "the policy file is empty")
+        diagnostics.add(Position(file, 1, 1), "yaml.empty", _("the policy file is empty"))
         return None, sources
     data = _convert(node, (), file, _Text(text), sources, diagnostics)
     return data, sources
+
+
+def _mistake(error: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str, str, str]:
+    """A YAML parse failure in the author's words: (line, column, code, message, hint).
+
+    The parser's own text ("mapping values are not allowed here") is never shown: the common
+    mistakes (a tab, a wrong indent, a missing colon, an unclosed quote or bracket) are
+    recognised from where the parser stopped and the lines around it.
+    """
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    lines = text.split("\n")
+    problem, context = error.problem or "", error.context or ""
+    if "'\\t'" in problem:
+        return (line, column, "yaml.tab", _("a tab character; YAML indents with spaces only"),
+                _("replace the tab with spaces (two for each level)"))
+    if "could not find expected ':'" in problem and error.context_mark is not None:
+        key_line = error.context_mark.line + 1
+        return (key_line, error.context_mark.column + 1, "yaml.colon",) + _missing_colon(lines[key_line - 1])
+    if "mapping values are not allowed" in problem:
+        here, above = _indent(lines[line - 1]), _previous_line(lines, line - 1)
+        if above is not None:
+            above_line, above_text = above
+            if here > _indent(above_text) and ":" in above_text:
+                key = lines[line - 1].strip().split(":", 1)[0]
+                return (line, here + 1, "yaml.indent",
+                        _("'{key}' is indented further than the line above", key=key),
+                        _("keys of one mapping start in the same column; indent '{key}' like the key above it",
+                          key=key))
+            if ":" not in above_text and here == _indent(above_text):
+                return (above_line, _indent(above_text) + 1, "yaml.colon") + _missing_colon(above_text)
+        return (line, column, "yaml.colon_in_text", _("a ': ' inside a value that is not in quotes"),
+                _('put the value in quotes, for example: title: "A: B"'))
+    opened = _open_quote(lines, line - 1) if "'<scalar>'" in problem else None
+    if opened is not None:  # a quote left open swallowed the lines after it, up to the next quote
+        return (*opened, "yaml.quote", _("this quoted text has no closing quote"),
+                _("end the text with the same quote it starts with"))
+    if "expected <block end>" in problem or "expected <block mapping start>" in problem:
+        return (line, column, "yaml.indent", _("the indentation of this line does not match the lines above"),
+                _("indent the keys of one mapping (and the items of one list) by the same number of spaces"))
+    if "quoted scalar" in context:
+        start = error.context_mark
+        return (start.line + 1, start.column + 1, "yaml.quote", _("this quoted text has no closing quote"),
+                _("end the text with the same quote it starts with"))
+    if "flow sequence" in context or "flow mapping" in context:
+        start = error.context_mark
+        closing = "]" if "sequence" in context else "}"
+        return (start.line + 1, start.column + 1, "yaml.syntax",
+                _("this '{opening}' is not closed with '{closing}'", opening="[" if closing == "]" else "{",
+                  closing=closing),
+                _("close it on the same line, and separate its items with ', '"))
+    return (line, column, "yaml.syntax", _("this is not valid YAML"),
+            _("check indentation, colons and quotes near this place"))
+
+
+def _open_quote(lines: list[str], index: int) -> tuple[int, int] | None:
+    """(line, column) of a double quote left open on a line above line `index` (0-based), if any."""
+    for number in range(index, 0, -1):
+        text = lines[number - 1]
+        if text.count('"') % 2 == 1:
+            return number, text.index('"') + 1
+    return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _previous_line(lines: list[str], index: int) -> tuple[int, str] | None:
+    """(1-based number, text) of the nearest line above `index` that holds something."""
+    for number in range(index, 0, -1):
+        content = lines[number - 1].strip()
+        if content and not content.startswith("#"):
+            return number, lines[number - 1]
+    return None
+
+
+def _missing_colon(line: str) -> tuple[str, str]:
+    """Message and hint for a key written without its ':' ('maximum 3')."""
+    key, _sep, rest = line.strip().partition(" ")
+    written = f"{key}: {rest.strip()}" if rest.strip() else f"{key}:"
+    return (_("missing ':' after '{key}'", key=key),
+            _("a key and its value are separated by ': ', for example '{written}'", written=written))
+
+
+def _split_by_comma(value: object, key: object, key_value: object, text: str) -> bool:
+    """Whether `{a: 0,5}` was read as a: 0 and a key '5' without value (a decimal comma)."""
+    plain = [isinstance(n, ScalarNode) and not n.style for n in (value, key, key_value)]
+    return (all(plain) and value.value.lstrip("+-").isdigit() and key.value.isdigit() and key_value.value == ""
+            and text[value.end_mark.index: key.start_mark.index] == ",")
 
 
 def _line_column(text: str, index: int) -> tuple[int, int]:
@@ -197,22 +301,28 @@ def _places(node: ScalarNode, source: _Text) -> tuple:
 def _convert(node, path: Path, file: str, source: "_Text", sources: SourceMap, diagnostics: Diagnostics):
     position = Position(file, node.start_mark.line + 1, node.start_mark.column + 1)
     if node.tag not in _STANDARD_TAGS:
-        diagnostics.add(position, "yaml.tag", f"YAML tag {node.tag} is not allowed in a policy",
-                        "remove the tag; policies hold plain values only")
+        diagnostics.add(position, "yaml.tag", _("YAML tag {tag} is not allowed in a policy", tag=node.tag),
+                        _("remove the tag; policies hold plain values only"))
         return None
     if isinstance(node, MappingNode):
         sources.origins[path] = Origin(position, None)
         result: dict = {}
+        previous = None  # the pair before, to read {bobot: 0,5} back as the text '0,5'
         for key_node, value_node in node.value:
+            if previous is not None and _split_by_comma(previous[1], key_node, value_node, source.text):
+                result[previous[0]] = f"{previous[1].value},{key_node.value}"  # the schema says why it is wrong
+                previous = None
+                continue
+            previous = (key_node.value, value_node)
             if not isinstance(key_node, ScalarNode):
                 diagnostics.add(Position(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
-                                "yaml.key", "a key must be a plain name")
+                                "yaml.key", _("a key must be a plain name"))
                 continue
             key = key_node.value
             key_position = Position(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key in result:
-                diagnostics.add(key_position, "yaml.duplicate_key", f"'{key}' appears twice in this mapping",
-                                "keep one; YAML would silently take the last")
+                diagnostics.add(key_position, "yaml.duplicate_key", _("'{key}' appears twice in this mapping", key=key),
+                                _("keep one; YAML would silently take the last"))
                 continue
             result[key] = _convert(value_node, path + (key,), file, source, sources, diagnostics)
             if path + (key,) not in sources.origins:
@@ -238,13 +348,13 @@ def _scalar(node: ScalarNode, position: Position, diagnostics: Diagnostics):
         return True if value in _TRUE else False if value in _FALSE else value
     if tag in ("int", "float"):
         if value.lower().lstrip("+-") in (".inf", ".nan"):
-            diagnostics.add(position, "yaml.number", f"{value} is not a finite number", "write a plain number")
+            diagnostics.add(position, "yaml.number", _("{value} is not a finite number", value=value), _("write a plain number"))
             return None
         try:
             return parse_number(value.lstrip("+"))
-        except NumberError as error:
-            if "out of range" in str(error) or "significant" in str(error):
-                diagnostics.add(position, "yaml.number", str(error))
-                return None
+        except NotANumber:
             return value  # 0x1F, 1_000, 1:30 and the like stay text
+        except NumberError as error:
+            diagnostics.add(position, "yaml.number", str(error))
+            return None
     return value

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import api
+from .i18n import _
 from .io import decode_json, encode
 from .numbers import RoundingMode, is_terminating, round_to, to_decimal
 
@@ -50,25 +51,28 @@ def run_tests(loaded: api.LoadedPolicy) -> TestReport:
         if "errors" in evaluation:
             _check_errors(result, evaluation["errors"], case.expect_errors)
         elif case.expect_errors:
-            result.failures.append("expected errors, but the record was evaluated")
+            result.failures.append(_("expected errors, but the record was evaluated"))
         else:
-            _compare(result, "output", case.expect, evaluation["outputs"], exact=True)
+            _compare(result, _("output"), case.expect, evaluation["outputs"], exact=True)
             for name in case.expect_absent:
                 if name in evaluation["outputs"]:
-                    result.failures.append(f"output {name}: expected to be absent, got {_show(evaluation['outputs'][name])}")
-            _compare(result, "value", case.expect_values, evaluation["values"], exact=False)
+                    result.failures.append(_("output {name}: expected to be absent, got {got}", name=name,
+                                             got=_show(evaluation['outputs'][name])))
+            _compare(result, _("value"), case.expect_values, evaluation["values"], exact=False)
         cases.append(result)
     return TestReport(policy.id, policy.file, cases, reached, api.coverage_targets(policy))
 
 
 def _check_errors(result: CaseResult, actual: list[dict], expected: list) -> None:
     if not expected:
-        result.failures.append("record was rejected: " + "; ".join(f"{e['path']}: {e['message']}" for e in actual))
+        result.failures.append(_("record was rejected: {errors}",
+                                 errors="; ".join(f"{e['path']}: {e['message']}" for e in actual)))
         return
     for want in expected:
         if not any(e["path"] == want.get("path") and (want.get("code") in (None, e["code"])) for e in actual):
             shown = "; ".join(f"{e['path']} {e['code']}" for e in actual)
-            result.failures.append(f"expected error {want.get('code', '')} at {want.get('path')!r}, got: {shown}")
+            result.failures.append(_("expected error {code} at {path}, got: {errors}", code=want.get('code', ''),
+                                     path=repr(want.get('path')), errors=shown))
 
 
 _NOT_FOUND = object()
@@ -93,7 +97,8 @@ def _compare(result: CaseResult, kind: str, expected: dict, actual: dict, exact:
     for name, want in expected.items():
         got = _find(actual, name)
         if got is _NOT_FOUND:
-            result.failures.append(f"{kind} {name}: expected {_show(want)}, but it was not produced")
+            result.failures.append(_("{kind} {name}: expected {want}, but it was not produced", kind=kind, name=name,
+                                     want=_show(want)))
             continue
         if isinstance(want, Fraction) and isinstance(got, Fraction) and not isinstance(got, bool):
             if exact:
@@ -102,9 +107,11 @@ def _compare(result: CaseResult, kind: str, expected: dict, actual: dict, exact:
                 places = _places(want)
                 ok = round_to(got, places, RoundingMode.HALF_UP) == want
             if not ok:
-                result.failures.append(f"{kind} {name}: expected {_show(want)}, got {_show(got)}")
+                result.failures.append(_("{kind} {name}: expected {want}, got {got}", kind=kind, name=name,
+                                         want=_show(want), got=_show(got)))
         elif want != got or type(want) is not type(got):
-            result.failures.append(f"{kind} {name}: expected {_show(want)}, got {_show(got)}")
+            result.failures.append(_("{kind} {name}: expected {want}, got {got}", kind=kind, name=name, want=_show(want),
+                                     got=_show(got)))
 
 
 def _places(value: Fraction) -> int:

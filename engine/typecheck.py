@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from . import nodes as n
 from .diagnostics import Diagnostics
+from .i18n import N_, _
 from .model import Formula, InputSpec, Policy, ValueDef
 from .names import FUNCTIONS, Context, list_item_of, resolve
 from .numbers import RoundingMode
@@ -27,8 +28,8 @@ class Type:
 
     def __str__(self) -> str:
         if self.kind == "list":
-            return f"list of {self.element}"
-        return self.kind
+            return _("list of {element}", element=self.element)
+        return _(_KIND_WORDS[self.kind]) if self.kind in _KIND_WORDS else self.kind
 
     def field(self, name: str) -> "Type | None":
         for field_name, field_type in self.fields:
@@ -36,6 +37,9 @@ class Type:
                 return field_type
         return None
 
+
+_KIND_WORDS = {"number": N_("number"), "text": N_("text"), "boolean": N_("boolean"), "record": N_("record"),
+               "number_or_range": N_("number_or_range"), "any": N_("any")}
 
 NUMBER, TEXT, BOOLEAN, ANY, TARGET = Type("number"), Type("text"), Type("boolean"), Type("any"), Type("number_or_range")
 
@@ -117,10 +121,10 @@ class TypeChecker:
             result = self.formula(d.formula, context)
             if d.kind == "indicator":
                 self.expect(result, NUMBER, d.formula, d.formula.node if d.formula else None,
-                            f"indicator '{d.name}' must be a number")
+                            _("indicator '{name}' must be a number", name=d.name))
                 if d.indicator.applies_when is not None:
                     self.expect(self.formula(d.indicator.applies_when, context), BOOLEAN, d.indicator.applies_when,
-                                d.indicator.applies_when.node, "applies_when must be true or false")
+                                d.indicator.applies_when.node, _("applies_when must be true or false"))
             return result
         if d.kind == "table":
             return self._table(d, context)
@@ -151,8 +155,8 @@ class TypeChecker:
             else:
                 result = unify(result, literal_type(row.then))
         if result.kind == "mixed":
-            self.diagnostics.add(d.position, "type.mixed", f"the rows of '{d.name}' give values of different types",
-                                 "every row must give a number, or every row a text")
+            self.diagnostics.add(d.position, "type.mixed", _("the rows of '{name}' give values of different types", name=d.name),
+                                 _("every row must give a number, or every row a text"))
             return ANY
         return result
 
@@ -160,16 +164,19 @@ class TypeChecker:
         if column_type.kind == "any":
             return
         if isinstance(cell, (n.CompareCell, n.IntervalCell)) and column_type.kind != "number":
-            self.diagnostics.add(row.position, "type.cell", f"a range cell needs a number column; '{column.text}' is {column_type}")
+            self.diagnostics.add(row.position, "type.cell", _("a range cell needs a number column; '{column}' is {type}",
+                                                                     column=column.text, type=column_type))
         if isinstance(cell, n.LiteralsCell):
             for value in cell.values:
                 vt = literal_type(value)
                 if vt.kind != column_type.kind:
                     self.diagnostics.add(row.position, "type.cell",
-                                         f"cell value {value!r} is {vt.kind} but '{column.text}' is {column_type}")
+                                         _("cell value {value} is {kind} but '{column}' is {type}", value=repr(value),
+                                           kind=vt, column=column.text, type=column_type))
                 elif column_type.values is not None and value not in column_type.values:
                     self.diagnostics.add(row.position, "type.enum_value",
-                                         f"'{value}' is not a value of '{column.text}'", _values_hint(value, column_type.values))
+                                         _("'{value}' is not a value of '{column}'", value=value, column=column.text),
+                                         _values_hint(value, column_type.values))
 
     # formulas ------------------------------------------------------------------------------
     def formula(self, formula: Formula | None, context: Context) -> Type:
@@ -190,15 +197,16 @@ class TypeChecker:
             return
         previous, self._formula = self._formula, formula
         try:
-            self.error(node, "type.mismatch", f"{message}, not {actual}")
+            self.error(node, "type.mismatch", _("{message}, not {actual}", message=message, actual=actual))
         finally:
             self._formula = previous
 
     def need(self, node: n.Expr, context: Context, wanted: Type, what: str) -> Type:
         actual = self.infer(node, context)
         if actual.kind not in ("any", wanted.kind):
-            hint = "a target can be a range; use capaian(realisasi, target)" if actual.kind == "number_or_range" else ""
-            self.error(node, "type.mismatch", f"{what} must be {wanted.kind}, not {actual}", hint)
+            hint = _("a target can be a range; use capaian(realisasi, target)") if actual.kind == "number_or_range" else ""
+            self.error(node, "type.mismatch", _("{what} must be {expected}, not {actual}", what=what, expected=wanted,
+                                                  actual=actual), hint)
             return ANY
         return actual
 
@@ -215,33 +223,33 @@ class TypeChecker:
             case n.Field(obj=obj, name=field_name):
                 return self._field(node, obj, field_name, context)
             case n.Negate(operand=x):
-                self.need(x, context, NUMBER, "the value after '-'")
+                self.need(x, context, NUMBER, _("the value after '-'"))
                 return NUMBER
             case n.Not(operand=x):
-                self.need(x, context, BOOLEAN, "the value after 'not'")
+                self.need(x, context, BOOLEAN, _("the value after 'not'"))
                 return BOOLEAN
             case n.Binary(op=op, left=a, right=b):
-                self.need(a, context, NUMBER, f"the left side of '{op.value}'")
-                self.need(b, context, NUMBER, f"the right side of '{op.value}'")
+                self.need(a, context, NUMBER, _("the left side of '{operator}'", operator=op.value))
+                self.need(b, context, NUMBER, _("the right side of '{operator}'", operator=op.value))
                 return NUMBER
             case n.Compare(op=op, left=a, right=b):
                 return self._compare(node, op, a, b, context)
             case n.Logical(op=op, left=a, right=b):
-                self.need(a, context, BOOLEAN, f"the left side of '{op.value}'")
-                self.need(b, context, BOOLEAN, f"the right side of '{op.value}'")
+                self.need(a, context, BOOLEAN, _("the left side of '{operator}'", operator=op.value))
+                self.need(b, context, BOOLEAN, _("the right side of '{operator}'", operator=op.value))
                 return BOOLEAN
             case n.Member(element=a, container=b):
                 element, container = self.infer(a, context), self.infer(b, context)
                 if container.kind not in ("list", "any"):
-                    self.error(b, "type.mismatch", f"'in' needs a list on its right, not {container}")
+                    self.error(b, "type.mismatch", _("'in' needs a list on its right, not {type}", type=container))
                 elif container.kind == "list":
                     self._comparable(node, element, container.element, a, b)
                 return BOOLEAN
             case n.Conditional(test=test, then=then, otherwise=otherwise):
-                self.need(test, context, BOOLEAN, "the condition after 'if'")
+                self.need(test, context, BOOLEAN, _("the condition after 'if'"))
                 result = unify(self.infer(then, context), self.infer(otherwise, context))
                 if result.kind == "mixed":
-                    self.error(node, "type.mismatch", "the 'then' and 'else' parts give values of different types")
+                    self.error(node, "type.mismatch", _("the 'then' and 'else' parts give values of different types"))
                     return ANY
                 return result
             case n.Call():
@@ -253,7 +261,7 @@ class TypeChecker:
                 for item in items:
                     result = unify(result, self.infer(item, context))
                 if result.kind == "mixed":
-                    self.error(node, "type.mismatch", "a list must hold values of one type")
+                    self.error(node, "type.mismatch", _("a list must hold values of one type"))
                     result = ANY
                 return Type("list", element=result)
         return ANY
@@ -274,7 +282,7 @@ class TypeChecker:
         if obj_type.kind == "any":
             return ANY
         if obj_type.kind != "record":
-            self.error(node, "type.field", f"'.{field_name}' needs a record, and this is {obj_type}")
+            self.error(node, "type.field", _("'.{field}' needs a record, and this is {type}", field=field_name, type=obj_type))
             return ANY
         found = obj_type.field(field_name)
         if found is not None:
@@ -284,8 +292,9 @@ class TypeChecker:
             return self.value_type((scope, field_name))
         options = [k for k, _ in obj_type.fields] + [name for s, name in self.policy.values if s == scope and scope]
         close = difflib.get_close_matches(field_name, options, n=1)
-        self.error(node, "name.unknown_field", f"no field '{field_name}' here",
-                   f"did you mean '{close[0]}'?" if close else "fields here: " + ", ".join(options))
+        self.error(node, "name.unknown_field", _("no field '{field}' here", field=field_name),
+                   _("did you mean '{close}'?", close=close[0]) if close
+                   else _("fields here: {names}", names=", ".join(options)))
         return ANY
 
     def _compare(self, node, op: n.CmpOp, a, b, context: Context) -> Type:
@@ -295,20 +304,20 @@ class TypeChecker:
         else:
             for side, t in ((a, left), (b, right)):
                 if t.kind not in ("number", "any"):
-                    self.error(side, "type.mismatch", f"'{op.value}' compares numbers, not {t}")
+                    self.error(side, "type.mismatch", _("'{operator}' compares numbers, not {type}", operator=op.value, type=t))
         return BOOLEAN
 
     def _comparable(self, node, left: Type, right: Type, a, b) -> None:
         if "any" in (left.kind, right.kind):
             return
         if left.kind != right.kind:
-            self.error(node, "type.mismatch", f"cannot compare {left} with {right}")
+            self.error(node, "type.mismatch", _("cannot compare {left} with {right}", left=left, right=right))
             return
         if left.kind == "text":
             for known, literal in ((left, b), (right, a)):
                 if known.values is not None and isinstance(literal, n.Text) and len(known.values) > 1 \
                         and literal.value not in known.values:
-                    self.error(literal, "type.enum_value", f"'{literal.value}' is never a value here",
+                    self.error(literal, "type.enum_value", _("'{value}' is never a value here", value=literal.value),
                                _values_hint(literal.value, known.values))
 
     def _call(self, node: n.Call, context: Context) -> Type:
@@ -316,63 +325,67 @@ class TypeChecker:
         spec = FUNCTIONS.get(name)
         if spec is None:
             return ANY  # the names pass reports it
-        low, high, _ = spec
+        low, high, _description = spec
         if len(args) < low or (high is not None and len(args) > high):
-            count = f"{low}" if low == high else f"{low} or more" if high is None else f"{low} to {high}"
-            self.error(node, "function.arity", f"{name}() takes {count} arguments, not {len(args)}", FUNCTIONS[name][2])
+            count = f"{low}" if low == high else _("{low} or more", low=low) if high is None else _(
+                "{low} to {high}", low=low, high=high)
+            self.error(node, "function.arity", _("{name}() takes {count} arguments, not {given}", name=name, count=count,
+                                                   given=len(args)), _(FUNCTIONS[name][2]))
             return ANY
         if name == "present":
             if not isinstance(args[0], (n.Name, n.Field)):
-                self.error(args[0], "type.present", "present() takes the name of an input")
+                self.error(args[0], "type.present", _("present() takes the name of an input"))
             self.infer(args[0], context)
             return BOOLEAN
         if name == "len":
             t = self.infer(args[0], context)
             if t.kind not in ("list", "any"):
-                self.error(args[0], "type.mismatch", f"len() needs a list, not {t}")
+                self.error(args[0], "type.mismatch", _("len() needs a list, not {type}", type=t))
             return NUMBER
         if name in ("capaian", "capaian_terbalik"):
             self.need(args[0], context, NUMBER, "realisasi")
             if isinstance(args[1], n.ListExpr):  # a range target written in the formula: [7, 8]
                 if len(args[1].items) != 2:
-                    self.error(args[1], "type.range", "a range target is two numbers: [low, high]")
+                    self.error(args[1], "type.range", _("a range target is two numbers: [low, high]"))
                 for item in args[1].items:
-                    self.need(item, context, NUMBER, "a bound of the range")
+                    self.need(item, context, NUMBER, _("a bound of the range"))
                 return NUMBER
             target = self.infer(args[1], context)
             if target.kind not in ("number", "number_or_range", "any"):
-                self.error(args[1], "type.mismatch", f"target must be a number or a range [low, high], not {target}")
+                self.error(args[1], "type.mismatch", _("target must be a number or a range [low, high], not {type}", type=target))
             return NUMBER
         if name == "round":
-            self.need(args[0], context, NUMBER, "the value to round")
+            self.need(args[0], context, NUMBER, _("the value to round"))
             if not (isinstance(args[1], n.Number) and args[1].value.denominator == 1 and 0 <= args[1].value <= 10):
-                self.error(args[1], "type.round", "round() needs a whole number of places from 0 to 10")
+                self.error(args[1], "type.round", _("round() needs a whole number of places from 0 to 10"))
             if len(args) == 3 and not (isinstance(args[2], n.Text) and args[2].value in {m.value for m in RoundingMode}):
-                self.error(args[2], "type.round", "unknown rounding mode", FUNCTIONS["round"][2])
+                self.error(args[2], "type.round", _("unknown rounding mode"), _(FUNCTIONS["round"][2]))
             return NUMBER
         for i, arg in enumerate(args):
-            self.need(arg, context, NUMBER, f"argument {i + 1} of {name}()")
+            self.need(arg, context, NUMBER, _("argument {number} of {name}()", number=i + 1, name=name))
         return NUMBER
 
     def _aggregate(self, node: n.Aggregate, context: Context) -> Type:
         source = self.infer(node.source, context)
         if source.kind not in ("list", "any"):
-            self.error(node.source, "type.mismatch", f"'{node.function.value}(... for {node.var} in ...)' needs a list, not {source}")
+            self.error(node.source, "type.mismatch", _("'{name}(... for {var} in ...)' needs a list, not {type}",
+                                                               name=node.function.value, var=node.var, type=source))
             source = ANY
         element = source.element if source.kind == "list" else ANY
         inner = context.bind(node.var, element or ANY)
         if node.filter is not None:
-            self.need(node.filter, inner, BOOLEAN, "the condition after 'if'")
+            self.need(node.filter, inner, BOOLEAN, _("the condition after 'if'"))
         if node.function in (n.AggFunc.ANY, n.AggFunc.ALL):
-            self.need(node.element, inner, BOOLEAN, f"the values of {node.function.value}()")
+            self.need(node.element, inner, BOOLEAN, _("the values of {name}()", name=node.function.value))
             return BOOLEAN
         if node.function is n.AggFunc.COUNT:
             self.infer(node.element, inner)
             return NUMBER
-        self.need(node.element, inner, NUMBER, f"the values of {node.function.value}()")
+        self.need(node.element, inner, NUMBER, _("the values of {name}()", name=node.function.value))
         return NUMBER
 
 
 def _values_hint(value: str, values: tuple) -> str:
     close = difflib.get_close_matches(str(value), [str(v) for v in values], n=1)
-    return (f"did you mean '{close[0]}'? " if close else "") + "values: " + ", ".join(map(str, values))
+    values_text = _("values: {values}", values=", ".join(map(str, values)))
+    return (_("did you mean '{close}'?", close=close[0]) + " " if close else "") + values_text

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import api, policyfile
 from .diagnostics import Diagnostic, Diagnostics, PolicyError, Position
+from .i18n import _
 from .runtime import RecordError
 
 #: A period's text: a year, a month or a day.
@@ -57,7 +58,7 @@ def parse_period(text) -> Period | None:
 
 
 def period_error(text) -> str:
-    return f"a period is a year (2023), a month (2023-07) or a day (2023-07-15), got {text!r}"
+    return _("a period is a year (2023), a month (2023-07) or a day (2023-07-15), got {text}", text=repr(text))
 
 
 def _day(value) -> date | None:
@@ -106,11 +107,12 @@ class VersionInfo:
 
     @property
     def validity(self) -> str:
-        return f"{self.berlaku_mulai or '…'} to {self.berlaku_sampai or '…'}"
+        return _("{start} to {end}", start=self.berlaku_mulai or '…', end=self.berlaku_sampai or '…')
 
     @property
     def label(self) -> str:
-        return f"version {self.version} ({self.path.name}, in force {self.validity})"
+        return _("version {version} ({file}, in force {validity})", version=self.version, file=self.path.name,
+                 validity=self.validity)
 
     def position(self, *keys: str) -> Position:
         for key in keys:
@@ -156,7 +158,7 @@ def read_info(path: Path, extra: list[Path] | None = None) -> VersionInfo:
     document = policyfile.read_document(path, problems, extra)
     if document is None or not document.hash:
         info = VersionInfo(path, id_of_stem(path.stem), "", "", None, None, problems=problems.sorted()
-                           or [Diagnostic(Position(str(path)), "policy.read", "could not read the policy")])
+                           or [Diagnostic(Position(str(path)), "policy.read", _("could not read the policy"))])
         return info
     data = document.data
     info = VersionInfo(path, str(data.get("id", id_of_stem(path.stem))), str(data.get("version", "")), document.hash,
@@ -204,12 +206,12 @@ def choose(target: str, period: Period | None = None, extra: list[Path] | None =
 def _choose(target: str, period: Period | None, extra: list[Path] | None, files: bool) -> Path:
     if files and _is_file_target(target):
         return Path(target)
-    policy_id, _, wanted = target.partition(SEPARATOR)
+    policy_id, _separator, wanted = target.partition(SEPARATOR)
     infos = versions_of(policy_id, extra)
     if not infos:
         close = difflib.get_close_matches(policy_id, list(files_by_id(extra)), n=1)
-        raise _error(target, "policy.unknown", f"no policy with id '{policy_id}'",
-                     f"did you mean '{close[0]}'?" if close else "run 'kinerja policies' to list them")
+        raise _error(target, "policy.unknown", _("no policy with id '{id}'", id=policy_id),
+                     _("did you mean '{close}'?", close=close[0]) if close else _("run 'kinerja policies' to list them"))
     if wanted:
         return _named(target, policy_id, wanted, infos, extra)
     if len(infos) == 1:
@@ -227,20 +229,21 @@ def _choose(target: str, period: Period | None, extra: list[Path] | None, files:
 def _named(target: str, policy_id: str, wanted: str, infos: list[VersionInfo], extra) -> Path:
     if wanted.startswith(HASH_PREFIX):
         matches = [i for i in infos if i.hash.startswith(wanted)]
-        what = f"content hash {wanted}"
+        what = _("content hash {hash}", hash=wanted)
     else:
         matches = [i for i in infos if i.version == wanted]
         stem_file = policyfile.available(extra).get(target)
         if not matches and stem_file is not None:
             return stem_file
-        what = f"version {wanted}"
+        what = _("version {version}", version=wanted)
     if len(matches) == 1:
         return matches[0].path
     known = "; ".join(f"{i.version} ({i.hash[:19]}…)" for i in infos)
     if matches:
-        raise _error(target, "version.ambiguous", f"{len(matches)} versions of {policy_id} match {what}",
-                     "give more of the hash")
-    raise _error(target, "version.unknown", f"{policy_id} has no {what}", f"its versions: {known}")
+        raise _error(target, "version.ambiguous", _("{count} versions of {id} match {what}", count=len(matches),
+                                                      id=policy_id, what=what), _("give more of the hash"))
+    raise _error(target, "version.unknown", _("{id} has no {what}", id=policy_id, what=what),
+                 _("its versions: {versions}", versions=known))
 
 
 def _in_force(target: str, period: Period, infos: list[VersionInfo]) -> VersionInfo:
@@ -249,16 +252,20 @@ def _in_force(target: str, period: Period, infos: list[VersionInfo]) -> VersionI
         return covering[0]
     policy_id = infos[0].id
     if len(covering) > 1:
-        raise _error(target, "version.overlap", f"{len(covering)} versions of {policy_id} are in force for "
-                     f"{period.text}: " + "; ".join(i.label for i in covering), "run 'kinerja check'")
+        raise _error(target, "version.overlap", _("{count} versions of {id} are in force for {period}: {versions}",
+                                                    count=len(covering), id=policy_id, period=period.text,
+                                                    versions="; ".join(i.label for i in covering)),
+                     _("run 'kinerja check'"))
     touching = [i for i in infos if i.touches(period)]
     if len(touching) > 1:
-        raise _error(target, "version.straddles", f"period {period.text} straddles versions of {policy_id}: "
-                     + "; ".join(i.label for i in touching),
-                     f"name a version ({policy_id}@VERSION) or give a narrower period (a month or a day)")
-    raise _error(target, "version.none_in_force", f"no version of {policy_id} is in force for the whole of "
-                 f"{period.text}: " + "; ".join(i.label for i in infos),
-                 f"give a period inside one version's validity, or name a version ({policy_id}@VERSION)")
+        raise _error(target, "version.straddles", _("period {period} straddles versions of {id}: {versions}",
+                                                      period=period.text, id=policy_id,
+                                                      versions="; ".join(i.label for i in touching)),
+                     _("name a version ({id}@VERSION) or give a narrower period (a month or a day)", id=policy_id))
+    raise _error(target, "version.none_in_force", _("no version of {id} is in force for the whole of {period}: {versions}",
+                                                    id=policy_id, period=period.text,
+                                                    versions="; ".join(i.label for i in infos)),
+                 _("give a period inside one version's validity, or name a version ({id}@VERSION)", id=policy_id))
 
 
 class _Refusing:
@@ -342,15 +349,16 @@ def _check_one(info: VersionInfo, out: Diagnostics) -> None:
     stem_id = id_of_stem(info.path.stem)
     if SEPARATOR in info.path.stem and info.id != stem_id:
         out.add(info.position("id"), "versions.file_name",
-                f"the file {info.path.name} holds id '{info.id}', but its name says '{stem_id}'",
-                f"name it {info.id}{SEPARATOR}{info.version or 'VERSION'}.yaml, or change the id")
+                _("the file {file} holds id '{id}', but its name says '{named}'", file=info.path.name, id=info.id,
+                  named=stem_id),
+                _("name it {name}, or change the id", name=f"{info.id}{SEPARATOR}{info.version or 'VERSION'}.yaml"))
     for key in ("berlaku_mulai", "berlaku_sampai"):
         text = getattr(info, key)
         if text is not None and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) and _day(text) is None:
-            out.add(info.position(key), "versions.date", f"{key} {text} is not a day of the calendar")
+            out.add(info.position(key), "versions.date", _("{key} {text} is not a day of the calendar", key=key, text=text))
     if info.mulai and info.sampai and info.mulai > info.sampai:
         out.add(info.position("berlaku_sampai"), "versions.order",
-                f"berlaku_sampai {info.berlaku_sampai} is before berlaku_mulai {info.berlaku_mulai}")
+                _("berlaku_sampai {end} is before berlaku_mulai {start}", end=info.berlaku_sampai, start=info.berlaku_mulai))
 
 
 def _check_duplicates(infos: list[VersionInfo], out: Diagnostics) -> None:
@@ -359,9 +367,9 @@ def _check_duplicates(infos: list[VersionInfo], out: Diagnostics) -> None:
         first = by_label.setdefault(info.version, info)
         if first is not info:
             out.add(info.position("version"), "versions.duplicate",
-                    f"{info.id} version {info.version} is also in {first.path.name} "
-                    f"({first.position('version')}) with different content",
-                    "a published version never changes: give this one a new version")
+                    _("{id} version {version} is also in {file} ({where}) with different content", id=info.id,
+                      version=info.version, file=first.path.name, where=first.position('version')),
+                    _("a published version never changes: give this one a new version"))
 
 
 def _check_coverage(infos: list[VersionInfo], out: Diagnostics) -> None:
@@ -372,13 +380,13 @@ def _check_coverage(infos: list[VersionInfo], out: Diagnostics) -> None:
             if earlier.sampai is None or (later.mulai or date.min) <= earlier.sampai:
                 start = max(later.mulai or date.min, earlier.mulai or date.min)
                 end = min(d for d in (earlier.sampai, later.sampai, date.max) if d is not None)
-                days = f"from {start}" if start != date.min else "from the beginning"
-                days += f" to {end}" if end != date.max else " on, open-ended"
+                days = _("from {start}", start=start) if start != date.min else _("from the beginning")
+                days += _(" to {end}", end=end) if end != date.max else _(" on, open-ended")
                 out.add(later.position("berlaku_mulai", "version"), "versions.overlap",
-                        f"{later.id} {later.label} overlaps {earlier.label} "
-                        f"({earlier.position('berlaku_sampai', 'version')}) {days}",
-                        "each day has one version in force: end the earlier one (berlaku_sampai) the day "
-                        "before the later one starts (berlaku_mulai)")
+                        _("{id} {later} overlaps {earlier} ({where}) {days}", id=later.id, later=later.label,
+                          earlier=earlier.label, where=earlier.position('berlaku_sampai', 'version'), days=days),
+                        _("each day has one version in force: end the earlier one (berlaku_sampai) the day "
+                          "before the later one starts (berlaku_mulai)"))
     reach = ordered[0].sampai  # the last day covered so far, walking in order of start; None: open-ended
     for index, info in enumerate(ordered[1:], start=1):
         if reach is None:
@@ -386,11 +394,12 @@ def _check_coverage(infos: list[VersionInfo], out: Diagnostics) -> None:
         if info.mulai is not None and info.mulai > reach + timedelta(days=1):
             before = next(i for i in ordered[:index] if i.sampai == reach)
             out.add(info.position("berlaku_mulai", "version"), "versions.gap",
-                    f"no version of {info.id} is in force from {reach + timedelta(days=1)} to "
-                    f"{info.mulai - timedelta(days=1)}: {before.label} ends {reach} "
-                    f"({before.position('berlaku_sampai')}) and {info.label} starts {info.mulai}",
-                    f"start version {info.version} on {reach + timedelta(days=1)}, or end version "
-                    f"{before.version} on {info.mulai - timedelta(days=1)}")
+                    _("no version of {id} is in force from {first} to {last}: {before} ends {reach} ({where}) and "
+                      "{after} starts {start}", id=info.id, first=reach + timedelta(days=1),
+                      last=info.mulai - timedelta(days=1), before=before.label, reach=reach,
+                      where=before.position('berlaku_sampai'), after=info.label, start=info.mulai),
+                    _("start version {version} on {first}, or end version {previous} on {last}", version=info.version,
+                      first=reach + timedelta(days=1), previous=before.version, last=info.mulai - timedelta(days=1)))
         reach = None if info.sampai is None else max(reach, info.sampai)
 
 def diagnostics_for(targets: list[str]) -> list[Diagnostic]:

@@ -36,6 +36,7 @@ from fractions import Fraction
 from itertools import pairwise
 
 from . import nodes as n
+from .i18n import N_, _, decimal_mark, language, using
 from .numbers import MAX_MAGNITUDE, RoundingMode, format_number, round_to, to_decimal
 from .printer import path_text
 
@@ -403,33 +404,41 @@ def _json_value(value: Fraction, integer: bool):
 #: Most changes listed per record in text; the rest are counted.
 MAX_SHOWN = 10
 
-_WORDS = {
-    "id": {"header": "Agar lebih baik: {output} sekarang {current}; satu tingkat di atasnya {goal}.",
-           "best": "Perubahan satu masukan terkecil: {change}.",
-           "each": "Per masukan (perubahan terkecil lebih dulu):", "more": "dan {n} masukan lain",
-           "top": "{output} {current} sudah yang terbaik; tidak ada tingkat di atasnya.",
-           "none": "Tidak ada perubahan satu masukan yang mencapai {goal} atau lebih baik ({n} masukan diperiksa).",
-           "stopped": "Pencarian dihentikan pada batas kerjanya: {n} dari {total} masukan diperiksa.",
-           "change": "{where} dari {old} menjadi {new} ({how}) → {reached}",
-           "item": "{list} ke-{n}", "in": "{field} pada {item}", "ends": ("ujung bawah", "ujung atas"),
-           "up": "naik", "down": "turun", "steps": ("{n} langkah", "{n} langkah"), "flip": "dibalik", "yes": "ya", "no": "tidak",
-           "uneven": "* tidak monoton: di antara nilai yang dicoba mungkin ada perubahan yang lebih kecil."},
-    "en": {"header": "To do better: {output} is now {current}; one level up is {goal}.",
-           "best": "Smallest single-input change: {change}.",
-           "each": "Per input (smallest change first):", "more": "and {n} more inputs",
-           "top": "{output} {current} is already the best; there is no level above it.",
-           "none": "No change of a single input reaches {goal} or better ({n} inputs examined).",
-           "stopped": "The search stopped at its work limit: {n} of {total} inputs examined.",
-           "change": "{where} from {old} to {new} ({how}) → {reached}",
-           "item": "{list} {n}", "in": "{field} of {item}", "ends": ("low end", "high end"),
-           "up": "up", "down": "down", "steps": ("{n} step", "{n} steps"), "flip": "flipped", "yes": "yes", "no": "no",
-           "uneven": "* not monotone: a smaller change may lie between the values tried."},
+_WORDS = {  # English message ids; the Indonesian texts are in the catalogue
+    "header": N_('To do better: {output} is now {current}; one level up is {goal}.'),
+    "best": N_('Smallest single-input change: {change}.'),
+    "each": N_('Per input (smallest change first):'),
+    "more": N_('and {n} more inputs'),
+    "top": N_('{output} {current} is already the best; there is no level above it.'),
+    "none": N_('No change of a single input reaches {goal} or better ({n} inputs examined).'),
+    "stopped": N_('The search stopped at its work limit: {n} of {total} inputs examined.'),
+    "change": N_('{where} from {old} to {new} ({how}) → {reached}'),
+    "item": N_('{list} {n}'),
+    "in": N_('{field} of {item}'),
+    "ends": (N_('low end'), N_('high end')),
+    "up": N_('up'),
+    "down": N_('down'),
+    "steps": (N_('{n} step'), N_('{n} steps')),
+    "flip": N_('flipped'),
+    "yes": N_('yes'),
+    "no": N_('no'),
+    "uneven": N_('* not monotone: a smaller change may lie between the values tried.'),
 }
 
 
-def render(report: WhatIf, lang: str = "id") -> list[str]:
-    """Sentences for one record's what-if report."""
-    words = _WORDS["en" if lang == "en" else "id"]
+def _words() -> dict:
+    """The words in the language in force."""
+    return {key: tuple(_(t) for t in text) if isinstance(text, tuple) else _(text) for key, text in _WORDS.items()}
+
+
+def render(report: WhatIf, lang: str | None = None) -> list[str]:
+    """Sentences for one record's what-if report (in `lang`, else the language in force)."""
+    with using(lang or language()):
+        return _render(report)
+
+
+def _render(report: WhatIf) -> list[str]:
+    words, lang = _words(), language()
     if report.goal is None:
         return [words["top"].format(output=report.output, current=report.current)]
     lines = [words["header"].format(output=report.output, current=report.current, goal=report.goal)]
@@ -448,9 +457,13 @@ def render(report: WhatIf, lang: str = "id") -> list[str]:
     return lines
 
 
-def change_text(change: Change, lang: str = "id") -> str:
-    words = _WORDS["en" if lang == "en" else "id"]
-    mark = "." if lang == "en" else ","
+def change_text(change: Change, lang: str | None = None) -> str:
+    with using(lang or language()):
+        return _change_text(change)
+
+
+def _change_text(change: Change) -> str:
+    words, mark, lang = _words(), decimal_mark(), language()
     old, new = _fraction(change.old), _fraction(change.new)
     if isinstance(change.new, bool):
         how = words["flip"]
@@ -464,9 +477,10 @@ def change_text(change: Change, lang: str = "id") -> str:
                                   how=how, reached=change.reached) + ("*" if not change.monotone else "")
 
 
-def where_text(path: tuple, range_end: int | None = None, lang: str = "id") -> str:
+def where_text(path: tuple, range_end: int | None = None, lang: str | None = None) -> str:
     """'kuantitas.realisasi pada kegiatan ke-2' for ("kegiatan", 1, "kuantitas", "realisasi")."""
-    words = _WORDS["en" if lang == "en" else "id"]
+    with using(lang or language()):
+        words = _words()
     parts = list(path[:-1]) if range_end is not None else list(path)
     item, names = None, []
     for part in parts:

@@ -41,6 +41,19 @@ def policy_yaml(document: dict) -> str:
 
 
 @pytest.fixture
+def english(monkeypatch):
+    """Messages in English (KINERJA_LANG=en, which subprocesses inherit too): for tests whose
+    assertions read English texts. Indonesian is the default; tests of the default do not use this."""
+    monkeypatch.setenv("KINERJA_LANG", "en")
+
+
+@pytest.fixture
+def indonesian(monkeypatch):
+    """The default language, whatever the environment running the tests says."""
+    monkeypatch.delenv("KINERJA_LANG", raising=False)
+
+
+@pytest.fixture
 def write_policy(tmp_path):
     """write_policy(text_or_dict, name="policy.yaml") -> the file's path."""
 

@@ -31,6 +31,9 @@ from engine import api
 from engine.diagnostics import PolicyError
 from engine.io import encode
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 CASES = Path(__file__).parent / "cases"
 MARK = ">>"
 

@@ -9,6 +9,9 @@ import pytest
 
 from engine.cli import main
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 DATA = Path(__file__).parent / "data" / "one-mistake"
 
 

@@ -9,6 +9,9 @@ import re
 import pytest
 from jsonschema import Draft202012Validator
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 GOOD_OUTPUTS = {"nilai_skp": 88.67, "nilai_perilaku": 80, "nilai_prestasi_kerja": 85.2, "predikat": "Baik"}
 OUTPUT_COLUMNS = ["id", "nilai_skp", "nilai_perilaku", "nilai_prestasi_kerja", "predikat", "errors"]
 
@@ -290,7 +293,7 @@ def test_schema_needs_a_policy(run_cli):
 
 # explain ----------------------------------------------------------------------------------------
 
-def test_explain_in_bahasa_indonesia(pp46_record, run_cli):
+def test_explain_in_bahasa_indonesia(pp46_record, run_cli, indonesian):
     code, out, _ = run_cli("explain", "--policy", "pp-46-2011", stdin=json.dumps(pp46_record()))
     assert code == 0
     assert "Nilai SKP" in out

@@ -7,9 +7,14 @@ import random
 import sys
 from pathlib import Path
 
+import pytest
+
 from engine import api
 from engine.cli import main
 from engine.diff import compare, impact
+
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 

@@ -11,6 +11,9 @@ import pytest
 from engine import api
 from engine.cli import main
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 ROOT = Path(__file__).resolve().parent.parent
 RATINGS = {  # a pair of ratings that gives each predikat in the national matrix
     "SB": ("di_atas", "di_atas"), "B": ("sesuai", "sesuai"), "BP": ("di_bawah", "sesuai"),
@@ -88,7 +91,7 @@ def test_shares_compare_exactly_with_thirds(tmp_path, monkeypatch):
     assert found["u"] == ["Sangat Baik at most 10%"]
 
 
-def test_small_units_are_listed_but_not_checked(tmp_path, monkeypatch):
+def test_small_units_are_listed_but_not_checked(tmp_path, monkeypatch, indonesian):
     records, units_file = unit_files(tmp_path, {"kecil": ("Baik", {"B": 4})})
     status, out = run(["distribution", "--policy", "permenpanrb-6-2022", records, "--units", units_file], monkeypatch)
     assert "kurang dari 5 pegawai: tidak diperiksa" in out

@@ -22,6 +22,9 @@ from engine.fast import FastPolicy, decode_pairs
 from engine.io import decode_json, encode
 from engine.policyfile import available
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = sorted(available())
 

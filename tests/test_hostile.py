@@ -13,6 +13,9 @@ import pytest
 
 from engine import api
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 #: The worked example's outputs (see conftest.PP46_RECORD): what every good record gives.
 GOOD_OUTPUTS = {"nilai_skp": 88.67, "nilai_perilaku": 80, "nilai_prestasi_kerja": 85.2, "predikat": "Baik"}
 SECONDS = 5  # the most any single hostile input may take

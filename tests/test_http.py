@@ -14,6 +14,9 @@ from engine import service
 from engine.io import decode_json, encode
 from server import create_app
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [decode_json(line) for line in (ROOT / "examples" / "pp-46-2011.jsonl").read_bytes().splitlines()]
 PROBLEM = "application/problem+json"

@@ -15,7 +15,7 @@ from engine import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
-METHODS = [("engine/**.py", "python"), ("engine/**/templates/**.html", "jinja2")]
+METHODS = [("engine/**.py", "python"), ("server.py", "python"), ("engine/**/templates/**.html", "jinja2")]
 
 
 def _placeholders(text: str) -> set[str]:

@@ -111,3 +111,36 @@ def test_occurs_in_ignores_only_indentation():
     assert not occurs_in("b: 1\nd: 3", text)
     assert not occurs_in("b: 1\n    c: 2", text)
     assert not occurs_in("x: b: 1", text)
+
+
+MISTAKE_FILES = sorted(FILES.glob("salah-*.yaml"))
+
+
+def _said(out: str) -> list[tuple[str, str]]:
+    """(place and code, message) of each diagnostic line; hints as ("hint", label)."""
+    said = []
+    for line in out.splitlines():
+        if line.startswith("    "):
+            said.append(("hint", line.strip().split(": ", 1)[0]))
+        else:
+            file, row, column, code, message = line.split(":", 4)
+            said.append((f"{file}:{row}:{column}:{code}", message.strip()))
+    return said
+
+
+@pytest.mark.parametrize("path", MISTAKE_FILES, ids=[p.name for p in MISTAKE_FILES])
+def test_mistakes_are_told_in_indonesian_by_default_and_in_english_on_request(path, monkeypatch):
+    """The same diagnostics, at the same places with the same codes; only the words change."""
+    from doc_examples import run_in_root
+    monkeypatch.delenv("KINERJA_LANG", raising=False)
+    name = f"docs/panduan/{path.name}"
+    code, default = run_in_root(["check", name], monkeypatch)
+    code_en, english = run_in_root(["check", name, "--lang", "en"], monkeypatch)
+    assert code == code_en == 1 and default and english
+    said, said_en = _said(default), _said(english)
+    assert [where for where, _ in said] == [where for where, _ in said_en]
+    for (where, message), (_, message_en) in zip(said, said_en):
+        if where == "hint":
+            assert (message, message_en) == ("petunjuk", "hint")
+        else:
+            assert message != message_en

@@ -13,6 +13,9 @@ from engine.io import decode_json, encode
 from engine.policyfile import available
 from engine.testing import run_tests
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 SHIPPED = sorted(available())
 
 

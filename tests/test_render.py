@@ -23,6 +23,9 @@ from engine import api
 from engine.cli import main
 from test_diff import THRESHOLD, copy_of_pp30  # the copy of pp-30-2019 that kinerja diff compares
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
 WAKTU = "(1,76 × waktu.target − waktu.realisasi) ÷ waktu.target × 100"

@@ -27,6 +27,9 @@ from engine import api, service
 from engine.io import decode_json, encode
 from engine.store import Evaluation, Submission, open_store
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 BANNER = re.compile(r"Kinerja serving on (http://127\.0\.0\.1:(\d+))/v1 \(database: (.*)\)$")

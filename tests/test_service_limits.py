@@ -11,6 +11,9 @@ import server
 from engine import service
 from engine.io import encode
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 RECORD = json.loads((Path(__file__).resolve().parent.parent / "examples" / "pp-46-2011-contoh.json").read_text())
 
 

@@ -9,6 +9,9 @@ from engine import service
 from engine.io import decode_json, encode
 from engine.store import open_store
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 

@@ -17,6 +17,9 @@ import pytest
 from engine import api, service
 from engine.io import decode_json, encode
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 VERSION_1 = """kinerja: 1
 id: pp-uji
 extends: pp-46-2011

@@ -15,6 +15,9 @@ from engine.io import decode_json, encode
 from engine.numbers import to_decimal
 from engine.whatif import render, what_if, whatif_json
 
+#: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 BOUNDED = """kinerja: 1
@@ -128,7 +131,7 @@ def test_decimals_move_by_the_places_the_value_has_and_integers_by_one():
     assert find(what_if(loaded, fine), "perilaku", "disiplin").new == Decimal("77.538")
 
 
-def test_a_change_inside_a_narrow_band_of_a_non_monotone_input_is_found():
+def test_a_change_inside_a_narrow_band_of_a_non_monotone_input_is_found(indonesian):
     loaded = api.load("pp-46-2011")
     # SKP 92 at RW 12; only RW = 9,12 exactly (efisiensi 24%, nilai waktu 100) gives SKP 100 and
     # nilai 60 + 31 = 91; RW 9,11 (efisiensi above 24%) and 9,13 both stay Baik
@@ -142,7 +145,7 @@ def test_a_change_inside_a_narrow_band_of_a_non_monotone_input_is_found():
     assert any(line.startswith("* tidak monoton") for line in render(report))
 
 
-def test_a_record_already_at_the_best_predikat_says_so():
+def test_a_record_already_at_the_best_predikat_says_so(indonesian):
     loaded = api.load("pp-46-2011")
     rec = pp46(90, waktu=[12, Decimal("9.12")])
     report = what_if(loaded, rec)
@@ -194,7 +197,7 @@ def test_serang_changes_are_verified_by_evaluation():
 
 # CLI ------------------------------------------------------------------------------------------
 
-def test_cli_prints_the_smallest_change_after_the_explanation(run_cli):
+def test_cli_prints_the_smallest_change_after_the_explanation(run_cli, indonesian):
     plain = run_cli("explain", "--policy", "pp-46-2011", str(EXAMPLES / "pp-46-2011-contoh.json"))
     code, out, err = run_cli("explain", "--policy", "pp-46-2011", "--what-if",
                              str(EXAMPLES / "pp-46-2011-contoh.json"))
