@@ -55,3 +55,12 @@ def test_language_follows_the_context_and_the_environment(monkeypatch):
         assert i18n.language() == "id"
     assert i18n.negotiate("fr;q=1, en-GB;q=0.8, id;q=0.5") == "en"
     assert i18n.negotiate("fr") is None
+
+
+def test_each_message_has_one_entry_in_the_catalogue():
+    """The catalogue merges as a union across branches (.gitattributes): a message added on two
+    branches must still have one Indonesian text, not two that disagree."""
+    text = (i18n.LOCALE_DIR / "id" / "LC_MESSAGES" / f"{i18n.DOMAIN}.po").read_text(encoding="utf-8")
+    ids = re.findall(r'^msgid (".*"(?:\n".*")*)', text, flags=re.M)
+    repeated = sorted({m for m in ids if ids.count(m) > 1})
+    assert not repeated, "messages with more than one entry: " + ", ".join(repeated)
