@@ -53,8 +53,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _set_language() -> None:
-    """Answers in Indonesian unless the request's Accept-Language asks for English."""
-    g.kinerja_language = set_language(negotiate(request.headers.get("Accept-Language")))
+    """The API answers in Indonesian unless the request's Accept-Language asks for English (the
+    web's pages choose their own language: the reader's switch first, engine.web)."""
+    if request.path.startswith("/v1"):
+        g.kinerja_language = set_language(negotiate(request.headers.get("Accept-Language")))
 
 
 def _say_language(response: Response) -> Response:

@@ -14,6 +14,8 @@ import multiprocessing
 import threading
 from typing import Callable
 
+from .i18n import language, set_language
+
 #: Wall-clock seconds one check may take.
 CHECK_SECONDS = 10
 #: Address space one check may use, in bytes.
@@ -60,7 +62,8 @@ def run_limited(function: Callable, *args, seconds: float = CHECK_SECONDS, memor
     try:
         context = _forkserver()
         receiving, sending = context.Pipe(duplex=False)
-        child = context.Process(target=_child, args=(sending, function, args, memory, seconds), daemon=True)
+        child = context.Process(target=_child, args=(sending, function, args, memory, seconds, language()),
+                                daemon=True)
         child.start()
         sending.close()
         try:
@@ -84,8 +87,11 @@ def run_limited(function: Callable, *args, seconds: float = CHECK_SECONDS, memor
         _slots.release()
 
 
-def _child(sending, function: Callable, args: tuple, memory: int, seconds: float) -> None:
+def _child(sending, function: Callable, args: tuple, memory: int, seconds: float, lang: str) -> None:
+    """Runs in the forkserver's child, which inherits none of the request's context: the language
+    of its messages comes as an argument."""
     import resource
+    set_language(lang)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     cpu = int(seconds) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))

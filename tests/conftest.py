@@ -171,6 +171,29 @@ def replay_everything(url: str) -> None:
         pytest.fail(f"{len(differing)} stored evaluation(s) do not replay identically:\n{shown}", pytrace=False)
 
 
+_POSTGRES_PROBLEM: list[str] = []
+
+
+def _require_postgres() -> None:
+    """Skip, saying why, when no PostgreSQL answers at 127.0.0.1:5432; in CI (CI=true), fail instead,
+    so a machine without the database can run the rest while CI never silently tests less."""
+    import os
+
+    import psycopg
+    if not _POSTGRES_PROBLEM:
+        try:
+            psycopg.connect(POSTGRES_ADMIN, connect_timeout=3).close()
+            _POSTGRES_PROBLEM.append("")
+        except psycopg.OperationalError as error:
+            _POSTGRES_PROBLEM.append(str(error).strip().splitlines()[0])
+    if _POSTGRES_PROBLEM[0]:
+        message = (f"PostgreSQL does not answer at 127.0.0.1:5432 ({_POSTGRES_PROBLEM[0]}); start it, "
+                   "or set KINERJA_SKIP_POSTGRES=1 to run the SQLite half only")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     replayed = request.node.get_closest_marker("store_tampered") is None
@@ -186,6 +209,7 @@ def db_url(request, tmp_path):
     import psycopg
     if os.environ.get("KINERJA_SKIP_POSTGRES") == "1":
         pytest.skip("KINERJA_SKIP_POSTGRES=1")
+    _require_postgres()
     name = f"kinerja_test_{secrets.token_hex(6)}"
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')

@@ -121,7 +121,7 @@ def test_init_copies_the_parts_a_region_changes(run_cli, tmp_path):
     changed = target.read_text(encoding="utf-8").replace('batas_sesuai: {formula: "76"}', 'batas_sesuai: {formula: "80"}')
     target.write_text(changed, encoding="utf-8")
     code, out, _ = run_cli("test", str(target))
-    assert code == 1 and "FAIL kab-baru" in out  # the copied cases show what the change moves
+    assert code == 1 and "GAGAL kab-baru" in out  # the copied cases show what the change moves
 
 
 def test_init_never_overwrites_and_refuses_a_bad_id(run_cli, tmp_path):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from webtools import serang_threshold_copy
+
 from engine import api, review_service, service, workbench
 from engine.io import decode_json, encode
 from engine.service import Caller, ServiceError
@@ -36,14 +38,13 @@ def submit(store, caller: Caller, records: list, period: str = "2025-01") -> dic
 
 def threshold_copy(tmp_path) -> tuple[str, Path]:
     """serang with Di Atas from an average capaian of 105 instead of 100, as text and as a file."""
-    loaded = api.load("serang")
-    text = workbench.child_yaml(loaded, workbench.changes_from(loaded, {"values/batas_di_atas/formula": "105"}),
-                                workbench.Identity("serang-ambang", "1", "Serang, ambang Di Atas 105", "2024-01-01"))
+    text = serang_threshold_copy("Serang, ambang Di Atas 105")
     path = tmp_path / "serang-ambang.yaml"
     path.write_text(text, encoding="utf-8")
     return text, path
 
 
+@pytest.mark.usefixtures("english")  # reads kinerja diff's summary line in English
 def test_compare_matches_kinerja_diff_on_the_same_records(store, tmp_path, run_cli):
     records = [decode_json(line.encode("utf-8")) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()]
     submit(store, DINKES, records[:200])
@@ -124,7 +125,7 @@ def test_an_agency_replays_only_its_own_submission(store):
 
 def test_catalogue_lists_published_versions_and_the_one_in_force(store, tmp_path):
     text, _ = threshold_copy(tmp_path)
-    service.publish_policy(store, ADMIN, {"policy": text})
+    assert service.publish_policy(store, ADMIN, {"policy": text})[0] == 201
     entries = {e.id: e for e in review_service.policy_catalogue(store)}
     assert {"serang", "pp-46-2011", "serang-ambang"} <= set(entries)
     assert [(v["version"], v["source"], v["in_force"]) for v in entries["serang-ambang"].versions] == [

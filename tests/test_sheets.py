@@ -169,7 +169,7 @@ def test_template_command_writes_both_formats(run_cli, tmp_path):
     assert code == 0
     assert openpyxl.load_workbook(tmp_path / "t.xlsx").sheetnames[0] == sheets.MAIN_SHEET
     code, out, _err = run_cli("template", "serang", "--format", "csv")
-    assert code == 0 and out.startswith("id,jenjang,jabatan,")
+    assert code == 0 and out.startswith("id,jenjang,bulan,jabatan,")
 
 
 # Uploads: every problem at its cell --------------------------------------------------------

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from webtools import add_user, csrf_token, sign_in
+from webtools import add_user, csrf_token, serang_threshold_copy, sign_in
 
 from engine import service
 from engine.io import decode_json, encode
@@ -68,11 +68,9 @@ def test_reviewers_read_everything_and_change_nothing(client, people):
 
 
 def test_the_compare_page_shows_the_matrix_movers_and_tpp(client, people, tmp_path):
-    from engine import api, workbench
-    loaded = api.load("serang")
-    text = workbench.child_yaml(loaded, workbench.changes_from(loaded, {"values/batas_di_atas/formula": "105"}),
-                                workbench.Identity("serang-ambang", "1", "Serang ambang 105", "2024-01-01"))
-    service.publish_policy(people.extensions["kinerja_store"], service.Caller("a", "admin", None), {"policy": text})
+    text = serang_threshold_copy("Serang ambang 105")
+    assert service.publish_policy(people.extensions["kinerja_store"], service.Caller("a", "admin", None),
+                                  {"policy": text})[0] == 201
     sign_in(client, "rev1")
     page = client.get("/tinjauan?lama=serang&baru=serang-ambang").get_data(as_text=True)
     from engine import review_service

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from webtools import PASSWORD, add_user
+from webtools import PASSWORD, add_user, serang_threshold_copy
 
 from engine import api, service, workbench
 from engine.io import decode_json, encode
@@ -102,10 +102,9 @@ def writing_forms(page) -> list[str]:
 
 
 def test_a_reviewer_compares_replays_and_reads_the_audit_log(app, site, browser, shots, tmp_path, run_cli):
-    loaded = api.load("serang")
-    text = workbench.child_yaml(loaded, workbench.changes_from(loaded, {"values/batas_di_atas/formula": "105"}),
-                                workbench.Identity("serang-ambang", "1", "Serang, Di Atas mulai 105", "2024-01-01"))
-    service.publish_policy(app.extensions["kinerja_store"], service.Caller("admin", "admin", None), {"policy": text})
+    text = serang_threshold_copy()
+    assert service.publish_policy(app.extensions["kinerja_store"], service.Caller("admin", "admin", None),
+                                  {"policy": text})[0] == 201
     copy = tmp_path / "serang-ambang.yaml"
     copy.write_text(text, encoding="utf-8")
     _, diff_out, _ = run_cli("diff", "serang", copy, "--data", EXAMPLE)

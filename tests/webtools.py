@@ -33,3 +33,17 @@ def post_form(client, page_url: str, url: str, data: dict, **kwargs):
     """POST `data` to `url` with the CSRF token of the form on `page_url`."""
     token = csrf_token(client.get(page_url).data)
     return client.post(url, data={**data, "csrf_token": token}, **kwargs)
+
+
+def serang_threshold_copy(title: str = "Serang, Di Atas mulai 105") -> str:
+    """serang with Di Atas from an average capaian of 105 instead of 100, as the workbench writes it,
+    less the parent's cases it copies: the change moves their expectations, and a policy whose own
+    cases fail cannot be published (engine.service.failing_cases)."""
+    from engine import api, workbench
+
+    loaded = api.load("serang")
+    text = workbench.child_yaml(loaded, workbench.changes_from(loaded, {"values/batas_di_atas/formula": "105"}),
+                                workbench.Identity("serang-ambang", "1", title, "2024-01-01"))
+    head, _sep, cases = text.partition("\ntests:\n")
+    assert cases and not re.search(r"^\S", cases, flags=re.M), "tests: is the child's last block"
+    return head + "\n"
