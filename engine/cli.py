@@ -821,10 +821,15 @@ def cmd_keys_list(args) -> int:
         store.dispose()
     rows = [("id", "role", "agency", "created", "revoked")]
     rows += [(k["id"], k["role"], k["agency"] or "-", _when(k["created_at"]), _when(k["revoked_at"])) for k in keys]
+    _print_table(rows)
+    return EXIT_OK
+
+
+def _print_table(rows: list[tuple[str, ...]]) -> None:
+    """Rows in aligned columns, the last column left ragged."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         _out(" ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " " + row[-1])
-    return EXIT_OK
 
 
 def cmd_keys_revoke(args) -> int:
@@ -890,9 +895,7 @@ def cmd_users_list(args) -> int:
         store.dispose()
     rows = [(_("username"), _("role"), _("agency"), _("created"), _("disabled"))]
     rows += [(u.username, u.role, u.agency or "-", _when(u.created_at), _when(u.disabled_at)) for u in users]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        _out(" ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " " + row[-1])
+    _print_table(rows)
     return EXIT_OK
 
 
