@@ -22,7 +22,7 @@ from .i18n import N_, _
 from .io import decode_json
 from .numbers import format_number
 from .service import Caller, ServiceError
-from .store import STORED_ORDER, AuditEntry, Evaluation, PolicyVersion, Store
+from .store import STORED_ORDER, AuditEntry, Evaluation, Store
 
 #: Audit entries on one page.
 AUDIT_PAGE = 50
@@ -51,8 +51,7 @@ class PolicyEntry:
 def policy_catalogue(store: Store) -> list[PolicyEntry]:
     """Every policy id, built in or published, with its versions; the version in force today marked."""
     ids = {p["id"]: p for p in service.list_policies()}
-    with store.session() as session:
-        published = set(session.scalars(select(PolicyVersion.policy_id).where(PolicyVersion.published)))
+    published = service.published_policy_ids(store)
     entries = []
     for policy_id in sorted(set(ids) | published):
         try:

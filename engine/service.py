@@ -174,6 +174,24 @@ def list_policies() -> list[dict]:
     return result
 
 
+def published_policy_ids(store: Store) -> set[str]:
+    """Ids that have at least one version published through the service (built in or new)."""
+    with store.session() as session:
+        return set(session.scalars(select(PolicyVersion.policy_id).where(PolicyVersion.published)))
+
+
+def policies_in_force(store: Store) -> list[dict]:
+    """Every policy a submission can name, built in or published under a new id, each summarised by
+    the version in force today; by id."""
+    listed = {p["id"]: p for p in list_policies()}
+    for policy_id in published_policy_ids(store) - set(listed):
+        try:
+            listed[policy_id] = _policy_summary(load_policy(policy_id, path="", store=store))
+        except ServiceError:
+            continue  # none of its versions is in force today
+    return [listed[policy_id] for policy_id in sorted(listed)]
+
+
 def _policy_summary(loaded: api.LoadedPolicy) -> dict:
     p = loaded.policy
     return {"id": p.id, "version": p.version, "hash": p.hash, "title": p.title,

@@ -58,9 +58,10 @@ def list_submissions(store: Store, caller: Caller, limit: int = MAX_LISTED) -> l
              "created_at": iso(row.created_at)} for row in rows]
 
 
-def policies() -> list[dict]:
-    """The policies an agency can send data for (id, title, version)."""
-    return service.list_policies()
+def policies(store: Store) -> list[dict]:
+    """The policies an agency can send data for (id, title, version in force): the built-in ones and
+    those published under a new id, such as a region's child made in the workbench."""
+    return service.policies_in_force(store)
 
 
 # Templates ------------------------------------------------------------------------------------

@@ -169,3 +169,23 @@ def test_the_readme_conversion_gives_a_file_sent_whole(app, agency, run_cli, tmp
     code, expected, err = run_cli("eval", "--policy", "serang", "--period", "2025-06", "--format", "csv",
                                   ROOT / "examples" / "serang.jsonl")
     assert agency.get(location + "/hasil.csv").get_data(as_text=True) == expected
+
+
+def test_a_policy_published_under_a_new_id_can_be_chosen_and_sent(app, agency):
+    """A region's child published from the workbench (a new id) is offered on the upload form, with
+    its templates, and a file sent under it is evaluated by it."""
+    from engine import service
+    from webtools import serang_threshold_copy
+    store = app.extensions["kinerja_store"]
+    assert service.publish_policy(store, service.Caller("a", "admin", None), {"policy": serang_threshold_copy()})[0] == 201
+    form = agency.get("/kiriman/baru").get_data(as_text=True)
+    assert '<option value="serang-ambang"' in form and "/kebijakan/serang-ambang/templat.xlsx" in form
+    filled = fill(agency.get("/kebijakan/serang-ambang/templat.xlsx").data, serang())
+    page = agency.post("/kiriman/baru", data={"csrf_token": csrf_token(form.encode()), "policy": "serang-ambang",
+                                              "period": "2025-06", "berkas": (io.BytesIO(filled), "ambang.xlsx")},
+                       content_type="multipart/form-data")
+    assert page.status_code == 200 and "serang-ambang" in page.get_data(as_text=True)
+    location = send(agency, page)
+    with store.session() as session:
+        assert {s.policy_id for s in session.query(Submission)} == {"serang-ambang"}
+    assert agency.get(location).status_code == 200

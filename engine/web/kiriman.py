@@ -35,7 +35,7 @@ def index():
 @bp.get("/kiriman/baru")
 @requires("agency")
 def baru():
-    return render("kiriman_baru.html", policies=submissions.policies(), form={}, errors=[])
+    return render("kiriman_baru.html", policies=submissions.policies(store()), form={}, errors=[])
 
 
 @bp.post("/kiriman/baru")
