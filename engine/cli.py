@@ -770,6 +770,21 @@ def _open_store(db: str | None):
         return None
 
 
+def _on_store(db: str | None, call):
+    """(call(store), None) on the store at --db, disposed after; (None, exit code) when the store
+    cannot be opened or the service refuses (its message said as a usage error)."""
+    from .service import ServiceError
+    store = _open_store(db)
+    if store is None:
+        return None, EXIT_USAGE
+    try:
+        return call(store), None
+    except ServiceError as error:
+        return None, _usage(error.message)
+    finally:
+        store.dispose()
+
+
 def _shown_url(url: str) -> str:
     """A database URL fit to print: any password is masked."""
     from sqlalchemy.engine import make_url
@@ -792,16 +807,11 @@ def _when(text: str | None) -> str:
 
 
 def cmd_keys_create(args) -> int:
-    from .service import ServiceError, create_key
-    store = _open_store(args.db)
-    if store is None:
-        return EXIT_USAGE
-    try:
-        key, secret = create_key(store, args.role, args.agency)
-    except ServiceError as error:
-        return _usage(error.message)
-    finally:
-        store.dispose()
+    from .service import create_key
+    created, failed = _on_store(args.db, lambda store: create_key(store, args.role, args.agency))
+    if failed is not None:
+        return failed
+    key, secret = created
     if key.agency:
         _out(_("created {role} key {id} for agency {agency}: {secret}", role=key.role, id=key.id, agency=key.agency,
                secret=secret))
@@ -812,13 +822,9 @@ def cmd_keys_create(args) -> int:
 
 def cmd_keys_list(args) -> int:
     from .service import list_keys
-    store = _open_store(args.db)
-    if store is None:
-        return EXIT_USAGE
-    try:
-        keys = list_keys(store)
-    finally:
-        store.dispose()
+    keys, failed = _on_store(args.db, list_keys)
+    if failed is not None:
+        return failed
     rows = [("id", "role", "agency", "created", "revoked")]
     rows += [(k["id"], k["role"], k["agency"] or "-", _when(k["created_at"]), _when(k["revoked_at"])) for k in keys]
     _print_table(rows)
@@ -833,16 +839,10 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
 
 
 def cmd_keys_revoke(args) -> int:
-    from .service import ServiceError, revoke_key
-    store = _open_store(args.db)
-    if store is None:
-        return EXIT_USAGE
-    try:
-        revoke_key(store, args.key_id)
-    except ServiceError as error:
-        return _usage(error.message)
-    finally:
-        store.dispose()
+    from .service import revoke_key
+    _none, failed = _on_store(args.db, lambda store: revoke_key(store, args.key_id))
+    if failed is not None:
+        return failed
     _out(_("revoked key {id}", id=args.key_id))
     return EXIT_OK
 
@@ -852,7 +852,6 @@ def _read_password() -> str | None:
     twice without echo; None after saying why when the two differ."""
     import getpass
 
-    from .i18n import _
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass(_("Password: "))
@@ -864,20 +863,13 @@ def _read_password() -> str | None:
 
 def cmd_users_create(args) -> int:
     from .accounts import create_user
-    from .i18n import _
-    from .service import ServiceError
     password = _read_password()
     if password is None:
         return EXIT_USAGE
-    store = _open_store(args.db)
-    if store is None:
-        return EXIT_USAGE
-    try:
-        account = create_user(store, args.username, password, args.role, args.agency)
-    except ServiceError as error:
-        return _usage(error.message)
-    finally:
-        store.dispose()
+    account, failed = _on_store(args.db, lambda store: create_user(store, args.username, password, args.role,
+                                                                   args.agency))
+    if failed is not None:
+        return failed
     owner = _(" for agency {agency}", agency=account.agency) if account.agency else ""
     _out(_("created {role} user {name}{owner}", role=account.role, name=account.username, owner=owner))
     return EXIT_OK
@@ -885,14 +877,9 @@ def cmd_users_create(args) -> int:
 
 def cmd_users_list(args) -> int:
     from .accounts import list_users
-    from .i18n import _
-    store = _open_store(args.db)
-    if store is None:
-        return EXIT_USAGE
-    try:
-        users = list_users(store)
-    finally:
-        store.dispose()
+    users, failed = _on_store(args.db, list_users)
+    if failed is not None:
+        return failed
     rows = [(_("username"), _("role"), _("agency"), _("created"), _("disabled"))]
     rows += [(u.username, u.role, u.agency or "-", _when(u.created_at), _when(u.disabled_at)) for u in users]
     _print_table(rows)
@@ -901,17 +888,9 @@ def cmd_users_list(args) -> int:
 
 def cmd_users_disable(args) -> int:
     from .accounts import disable_user
-    from .i18n import _
-    from .service import ServiceError
-    store = _open_store(args.db)
-    if store is None:
-        return EXIT_USAGE
-    try:
-        disable_user(store, args.username)
-    except ServiceError as error:
-        return _usage(error.message)
-    finally:
-        store.dispose()
+    _none, failed = _on_store(args.db, lambda store: disable_user(store, args.username))
+    if failed is not None:
+        return failed
     _out(_("disabled user {name}", name=args.username))
     return EXIT_OK
 
