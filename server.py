@@ -1,7 +1,7 @@
 """The HTTP service (PRODUCT.md, HTTP): an app factory and thin /v1 routes.
 
 Each route authenticates, parses the request, calls one function of engine.service (where every
-rule about who may do what lives) and serialises its answer with engine.io.encode, so numbers
+rule about who may do what lives) and serialises its answer with engine.evaluate.io.encode, so numbers
 stay the exact decimals they are (flask.jsonify would pass them through binary floats). Every
 error, whether refused by the service, raised by werkzeug or unexpected, becomes
 `application/problem+json` in one place: `problem`.
@@ -14,18 +14,19 @@ from http import HTTPStatus
 from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from engine import __version__, openapi, ratelimit, service, web
+from engine import __version__, service
+from engine.service import openapi, ratelimit, web
 from engine.i18n import N_, _, language, negotiate, reset_language, set_language
-from engine.io import DuplicateKeyError, decode_input, encode
+from engine.evaluate.io import DuplicateKeyError, decode_input, encode
 from engine.service import ServiceError
-from engine.store import Store, database_url, open_store
+from engine.service.store import Store, database_url, open_store
 
 #: Largest request body, in bytes, unless the configuration says otherwise.
 DEFAULT_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 #: Requests per API key (all /v1 routes but health and the OpenAPI document), unless the
 #: configuration's RATE_LIMIT_PER_KEY says otherwise; RATELIMIT_ENABLED=False turns limits off.
 DEFAULT_RATE_LIMIT_PER_KEY = "600 per minute"
-#: Policy checks per API key: each costs a child process (engine.sandbox).
+#: Policy checks per API key: each costs a child process (engine.service.sandbox).
 DEFAULT_CHECK_RATE_LIMIT_PER_KEY = "30 per minute"
 _KEY_ID = re.compile(r"Bearer knj_([0-9a-f]{1,32})_")
 #: The filters of GET /v1/evaluations passed to the service as text.
@@ -54,7 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _set_language() -> None:
     """The API answers in Indonesian unless the request's Accept-Language asks for English (the
-    web's pages choose their own language: the reader's switch first, engine.web)."""
+    web's pages choose their own language: the reader's switch first, engine.service.web)."""
     if request.path.startswith("/v1"):
         g.kinerja_language = set_language(negotiate(request.headers.get("Accept-Language")))
 

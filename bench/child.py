@@ -42,13 +42,13 @@ ENTRIES = {
     "zen": Entry("zen-engine, ZenEngine.evaluate (JDM graph)", "peers.zen_p",
                  parsed="JSON line in (zen's fast path, parsed in Rust)"),
     "kinerja-exact": Entry("Kinerja api.evaluate (exact interpreter, all values)", "kinerja_p", "make_exact",
-                           parsed="records parsed (engine.io.decode_json)", limit=10_000),
+                           parsed="records parsed (engine.evaluate.io.decode_json)", limit=10_000),
     "kinerja-fast": Entry("Kinerja compiled kernel, scalar: outputs and every value", "kinerja_p", "make_fast",
-                          parsed="records parsed (engine.fast.decode_pairs)", parse="parse_pairs"),
+                          parsed="records parsed (engine.evaluate.kernel.decode_pairs)", parse="parse_pairs"),
     "kinerja-outputs": Entry("Kinerja compiled kernel, scalar: outputs only (zen's job)", "kinerja_p",
-                             "make_outputs", parsed="records parsed (engine.fast.decode_pairs)", parse="parse_pairs"),
+                             "make_outputs", parsed="records parsed (engine.evaluate.kernel.decode_pairs)", parse="parse_pairs"),
     "kinerja-batch": Entry("Kinerja batch.evaluate_batch (both cores)", "kinerja_p", "make_batch",
-                           parsed="records parsed (engine.fast.decode_pairs)", parse="parse_pairs"),
+                           parsed="records parsed (engine.evaluate.kernel.decode_pairs)", parse="parse_pairs"),
 }
 
 

@@ -4,7 +4,7 @@ Stores N serang evaluations (examples/serang.jsonl, each record with an id of it
 SQLite database (or --db URL), publishes a copy of serang whose Di Atas threshold is 105, signs in
 a reviewer and times `GET /tinjauan?lama=serang&baru=serang-ambang` through the Flask test client
 (server time only: every stored record is read, evaluated under both versions, compared, and the
-page rendered), plus `engine.review_service.compare` alone. Prints the median of --runs; asserts
+page rendered), plus `engine.service.review.compare` alone. Prints the median of --runs; asserts
 nothing.
 
 Run: python bench/compare_page.py [--evaluations 10000] [--runs 5] [--db URL]
@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from engine import api, review_service, service, workbench  # noqa: E402
-from engine.io import decode_json, encode  # noqa: E402
+from engine import api, service
+from engine.service import review as review_service, workbench
+from engine.evaluate.io import decode_json, encode
 
 #: Records per stored submission (the service's limit per request).
 PER_SUBMISSION = service.MAX_RECORDS_PER_REQUEST

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from engine import api
-from engine.io import decode_json
+from engine.evaluate.io import decode_json
 
 ROOT = Path(__file__).resolve().parent.parent
 

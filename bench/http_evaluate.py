@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from engine.io import decode_json, encode
+from engine.evaluate.io import decode_json, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 PATH = "/v1/policies/pp-46-2011/evaluate"

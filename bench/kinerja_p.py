@@ -1,6 +1,6 @@
 """Kinerja's own paths on policy P, in the harness's shape (parse, make, outputs; see peers/__init__.py).
 
-Records are parsed as the product parses them (`engine.io.decode_json`: numbers become Decimal or
+Records are parsed as the product parses them (`engine.evaluate.io.decode_json`: numbers become Decimal or
 int). The compiled fast path and the batch path are being built; until they import, `make`
 raises `Unavailable` and the table says "not available".
 """
@@ -17,7 +17,7 @@ class Unavailable(Exception):
 
 
 def parse(line: bytes) -> dict:
-    from engine.io import decode_json
+    from engine.evaluate.io import decode_json
     return decode_json(line)
 
 
@@ -35,19 +35,19 @@ def make_exact():
 
 def parse_pairs(line: bytes):
     """As `kinerja eval` parses a line for the compiled kernel: exact (numerator, denominator)
-    pairs (engine.fast.decode_pairs); the line is kept for the exact path, as the CLI keeps it."""
-    from engine.fast import decode_pairs
+    pairs (engine.evaluate.kernel.decode_pairs); the line is kept for the exact path, as the CLI keeps it."""
+    from engine.evaluate.kernel import decode_pairs
     return decode_pairs(line), line
 
 
 def _kernel():
     api, loaded = _loaded()
     try:
-        from engine import batch
+        from engine.evaluate import batch
         kernel = batch.fast(loaded)
     except (AttributeError, ImportError) as error:
-        raise Unavailable(f"engine.batch.fast is missing ({type(error).__name__})") from None
-    from engine.io import decode_json
+        raise Unavailable(f"engine.evaluate.batch.fast is missing ({type(error).__name__})") from None
+    from engine.evaluate.io import decode_json
 
     def evaluate(parsed):
         record, line = parsed

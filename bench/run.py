@@ -255,7 +255,7 @@ def _count_lines(path: Path) -> int:
 def _check_samples(path: Path, sizes: Sizes, runs: list) -> None:
     """Compare sampled output lines with the exact reference (`api.evaluate` on the same input line)."""
     from engine import api
-    from engine.io import decode_json
+    from engine.evaluate.io import decode_json
 
     loaded = api.load("pp-46-2011")
     picks = set(random.Random(46).sample(range(sizes.pp46_records), sizes.samples))

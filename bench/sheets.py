@@ -1,5 +1,5 @@
-"""What an agency's upload costs: the template filled with N records (engine.datatemplate), then
-read (engine.sheets.read_upload) and previewed (read and every record evaluated), as .xlsx and as
+"""What an agency's upload costs: the template filled with N records (engine.evaluate.datatemplate), then
+read (engine.evaluate.sheets.read_upload) and previewed (read and every record evaluated), as .xlsx and as
 CSV. Prints the median of a few runs per step; nothing is asserted.
 
     python bench/sheets.py [--records 5000] [--runs 3] [--policy serang]
@@ -15,8 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import api, sheets  # noqa: E402
-from engine.io import decode_json  # noqa: E402
+from engine import api
+from engine.evaluate import sheets
+from engine.evaluate.io import decode_json
 
 EXAMPLES = {"pp-46-2011": "pp-46-2011", "pp-30-2019": "pp-30-2019"}
 

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from engine import accounts, service, submissions
-from engine.io import decode_json, encode
+from engine.service import accounts, submissions
+from engine import service
+from engine.evaluate.io import decode_json, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT_SIZE = 100
@@ -53,7 +54,7 @@ def main() -> None:
     print(f"stored {len(records)} records in {time.perf_counter() - started:.2f} s")
     parsed, problems = submissions.read_units("unit.yaml", units_yaml)
     assert not problems, problems
-    from engine.store import SubmissionUnits
+    from engine.service.store import SubmissionUnits
     with store.session() as session, session.begin():
         session.add(SubmissionUnits(submission_id=stored["id"], units=encode(submissions.units_json(parsed)).decode()))
     client = app.test_client()

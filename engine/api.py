@@ -7,12 +7,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import checks, model, policyfile
-from .compiler import CompiledPolicy
-from .diagnostics import Diagnostic, Diagnostics, PolicyError, Position, Severity, capped
-from .i18n import _, language
-from .records import RecordReader
-from .runtime import RecordError, RecordErrors
+from engine.policy import checks, model, document as policyfile
+from engine.evaluate.exact import CompiledPolicy
+from engine.diagnostics import Diagnostic, Diagnostics, PolicyError, Position, Severity, capped
+from engine.i18n import _, language
+from engine.evaluate.records import RecordReader
+from engine.evaluate.runtime import RecordError, RecordErrors
 
 
 @dataclass
@@ -108,7 +108,7 @@ def load_document(data: dict, name: str) -> LoadedPolicy:
     the policy's hash is that of `data`, for the caller to compare with the hash it expected.
     Raises PolicyError listing every error.
     """
-    from .source import SourceMap
+    from engine.policy.source import SourceMap
     out = Diagnostics()
     sources = SourceMap()
     if not isinstance(data, dict):
@@ -185,13 +185,13 @@ def coverage_targets(policy: model.Policy) -> dict[tuple, str]:
 
 
 def _when_text(row) -> list[str]:
-    from .printer import cell_text
+    from engine.language.printer import cell_text
     return [cell_text(c) if c is not None else "?" for c in row.cells]
 
 
 
 def fast(loaded: LoadedPolicy):
-    """The policy's fast exact kernel (engine.fast): `fast(loaded).evaluate(record)` gives what
+    """The policy's fast exact kernel (engine.evaluate.kernel): `fast(loaded).evaluate(record)` gives what
     `evaluate(loaded, record)` gives, without a trace, many times faster."""
-    from .batch import fast as compiled
+    from engine.evaluate.batch import fast as compiled
     return compiled(loaded)

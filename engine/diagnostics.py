@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from .i18n import _
+from engine.i18n import _
 
 
 #: Where the built-in policies live: beside the package in a checkout, inside it when installed.
@@ -101,7 +101,7 @@ def capped(items: list[Diagnostic], limit: int = MAX_DIAGNOSTICS) -> list[Diagno
     policy with thousands of mistakes gets a readable answer of bounded size."""
     if len(items) <= limit:
         return items
-    from .i18n import _
+    from engine.i18n import _
     kept = sorted(items, key=lambda d: d.severity is not Severity.ERROR)[:limit]
     kept.sort(key=Diagnostic.sort_key)
     rest = len(items) - limit

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
 
-from .i18n import _
+from engine.i18n import _
 
 #: Largest magnitude a submitted or written number may have. Rupiah totals of a whole
 #: province stay far below it; anything larger is a typo or an attack (1e999).

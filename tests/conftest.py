@@ -156,8 +156,8 @@ def replay_everything(url: str) -> None:
     """Fail unless every evaluation stored at `url` replays exactly under its stored policy version."""
     from sqlalchemy import inspect
 
-    from engine.replay import replay_stored
-    from engine.store import open_store
+    from engine.service.replay import replay_stored
+    from engine.service.store import open_store
     store = open_store(url, migrate=False)
     try:
         if "evaluations" not in inspect(store.engine).get_table_names():

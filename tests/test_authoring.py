@@ -12,7 +12,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from engine import __version__
-from engine.io import decode_json
+from engine.evaluate.io import decode_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "policies").glob("*.yaml")) + sorted((ROOT / "docs" / "panduan").glob("contoh-*.yaml"))
@@ -46,7 +46,7 @@ _Yaml12.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|Tr
 
 @pytest.fixture(scope="module")
 def validator():
-    from engine.policyschema import policy_file_schema
+    from engine.policy.policyschema import policy_file_schema
     schema = policy_file_schema()
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)

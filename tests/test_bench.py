@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine import api
-from engine.testing import run_tests
+from engine.review.cases import run_tests
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))

@@ -16,7 +16,7 @@ def english(monkeypatch):
 
 from engine import api
 from engine.numbers import RoundingMode, round_to
-from engine.bounds import MAX_MAGNITUDE_DIGITS, MAX_RECORD_STEPS
+from engine.policy.bounds import MAX_MAGNITUDE_DIGITS, MAX_RECORD_STEPS
 
 
 def squaring_chain(length: int) -> str:
@@ -105,8 +105,8 @@ def test_the_magnitude_limit_keeps_every_value_writable(write_policy):
     4,300-digit conversion error."""
     loaded = api.load(write_policy(squaring_chain(6)))  # v6: at most 7 x 64 digits and 30 x 64 places
     assert (7 + 30) * 2 ** 6 <= MAX_MAGNITUDE_DIGITS
-    from engine.explain import explain
-    from engine.io import encode
+    from engine.review.explain import explain
+    from engine.evaluate.io import encode
     record = {"v0": Decimal("0.123456789012345678901234567891")}  # 30 places, all significant
     result = api.evaluate(loaded, record, trace=True)
     assert len(encode(result["values"])) > 1900  # v6 has 1,920 places, written digit for digit

@@ -29,7 +29,7 @@ import yaml
 
 from engine import api
 from engine.diagnostics import PolicyError
-from engine.io import encode
+from engine.evaluate.io import encode
 
 #: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
 pytestmark = pytest.mark.usefixtures("english")
@@ -130,7 +130,7 @@ def test_case(case, write_policy):
     assert not errors, f"the case's policy should be clean:\n{shown}\n---\n{text}"
     loaded = api.load(path)
     result = api.evaluate(loaded, case.get("record") or {})
-    # One meaning: the fast kernel (engine.fast) writes the same result, errors included.
+    # One meaning: the fast kernel (engine.evaluate.kernel) writes the same result, errors included.
     assert encode(api.fast(loaded).evaluate(case.get("record") or {})) == encode(result)
 
     if "expect_errors" in case:

@@ -62,7 +62,7 @@ def test_bytes_that_are_not_utf8_are_an_error_at_their_line_and_column(tmp_path,
                                   "kinerja: 1\nid: x\n\udcff: 1\n"])
 def test_a_lone_surrogate_in_policy_text_is_a_located_error(text, client_admin):
     client, key = client_admin
-    from engine.io import encode
+    from engine.evaluate.io import encode
     response = client.post("/v1/policies/check", data=encode({"policy": "PLACEHOLDER"}).replace(
         b"PLACEHOLDER", text.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace").encode()),
         headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})

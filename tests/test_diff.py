@@ -11,7 +11,7 @@ import pytest
 
 from engine import api
 from engine.cli import main
-from engine.diff import compare, impact
+from engine.review.diff import compare, impact
 
 #: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
 pytestmark = pytest.mark.usefixtures("english")
@@ -97,9 +97,9 @@ def serang_with_threshold(tmp_path) -> Path:
 
 def test_per_unit_counts_and_verdicts_match_a_direct_evaluation_under_both(tmp_path):
     from engine.diagnostics import Diagnostics
-    from engine.diff import unit_impacts_json
-    from engine.distribution import assess, read_units
-    from engine.io import decode_json
+    from engine.review.diff import unit_impacts_json
+    from engine.review.distribution import assess, read_units
+    from engine.evaluate.io import decode_json
     old, new = api.load("serang"), api.load(serang_with_threshold(tmp_path))
     records = [decode_json(line) for line in (EXAMPLES / "serang.jsonl").read_bytes().splitlines() if line.strip()]
     problems = Diagnostics()

@@ -109,7 +109,7 @@ def test_a_unit_predikat_without_a_rule_is_a_problem(tmp_path, monkeypatch):
 def test_results_of_eval_are_accepted_as_well_as_records(tmp_path, monkeypatch):
     records, units_file = unit_files(tmp_path, {"u": ("Baik", {"SB": 1, "B": 8, "BP": 1})})
     loaded = api.load("permenpanrb-6-2022")
-    from engine.io import decode_json, encode
+    from engine.evaluate.io import decode_json, encode
     results = b"".join(encode(api.evaluate(loaded, decode_json(line))) + b"\n"
                        for line in Path(records).read_bytes().splitlines())
     status, out = run(["distribution", "--policy", "permenpanrb-6-2022", "-", "--units", units_file, "--json"],

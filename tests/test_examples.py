@@ -9,9 +9,9 @@ import pytest
 
 from engine import api
 from engine.diagnostics import Diagnostics
-from engine.distribution import read_units
-from engine.io import read_records
-from engine.policyfile import available
+from engine.review.distribution import read_units
+from engine.evaluate.io import read_records
+from engine.policy.document import available
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 POLICIES = set(available())

@@ -1,5 +1,5 @@
-"""One meaning: the fast kernel (engine.fast, used by `kinerja eval`, the HTTP evaluate endpoint and
-submissions) gives byte for byte the result of the exact evaluator (engine.compiler, which keeps
+"""One meaning: the fast kernel (engine.evaluate.kernel, used by `kinerja eval`, the HTTP evaluate endpoint and
+submissions) gives byte for byte the result of the exact evaluator (engine.evaluate.exact, which keeps
 the trace), and both agree with plain `Fraction` arithmetic written here by hand.
 
 Hypothesis generates records for every bundled policy and small random policies, leaning on the
@@ -17,10 +17,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine import api, batch
-from engine.fast import FastPolicy, decode_pairs
-from engine.io import decode_json, encode
-from engine.policyfile import available
+from engine import api
+from engine.evaluate import batch
+from engine.evaluate.kernel import FastPolicy, decode_pairs
+from engine.evaluate.io import decode_json, encode
+from engine.policy.document import available
 
 #: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
 pytestmark = pytest.mark.usefixtures("english")
@@ -84,8 +85,8 @@ def _decimals(value):
 
 def _bounds(policy) -> list[Fraction]:
     """Every threshold written in the policy's tables: where a flip would show."""
-    from engine import nodes as n
-    from engine.ranges import constants
+    from engine.language import nodes as n
+    from engine.policy.ranges import constants
     known = constants(policy)
     found = set()
     for definition in policy.values.values():
@@ -148,7 +149,7 @@ def _record(specs: dict, interesting):
 
 
 def _dumps(record) -> bytes:
-    """JSON text with every number written exactly (engine.io.encode)."""
+    """JSON text with every number written exactly (engine.evaluate.io.encode)."""
     return encode(record)
 
 

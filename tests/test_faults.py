@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from engine import service
-from engine.io import decode_json, encode
-from engine.store import Evaluation, Submission, open_store
+from engine.evaluate.io import decode_json, encode
+from engine.service.store import Evaluation, Submission, open_store
 from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from engine import api, batch
-from engine.io import encode, read_records
-from engine.parser import FormulaError, parse_cell, parse_formula
+from engine import api
+from engine.evaluate import batch
+from engine.evaluate.io import encode, read_records
+from engine.language.parser import FormulaError, parse_cell, parse_formula
 
 EXAMPLES = int(os.environ.get("KINERJA_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,

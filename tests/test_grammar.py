@@ -1,5 +1,5 @@
 """The grammar is LALR without a single conflict or terminal collision (Lark's strict mode)."""
-from engine.parser import build_parser
+from engine.language.parser import build_parser
 
 
 def test_grammar_builds_in_strict_mode():

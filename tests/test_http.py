@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine import service
-from engine.io import decode_json, encode
+from engine.evaluate.io import decode_json, encode
 from server import create_app
 
 #: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).

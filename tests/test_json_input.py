@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from engine import api, batch
-from engine.io import encode
+from engine import api
+from engine.evaluate import batch
+from engine.evaluate.io import encode
 
 ROOT_RECORD = ('{"id": "A", "kegiatan": [{"kuantitas": {"target": 1, "realisasi": 1, "target": 2}, '
                '"kualitas": {"target": 100, "realisasi": 90}, "waktu": {"target": 12, "realisasi": 12}}], '

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from engine import service
-from engine.io import decode_json, encode
+from engine.evaluate.io import decode_json, encode
 
 pytestmark = pytest.mark.usefixtures("indonesian")
 

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
 
-import engine.store as store_module
+import engine.service.store as store_module
 
 
 def upgrade_to(engine, revision: str) -> None:

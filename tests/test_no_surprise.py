@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import api, i18n, service
-from engine.io import decode_json, encode
+from engine.evaluate.io import decode_json, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted(p.stem for p in (ROOT / "policies").glob("*.yaml"))

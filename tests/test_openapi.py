@@ -23,8 +23,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from engine import openapi, service
-from engine.io import decode_json, encode
+from engine.service import openapi
+from engine import service
+from engine.evaluate.io import decode_json, encode
 from server import create_app
 
 #: Generated requests per operation and generation mode: enough to find a crash, quick to run.

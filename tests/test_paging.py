@@ -7,8 +7,8 @@ import threading
 import time
 
 from engine import service
-from engine.io import decode_json
-from engine.store import open_store
+from engine.evaluate.io import decode_json
+from engine.service.store import open_store
 
 from pathlib import Path
 

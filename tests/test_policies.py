@@ -9,9 +9,9 @@ import pytest
 
 from engine import api
 from engine.diagnostics import PolicyError
-from engine.io import decode_json, encode
-from engine.policyfile import available
-from engine.testing import run_tests
+from engine.evaluate.io import decode_json, encode
+from engine.policy.document import available
+from engine.review.cases import run_tests
 
 #: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
 pytestmark = pytest.mark.usefixtures("english")
@@ -239,7 +239,7 @@ def test_a_case_can_require_an_output_to_be_absent(tmp_path):
 
 
 def test_the_explanation_names_indicators_that_did_not_apply(weighted):
-    from engine.explain import explain
+    from engine.review.explain import explain
     result = api.evaluate(weighted, decode_json(encode({"jabatan": "bidan", "kepuasan": 80, "disiplin": 100})),
                           trace=True)
     sentence = [s for s in explain(result["trace"], "en") if s.startswith("hasil kerja")][0]

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import api
-from engine.records import schema_validator
+from engine.evaluate.records import schema_validator
 
 POLICIES = ["pp-46-2011", "pp-30-2019", "permenpanrb-6-2022"]
 WRONG = st.sampled_from(["teks", True, None, [], {}, Decimal("-1"), 0, Decimal("1e3")])

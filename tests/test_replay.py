@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from engine import api, service
-from engine.diff import impact, impact_json
-from engine.io import decode_json, encode
-from engine.store import AuditEntry, Evaluation, PolicyVersion
+from engine.review.diff import impact, impact_json
+from engine.evaluate.io import decode_json, encode
+from engine.service.store import AuditEntry, Evaluation, PolicyVersion
 from server import create_app
 
 #: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).

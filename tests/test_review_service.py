@@ -11,8 +11,9 @@ import pytest
 
 from webtools import serang_threshold_copy
 
-from engine import api, review_service, service, workbench
-from engine.io import decode_json, encode
+from engine import api, service
+from engine.service import review as review_service, workbench
+from engine.evaluate.io import decode_json, encode
 from engine.service import Caller, ServiceError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +26,7 @@ BAPENDA = Caller("bapenda-1", "agency", "bapenda")
 
 @pytest.fixture
 def store(db_url):
-    from engine.store import open_store
+    from engine.service.store import open_store
     opened = open_store(db_url)
     yield opened
     opened.dispose()

@@ -24,8 +24,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import api, service
-from engine.io import decode_json, encode
-from engine.store import Evaluation, Submission, open_store
+from engine.evaluate.io import decode_json, encode
+from engine.service.store import Evaluation, Submission, open_store
 
 #: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
 pytestmark = pytest.mark.usefixtures("english")

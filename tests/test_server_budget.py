@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import sandbox, service
-from engine.io import decode_json, encode
+from engine.service import sandbox
+from engine import service
+from engine.evaluate.io import decode_json, encode
 from test_serve import Server, call
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -9,7 +9,7 @@ import pytest
 
 import server
 from engine import service
-from engine.io import encode
+from engine.evaluate.io import encode
 
 #: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
 pytestmark = pytest.mark.usefixtures("english")

@@ -11,8 +11,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from engine import api, sheets
-from engine.io import decode_json, encode
+from engine import api
+from engine.evaluate import sheets
+from engine.evaluate.io import decode_json, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ["kertapati", "palu", "permenpanrb-6-2022", "pp-30-2019", "pp-46-2011", "serang", "sinabang", "surabaya"]
@@ -408,7 +409,7 @@ def test_template_refuses_records_it_would_lose(run_cli, tmp_path):
 
 
 def test_preview_chooses_the_version_per_record():
-    from engine.versions import Chooser
+    from engine.policy.versions import Chooser
     chooser = Chooser("pp-46-2011", "2020")
     data = fill(sheets.template_xlsx(chooser.default), _records("pp-46-2011"))
     result = sheets.preview(chooser, "isian.xlsx", data)
@@ -446,7 +447,7 @@ def test_too_many_columns_is_an_error_of_the_sheet():
 
 
 def test_an_overlong_csv_line_is_an_error_for_that_line_alone(monkeypatch, run_cli, tmp_path):
-    from engine import tabular
+    from engine.evaluate import tabular
     monkeypatch.setattr(tabular, "SAMPLE_BYTES", 64)
     monkeypatch.setattr(tabular, "MAX_LINE_BYTES", 200)
     text = PERMEN_CSV + "a;di_atas;sesuai;\n" + "b;" + "x" * 500 + ";sesuai;\n" + "c;sesuai;sesuai;\n"

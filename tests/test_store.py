@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from engine import service
-from engine.io import decode_json, encode
-from engine.store import open_store
+from engine.evaluate.io import decode_json, encode
+from engine.service.store import open_store
 
 #: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
 pytestmark = pytest.mark.usefixtures("english")
@@ -98,8 +98,8 @@ def test_every_write_is_audited_and_the_policy_version_used_is_kept(store):
     from sqlalchemy import select
 
     from engine import api
-    from engine.policyfile import canonical
-    from engine.store import AuditEntry, PolicyVersion
+    from engine.policy.document import canonical
+    from engine.service.store import AuditEntry, PolicyVersion
     key, secret = service.create_key(store, "agency", "dinkes")
     caller = service.authenticate(store, "Bearer " + secret)
     body, raw = submission()

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from engine import api, service
-from engine.io import decode_json, encode
+from engine.evaluate.io import decode_json, encode
 
 #: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
 pytestmark = pytest.mark.usefixtures("english")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from webtools import PASSWORD, add_user, csrf_token, post_form, sign_in
 
-from engine.store import AuditEntry
+from engine.service.store import AuditEntry
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_successful_sign_ins_are_not_counted_against_the_limit(client, people):
 
 
 def test_a_disabled_user_is_signed_out_and_cannot_sign_in(client, people):
-    from engine.accounts import disable_user
+    from engine.service.accounts import disable_user
     sign_in(client, "opd1")
     assert client.get("/kiriman").status_code == 200
     disable_user(people.extensions["kinerja_store"], "opd1")
@@ -134,7 +134,7 @@ def test_an_admin_adds_and_disables_users_on_the_users_page_audited(client, peop
 
 
 def test_passwords_are_stored_as_argon2_hashes(people):
-    from engine.store import User
+    from engine.service.store import User
     with people.extensions["kinerja_store"].session() as session:
         hashes = [u.password_hash for u in session.query(User)]
     assert hashes and all(h.startswith("$argon2id$") and PASSWORD not in h for h in hashes)
@@ -162,8 +162,8 @@ def test_kinerja_users_create_reads_the_password_from_stdin(run_cli, db_url, tmp
     code, _out, err = run_cli("users", "create", "opd7", "--role", "reviewer", "--db", db_url, stdin="pendek\n")
     assert code == 2 and "paling sedikit 10" in err
     assert run_cli("users", "disable", "opd9", "--db", db_url)[0] == 0
-    from engine import accounts
-    from engine.store import open_store
+    from engine.service import accounts
+    from engine.service.store import open_store
     store = open_store(db_url)
     try:
         assert accounts.sign_in(store, "opd9", PASSWORD) is None

@@ -99,7 +99,7 @@ def signing_in(response) -> bool:
 
 
 def stored_submissions(app) -> int:
-    from engine.store import Submission
+    from engine.service.store import Submission
     with app.extensions["kinerja_store"].session() as session:
         return session.query(Submission).count()
 
@@ -146,7 +146,7 @@ def upload(page, policy: str, period: str, path: Path, units: Path | None = None
 def kinerja_eval_csv(tmp_path: Path, policy: str, period: str, rows: list[dict]) -> str:
     """What `kinerja eval --format csv` writes for these records."""
     from engine import cli
-    from engine.io import encode
+    from engine.evaluate.io import encode
     source = tmp_path / "records.jsonl"
     source.write_bytes(b"".join(encode(r) + b"\n" for r in rows))
     target = tmp_path / "eval.csv"

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
 from isi_templat import fill  # noqa: E402
 
-from engine.store import AuditEntry, Submission  # noqa: E402
+from engine.service.store import AuditEntry, Submission
 
 RECORDS = 12
 

@@ -11,7 +11,7 @@ import pytest
 from webtools import add_user, csrf_token, serang_threshold_copy, sign_in
 
 from engine import service
-from engine.io import decode_json, encode
+from engine.evaluate.io import decode_json, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = [decode_json(line.encode("utf-8")) for line in
@@ -63,7 +63,7 @@ def test_reviewers_read_everything_and_change_nothing(client, people):
                       ("/pengguna", {"username": "baru", "password": "x" * 12, "role": "admin"})):
         assert client.post(url, data={**data, "csrf_token": token}).status_code == 404, url
     with people.extensions["kinerja_store"].session() as session:
-        from engine.store import PolicyVersion
+        from engine.service.store import PolicyVersion
         assert session.query(PolicyVersion).filter(PolicyVersion.published).count() == 0
 
 
@@ -73,7 +73,7 @@ def test_the_compare_page_shows_the_matrix_movers_and_tpp(client, people, tmp_pa
                                   {"policy": text})[0] == 201
     sign_in(client, "rev1")
     page = client.get("/tinjauan?lama=serang&baru=serang-ambang").get_data(as_text=True)
-    from engine import review_service
+    from engine.service import review as review_service
     expected = review_service.compare(people.extensions["kinerja_store"], service.Caller("r", "reviewer", None),
                                       "serang", "serang-ambang")
     assert expected.movers and 'id="matriks-perpindahan"' in page and "<svg" in page

@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 from webtools import PASSWORD, add_user, serang_threshold_copy
 
-from engine import api, service, workbench
-from engine.io import decode_json, encode
+from engine import api, service
+from engine.service import workbench
+from engine.evaluate.io import decode_json, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "serang.jsonl"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from engine import api
-from engine.io import decode_json, encode
+from engine.evaluate.io import decode_json, encode
 from engine.numbers import to_decimal
-from engine.whatif import render, what_if, whatif_json
+from engine.review.whatif import render, what_if, whatif_json
 
 #: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
 pytestmark = pytest.mark.usefixtures("english")

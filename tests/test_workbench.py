@@ -14,8 +14,9 @@ from fractions import Fraction
 import pytest
 import yaml
 
-from engine import api, service, workbench
-from engine.io import decode_json
+from engine import api, service
+from engine.service import workbench
+from engine.evaluate.io import decode_json
 
 BIDAN = "values/capaian_hasil_kerja/weighted/weights/bidan/"
 BIDAN_TANPA_IKM = {
@@ -116,7 +117,7 @@ def test_the_try_form_reads_numbers_exactly_and_explains():
 
 @pytest.fixture
 def store(db_url):
-    from engine.store import open_store
+    from engine.service.store import open_store
     opened = open_store(db_url)
     yield opened
     opened.dispose()

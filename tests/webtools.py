@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from engine import accounts
+from engine.service import accounts
 
 PASSWORD = "rahasia-yang-panjang"
 
@@ -39,7 +39,8 @@ def serang_threshold_copy(title: str = "Serang, Di Atas mulai 105") -> str:
     """serang with Di Atas from an average capaian of 105 instead of 100, as the workbench writes it,
     less the parent's cases it copies: the change moves their expectations, and a policy whose own
     cases fail cannot be published (engine.service.failing_cases)."""
-    from engine import api, workbench
+    from engine import api
+    from engine.service import workbench
 
     loaded = api.load("serang")
     text = workbench.child_yaml(loaded, workbench.changes_from(loaded, {"values/batas_di_atas/formula": "105"}),

@@ -1,0 +1,360 @@
+"""Policy YAML -> plain data with a source map, safely.
+
+PyYAML's composer is used for its node positions, never its constructors: we turn nodes into
+dicts, lists, text, exact numbers, booleans and null ourselves, so no tag can build an object.
+Aliases are refused (no alias bombs), nesting and size are bounded, duplicate keys are errors,
+and YAML 1.1 surprises (`no` as false, `1:30` as 90) stay text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from engine.diagnostics import Diagnostics, Position
+from engine.i18n import _
+from engine.numbers import NotANumber, NumberError, parse_number
+
+#: Largest policy file accepted (a real policy is a few tens of kilobytes).
+MAX_POLICY_BYTES = 1_000_000
+#: Deepest nesting of mappings and lists in a policy file.
+MAX_YAML_DEPTH = 32
+
+Path = tuple  # of str keys and int indices
+
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
+}
+_TRUE, _FALSE = {"true", "True", "TRUE"}, {"false", "False", "FALSE"}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a scalar's text starts, to place a column inside a formula back into the file."""
+
+    position: Position
+    style: str | None  # None (plain), "'", '"', "|" or ">"
+    places: tuple | None = None  # for text over several lines: (line, column) of each character
+
+    def locate(self, line: int, column: int) -> Position:
+        """File position of (line, column) within the scalar's text."""
+        p = self.position
+        if self.places:
+            index = min(self._offset(line, column), len(self.places) - 1)
+            return Position(p.file, *self.places[index][:2])
+        shift = 1 if self.style in ("'", '"') else 0
+        return Position(p.file, p.line, p.column + shift + column - 1)
+
+    def _offset(self, line: int, column: int) -> int:
+        # the text's own lines are those of the parsed value, which `places` follows one to one
+        return self._line_starts[line - 1] + column - 1 if line <= len(self._line_starts) else len(self.places)
+
+    @property
+    def _line_starts(self) -> list[int]:
+        starts, index = [0], 0
+        for index, (_, _, char) in enumerate(self.places):
+            if char == "\n":
+                starts.append(index + 1)
+        return starts
+
+
+class SourceMap:
+    """JSON-path tuples -> where each node of the data came from."""
+
+    def __init__(self) -> None:
+        self.origins: dict[Path, Origin] = {}
+
+    def origin(self, path: Path) -> Origin | None:
+        """The origin of `path`, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while True:
+            found = self.origins.get(path)
+            if found is not None or not path:
+                return found
+            path = path[:-1]
+
+    def position(self, path: Path, fallback: str = "") -> Position:
+        found = self.origin(path)
+        return found.position if found else Position(fallback)
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A construct the loader refuses on purpose (an alias, too deep a nesting), with its code."""
+
+    def __init__(self, code: str, problem: str, mark):
+        super().__init__(None, None, problem, mark)
+        self.code = code
+
+
+class _Loader(yaml.SafeLoader):
+    """A composer that refuses aliases and bounds depth; nothing here constructs objects."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise _Refused(
+                "yaml.alias", _("aliases (*name) are not allowed in a policy; write the value out"), event.start_mark)
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise _Refused(
+                "yaml.too_deep", _("nested more than {limit} levels deep", limit=MAX_YAML_DEPTH),
+                self.peek_event().start_mark)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object, SourceMap]:
+    """Parse YAML text into plain data; problems go to `diagnostics` and data is None."""
+    sources = SourceMap()
+    if len(text) > MAX_POLICY_BYTES:
+        diagnostics.add(Position(file, 1, 1), "yaml.too_large",
+                        _("policy file is {size} bytes; the limit is {limit}", size=f"{len(text):,}",
+                          limit=f"{MAX_POLICY_BYTES:,}"),
+                        _("a policy is a few kilobytes of YAML; check that this is the right file"))
+        return None, sources
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            before = text[:error.start]
+            line, column = before.count(b"\n") + 1, len(before) - (before.rfind(b"\n") + 1) + 1
+            diagnostics.add(Position(file, line, column), "yaml.encoding",
+                            _("the file is not UTF-8 text ({reason})", reason=error.reason), _("save the file as UTF-8"))
+            return None, sources
+    loader = None
+    try:
+        loader = _Loader(text)  # the reader refuses characters YAML does not allow, here already
+        node = loader.get_single_node()
+    except _Refused as error:
+        mark = error.problem_mark
+        diagnostics.add(Position(file, mark.line + 1, mark.column + 1), error.code, error.problem)
+        return None, sources
+    except yaml.MarkedYAMLError as error:
+        line, column, code, message, hint = _mistake(error, text)
+        diagnostics.add(Position(file, line, column), code, message, hint)
+        return None, sources
+    except yaml.reader.ReaderError as error:
+        line, column = _line_column(text, error.position)
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        diagnostics.add(Position(file, line, column), "yaml.character",
+                        _("character U+{code} is not allowed in YAML ({reason})", code=f"{code:04X}",
+                          reason=error.reason),
+                        _("remove it; policies are plain UTF-8 text"))
+        return None, sources
+    except yaml.YAMLError as error:
+        diagnostics.add(Position(file, 1, 1), "yaml.syntax", _("the file is not valid YAML"),
+                        _("check indentation, colons and quotes"))
+        return None, sources
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if node is None:
+        diagnostics.add(Position(file, 1, 1), "yaml.empty", _("the policy file is empty"))
+        return None, sources
+    data = _convert(node, (), file, _Text(text), sources, diagnostics)
+    return data, sources
+
+
+def _mistake(error: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str, str, str]:
+    """A YAML parse failure in the author's words: (line, column, code, message, hint).
+
+    The parser's own text ("mapping values are not allowed here") is never shown: the common
+    mistakes (a tab, a wrong indent, a missing colon, an unclosed quote or bracket) are
+    recognised from where the parser stopped and the lines around it.
+    """
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    lines = text.split("\n")
+    problem, context = error.problem or "", error.context or ""
+    if "'\\t'" in problem:
+        return (line, column, "yaml.tab", _("a tab character; YAML indents with spaces only"),
+                _("replace the tab with spaces (two for each level)"))
+    if "could not find expected ':'" in problem and error.context_mark is not None:
+        key_line = error.context_mark.line + 1
+        return (key_line, error.context_mark.column + 1, "yaml.colon",) + _missing_colon(lines[key_line - 1])
+    if "mapping values are not allowed" in problem:
+        here, above = _indent(lines[line - 1]), _previous_line(lines, line - 1)
+        if above is not None:
+            above_line, above_text = above
+            if here > _indent(above_text) and ":" in above_text:
+                key = lines[line - 1].strip().split(":", 1)[0]
+                return (line, here + 1, "yaml.indent",
+                        _("'{key}' is indented further than the line above", key=key),
+                        _("keys of one mapping start in the same column; indent '{key}' like the key above it",
+                          key=key))
+            if ":" not in above_text and here == _indent(above_text):
+                return (above_line, _indent(above_text) + 1, "yaml.colon") + _missing_colon(above_text)
+        return (line, column, "yaml.colon_in_text", _("a ': ' inside a value that is not in quotes"),
+                _('put the value in quotes, for example: title: "A: B"'))
+    opened = _open_quote(lines, line - 1) if "'<scalar>'" in problem else None
+    if opened is not None:  # a quote left open swallowed the lines after it, up to the next quote
+        return (*opened, "yaml.quote", _("this quoted text has no closing quote"),
+                _("end the text with the same quote it starts with"))
+    if "expected <block end>" in problem or "expected <block mapping start>" in problem:
+        return (line, column, "yaml.indent", _("the indentation of this line does not match the lines above"),
+                _("indent the keys of one mapping (and the items of one list) by the same number of spaces"))
+    if "quoted scalar" in context:
+        start = error.context_mark
+        return (start.line + 1, start.column + 1, "yaml.quote", _("this quoted text has no closing quote"),
+                _("end the text with the same quote it starts with"))
+    if "flow sequence" in context or "flow mapping" in context:
+        start = error.context_mark
+        closing = "]" if "sequence" in context else "}"
+        return (start.line + 1, start.column + 1, "yaml.syntax",
+                _("this '{opening}' is not closed with '{closing}'", opening="[" if closing == "]" else "{",
+                  closing=closing),
+                _("close it on the same line, and separate its items with ', '"))
+    return (line, column, "yaml.syntax", _("this is not valid YAML"),
+            _("check indentation, colons and quotes near this place"))
+
+
+def _open_quote(lines: list[str], index: int) -> tuple[int, int] | None:
+    """(line, column) of a double quote left open on a line above line `index` (0-based), if any."""
+    for number in range(index, 0, -1):
+        text = lines[number - 1]
+        if text.count('"') % 2 == 1:
+            return number, text.index('"') + 1
+    return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _previous_line(lines: list[str], index: int) -> tuple[int, str] | None:
+    """(1-based number, text) of the nearest line above `index` that holds something."""
+    for number in range(index, 0, -1):
+        content = lines[number - 1].strip()
+        if content and not content.startswith("#"):
+            return number, lines[number - 1]
+    return None
+
+
+def _missing_colon(line: str) -> tuple[str, str]:
+    """Message and hint for a key written without its ':' ('maximum 3')."""
+    key, _sep, rest = line.strip().partition(" ")
+    written = f"{key}: {rest.strip()}" if rest.strip() else f"{key}:"
+    return (_("missing ':' after '{key}'", key=key),
+            _("a key and its value are separated by ': ', for example '{written}'", written=written))
+
+
+def _split_by_comma(value: object, key: object, key_value: object, text: str) -> bool:
+    """Whether `{a: 0,5}` was read as a: 0 and a key '5' without value (a decimal comma)."""
+    plain = [isinstance(n, ScalarNode) and not n.style for n in (value, key, key_value)]
+    return (all(plain) and value.value.lstrip("+-").isdigit() and key.value.isdigit() and key_value.value == ""
+            and text[value.end_mark.index: key.start_mark.index] == ",")
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    before = text[:index]
+    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
+
+
+class _Text:
+    """The source text with its line starts, to turn a character index into a line and column."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+
+    def place(self, index: int) -> tuple[int, int]:
+        import bisect
+        line = bisect.bisect_right(self.starts, index) - 1
+        return line + 1, index - self.starts[line] + 1
+
+
+def _places(node: ScalarNode, source: _Text) -> tuple:
+    """(line, column, character) in the file for each character of a scalar written over several
+    lines. Folding turns line breaks and indentation into spaces; the other characters appear
+    in the file in the same order, so each is found by scanning forward."""
+    text, j = source.text, node.start_mark.index
+    end = node.end_mark.index
+    if node.style in ("|", ">"):
+        j = text.index("\n", j) + 1  # content starts after the header line
+    elif node.style in ("'", '"'):
+        j += 1
+    places = []
+    for char in node.value:
+        if char in " \t\n":
+            places.append((*source.place(min(j, end)), char))
+            if j < end and text[j] in " \t\n":
+                newline = text[j] == "\n"
+                j += 1
+                while newline and j < end and text[j] in " \t" and char != "\n":
+                    j += 1
+            continue
+        while j < end and text[j] != char:
+            j += 1
+        places.append((*source.place(min(j, end)), char))
+        j += 1
+    return tuple(places)
+
+
+def _convert(node, path: Path, file: str, source: "_Text", sources: SourceMap, diagnostics: Diagnostics):
+    position = Position(file, node.start_mark.line + 1, node.start_mark.column + 1)
+    if node.tag not in _STANDARD_TAGS:
+        diagnostics.add(position, "yaml.tag", _("YAML tag {tag} is not allowed in a policy", tag=node.tag),
+                        _("remove the tag; policies hold plain values only"))
+        return None
+    if isinstance(node, MappingNode):
+        sources.origins[path] = Origin(position, None)
+        result: dict = {}
+        previous = None  # the pair before, to read {bobot: 0,5} back as the text '0,5'
+        for key_node, value_node in node.value:
+            if previous is not None and _split_by_comma(previous[1], key_node, value_node, source.text):
+                result[previous[0]] = f"{previous[1].value},{key_node.value}"  # the schema says why it is wrong
+                previous = None
+                continue
+            previous = (key_node.value, value_node)
+            if not isinstance(key_node, ScalarNode):
+                diagnostics.add(Position(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
+                                "yaml.key", _("a key must be a plain name"))
+                continue
+            key = key_node.value
+            key_position = Position(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if key in result:
+                diagnostics.add(key_position, "yaml.duplicate_key", _("'{key}' appears twice in this mapping", key=key),
+                                _("keep one; YAML would silently take the last"))
+                continue
+            result[key] = _convert(value_node, path + (key,), file, source, sources, diagnostics)
+            if path + (key,) not in sources.origins:
+                sources.origins[path + (key,)] = Origin(key_position, None)
+            sources.origins[path + (key, "")] = Origin(key_position, None)  # the key itself
+        return result
+    if isinstance(node, SequenceNode):
+        sources.origins[path] = Origin(position, None)
+        return [_convert(item, path + (i,), file, source, sources, diagnostics) for i, item in enumerate(node.value)]
+    style = node.style if node.style in ("'", '"', "|", ">") else None
+    spans_lines = style in ("|", ">") or node.start_mark.line != node.end_mark.line
+    sources.origins[path] = Origin(position, style, _places(node, source) if spans_lines and node.value else None)
+    return _scalar(node, position, diagnostics)
+
+
+def _scalar(node: ScalarNode, position: Position, diagnostics: Diagnostics):
+    tag, value = node.tag.rsplit(":", 1)[-1], node.value
+    if node.style is not None and node.style != "":
+        return value  # quoted or block: always text
+    if tag == "null":
+        return None
+    if tag == "bool":
+        return True if value in _TRUE else False if value in _FALSE else value
+    if tag in ("int", "float"):
+        if value.lower().lstrip("+-") in (".inf", ".nan"):
+            diagnostics.add(position, "yaml.number", _("{value} is not a finite number", value=value), _("write a plain number"))
+            return None
+        try:
+            return parse_number(value.lstrip("+"))
+        except NotANumber:
+            return value  # 0x1F, 1_000, 1:30 and the like stay text
+        except NumberError as error:
+            diagnostics.add(position, "yaml.number", str(error))
+            return None
+    return value

@@ -1,0 +1,391 @@
+"""Static types of formulas and values, and the type errors a policy author can make.
+
+Types are few: number, text (optionally with its known values), boolean, a list of a type, a
+record with fields, and `number_or_range` (a target that may be a range). `ANY` stands for a
+part that already has an error, so one mistake is reported once.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from fractions import Fraction
+
+from engine.language import nodes as n
+from engine.diagnostics import Diagnostics
+from engine.i18n import N_, _
+from engine.policy.model import Formula, InputSpec, Policy, ValueDef
+from engine.policy.names import FUNCTIONS, Context, list_item_of, resolve
+from engine.numbers import RoundingMode
+
+
+@dataclass(frozen=True)
+class Type:
+    kind: str  # number | text | boolean | list | record | number_or_range | any
+    values: tuple | None = None  # text: the known values (an enum), when known
+    element: "Type | None" = None  # list: the element type
+    fields: tuple = ()  # record: ((name, Type), ...)
+    scope: str | None = None  # record that is an item of this list input (has item values)
+
+    def __str__(self) -> str:
+        if self.kind == "list":
+            return _("list of {element}", element=self.element)
+        return _(_KIND_WORDS[self.kind]) if self.kind in _KIND_WORDS else self.kind
+
+    def field(self, name: str) -> "Type | None":
+        for field_name, field_type in self.fields:
+            if field_name == name:
+                return field_type
+        return None
+
+
+_KIND_WORDS = {"number": N_("number"), "text": N_("text"), "boolean": N_("boolean"), "record": N_("record"),
+               "number_or_range": N_("number_or_range"), "any": N_("any")}
+
+NUMBER, TEXT, BOOLEAN, ANY, TARGET = Type("number"), Type("text"), Type("boolean"), Type("any"), Type("number_or_range")
+
+
+def literal_type(value) -> Type:
+    if isinstance(value, bool):
+        return BOOLEAN
+    if isinstance(value, Fraction):
+        return NUMBER
+    if isinstance(value, str):
+        return Type("text", (value,))
+    return ANY
+
+
+def input_type(spec: InputSpec, list_name: str | None = None) -> Type:
+    kind = spec.type
+    if kind in ("number", "integer"):
+        return NUMBER
+    if kind == "text":
+        return Type("text", tuple(spec.enum) if spec.enum else None)
+    if kind == "boolean":
+        return BOOLEAN
+    if kind == "number_or_range":
+        return TARGET
+    if kind == "list":
+        element = input_type(spec.items, spec.name) if spec.items is not None else ANY
+        return Type("list", element=element, scope=spec.name)
+    if kind == "record":
+        return Type("record", fields=tuple((k, input_type(v)) for k, v in spec.fields.items()), scope=list_name)
+    return ANY
+
+
+def unify(a: Type, b: Type) -> Type:
+    if a.kind == "any":
+        return b
+    if b.kind == "any":
+        return a
+    if a.kind == "text" and b.kind == "text":
+        if a.values is None or b.values is None:
+            return TEXT
+        return Type("text", tuple(dict.fromkeys(a.values + b.values)))
+    if a.kind == b.kind == "list":
+        return Type("list", element=unify(a.element, b.element))
+    if a.kind == b.kind:
+        return a
+    return Type("mixed")
+
+
+class TypeChecker:
+    """Infers the type of every value; reports mismatches to `diagnostics` (names are another pass)."""
+
+    def __init__(self, policy: Policy, diagnostics: Diagnostics | None):
+        self.policy = policy
+        self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
+        self.types: dict[tuple, Type] = {}
+        self._busy: set[tuple] = set()
+        self._formula: Formula | None = None
+
+    # values --------------------------------------------------------------------------------
+    def value_type(self, key: tuple) -> Type:
+        if key in self.types:
+            return self.types[key]
+        if key in self._busy:  # a cycle: reported by the cycles pass
+            return ANY
+        definition = self.policy.values.get(key)
+        if definition is None:
+            return ANY
+        self._busy.add(key)
+        try:
+            result = self._value(definition)
+        finally:
+            self._busy.discard(key)
+        self.types[key] = result
+        return result
+
+    def _value(self, d: ValueDef) -> Type:
+        context = Context(d.scope)
+        if d.kind in ("formula", "indicator"):
+            result = self.formula(d.formula, context)
+            if d.kind == "indicator":
+                self.expect(result, NUMBER, d.formula, d.formula.node if d.formula else None,
+                            _("indicator '{name}' must be a number", name=d.name))
+                if d.indicator.applies_when is not None:
+                    self.expect(self.formula(d.indicator.applies_when, context), BOOLEAN, d.indicator.applies_when,
+                                d.indicator.applies_when.node, _("applies_when must be true or false"))
+            return result
+        if d.kind == "table":
+            return self._table(d, context)
+        if d.kind == "matrix":
+            for formula in (d.matrix.rows, d.matrix.columns):
+                self.formula(formula, context)
+            result = ANY
+            for value in d.matrix.cells.values():
+                result = unify(result, literal_type(value))
+            return result
+        if d.kind == "weighted":
+            if d.weighted.by is not None:
+                self.formula(d.weighted.by, context)
+            for name in d.weighted.indicators:
+                self.value_type((d.scope, name))
+            return NUMBER
+        return ANY
+
+    def _table(self, d: ValueDef, context: Context) -> Type:
+        column_types = [self.formula(f, context) for f in d.table.on]
+        result = ANY
+        for row in d.table.rows:
+            for cell, column_type, column in zip(row.cells, column_types, d.table.on):
+                if cell is not None:
+                    self._cell(cell, column_type, column, row)
+            if isinstance(row.then, Formula):
+                result = unify(result, self.formula(row.then, context))
+            else:
+                result = unify(result, literal_type(row.then))
+        if result.kind == "mixed":
+            self.diagnostics.add(d.position, "type.mixed", _("the rows of '{name}' give values of different types", name=d.name),
+                                 _("every row must give a number, or every row a text"))
+            return ANY
+        return result
+
+    def _cell(self, cell: n.Cell, column_type: Type, column: Formula, row) -> None:
+        if column_type.kind == "any":
+            return
+        if isinstance(cell, (n.CompareCell, n.IntervalCell)) and column_type.kind != "number":
+            self.diagnostics.add(row.position, "type.cell", _("a range cell needs a number column; '{column}' is {type}",
+                                                                     column=column.text, type=column_type))
+        if isinstance(cell, n.LiteralsCell):
+            for value in cell.values:
+                vt = literal_type(value)
+                if vt.kind != column_type.kind:
+                    self.diagnostics.add(row.position, "type.cell",
+                                         _("cell value {value} is {kind} but '{column}' is {type}", value=repr(value),
+                                           kind=vt, column=column.text, type=column_type))
+                elif column_type.values is not None and value not in column_type.values:
+                    self.diagnostics.add(row.position, "type.enum_value",
+                                         _("'{value}' is not a value of '{column}'", value=value, column=column.text),
+                                         _values_hint(value, column_type.values))
+
+    # formulas ------------------------------------------------------------------------------
+    def formula(self, formula: Formula | None, context: Context) -> Type:
+        if formula is None or formula.node is None:
+            return ANY
+        previous, self._formula = self._formula, formula
+        try:
+            return self.infer(formula.node, context)
+        finally:
+            self._formula = previous
+
+    def error(self, node: n.Expr, code: str, message: str, hint: str = "") -> None:
+        position = self._formula.locate(self.policy.sources, node.loc)
+        self.diagnostics.add(position, code, message, hint)
+
+    def expect(self, actual: Type, wanted: Type, formula, node, message: str) -> None:
+        if actual.kind in ("any", wanted.kind) or node is None:
+            return
+        previous, self._formula = self._formula, formula
+        try:
+            self.error(node, "type.mismatch", _("{message}, not {actual}", message=message, actual=actual))
+        finally:
+            self._formula = previous
+
+    def need(self, node: n.Expr, context: Context, wanted: Type, what: str) -> Type:
+        actual = self.infer(node, context)
+        if actual.kind not in ("any", wanted.kind):
+            hint = _("a target can be a range; use capaian(realisasi, target)") if actual.kind == "number_or_range" else ""
+            self.error(node, "type.mismatch", _("{what} must be {expected}, not {actual}", what=what, expected=wanted,
+                                                  actual=actual), hint)
+            return ANY
+        return actual
+
+    def infer(self, node: n.Expr, context: Context) -> Type:
+        match node:
+            case n.Number():
+                return NUMBER
+            case n.Text(value=value):
+                return Type("text", (value,))
+            case n.Bool():
+                return BOOLEAN
+            case n.Name(id=name):
+                return self._name(name, context)
+            case n.Field(obj=obj, name=field_name):
+                return self._field(node, obj, field_name, context)
+            case n.Negate(operand=x):
+                self.need(x, context, NUMBER, _("the value after '-'"))
+                return NUMBER
+            case n.Not(operand=x):
+                self.need(x, context, BOOLEAN, _("the value after 'not'"))
+                return BOOLEAN
+            case n.Binary(op=op, left=a, right=b):
+                self.need(a, context, NUMBER, _("the left side of '{operator}'", operator=op.value))
+                self.need(b, context, NUMBER, _("the right side of '{operator}'", operator=op.value))
+                return NUMBER
+            case n.Compare(op=op, left=a, right=b):
+                return self._compare(node, op, a, b, context)
+            case n.Logical(op=op, left=a, right=b):
+                self.need(a, context, BOOLEAN, _("the left side of '{operator}'", operator=op.value))
+                self.need(b, context, BOOLEAN, _("the right side of '{operator}'", operator=op.value))
+                return BOOLEAN
+            case n.Member(element=a, container=b):
+                element, container = self.infer(a, context), self.infer(b, context)
+                if container.kind not in ("list", "any"):
+                    self.error(b, "type.mismatch", _("'in' needs a list on its right, not {type}", type=container))
+                elif container.kind == "list":
+                    self._comparable(node, element, container.element, a, b)
+                return BOOLEAN
+            case n.Conditional(test=test, then=then, otherwise=otherwise):
+                self.need(test, context, BOOLEAN, _("the condition after 'if'"))
+                result = unify(self.infer(then, context), self.infer(otherwise, context))
+                if result.kind == "mixed":
+                    self.error(node, "type.mismatch", _("the 'then' and 'else' parts give values of different types"))
+                    return ANY
+                return result
+            case n.Call():
+                return self._call(node, context)
+            case n.Aggregate():
+                return self._aggregate(node, context)
+            case n.ListExpr(items=items):
+                result = ANY
+                for item in items:
+                    result = unify(result, self.infer(item, context))
+                if result.kind == "mixed":
+                    self.error(node, "type.mismatch", _("a list must hold values of one type"))
+                    result = ANY
+                return Type("list", element=result)
+        return ANY
+
+    def _name(self, name: str, context: Context) -> Type:
+        element = context.local(name)
+        if element is not None:
+            return element if isinstance(element, Type) else ANY
+        ref = resolve(self.policy, context, name)
+        if ref is None:
+            return ANY  # the names pass reports it
+        if ref.kind in ("input", "field"):
+            return input_type(ref.spec, ref.name if ref.spec.type == "list" else None)
+        return self.value_type((ref.scope if ref.kind == "item_value" else None, name))
+
+    def _field(self, node, obj: n.Expr, field_name: str, context: Context) -> Type:
+        obj_type = self.infer(obj, context)
+        if obj_type.kind == "any":
+            return ANY
+        if obj_type.kind != "record":
+            self.error(node, "type.field", _("'.{field}' needs a record, and this is {type}", field=field_name, type=obj_type))
+            return ANY
+        found = obj_type.field(field_name)
+        if found is not None:
+            return found
+        scope = obj_type.scope or list_item_of(self.policy, context, obj)
+        if scope is not None and (scope, field_name) in self.policy.values:
+            return self.value_type((scope, field_name))
+        options = [k for k, _ in obj_type.fields] + [name for s, name in self.policy.values if s == scope and scope]
+        close = difflib.get_close_matches(field_name, options, n=1)
+        self.error(node, "name.unknown_field", _("no field '{field}' here", field=field_name),
+                   _("did you mean '{close}'?", close=close[0]) if close
+                   else _("fields here: {names}", names=", ".join(options)))
+        return ANY
+
+    def _compare(self, node, op: n.CmpOp, a, b, context: Context) -> Type:
+        left, right = self.infer(a, context), self.infer(b, context)
+        if op in (n.CmpOp.EQ, n.CmpOp.NE):
+            self._comparable(node, left, right, a, b)
+        else:
+            for side, t in ((a, left), (b, right)):
+                if t.kind not in ("number", "any"):
+                    self.error(side, "type.mismatch", _("'{operator}' compares numbers, not {type}", operator=op.value, type=t))
+        return BOOLEAN
+
+    def _comparable(self, node, left: Type, right: Type, a, b) -> None:
+        if "any" in (left.kind, right.kind):
+            return
+        if left.kind != right.kind:
+            self.error(node, "type.mismatch", _("cannot compare {left} with {right}", left=left, right=right))
+            return
+        if left.kind == "text":
+            for known, literal in ((left, b), (right, a)):
+                if known.values is not None and isinstance(literal, n.Text) and len(known.values) > 1 \
+                        and literal.value not in known.values:
+                    self.error(literal, "type.enum_value", _("'{value}' is never a value here", value=literal.value),
+                               _values_hint(literal.value, known.values))
+
+    def _call(self, node: n.Call, context: Context) -> Type:
+        name, args = node.function, node.args
+        spec = FUNCTIONS.get(name)
+        if spec is None:
+            return ANY  # the names pass reports it
+        low, high, _description = spec
+        if len(args) < low or (high is not None and len(args) > high):
+            count = f"{low}" if low == high else _("{low} or more", low=low) if high is None else _(
+                "{low} to {high}", low=low, high=high)
+            self.error(node, "function.arity", _("{name}() takes {count} arguments, not {given}", name=name, count=count,
+                                                   given=len(args)), _(FUNCTIONS[name][2]))
+            return ANY
+        if name == "present":
+            if not isinstance(args[0], (n.Name, n.Field)):
+                self.error(args[0], "type.present", _("present() takes the name of an input"))
+            self.infer(args[0], context)
+            return BOOLEAN
+        if name == "len":
+            t = self.infer(args[0], context)
+            if t.kind not in ("list", "any"):
+                self.error(args[0], "type.mismatch", _("len() needs a list, not {type}", type=t))
+            return NUMBER
+        if name in ("capaian", "capaian_terbalik"):
+            self.need(args[0], context, NUMBER, "realisasi")
+            if isinstance(args[1], n.ListExpr):  # a range target written in the formula: [7, 8]
+                if len(args[1].items) != 2:
+                    self.error(args[1], "type.range", _("a range target is two numbers: [low, high]"))
+                for item in args[1].items:
+                    self.need(item, context, NUMBER, _("a bound of the range"))
+                return NUMBER
+            target = self.infer(args[1], context)
+            if target.kind not in ("number", "number_or_range", "any"):
+                self.error(args[1], "type.mismatch", _("target must be a number or a range [low, high], not {type}", type=target))
+            return NUMBER
+        if name == "round":
+            self.need(args[0], context, NUMBER, _("the value to round"))
+            if not (isinstance(args[1], n.Number) and args[1].value.denominator == 1 and 0 <= args[1].value <= 10):
+                self.error(args[1], "type.round", _("round() needs a whole number of places from 0 to 10"))
+            if len(args) == 3 and not (isinstance(args[2], n.Text) and args[2].value in {m.value for m in RoundingMode}):
+                self.error(args[2], "type.round", _("unknown rounding mode"), _(FUNCTIONS["round"][2]))
+            return NUMBER
+        for i, arg in enumerate(args):
+            self.need(arg, context, NUMBER, _("argument {number} of {name}()", number=i + 1, name=name))
+        return NUMBER
+
+    def _aggregate(self, node: n.Aggregate, context: Context) -> Type:
+        source = self.infer(node.source, context)
+        if source.kind not in ("list", "any"):
+            self.error(node.source, "type.mismatch", _("'{name}(... for {var} in ...)' needs a list, not {type}",
+                                                               name=node.function.value, var=node.var, type=source))
+            source = ANY
+        element = source.element if source.kind == "list" else ANY
+        inner = context.bind(node.var, element or ANY)
+        if node.filter is not None:
+            self.need(node.filter, inner, BOOLEAN, _("the condition after 'if'"))
+        if node.function in (n.AggFunc.ANY, n.AggFunc.ALL):
+            self.need(node.element, inner, BOOLEAN, _("the values of {name}()", name=node.function.value))
+            return BOOLEAN
+        if node.function is n.AggFunc.COUNT:
+            self.infer(node.element, inner)
+            return NUMBER
+        self.need(node.element, inner, NUMBER, _("the values of {name}()", name=node.function.value))
+        return NUMBER
+
+
+def _values_hint(value: str, values: tuple) -> str:
+    close = difflib.get_close_matches(str(value), [str(v) for v in values], n=1)
+    values_text = _("values: {values}", values=", ".join(map(str, values)))
+    return (_("did you mean '{close}'?", close=close[0]) + " " if close else "") + values_text

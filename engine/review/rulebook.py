@@ -1,0 +1,854 @@
+"""Checked policy -> its rulebook in Bahasa Indonesia: Markdown, or one self-contained HTML file.
+
+Policy reviewers (inspectorate, BKN, auditors, unions) read tables, not YAML. What the rulebook
+says is decided once, as a small document of sections, paragraphs, tables and formulas; two
+writers put that into Markdown (plain-text math) or HTML (MathML, inline CSS, nothing fetched,
+no script). Policy text is untrusted: every string from a policy reaches the output only through
+a writer's escaping, so it is always shown as text.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from engine.language import nodes as n
+from engine.policy.model import Formula, InputSpec, Policy, ValueDef
+from engine.policy.names import Context
+from engine.numbers import RoundingMode, exact_text, format_number, is_terminating
+from engine.language.printer import path_text
+
+ROUNDING_WORDS = {
+    RoundingMode.HALF_UP: "setengah ke atas", RoundingMode.HALF_EVEN: "setengah ke genap",
+    RoundingMode.HALF_DOWN: "setengah ke bawah", RoundingMode.UP: "selalu menjauhi nol",
+    RoundingMode.DOWN: "selalu mendekati nol (dipotong)", RoundingMode.CEILING: "selalu ke atas",
+    RoundingMode.FLOOR: "selalu ke bawah",
+}
+TYPE_WORDS = {"number": "angka", "integer": "bilangan bulat", "text": "teks", "boolean": "ya/tidak",
+              "list": "daftar", "record": "kelompok data", "number_or_range": "angka atau rentang [bawah; atas]"}
+HIT_WORDS = {"unique": "Setiap kemungkinan data cocok dengan tepat satu baris.",
+             "first": "Baris dibaca dari atas; baris pertama yang cocok yang berlaku."}
+AGGREGATE_WORDS = {"mean": "rata-rata", "sum": "jumlah", "count": "banyaknya", "min": "terkecil",
+                   "max": "terbesar", "any": "ada", "all": "semua",
+                   "trimmed_mean": "rata-rata tanpa nilai tertinggi dan terendah"}
+FUNCTION_WORDS = {"round": "bulatkan", "clamp": "batasi", "len": "banyaknya", "max": "maks"}
+COMPARE_SIGNS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+BOUND_WORDS = {"at_most": "paling banyak {limit}% pegawai", "at_least": "paling sedikit {limit}% pegawai",
+               "at_most_count": "paling banyak {limit} orang", "at_least_count": "paling sedikit {limit} orang"}
+
+
+# The document ---------------------------------------------------------------------------------
+
+@dataclass
+class Name:
+    """An identifier or a fixed line (shown as code), linked to its section when it has one."""
+
+    text: str
+    anchor: str | None = None
+
+
+@dataclass
+class Math:
+    node: n.Expr
+
+
+@dataclass
+class Para:
+    parts: list
+    cls: str = ""
+
+
+@dataclass
+class Display:
+    """A formula on its own line, `lhs = ...`."""
+
+    lhs: str
+    node: n.Expr
+
+
+@dataclass
+class Items:
+    items: list  # of inline part lists
+
+
+@dataclass
+class Grid:
+    head: list  # of inline part lists
+    rows: list  # of lists of inline part lists
+    cls: str
+    caption: list | None = None
+    row_head: bool = False  # the first cell of each row heads that row (matrix, key-value tables)
+    row_ids: list | None = None
+
+
+@dataclass
+class Section:
+    anchor: str
+    title: str | list
+    blocks: list = field(default_factory=list)
+    level: int = 2
+
+
+# Numbers and cells in Indonesian notation -----------------------------------------------------
+
+def number(value) -> str:
+    """'1,76', '12.500.000', '2/3' (exact when the decimal does not end)."""
+    if isinstance(value, bool):
+        return "ya" if value else "tidak"
+    if not isinstance(value, Fraction):
+        return str(value)
+    if not is_terminating(value):
+        return exact_text(value)
+    text = format_number(value, None, ",")
+    sign = "−" if text.startswith("-") else ""
+    whole, _, decimals = text.lstrip("-").partition(",")
+    if len(whole) > 4:
+        whole = f"{int(whole):,}".replace(",", ".")
+    return sign + whole + ("," + decimals if decimals else "")
+
+
+def literal(value) -> str:
+    if isinstance(value, (Fraction, bool)):
+        return number(value)
+    return "—" if value is None else str(value)
+
+
+def _bound(policy: Policy, bound: n.Bound, scope) -> str:
+    if bound.name is None:
+        return number(bound.value)
+    for key in ((scope, bound.name), (None, bound.name)):
+        d = policy.values.get(key)
+        if d is not None and d.formula is not None and isinstance(d.formula.node, n.Number):
+            return f"{bound.name} ({number(d.formula.node.value)})"
+    return bound.name
+
+
+def cell_words(policy: Policy, cell, scope=None) -> str:
+    """A table cell as a reader says it: '≤ 24', '≥ 76 dan < 91', 'pemula atau terampil'."""
+    match cell:
+        case None:
+            return "?"
+        case n.AnyCell():
+            return "apa pun"
+        case n.CompareCell(op=op, bound=b):
+            return f"{COMPARE_SIGNS[op.value]} {_bound(policy, b, scope)}"
+        case n.IntervalCell(low=lo, high=hi, low_closed=lc, high_closed=hc):
+            return f"{'≥' if lc else '>'} {_bound(policy, lo, scope)} dan {'≤' if hc else '<'} {_bound(policy, hi, scope)}"
+        case n.LiteralsCell(values=values):
+            return " atau ".join(literal(v) for v in values)
+    return "?"
+
+
+# Formulas: plain-text math and MathML --------------------------------------------------------
+
+_CONDITIONAL, _OR, _AND, _NOT, _COMPARE, _SUM, _PRODUCT, _UNARY, _ATOM = range(9)
+
+
+class _Notation:
+    """Walks a formula once for both writers; subclasses say how each piece looks."""
+
+    def show(self, node: n.Expr, context: int = _CONDITIONAL) -> str:
+        text, strength = self.node(node)
+        return self.parens(text) if strength < context else text
+
+    def node(self, node: n.Expr) -> tuple[str, int]:
+        path = path_text(node)
+        if path is not None:
+            return self.name(path), _ATOM
+        match node:
+            case n.Number(value=value):
+                return self.num(number(value)), _ATOM if value >= 0 else _UNARY
+            case n.Text(value=value):
+                return self.text(f"“{value}”"), _ATOM
+            case n.Bool(value=value):
+                return self.text("ya" if value else "tidak"), _ATOM
+            case n.Negate(operand=x):
+                return self.row(self.op("−"), self.show(x, _UNARY)), _UNARY
+            case n.Not(operand=x):
+                return self.row(self.word("bukan"), self.show(x, _NOT)), _NOT
+            case n.Binary(op=n.BinOp.DIV, left=a, right=b):
+                return self.divide(a, b)
+            case n.Binary(op=op, left=a, right=b):
+                strength = _SUM if op in (n.BinOp.ADD, n.BinOp.SUB) else _PRODUCT
+                symbol = {"+": "+", "-": "−", "*": "×"}[op.value]
+                return self.row(self.show(a, strength), self.op(symbol), self.show(b, strength + 1)), strength
+            case n.Compare(op=op, left=a, right=b):
+                return self.row(self.show(a, _SUM), self.op(COMPARE_SIGNS[op.value]), self.show(b, _SUM)), _COMPARE
+            case n.Logical(op=op, left=a, right=b):
+                strength = _AND if op is n.LogicOp.AND else _OR
+                word = "dan" if op is n.LogicOp.AND else "atau"
+                return self.row(self.show(a, strength), self.word(word), self.show(b, strength + 1)), strength
+            case n.Member(element=a, container=b, negated=negated):
+                word = "tidak termasuk" if negated else "termasuk"
+                return self.row(self.show(a, _SUM), self.word(word), self.show(b, _SUM)), _COMPARE
+            case n.Conditional():
+                cases, otherwise = [], node
+                while isinstance(otherwise, n.Conditional):
+                    cases.append((self.show(otherwise.then, _OR), self.show(otherwise.test, _OR)))
+                    otherwise = otherwise.otherwise
+                return self.cases(cases, self.show(otherwise, _OR)), _CONDITIONAL
+            case n.Call(function="present", args=args):
+                return self.row(self.show(args[0], _ATOM), self.word("diisi")), _COMPARE
+            case n.Call(function="round", args=args):
+                parts = [self.show(args[0]), self.row(self.show(args[1]), self.word("desimal"))]
+                mode = args[2].value if len(args) > 2 and isinstance(args[2], n.Text) else "half_up"
+                known = mode in {m.value for m in RoundingMode}
+                parts.append(self.text(ROUNDING_WORDS[RoundingMode(mode)] if known else mode))
+                return self.call("bulatkan", parts), _ATOM
+            case n.Call(function=function, args=args):
+                return self.call(FUNCTION_WORDS.get(function, function), [self.show(a) for a in args]), _ATOM
+            case n.Aggregate(function=function, element=element, var=var, source=source, filter=condition):
+                inner = [self.show(element, _OR), self.word("untuk setiap"), self.name(var),
+                         self.word("dalam"), self.show(source, _OR)]
+                if condition is not None:
+                    inner += [self.word("yang memenuhi"), self.show(condition, _OR)]
+                return self.call(AGGREGATE_WORDS[function.value], [self.row(*inner)]), _ATOM
+            case n.ListExpr(items=items):
+                return self.bracket([self.show(i) for i in items]), _ATOM
+        raise TypeError(f"cannot show {type(node).__name__}")
+
+
+class _PlainMath(_Notation):
+    """`(1,76 × waktu.target − waktu.realisasi) ÷ waktu.target × 100`."""
+
+    def name(self, text): return text
+    def num(self, text): return text
+    def text(self, text): return text
+    def op(self, symbol): return symbol
+    def word(self, word): return word
+    def row(self, *parts): return " ".join(p for p in parts if p)
+    def parens(self, text): return f"({text})"
+    def call(self, name, args): return f"{name}({'; '.join(args)})"
+    def bracket(self, items): return f"[{'; '.join(items)}]"
+
+    def divide(self, a, b):
+        return f"{self.show(a, _PRODUCT)} ÷ {self.show(b, _PRODUCT + 1)}", _PRODUCT
+
+    def cases(self, cases, otherwise):
+        return "; ".join(f"jika {test} maka {value}" for value, test in cases) + f"; selain itu {otherwise}"
+
+
+def _x(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+class _MathML(_Notation):
+    """Presentation MathML: real fractions, a brace for cases; Chromium and Firefox draw it natively."""
+
+    def name(self, text): return f"<mi>{_x(text)}</mi>"
+    def num(self, text): return f"<mn>{_x(text)}</mn>"
+    def text(self, text): return f"<mtext>{_x(text)}</mtext>"
+    def op(self, symbol): return f"<mo>{_x(symbol)}</mo>"
+    def word(self, word): return f"<mtext>\u00a0{_x(word)}\u00a0</mtext>"
+    def row(self, *parts): return "<mrow>" + "".join(parts) + "</mrow>"
+    def parens(self, text): return f"<mrow><mo>(</mo>{text}<mo>)</mo></mrow>"
+
+    def call(self, name, args):
+        separated = "<mo separator=\"true\">;</mo>".join(args)
+        return f"<mrow><mi>{_x(name)}</mi><mo>(</mo>{separated}<mo>)</mo></mrow>"
+
+    def bracket(self, items):
+        return "<mrow><mo>[</mo>" + "<mo separator=\"true\">;</mo>".join(items) + "<mo>]</mo></mrow>"
+
+    def divide(self, a, b):
+        return f"<mfrac>{self.row(self.show(a))}{self.row(self.show(b))}</mfrac>", _ATOM
+
+    def cases(self, cases, otherwise):
+        cell = '<mtd displaystyle="true">'
+        rows = "".join(f"<mtr>{cell}{value}</mtd>{cell}{self.word('jika')}{test}</mtd></mtr>" for value, test in cases)
+        rows += f"<mtr>{cell}{otherwise}</mtd>{cell}{self.word('selain itu')}</mtd></mtr>"
+        return f"<mrow><mo stretchy=\"true\">{{</mo><mtable columnalign=\"left left\">{rows}</mtable></mrow>"
+
+
+def plain_math(node: n.Expr) -> str:
+    return _PlainMath().show(node)
+
+
+# Building the rulebook ------------------------------------------------------------------------
+
+def value_anchors(policy: Policy) -> dict[tuple, str]:
+    """The anchor of each value's section, by (scope, name): `nilai-<name>`, or
+    `nilai-<scope>-<name>` (`umum` for the top level) where two scopes share a name. Pages that
+    explain an evaluation link each number to `/kebijakan/<id>#<anchor>`."""
+    names = [name for _, name in policy.values]
+    return {key: f"nilai-{key[1]}" if names.count(key[1]) == 1 else f"nilai-{key[0] or 'umum'}-{key[1]}"
+            for key in policy.values}
+
+
+class _Book:
+    """Decides what the rulebook says; knows nothing of Markdown or HTML."""
+
+    def __init__(self, policy: Policy, report=None, previous: Policy | None = None):
+        self.policy, self.report, self.previous = policy, report, previous
+        self.anchors = value_anchors(policy)
+
+    def link(self, key: tuple) -> Name:
+        return Name(key[1], self.anchors.get(key))
+
+    def sections(self) -> list[Section]:
+        p = self.policy
+        result = [self.identity(), self.inputs()]
+        if p.requirements:
+            result.append(self.requirements())
+        result += [self.values(), self.outputs()]
+        if p.unit_rules:
+            result.append(self.unit_rules())
+        return result + [self.history(), self.coverage()]
+
+    # 1. identity
+    def identity(self) -> Section:
+        p = self.policy
+        facts = [("Judul", p.title), ("Id", Name(p.id)), ("Versi", p.version), ("Hash isi", Name(p.hash)),
+                 ("Berlaku mulai", literal(p.berlaku_mulai) if p.berlaku_mulai else "tidak disebut"),
+                 ("Berlaku sampai", literal(p.berlaku_sampai) if p.berlaku_sampai else "tidak dibatasi"),
+                 ("Memperluas", self.extends()),
+                 ("Berkas", Name(p.file))]
+        blocks = [Grid([["Keterangan"], ["Isi"]], [[[k], _parts(v)] for k, v in facts], "tabel-identitas", row_head=True),
+                  Para(["Dasar hukum:"], "judul-kecil"),
+                  Items([[str(x)] for x in p.legal_basis] or [["tidak disebut"]])]
+        if p.description.strip():
+            blocks += [Para(["Uraian:"], "judul-kecil"), Para([p.description.strip()], "uraian")]
+        return Section("identitas", "Identitas kebijakan", blocks)
+
+    def extends(self) -> list:
+        chain = self.policy.chain
+        if len(chain) < 2:
+            return ["tidak memperluas kebijakan lain"]
+        further = [" (yang memperluas " + " → ".join(chain[2:]) + ")"] if len(chain) > 2 else []
+        return [Name(chain[1])] + further + ["; bagian yang tidak ditulis ulang diwarisi darinya"]
+
+    # 2. inputs
+    def inputs(self) -> Section:
+        rows, ids = [], []
+        for spec in self.policy.inputs.values():
+            self._input_rows(spec, spec.name, rows, ids)
+        head = [["Nama"], ["Jenis"], ["Batasan"], ["Wajib diisi"], ["Bila null"], ["Keterangan"]]
+        note = Para(["Nama dengan ", Name("[]"), " adalah isian tiap butir daftar; misalnya ",
+                     Name("kegiatan[].waktu.target"), " adalah target waktu pada tiap kegiatan."])
+        return Section("masukan", "Data yang diminta", [Grid(head, rows, "tabel-masukan", row_ids=ids), note])
+
+    def _input_rows(self, spec: InputSpec, path: str, rows: list, ids: list, optional_parent: str = "") -> None:
+        limits = []
+        for attr, sign in (("minimum", "≥"), ("exclusive_minimum", ">"), ("maximum", "≤"), ("exclusive_maximum", "<")):
+            if getattr(spec, attr) is not None:
+                limits.append(f"{sign} {number(getattr(spec, attr))}")
+        if spec.enum is not None:
+            limits.append("salah satu dari: " + "; ".join(literal(v) for v in spec.enum))
+        if spec.min_items is not None and spec.max_items is not None:
+            limits.append(f"{spec.min_items} sampai {spec.max_items} butir")
+        elif spec.min_items is not None:
+            limits.append(f"paling sedikit {spec.min_items} butir")
+        elif spec.max_items is not None:
+            limits.append(f"paling banyak {spec.max_items} butir")
+        if spec.required:
+            required = ["wajib bila ", Name(optional_parent), " diisi"] if optional_parent else ["wajib"]
+        elif spec.has_default:
+            required = [f"tidak wajib; bila tidak diisi: {literal(spec.default)}"]
+        else:
+            required = ["tidak wajib (boleh tidak diisi)"]
+        inner_optional = optional_parent or ("" if spec.required else path)
+        null = "dianggap tidak berlaku" if spec.null == "not_applicable" else "ditolak"
+        about = " — ".join(x for x in (spec.label, spec.description) if x)
+        rows.append([[Name(path)], [TYPE_WORDS.get(spec.type, spec.type)], ["; ".join(limits) or "—"],
+                     required, [null], [about or "—"]])
+        ids.append("masukan-" + path.replace("[]", ""))
+        if spec.items is not None:
+            item = spec.items
+            if item.fields:
+                for name, child in item.fields.items():
+                    self._input_rows(child, f"{path}[].{name}", rows, ids, inner_optional)
+            else:
+                self._input_rows(item, f"{path}[]", rows, ids, inner_optional)
+        for name, child in spec.fields.items():
+            self._input_rows(child, f"{path}.{name}", rows, ids, inner_optional)
+
+    # 3. requirements
+    def requirements(self) -> Section:
+        rows = []
+        for r in self.policy.requirements.values():
+            scope = ["tiap butir ", Name(r.for_each)] if r.for_each else ["seluruh data"]
+            rows.append([[Name(r.name)], self._formula_parts(r.rule), scope, [r.message or "—"],
+                         [Name(r.path)] if r.path else ["—"], [r.basis or "—"]])
+        head = [["Syarat"], ["Aturan"], ["Diperiksa pada"], ["Pesan bila tidak terpenuhi"], ["Letak"], ["Dasar"]]
+        intro = Para(["Data yang tidak memenuhi salah satu syarat berikut ditolak sebelum apa pun dihitung."])
+        return Section("syarat", "Syarat data", [intro, Grid(head, rows, "tabel-syarat")])
+
+    # 4. values
+    def values(self) -> Section:
+        p = self.policy
+        blocks: list = [Para(["Setiap nilai di bawah ini dihitung tepat (pecahan, tanpa pembulatan) kecuali "
+                              "rumusnya sendiri membulatkan; pembulatan keluaran ada di bagian Keluaran."])]
+        for key, d in p.values.items():
+            blocks.append(self.value(key, d))
+        return Section("nilai", "Nilai dan indikator", blocks)
+
+    def value(self, key: tuple, d: ValueDef) -> Section:
+        title = [d.label, " (", Name(d.name), ")"] if d.label else [Name(d.name)]
+        kind = {"formula": "Rumus", "table": "Tabel keputusan", "matrix": "Matriks",
+                "weighted": "Rata-rata tertimbang", "indicator": "Indikator"}[d.kind]
+        about: list = [kind]
+        if d.parent is not None:
+            about += [" dari ", self.link((d.scope, d.parent))]
+        if d.scope is not None:
+            about += [", dihitung untuk tiap butir ", Name(d.scope)]
+        blocks: list = [Para(about + ["."], "jenis")]
+        if d.description:
+            blocks.append(Para([d.description]))
+        formulas: list[Formula | None] = []
+        if d.kind in ("formula", "indicator"):
+            blocks.append(self._display(d.name, d.formula))
+            formulas.append(d.formula)
+        if d.kind == "indicator":
+            blocks += self.indicator(d)
+            formulas.append(d.indicator.applies_when)
+        if d.kind == "table":
+            blocks += self.table(d)
+            formulas += list(d.table.on) + [r.then for r in d.table.rows if isinstance(r.then, Formula)]
+        if d.kind == "matrix":
+            blocks.append(self.matrix(d))
+            formulas += [d.matrix.rows, d.matrix.columns]
+        if d.kind == "weighted":
+            blocks += self.weighted(d)
+            formulas.append(d.weighted.by)
+        if d.range is not None:
+            low, high = (number(x) if x is not None else None for x in d.range)
+            blocks.append(Para([f"Rentang yang dinyatakan: {low or 'tanpa batas bawah'} sampai "
+                                f"{high or 'tanpa batas atas'}."]))
+        glossary = self.glossary([f for f in formulas if isinstance(f, Formula)], d.scope)
+        if glossary:
+            blocks += [Para(["Keterangan nama:"], "judul-kecil"), Items(glossary)]
+        for output in self.policy.outputs.values():
+            if d.scope is None and output.value.node is not None and path_text(output.value.node) == d.name:
+                blocks.append(Para(["Dilaporkan sebagai keluaran ", Name(output.name), ", ",
+                                    self.output_rounding(output), "."]))
+        blocks.append(Para(["Dasar hukum: ", d.basis or "tidak disebut"], "dasar"))
+        return Section(self.anchors[key], title, blocks, level=3)
+
+    def _display(self, lhs: str, formula: Formula | None):
+        if formula is None or formula.node is None:
+            return Para(["(rumus tidak terbaca: ", Name(formula.text if formula else ""), ")"])
+        return Display(lhs, formula.node)
+
+    def _formula_parts(self, formula) -> list:
+        if isinstance(formula, Formula):
+            return [Math(formula.node)] if formula.node is not None else [Name(formula.text)]
+        return [literal(formula)]
+
+    def table(self, d: ValueDef) -> list:
+        t = d.table
+        head = [["Baris"]] + [self._formula_parts(f) for f in t.on] + [["Hasil"]]
+        with_basis = any(r.basis for r in t.rows)
+        if with_basis:
+            head.append(["Dasar"])
+        rows = []
+        for index, row in enumerate(t.rows, start=1):
+            cells = [[str(index)]] + [[cell_words(self.policy, c, d.scope)] for c in row.cells]
+            cells.append(self._formula_parts(row.then))
+            if with_basis:
+                cells.append([row.basis or "—"])
+            rows.append(cells)
+        caption = [f"{d.label or d.name}: kolom berisi syarat atas ", *self._join([self._formula_parts(f) for f in t.on]),
+                   ". ", HIT_WORDS.get(t.hit, f"hit: {t.hit}")]
+        return [Grid(head, rows, "tabel-keputusan", caption=caption)]
+
+    def matrix(self, d: ValueDef) -> Grid:
+        m = d.matrix
+        corner = self._formula_parts(m.rows) + [" \\ "] + self._formula_parts(m.columns)
+        head = [corner] + [[literal(c)] for c in m.column_keys]
+        rows = [[[literal(r)]] + [[literal(m.cells.get((r, c)))] for c in m.column_keys] for r in m.row_keys]
+        caption = [f"{d.label or d.name}: baris menurut ", *self._formula_parts(m.rows), ", kolom menurut ",
+                   *self._formula_parts(m.columns)]
+        return Grid(head, rows, "matriks", caption=caption, row_head=True)
+
+    def weighted(self, d: ValueDef) -> list:
+        w = d.weighted
+        sets = list(w.weights)
+        head = [["Indikator"]] + [[("lainnya" if k == "default" and w.by is not None else "bobot")
+                                   if k == "default" else literal(k)] for k in sets]
+        rows = [[[self.link((d.scope, name))]] + [[number(w.weights[k][name]) if name in w.weights[k] else "—"]
+                                                  for k in sets] for name in w.indicators]
+        rows.append([["Jumlah"]] + [[number(sum(w.weights[k].values(), Fraction(0)))] for k in sets])
+        blocks: list = [Para([f"Nilai = jumlah (bobot × nilai indikator) ÷ {number(w.total)}, atas indikator yang berlaku."])]
+        if w.by is not None:
+            blocks.append(Para(["Set bobot dipilih menurut ", *self._formula_parts(w.by),
+                                "; yang tidak disebut memakai kolom “lainnya”." if "default" in sets else "."]))
+        blocks.append(Grid(head, rows, "tabel-bobot", caption=[f"Bobot {d.label or d.name}"], row_head=True))
+        blocks.append(Para([self.not_applicable(w)]))
+        return blocks
+
+    def not_applicable(self, w) -> str:
+        if w.not_applicable == "renormalise":
+            return ("Indikator yang tidak berlaku (tidak ada dalam set bobot jabatannya, atau syarat berlakunya tidak "
+                    f"terpenuhi) tidak dihitung; bobot indikator lain diskalakan ulang sehingga jumlahnya tetap "
+                    f"{number(w.total)}.")
+        if w.not_applicable == "zero":
+            return "Indikator yang tidak berlaku bernilai 0; bobotnya tetap dihitung."
+        return f"Indikator yang tidak berlaku: {w.not_applicable}."
+
+    def indicator(self, d: ValueDef) -> list:
+        parent = self.policy.values.get((d.scope, d.parent))
+        w = parent.weighted if parent is not None else None
+        blocks: list = []
+        if w is not None:
+            given = [(k, s[d.name]) for k, s in w.weights.items() if d.name in s]
+            missing = [k for k, s in w.weights.items() if d.name not in s]
+            if list(w.weights) == ["default"] and given:
+                weight = [f"Bobot: {number(given[0][1])} dari {number(w.total)}."]
+            else:
+                weight = ["Bobot menurut jabatan: " + "; ".join(
+                    f"{'lainnya' if k == 'default' else literal(k)} {number(v)}" for k, v in given) + "."]
+                if missing:
+                    weight.append(" Tidak dipakai untuk: " + ", ".join(
+                        "lainnya" if k == "default" else literal(k) for k in missing) + ".")
+            blocks.append(Para(weight))
+        if d.indicator.applies_when is not None:
+            blocks.append(Para(["Berlaku hanya bila ", *self._formula_parts(d.indicator.applies_when), "."]))
+        if w is not None and (d.indicator.applies_when is not None or any(d.name not in s for s in w.weights.values())):
+            blocks.append(Para(["Bila tidak berlaku: ", self.not_applicable(w)]))
+        return blocks
+
+    def glossary(self, formulas: list[Formula], scope) -> list:
+        seen: dict[str, list] = {}
+        for formula in formulas:
+            if formula.node is not None:
+                self._collect(formula.node, Context(scope), seen)
+        return [[Name(path, anchor), ": " + label] for path, (label, anchor) in seen.items()]
+
+    def _collect(self, node: n.Expr, ctx: Context, seen: dict) -> None:
+        path = path_text(node)
+        if path is not None:
+            if path not in seen:
+                found = self._describe(path.split("."), ctx)
+                if found is not None:
+                    seen[path] = found
+            return
+        if isinstance(node, n.Aggregate):
+            self._collect(node.source, ctx, seen)
+            inner = ctx.bind(node.var, path_text(node.source) or "")
+            for child in (node.element, node.filter):
+                if child is not None:
+                    self._collect(child, inner, seen)
+            return
+        for child in n.children(node):
+            self._collect(child, ctx, seen)
+
+    def _describe(self, parts: list[str], ctx: Context):
+        """(label, anchor) for a name path, or None for what needs no gloss."""
+        p, head = self.policy, parts[0]
+        spec, scope = None, ctx.scope
+        if ctx.local(head) is not None:
+            source = ctx.local(head)
+            if len(parts) < 2 or source not in p.inputs:
+                return None
+            if (source, parts[1]) in p.values:
+                d = p.values[(source, parts[1])]
+                return (d.label or "nilai") + f" (tiap butir {source})", self.anchors[(source, parts[1])]
+            spec, parts, scope = p.inputs[source].items, parts[1:], source
+            if spec is None or parts[0] not in spec.fields:
+                return None
+            spec = spec.fields[parts[0]]
+        elif scope is not None and p.inputs.get(scope) and p.inputs[scope].items \
+                and head in p.inputs[scope].items.fields:
+            spec = p.inputs[scope].items.fields[head]
+        elif (scope, head) in p.values or (None, head) in p.values:
+            key = (scope, head) if (scope, head) in p.values else (None, head)
+            d = p.values[key]
+            return d.label or "nilai", self.anchors[key]
+        elif head in p.inputs:
+            spec, scope = p.inputs[head], None
+        else:
+            return None
+        trail = [scope + "[]"] if scope is not None and spec is not p.inputs.get(head) else []
+        trail.append(parts[0])
+        for part in parts[1:]:
+            if part not in spec.fields:
+                return None
+            spec = spec.fields[part]
+            trail.append(part)
+        return spec.label or spec.description or "data masukan", "masukan-" + ".".join(trail).replace("[]", "")
+
+    @staticmethod
+    def _join(groups: list[list], separator: str = ", ") -> list:
+        result: list = []
+        for i, group in enumerate(groups):
+            result += ([separator] if i else []) + group
+        return result
+
+    # 5. outputs
+    def outputs(self) -> Section:
+        rows = []
+        for o in self.policy.outputs.values():
+            target = path_text(o.value.node) if o.value.node is not None else None
+            shown = [self.link((None, target))] if target is not None and (None, target) in self.policy.values \
+                else self._formula_parts(o.value)
+            rounding = self.output_rounding(o)
+            when = self._formula_parts(o.when) if o.when is not None else ["selalu"]
+            possible = "; ".join(o.labels) if o.labels else ""
+            if o.range is not None:
+                possible = f"{number(o.range[0]) if o.range[0] is not None else '…'} sampai " \
+                           f"{number(o.range[1]) if o.range[1] is not None else '…'}"
+            rows.append([[Name(o.name)], [o.label or "—"], shown, [rounding], when, [possible or "—"]])
+        head = [["Keluaran"], ["Label"], ["Nilai"], ["Pembulatan"], ["Dilaporkan bila"], ["Kemungkinan hasil"]]
+        note = Para(["Pembulatan keluaran hanya untuk pelaporan; nilai lain memakai nilai yang tidak dibulatkan "
+                     "kecuali rumusnya sendiri membulatkan."])
+        return Section("keluaran", "Keluaran dan pembulatan", [Grid(head, rows, "tabel-keluaran"), note])
+
+    def output_rounding(self, o) -> str:
+        from engine.policy.typecheck import TypeChecker
+        kind = TypeChecker(self.policy, None).formula(o.value, Context(None)).kind
+        return self.rounding(o) if kind in ("number", "any") else "tidak dibulatkan (bukan angka)"
+
+    @staticmethod
+    def rounding(o) -> str:
+        places = "ke bilangan bulat" if o.places == 0 else f"{o.places} angka di belakang koma"
+        return f"dibulatkan {places}, {ROUNDING_WORDS[o.mode]}"
+
+    # unit rules
+    def unit_rules(self) -> Section:
+        blocks: list = []
+        for rule in self.policy.unit_rules.values():
+            rows = []
+            for case, conditions in rule.cases.items():
+                for condition in conditions:
+                    limit = number(condition.limit)
+                    rows.append([[case], [" atau ".join(str(x) for x in condition.labels)],
+                                 [BOUND_WORDS[condition.bound].format(limit=limit)], [condition.basis or "—"]])
+            head = [[f"Predikat unit ({rule.by})"], [f"{rule.counts} pegawai"], ["Batas"], ["Dasar"]]
+            about = [f"{rule.label or rule.name}: sebaran ", Name(rule.counts), " pegawai dalam satu unit dibatasi "
+                     "menurut ", Name(rule.by), " unit itu. Persentase dibandingkan tepat (7 dari 10 adalah 70%)."]
+            if rule.small_units_below is not None:
+                about.append(f" Unit dengan kurang dari {rule.small_units_below} pegawai tidak diperiksa.")
+            blocks += [Para(about), Grid(head, rows, "tabel-kurva", caption=[rule.label or rule.name]),
+                       Para(["Dasar hukum: ", rule.basis or "tidak disebut"], "dasar")]
+        return Section("aturan-unit", "Aturan unit kerja (kurva distribusi)", blocks)
+
+    # 6. history
+    def history(self) -> Section:
+        if self.previous is None:
+            return Section("riwayat", "Riwayat versi", [Para([
+                "Versi sebelumnya tidak diketahui: rulebook ini dibuat tanpa pembanding (--previous), "
+                "jadi perubahan dari versi sebelumnya tidak ditampilkan."])])
+        from engine.review.diff import compare
+        old = self.previous
+        changes = compare(old.data, self.policy.data)
+        about = ["Dibandingkan dengan ", Name(old.id), f" versi {old.version} (", Name(old.hash[:19]),
+                 f"), berlaku mulai {literal(old.berlaku_mulai) if old.berlaku_mulai else 'tidak disebut'}: "]
+        if not changes:
+            return Section("riwayat", "Riwayat versi", [Para(about + [
+                "tidak ada perubahan makna (yang berbeda hanya tata tulis atau kasus uji)."])])
+        words = {"added": "ditambahkan", "removed": "dihapus", "changed": "diubah"}
+        items = [[words[c.kind] + ": ", Name(c.render())] for c in changes]
+        return Section("riwayat", "Riwayat versi", [
+            Para(about + [f"{len(changes)} perubahan makna, satu per baris (seperti kinerja diff):"]),
+            Items(items)])
+
+    # 7. coverage
+    def coverage(self) -> Section:
+        r = self.report
+        if r is None:
+            return Section("cakupan-uji", "Cakupan uji", [Para(["Kasus uji kebijakan ini tidak dijalankan."])])
+        passed = len(r.cases) - len(r.failed)
+        reached = len(r.targets) - len(r.unreached)
+        blocks: list = [Para([f"{passed} dari {len(r.cases)} kasus uji lulus; {reached} dari {len(r.targets)} "
+                              "baris tabel dan sel matriks tercapai oleh kasus uji."], "ringkasan-uji")]
+        missing = [self.target_words(key) for key in r.targets if key not in r.reached]
+        if missing:
+            blocks += [Para(["Belum tercapai oleh kasus uji mana pun:"], "judul-kecil"), Items(missing)]
+        elif r.targets:
+            blocks.append(Para(["Semua baris tabel dan sel matriks tercapai."]))
+        rows = [[[str(i)], [c.name], [str(c.line)], ["lulus" if c.passed else "GAGAL: " + "; ".join(c.failures)]]
+                for i, c in enumerate(r.cases, start=1)]
+        if rows:
+            blocks.append(Grid([["No."], ["Kasus uji"], ["Baris berkas"], ["Hasil"]], rows, "tabel-kasus"))
+        return Section("cakupan-uji", "Cakupan uji", blocks)
+
+    def target_words(self, key: tuple) -> list:
+        value_key, where = key
+        d = self.policy.values[value_key]
+        if isinstance(where, int):
+            cells = ", ".join(cell_words(self.policy, c, d.scope) for c in d.table.rows[where - 1].cells)
+            return [self.link(value_key), f" baris {where} ({cells})"]
+        return [self.link(value_key), f" sel {literal(where[0])} × {literal(where[1])}"]
+
+
+def _parts(value) -> list:
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+# Writers -------------------------------------------------------------------------------------
+
+#: What Markdown would read as markup: emphasis, code, links, tables, raw HTML (`<` before a tag
+#: name, an entity), and at a line's start headings and quotes.
+_MD_SPECIAL = re.compile(r"[\\`*\[\]|~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])|<(?=[A-Za-z/!?])|&(?=#|\w+;)")
+_MD_LINE_START = re.compile(r"^( {0,3})([#>])", flags=re.MULTILINE)
+
+
+def _md(text: str, in_cell: bool = False) -> str:
+    text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+    return text if in_cell else _MD_LINE_START.sub(r"\1\\\2", text)
+
+
+def _md_code(text: str) -> str:
+    text = " ".join(text.split())
+    runs = [len(m) for m in re.findall(r"`+", text)]
+    fence = "`" * (max(runs) + 1 if runs else 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _md_inline(parts: list, in_cell: bool = False) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, (Name, Math)):
+            code = _md_code(part.text if isinstance(part, Name) else plain_math(part.node))
+            out.append(code.replace("|", "\\|") if in_cell else code)  # GFM splits cells even inside code
+        else:
+            out.append(_md(str(part), in_cell))
+    return "".join(out)
+
+
+def _md_cell(parts: list) -> str:
+    return " ".join(_md_inline(parts, in_cell=True).split()) or " "
+
+
+def _md_block(block) -> list[str]:
+    if isinstance(block, Section):
+        lines = ["#" * block.level + " " + _md_inline(_parts(block.title)), ""]
+        for child in block.blocks:
+            lines += _md_block(child)
+        return lines
+    if isinstance(block, Para):
+        text = _md_inline(block.parts)
+        if block.cls == "uraian":
+            text = "  \n".join(_md(line.rstrip()) if line.strip() else "" for line in block.parts[0].splitlines())
+        return [text, ""]
+    if isinstance(block, Display):
+        return [_md_code(f"{block.lhs} = {plain_math(block.node)}"), ""]
+    if isinstance(block, Items):
+        return [f"- {_md_inline(item)}" for item in block.items] + [""]
+    if isinstance(block, Grid):
+        lines = [f"*{_md_inline(block.caption)}*", ""] if block.caption else []
+        lines.append("| " + " | ".join(_md_cell(h) for h in block.head) + " |")
+        lines.append("|" + "|".join("---" for _ in block.head) + "|")
+        lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
+        return lines + [""]
+    raise TypeError(type(block).__name__)
+
+
+def render_markdown(policy: Policy, report=None, previous: Policy | None = None) -> str:
+    """The rulebook as Markdown: GitHub tables, formulas as plain-text math in code spans."""
+    book = _Book(policy, report, previous)
+    lines = [f"# Buku aturan: {_md(policy.title or policy.id)}", ""]
+    for section in book.sections():
+        lines += _md_block(section)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _h_inline(parts: list) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, Name):
+            code = "<code>" + re.sub(r"([.\]])", r"\1<wbr>", _x(part.text)) + "</code>"
+            out.append(f'<a href="#{_x(part.anchor)}">{code}</a>' if part.anchor else code)
+        elif isinstance(part, Math):
+            out.append(f'<span class="rumus">{_math(part.node)}</span>')
+        else:
+            out.append(_x(str(part)))
+    return "".join(out)
+
+
+def _math(node: n.Expr, lhs: str | None = None) -> str:
+    """Fractions at full size (displaystyle) also inside tables; laid out inline, left-aligned."""
+    body = _MathML().show(node)
+    text = plain_math(node)
+    if lhs is not None:
+        body, text = f"<mrow><mi>{_x(lhs)}</mi><mo>=</mo>{body}</mrow>", f"{lhs} = {text}"
+    return f'<math displaystyle="true" alttext="{_x(text)}">{body}</math>'
+
+
+def _h_block(block) -> str:
+    if isinstance(block, Section):
+        tag = f"h{block.level}"
+        inner = "".join(_h_block(b) for b in block.blocks)
+        cls = ' class="nilai"' if block.level == 3 else ""
+        title = _h_inline(_parts(block.title))
+        return f'<section id="{_x(block.anchor)}"{cls}><{tag}>{title}</{tag}>{inner}</section>\n'
+    if isinstance(block, Para):
+        cls = f' class="{block.cls}"' if block.cls else ""
+        return f"<p{cls}>{_h_inline(block.parts)}</p>\n"
+    if isinstance(block, Display):
+        return f'<div class="rumus">{_math(block.node, block.lhs)}</div>\n'
+    if isinstance(block, Items):
+        return "<ul>" + "".join(f"<li>{_h_inline(item)}</li>" for item in block.items) + "</ul>\n"
+    if isinstance(block, Grid):
+        caption = f"<caption>{_h_inline(block.caption)}</caption>" if block.caption else ""
+        head = "".join(f'<th scope="col">{_h_inline(h)}</th>' for h in block.head)
+        body = []
+        for i, row in enumerate(block.rows):
+            row_id = f' id="{_x(block.row_ids[i])}"' if block.row_ids else ""
+            cells = [f'<th scope="row">{_h_inline(c)}</th>' if j == 0 and block.row_head else f"<td>{_h_inline(c)}</td>"
+                     for j, c in enumerate(row)]
+            body.append(f"<tr{row_id}>{''.join(cells)}</tr>")
+        return (f'<table class="{block.cls}">{caption}<thead><tr>{head}</tr></thead>'
+                f"<tbody>{''.join(body)}</tbody></table>\n")
+    raise TypeError(type(block).__name__)
+
+
+_STYLE = """
+:root { color: #111; background: #fff; }
+body { font: 11pt/1.45 "DejaVu Serif", Georgia, serif; margin: 0 auto; max-width: 60rem; padding: 1.5rem; }
+h1 { font-size: 1.6rem; margin: 0 0 .3rem; } h2 { font-size: 1.3rem; border-bottom: 2px solid #111;
+  margin-top: 2rem; } h3 { font-size: 1.1rem; margin: 1.6rem 0 .4rem; }
+code { font: .9em "DejaVu Sans Mono", monospace; overflow-wrap: break-word; }
+a { color: inherit; }
+table { border-collapse: collapse; margin: .6rem 0 1rem; width: 100%; }
+caption { caption-side: top; text-align: left; font-style: italic; padding-bottom: .25rem; }
+th, td { border: 1px solid #444; padding: .25rem .45rem; text-align: left; vertical-align: top; }
+thead th { background: #e6e6e6; }
+tbody th { background: #f3f3f3; font-weight: 600; }
+table.matriks td, table.tabel-bobot td { text-align: center; }
+.rumus { font-size: 1.05em; }
+div.rumus { margin: .5rem 0 .7rem; padding: .45rem .7rem; border-left: 4px solid #111; background: #f6f6f6;
+  overflow-x: auto; }
+mtd { text-align: left; padding: .2em .5em .2em 0; }
+.uraian { white-space: pre-line; }
+.judul-kecil { font-weight: 600; margin-bottom: .2rem; }
+.jenis { font-style: italic; margin: 0 0 .3rem; }
+.dasar { border-top: 1px dotted #666; padding-top: .2rem; font-size: .95em; }
+section.nilai { border-top: 1px solid #bbb; }
+@page { size: A4; margin: 16mm 14mm; }
+@media print {
+  :root, body { background: #fff; color: #000; }
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  a { text-decoration: none; }
+  table, tr, div.rumus, figure { break-inside: avoid; page-break-inside: avoid; }
+  thead { display: table-header-group; }
+  h2, h3, .judul-kecil { break-after: avoid; page-break-after: avoid; }
+  h2 { break-before: auto; }
+  thead th, tbody th, div.rumus { background: #fff !important; }
+  div.rumus { border-left: 2pt solid #000; }
+  th, td { border-color: #000; }
+}
+"""
+
+
+def render_fragment(policy: Policy, report=None, previous: Policy | None = None) -> str:
+    """The rulebook's sections as HTML to place inside a page (the web's /kebijakan/<id>): the same
+    sections and anchors as `render_html` (`nilai-<name>` per value), without a document around them."""
+    return "".join(_h_block(section) for section in _Book(policy, report, previous).sections())
+
+
+def render_html(policy: Policy, report=None, previous: Policy | None = None) -> str:
+    """The rulebook as one HTML file: inline style only, MathML formulas, no script, nothing fetched."""
+    title = f"Buku aturan: {policy.title or policy.id}"
+    body = render_fragment(policy, report, previous)
+    return (
+        '<!DOCTYPE html>\n<html lang="id">\n<head>\n<meta charset="utf-8">\n'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_x(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f'<header><h1>{_x(title)}</h1><p><code>{_x(policy.id)}</code> versi {_x(policy.version)}</p></header>\n'
+        f"<main>\n{body}</main>\n</body>\n</html>\n")
