@@ -13,9 +13,11 @@ from typing import Callable
 
 from engine.language import nodes as n
 from engine.i18n import _
-from engine.policy.model import Formula, Policy, ValueDef
+from engine.policy.checked import (
+    CheckedPolicy, ComputedValue, IndicatorValue, MatrixValue, TableValue, ValueDef, WeightedValue,
+)
+from engine.policy.model import Formula
 from engine.policy.names import Context, resolve
-from engine.i18n import _
 from engine.numbers import ZERO, RoundingMode, round_to
 from engine.language.printer import cell_text, path_text, to_text
 from engine.evaluate.runtime import (
@@ -114,7 +116,7 @@ class OutputUnit:
 class CompiledPolicy:
     """A policy compiled once; `run` evaluates one record's converted inputs."""
 
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: CheckedPolicy):
         self.policy = policy
         self.units: dict[tuple, Unit] = {}
         builder = _Builder(policy)
@@ -162,21 +164,22 @@ class CompiledPolicy:
 
 
 class _Builder:
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: CheckedPolicy):
         self.policy = policy
 
     # named values ----------------------------------------------------------------------------
     def value(self, d: ValueDef) -> Fn:
         context = Context(d.scope)
-        if d.kind in ("formula", "indicator"):
-            return self.formula(d.formula, context)
-        if d.kind == "table":
-            return self.table(d, context)
-        if d.kind == "matrix":
-            return self.matrix(d, context)
-        if d.kind == "weighted":
-            return self.weighted(d, context)
-        raise ValueError(f"unknown kind {d.kind}")
+        match d:
+            case ComputedValue(formula=formula) | IndicatorValue(formula=formula):
+                return self.formula(formula, context)
+            case TableValue():
+                return self.table(d, context)
+            case MatrixValue():
+                return self.matrix(d, context)
+            case WeightedValue():
+                return self.weighted(d, context)
+        raise ValueError(f"unknown definition {d!r}")
 
     def formula(self, formula: Formula, context: Context) -> Fn:
         return self.expr(formula.node, context)

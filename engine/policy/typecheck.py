@@ -95,6 +95,7 @@ class TypeChecker:
         self.policy = policy
         self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
         self.types: dict[tuple, Type] = {}
+        self.formula_types: dict[tuple, Type] = {}  # formula path -> the type of its value
         self._busy: set[tuple] = set()
         self._formula: Formula | None = None
 
@@ -184,9 +185,11 @@ class TypeChecker:
             return ANY
         previous, self._formula = self._formula, formula
         try:
-            return self.infer(formula.node, context)
+            result = self.infer(formula.node, context)
         finally:
             self._formula = previous
+        self.formula_types[formula.path] = result
+        return result
 
     def error(self, node: n.Expr, code: str, message: str, hint: str = "") -> None:
         position = self._formula.locate(self.policy.sources, node.loc)
