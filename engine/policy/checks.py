@@ -17,7 +17,7 @@ from engine.policy.bounds import BoundAnalysis, check_bounds
 from engine.diagnostics import Diagnostics, Severity
 from engine.i18n import N_, _
 from engine.policy.model import Formula, Policy, TableValue, ValueDef, WeightedValue, formulas_of
-from engine.policy.names import FUNCTIONS, Context, references, resolve, visible_names
+from engine.policy.names import AGGREGATES, FUNCTIONS, Context, references, resolve, visible_names
 from engine.language.parser import KEYWORDS
 from engine.policy.ranges import RangeAnalysis, cell_interval
 from engine.policy.suggest import index_for
@@ -98,7 +98,11 @@ def _names_in(policy: Policy, formula: Formula, node: n.Expr, context: Context, 
             for arg in args:
                 _names_in(policy, formula, arg, context, out)
             return
-        case n.Aggregate(element=element, var=var, source=source, filter=condition):
+        case n.Aggregate(function=function, element=element, var=var, source=source, filter=condition):
+            if function not in AGGREGATES:
+                out.add(formula.locate(policy.sources, node.loc), "syntax.aggregate",
+                        _("'{name}(... for ... in ...)' is not an aggregate", name=function),
+                        _("aggregates are {names}", names=", ".join(sorted(AGGREGATES))))
             _names_in(policy, formula, source, context, out)
             inner = context.bind(var, ("item_of", source))
             _names_in(policy, formula, element, inner, out)
