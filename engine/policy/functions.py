@@ -287,6 +287,13 @@ def _hull_size(numbers: Sequence[Size], args: Sequence[n.Expr], items: int) -> S
     return size
 
 
+def _median_size(part: Size | None, items: int) -> Size | None:
+    """The middle value, or the mean of the two middle values."""
+    return None if part is None else hull(part, div(add(part, part), literal(Fraction(2))))
+
+
+# Kernel emissions (what engine/evaluate/kernel.py generates) ----------------------------------
+
 def _pick(smaller: bool) -> Emission:
     op = "<" if smaller else ">"
 
@@ -343,6 +350,29 @@ def _trimmed_mean_code(r: str, collected: str, count: str) -> str:
         _total_code(r, f"[p for i, p in enumerate({c}) if i != {r}_lo and i != {r}_hi]"),
         f"{r}d = {r}d * ({count} - 2)",
         f"g = _gcd({r}, {r}d); {r}, {r}d = {r} // g, {r}d // g"])
+
+
+def _median_code(r: str, collected: str, count: str) -> str:
+    return "\n".join([
+        f"{r}_s = []",
+        f"for x, y in {collected}:",  # an insertion sort compared exactly (cross products)
+        f"    i = len({r}_s)",
+        f"    while i and {r}_s[i - 1][0] * y > x * {r}_s[i - 1][1]: i -= 1",
+        f"    {r}_s.insert(i, (x, y))",
+        f"{r}_m = len({r}_s) // 2",
+        f"if len({r}_s) % 2: {r}, {r}d = {r}_s[{r}_m]",
+        f"else: {r}, {r}d = {r}_s[{r}_m - 1][0] * {r}_s[{r}_m][1] + {r}_s[{r}_m][0] * {r}_s[{r}_m - 1][1], "
+        f"2 * {r}_s[{r}_m - 1][1] * {r}_s[{r}_m][1]",
+        f"g = _gcd({r}, {r}d); {r}, {r}d = {r} // g, {r}d // g"])
+
+
+def median(values: list[Fraction]) -> Fraction:
+    """The middle value (exact), or the mean of the two middle values when the count is even."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 # The registry ------------------------------------------------------------------------------
@@ -419,6 +449,8 @@ _AGGREGATES = (
     Aggregate("trimmed_mean", N_("trimmed_mean(x for k in list): the mean without one highest and one lowest value"),
               NUMBER, NUMBER, 3, trimmed_mean, lambda part: part, lambda part, items: part, _trimmed_mean_code,
               "rata-rata tanpa nilai tertinggi dan terendah"),
+    Aggregate("median", N_("median(x for k in list): the middle value, or the mean of the two middle values"),
+              NUMBER, NUMBER, 1, median, lambda part: part, _median_size, _median_code, "nilai tengah"),
 )
 
 #: name -> Function: what a formula may call as `name(...)`.
