@@ -30,13 +30,15 @@ _COMPARE = {n.CmpOp.EQ: operator.eq, n.CmpOp.NE: operator.ne, n.CmpOp.LT: operat
 
 
 class Step:
-    """One value being computed: what it read and which row or cell decided it (for the trace)."""
+    """One value being computed: what it read, which row, cell or weights decided it, and which
+    way each `if` of its formula went (for the trace)."""
 
-    __slots__ = ("reads", "detail")
+    __slots__ = ("reads", "detail", "branches")
 
     def __init__(self) -> None:
         self.reads: list = []
         self.detail: dict | None = None
+        self.branches: dict[n.Loc, bool] = {}  # where an `if` is in the formula -> its test held
 
 
 class Frame:
@@ -89,13 +91,15 @@ class Frame:
 
 
 class TraceEntry:
-    """How one value came about: its rule, what it read, which row or cell applied."""
+    """How one value came about: its rule, what it read, which row or cell applied, and which
+    branch of each `if` of its formula was taken (`branches`, by the `if`'s place in the formula:
+    the last time it was evaluated, for an `if` inside an aggregate)."""
 
-    __slots__ = ("definition", "item", "value", "reads", "detail")
+    __slots__ = ("definition", "item", "value", "reads", "detail", "branches")
 
     def __init__(self, definition: ValueDef, item: str | None, value, step: Step):
         self.definition, self.item, self.value = definition, item, value
-        self.reads, self.detail = step.reads, step.detail
+        self.reads, self.detail, self.branches = step.reads, step.detail, step.branches
 
 
 class Unit:
@@ -302,9 +306,15 @@ class _Builder:
                 if negated:
                     return lambda frame, env: fa(frame, env) not in fb(frame, env)
                 return lambda frame, env: fa(frame, env) in fb(frame, env)
-            case n.Conditional(test=test, then=then, otherwise=otherwise):
+            case n.Conditional(test=test, then=then, otherwise=otherwise, loc=loc):
                 ft, fa, fb = self.expr(test, context), self.expr(then, context), self.expr(otherwise, context)
-                return lambda frame, env: fa(frame, env) if ft(frame, env) else fb(frame, env)
+
+                def conditional(frame: Frame, env: dict):
+                    holds = ft(frame, env)
+                    if frame.steps:
+                        frame.steps[-1].branches[loc] = bool(holds)
+                    return fa(frame, env) if holds else fb(frame, env)
+                return conditional
             case n.Call():
                 return self.call(node, context)
             case n.Aggregate():
