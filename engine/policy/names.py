@@ -7,6 +7,7 @@ values; then the policy's inputs; then its values. A name that is none of these 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from engine.language import nodes as n
 from engine.policy.functions import AGGREGATES, FUNCTIONS  # noqa: F401 (the registry: what a formula may call)
@@ -28,12 +29,12 @@ class Context:
     """Where a formula is evaluated: the list whose item it belongs to, and aggregate variables."""
 
     scope: str | None = None
-    locals: tuple = ()  # of (name, element descriptor)
+    locals: tuple[tuple[str, Any], ...] = ()  # of (name, element descriptor)
 
-    def bind(self, name: str, element) -> "Context":
+    def bind(self, name: str, element: Any) -> "Context":
         return Context(self.scope, ((name, element),) + self.locals)
 
-    def local(self, name: str):
+    def local(self, name: str) -> Any:
         for bound, element in self.locals:
             if bound == name:
                 return element
@@ -115,6 +116,6 @@ def list_item_of(policy: Policy, context: Context, expr: n.Expr) -> str | None:
             source = element[1]
             if isinstance(source, n.Name):
                 ref = resolve(policy, Context(context.scope, ()), source.id)
-                if ref is not None and ref.kind == "input" and ref.spec.type == "list":
+                if ref is not None and ref.kind == "input" and ref.spec is not None and ref.spec.type == "list":
                     return source.id
     return None
