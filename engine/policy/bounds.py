@@ -14,6 +14,8 @@ larger) and the rest (what division by a submitted number brings; a sum multipli
 """
 from __future__ import annotations
 
+from typing import Any
+
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -21,7 +23,7 @@ from fractions import Fraction
 from engine.language import nodes as n
 from engine.diagnostics import Diagnostics, Position
 from engine.i18n import _
-from engine.policy.model import Formula, InputSpec, Policy, ValueDef
+from engine.policy.model import Formula, InputSpec, PolicyView, ValueDef
 from engine.policy.functions import AGGREGATES, FUNCTIONS
 from engine.policy.names import Context, resolve
 from engine.numbers import AUDIT_PLACES, MAX_DIGITS, MAX_MAGNITUDE, MAX_PLACES
@@ -59,22 +61,22 @@ class Found:
 
     size: Size | None  # None: not a number
     steps: int
-    grew_from: tuple | None = None
+    grew_from: tuple[Any, ...] | None = None
 
 
 class BoundAnalysis:
     """Sizes and costs of a policy's values, computed once each (a value is shared, not copied)."""
 
-    def __init__(self, policy: Policy, ranges=None):
+    def __init__(self, policy: PolicyView, ranges=None):
         self.policy = policy
         self.ranges = ranges  # an engine.policy.ranges.RangeAnalysis: its intervals tighten magnitudes
         self.found: dict[tuple, Found] = {}
         self._busy: set[tuple] = set()
-        self._largest: tuple | None = None
+        self._largest: tuple[Any, ...] | None = None
 
     # Values ---------------------------------------------------------------------------------
 
-    def value(self, key: tuple) -> Found:
+    def value(self, key: tuple[Any, ...]) -> Found:
         if key in self.found:
             return self.found[key]
         definition = self.policy.values.get(key)
@@ -145,7 +147,7 @@ class BoundAnalysis:
             size, steps = None, 1
         return Found(size, steps, self._largest)
 
-    def _note(self, key: tuple) -> None:
+    def _note(self, key: tuple[Any, ...]) -> None:
         """Remember the referenced value with the largest size: the next link of a growth chain."""
         found = self.found.get(key)
         if found is None or found.size is None:
@@ -296,7 +298,7 @@ def _weight(size: Size) -> int:
     return max(size.text, size.digits)
 
 
-def check_bounds(policy: Policy, out: Diagnostics, ranges=None) -> BoundAnalysis:
+def check_bounds(policy: PolicyView, out: Diagnostics, ranges=None) -> BoundAnalysis:
     """Refuse values whose size can pass MAX_MAGNITUDE_DIGITS or MAX_VALUE_DIGITS, and a policy
     whose steps per record can pass MAX_RECORD_STEPS; each at its line. Only the first value of a
     growth chain to pass a limit is reported: the ones that read it would only echo it."""
@@ -341,7 +343,7 @@ def check_bounds(policy: Policy, out: Diagnostics, ranges=None) -> BoundAnalysis
     return analysis
 
 
-def _chain(analysis: BoundAnalysis, key: tuple) -> str:
+def _chain(analysis: BoundAnalysis, key: tuple[Any, ...]) -> str:
     links, seen = [], set()
     while key is not None and key not in seen and len(links) < MAX_CHAIN_SHOWN:
         seen.add(key)

@@ -6,6 +6,8 @@ compiles.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import difflib
 import itertools
 from dataclasses import dataclass
@@ -150,7 +152,7 @@ def check_cycles(policy: Policy, out: Diagnostics) -> None:
     on_stack: set[tuple] = set()
     counter = itertools.count()
 
-    def strongconnect(root: tuple) -> None:
+    def strongconnect(root: tuple[Any, ...]) -> None:
         work = [(root, iter(sorted(graph.get(root, ()), key=str)))]
         index[root] = low[root] = next(counter)
         stack.append(root)
@@ -419,7 +421,7 @@ def _piece_text(piece) -> str:
     return f"= {str(piece).lower() if isinstance(piece, bool) else piece}"
 
 
-def _describe_gaps(names: list[str], gaps: list) -> str:
+def _describe_gaps(names: list[str], gaps: list[Any]) -> str:
     if len(names) == 1 and all(isinstance(g[0], iv.Interval) for g in gaps):
         merged: list[iv.Interval] = []
         for (piece,) in gaps:
@@ -475,7 +477,7 @@ def check_matrices(policy: Policy, out: Diagnostics, checker: TypeChecker) -> No
                             _("add the cell"))
 
 
-def _domain(t) -> list | None:
+def _domain(t) -> list[Any] | None:
     if t.kind == "text" and t.values is not None:
         return list(t.values)
     if t.kind == "boolean":
@@ -529,7 +531,7 @@ def _check_indicators(policy: Policy, d: ValueDef, ranges: RangeAnalysis, out: D
     return found
 
 
-def _check_range(name: str, actual: iv.Interval | None, declared: tuple, position, out: Diagnostics) -> None:
+def _check_range(name: str, actual: iv.Interval | None, declared: tuple[Any, ...], position, out: Diagnostics) -> None:
     if actual is None:
         return
     wanted = iv.Interval(declared[0], declared[1])
@@ -542,7 +544,7 @@ def _check_range(name: str, actual: iv.Interval | None, declared: tuple, positio
                   high=_num(declared[1]) if declared[1] is not None else '...'))
 
 
-def _labels(policy: Policy, formula: Formula, ranges: RangeAnalysis) -> list | None:
+def _labels(policy: Policy, formula: Formula, ranges: RangeAnalysis) -> list[Any] | None:
     """Labels a table or matrix value can produce, counting only rows that can apply."""
     if not isinstance(formula.node, n.Name):
         return None

@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.language import nodes as n
 from engine.policy.functions import AGGREGATES, FUNCTIONS  # noqa: F401 (the registry: what a formula may call)
-from engine.policy.model import InputSpec, Policy
+from engine.policy.model import InputSpec, PolicyView
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,12 @@ class Context:
         return None
 
 
-def item_spec(policy: Policy, list_name: str) -> InputSpec | None:
+def item_spec(policy: PolicyView, list_name: str) -> InputSpec | None:
     spec = policy.inputs.get(list_name)
     return spec.items if spec is not None and spec.type == "list" else None
 
 
-def resolve(policy: Policy, context: Context, name: str) -> Ref | None:
+def resolve(policy: PolicyView, context: Context, name: str) -> Ref | None:
     if context.local(name) is not None:
         return Ref("local", name)
     if context.scope is not None:
@@ -62,7 +62,7 @@ def resolve(policy: Policy, context: Context, name: str) -> Ref | None:
     return None
 
 
-def visible_names(policy: Policy, context: Context) -> list[str]:
+def visible_names(policy: PolicyView, context: Context) -> list[str]:
     names = [b for b, _ in context.locals]
     if context.scope is not None:
         item = item_spec(policy, context.scope)
@@ -73,7 +73,7 @@ def visible_names(policy: Policy, context: Context) -> list[str]:
     return names
 
 
-def references(policy: Policy, context: Context, node: n.Expr) -> list[tuple[Ref, n.Expr]]:
+def references(policy: PolicyView, context: Context, node: n.Expr) -> list[tuple[Ref, n.Expr]]:
     """Every name a formula reads, resolved, including item values read through `k.nilai`.
 
     Names that do not resolve are skipped here (the names check reports them).
@@ -108,7 +108,7 @@ def references(policy: Policy, context: Context, node: n.Expr) -> list[tuple[Ref
     return found
 
 
-def list_item_of(policy: Policy, context: Context, expr: n.Expr) -> str | None:
+def list_item_of(policy: PolicyView, context: Context, expr: n.Expr) -> str | None:
     """If `expr` denotes an item of a list input (an aggregate variable), the list's name."""
     if isinstance(expr, n.Name):
         element = context.local(expr.id)

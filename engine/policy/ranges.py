@@ -6,12 +6,14 @@ band formulas need to be analysed without false alarms.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from fractions import Fraction
 
 from engine.policy import intervals as iv
 from engine.language import nodes as n
 from engine.policy.intervals import EVERYTHING, Interval
-from engine.policy.model import Formula, InputSpec, Policy, ValueDef
+from engine.policy.model import Formula, InputSpec, PolicyView, ValueDef
 from engine.policy.functions import AGGREGATES, FUNCTIONS, rounded_interval
 from engine.policy.names import Context, resolve
 
@@ -59,7 +61,7 @@ def cell_interval(cell: n.Cell, constants: dict[str, Fraction]) -> Interval | No
     return None
 
 
-def constants(policy: Policy) -> dict[str, Fraction]:
+def constants(policy: PolicyView) -> dict[str, Fraction]:
     """Values whose formula is a plain number: usable as bounds in table cells."""
     found = {}
     for (scope, name), definition in policy.values.items():
@@ -71,13 +73,13 @@ def constants(policy: Policy) -> dict[str, Fraction]:
 
 
 class RangeAnalysis:
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: PolicyView):
         self.policy = policy
         self.constants = constants(policy)
         self.cache: dict[tuple, Interval | None] = {}
         self._busy: set[tuple] = set()
 
-    def value(self, key: tuple) -> Interval | None:
+    def value(self, key: tuple[Any, ...]) -> Interval | None:
         if key in self.cache:
             return self.cache[key]
         if key in self._busy:
@@ -134,7 +136,7 @@ class RangeAnalysis:
         """Each row with the narrowing it implies on plain-name columns (False: the row cannot match)."""
         columns = d.table.on
         for row in d.table.rows:
-            narrowed: dict | bool = {}
+            narrowed: dict[Any, Any] | bool = {}
             for cell, column in zip(row.cells, columns):
                 if cell is None or column.node is None:
                     continue
@@ -150,12 +152,12 @@ class RangeAnalysis:
                         narrowed[column.node.id] = iv.intersect(domain, accepted)
             yield row, narrowed
 
-    def formula(self, formula: Formula | None, context: Context, narrowed: dict | None = None) -> Interval | None:
+    def formula(self, formula: Formula | None, context: Context, narrowed: dict[Any, Any] | None = None) -> Interval | None:
         if formula is None or formula.node is None:
             return EVERYTHING
         return self.expr(formula.node, context, narrowed or {})
 
-    def expr(self, node: n.Expr, context: Context, narrowed: dict) -> Interval | None:
+    def expr(self, node: n.Expr, context: Context, narrowed: dict[Any, Any]) -> Interval | None:
         match node:
             case n.Number(value=value):
                 return Interval.point(value)
@@ -192,7 +194,7 @@ class RangeAnalysis:
                 return aggregate.interval(self.expr(element, inner, narrowed))
         return None
 
-    def _narrow(self, test: n.Expr, context: Context, narrowed: dict):
+    def _narrow(self, test: n.Expr, context: Context, narrowed: dict[Any, Any]):
         """Narrowings for the then and else branches of `name op number` (else: unchanged)."""
         if isinstance(test, n.Compare) and isinstance(test.left, n.Name) and isinstance(test.right, n.Number):
             name, value = test.left.id, test.right.value
@@ -269,7 +271,7 @@ class RangeAnalysis:
             return parent.fields.get(obj.name) if parent is not None else None
         return None
 
-    def _call(self, function: str, args, context: Context, narrowed: dict) -> Interval | None:
+    def _call(self, function: str, args, context: Context, narrowed: dict[Any, Any]) -> Interval | None:
         parts = [self.expr(a, context, narrowed) if not isinstance(a, (n.Text, n.ListExpr)) else None for a in args]
         spec = FUNCTIONS.get(function)
         return spec.interval(parts, args) if spec is not None else EVERYTHING

@@ -6,6 +6,8 @@ part that already has an error, so one mistake is reported once.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import difflib
 from dataclasses import dataclass
 from fractions import Fraction
@@ -13,7 +15,7 @@ from fractions import Fraction
 from engine.language import nodes as n
 from engine.diagnostics import Diagnostics
 from engine.i18n import N_, _
-from engine.policy.model import Formula, InputSpec, Policy, ValueDef
+from engine.policy.model import Formula, InputSpec, PolicyView, ValueDef
 from engine.policy.names import AGGREGATES, FUNCTIONS, Context, list_item_of, resolve
 from engine.numbers import RoundingMode
 from engine.policy.types import ANY, BOOLEAN, NUMBER, TARGET, TEXT, Type, _KIND_WORDS  # noqa: F401 (re-exported)
@@ -66,7 +68,7 @@ def unify(a: Type, b: Type) -> Type:
 class TypeChecker:
     """Infers the type of every value; reports mismatches to `diagnostics` (names are another pass)."""
 
-    def __init__(self, policy: Policy, diagnostics: Diagnostics | None):
+    def __init__(self, policy: PolicyView, diagnostics: Diagnostics | None):
         self.policy = policy
         self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
         self.types: dict[tuple, Type] = {}
@@ -75,7 +77,7 @@ class TypeChecker:
         self._formula: Formula | None = None
 
     # values --------------------------------------------------------------------------------
-    def value_type(self, key: tuple) -> Type:
+    def value_type(self, key: tuple[Any, ...]) -> Type:
         if key in self.types:
             return self.types[key]
         if key in self._busy:  # a cycle: reported by the cycles pass
@@ -333,7 +335,7 @@ class TypeChecker:
         return spec.result
 
 
-def _values_hint(value: str, values: tuple) -> str:
+def _values_hint(value: str, values: tuple[Any, ...]) -> str:
     close = difflib.get_close_matches(str(value), [str(v) for v in values], n=1)
     values_text = _("values: {values}", values=", ".join(map(str, values)))
     return (_("did you mean '{close}'?", close=close[0]) + " " if close else "") + values_text
