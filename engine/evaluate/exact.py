@@ -435,8 +435,9 @@ class _Builder:
             where, on_zero = self.pointer(args[-1], context), spec.on_zero
 
             def guarded(frame: Frame, env: Env) -> Any:
+                divisor = fs[-1](frame, env)  # read first, as it always was: the trace lists it first
                 try:
-                    return implementation(*[f(frame, env) for f in fs])
+                    return implementation(*[f(frame, env) for f in fs[:-1]], divisor)
                 except ZeroDivisionError:
                     raise RecordError(where(frame, env), "division_by_zero", _(on_zero)) from None
             return guarded

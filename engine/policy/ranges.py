@@ -6,14 +6,16 @@ band formulas need to be analysed without false alarms.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator, Literal
 
 from fractions import Fraction
 
 from engine.policy import intervals as iv
 from engine.language import nodes as n
 from engine.policy.intervals import EVERYTHING, Interval
-from engine.policy.model import Formula, InputSpec, PolicyView, ValueDef
+from engine.policy.model import (
+    ComputedValue, Formula, IndicatorValue, InputSpec, MatrixValue, PolicyView, Row, TableValue, ValueDef, WeightedValue,
+)
 from engine.policy.functions import AGGREGATES, FUNCTIONS, rounded_interval
 from engine.policy.names import Context, resolve
 
@@ -99,24 +101,25 @@ class RangeAnalysis:
 
     def _value(self, d: ValueDef) -> Interval | None:
         context = Context(d.scope)
-        if d.kind in ("formula", "indicator"):
-            return self.formula(d.formula, context)
-        if d.kind == "weighted":
-            result = None
-            for name in d.weighted.indicators:
-                part = self.value((d.scope, name))
-                result = part if result is None else iv.hull(result, part or EVERYTHING)
-            if d.weighted.not_applicable == "zero" and result is not None:
-                result = iv.hull(result, Interval.point(Fraction(0)))
-            return result
-        if d.kind == "table":
-            return self.table_result(d, context)
-        if d.kind == "matrix":
-            numbers = [v for v in d.matrix.cells.values() if isinstance(v, Fraction) and not isinstance(v, bool)]
-            return Interval(min(numbers), max(numbers)) if numbers else None
+        match d:
+            case ComputedValue(formula=formula) | IndicatorValue(formula=formula):
+                return self.formula(formula, context)
+            case WeightedValue(weighted=weighted):
+                result = None
+                for name in weighted.indicators:
+                    part = self.value((d.scope, name))
+                    result = part if result is None else iv.hull(result, part or EVERYTHING)
+                if weighted.not_applicable == "zero" and result is not None:
+                    result = iv.hull(result, Interval.point(Fraction(0)))
+                return result
+            case TableValue():
+                return self.table_result(d, context)
+            case MatrixValue(matrix=matrix):
+                numbers = [v for v in matrix.cells.values() if isinstance(v, Fraction) and not isinstance(v, bool)]
+                return Interval(min(numbers), max(numbers)) if numbers else None
         return None
 
-    def table_result(self, d: ValueDef, context: Context) -> Interval | None:
+    def table_result(self, d: TableValue, context: Context) -> Interval | None:
         result = None
         for row, narrowed in self.rows(d, context):
             if narrowed is False:
@@ -132,13 +135,14 @@ class RangeAnalysis:
             result = part if result is None else iv.hull(result, part)
         return result
 
-    def rows(self, d: ValueDef, context: Context):
+    def rows(self, d: TableValue, context: Context) -> Iterator[tuple[Row, dict[str, Interval] | Literal[False]]]:
         """Each row with the narrowing it implies on plain-name columns (False: the row cannot match)."""
         columns = d.table.on
         for row in d.table.rows:
-            narrowed: dict[Any, Any] | bool = {}
+            narrowed: dict[str, Interval] = {}
+            possible = True
             for cell, column in zip(row.cells, columns):
-                if cell is None or column.node is None:
+                if cell is None or column is None or column.node is None:
                     continue
                 accepted = cell_interval(cell, self.constants)
                 if accepted is None:
@@ -146,11 +150,11 @@ class RangeAnalysis:
                 domain = self.formula(column, context)
                 if domain is not None:
                     if iv.intersect(domain, accepted).empty:
-                        narrowed = False
+                        possible = False
                         break
                     if isinstance(column.node, n.Name):
                         narrowed[column.node.id] = iv.intersect(domain, accepted)
-            yield row, narrowed
+            yield row, narrowed if possible else False
 
     def formula(self, formula: Formula | None, context: Context, narrowed: dict[Any, Any] | None = None) -> Interval | None:
         if formula is None or formula.node is None:
