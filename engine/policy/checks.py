@@ -18,7 +18,7 @@ from engine.language import nodes as n
 from engine.policy.bounds import BoundAnalysis, check_bounds
 from engine.diagnostics import Diagnostics, Severity
 from engine.i18n import N_, _
-from engine.policy.model import Formula, Policy, TableValue, ValueDef, WeightedValue, formulas_of
+from engine.policy.model import Formula, IndicatorValue, Policy, TableValue, ValueDef, WeightedValue, formulas_of
 from engine.policy.names import AGGREGATES, FUNCTIONS, Context, references, resolve, visible_names
 from engine.language.parser import KEYWORDS
 from engine.policy.ranges import RangeAnalysis, cell_interval
@@ -490,7 +490,7 @@ def check_ranges(policy: Policy, out: Diagnostics, checker: TypeChecker, ranges:
     for d in policy.values.values():
         if d.range is None:
             continue
-        if d.kind == "weighted" and _check_indicators(policy, d, ranges, out):
+        if isinstance(d, WeightedValue) and _check_indicators(policy, d, ranges, out):
             continue
         _check_range(d.name, ranges.value(d.key), d.range, d.position, out)
     for output in policy.outputs.values():
@@ -614,7 +614,7 @@ def check_unused(policy: Policy, out: Diagnostics) -> None:
         used.add(key)
         todo.extend(graph.get(key, ()))
     for key, d in policy.values.items():
-        if key not in used and d.kind != "indicator":
+        if key not in used and not isinstance(d, IndicatorValue):
             out.add(d.position, "value.unused", _("no output uses '{name}'", name=d.name), _("remove it or use it in an output"),
                     Severity.WARNING)
 

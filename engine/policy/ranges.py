@@ -67,7 +67,7 @@ def constants(policy: PolicyView) -> dict[str, Fraction]:
     """Values whose formula is a plain number: usable as bounds in table cells."""
     found = {}
     for (scope, name), definition in policy.values.items():
-        if scope is None and definition.kind == "formula" and definition.formula is not None:
+        if scope is None and isinstance(definition, ComputedValue) and definition.formula is not None:
             node = definition.formula.node
             if isinstance(node, n.Number):
                 found[name] = node.value
@@ -94,8 +94,6 @@ class RangeAnalysis:
             result = self._value(definition)
         finally:
             self._busy.discard(key)
-        if result is not None and definition.range is not None and definition.kind != "indicator":
-            pass  # a declared range is checked, not assumed
         self.cache[key] = result
         return result
 
