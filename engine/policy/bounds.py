@@ -28,6 +28,7 @@ from engine.policy.model import (
 )
 from engine.policy.functions import AGGREGATES, FUNCTIONS
 from engine.policy.names import Context, resolve
+from engine.policy.ranges import RangeAnalysis
 from engine.numbers import AUDIT_PLACES, MAX_DIGITS, MAX_MAGNITUDE, MAX_PLACES
 from engine.evaluate.records import MAX_LIST_ITEMS
 from engine.policy.sizes import (  # noqa: F401 (re-exported: the size arithmetic lived here)
@@ -69,11 +70,11 @@ class Found:
 class BoundAnalysis:
     """Sizes and costs of a policy's values, computed once each (a value is shared, not copied)."""
 
-    def __init__(self, policy: PolicyView, ranges=None):
+    def __init__(self, policy: PolicyView, ranges: RangeAnalysis | None = None) -> None:
         self.policy = policy
         self.ranges = ranges  # an engine.policy.ranges.RangeAnalysis: its intervals tighten magnitudes
-        self.found: dict[tuple, Found] = {}
-        self._busy: set[tuple] = set()
+        self.found: dict[tuple[str | None, str], Found] = {}
+        self._busy: set[tuple[str | None, str]] = set()
         self._largest: tuple[Any, ...] | None = None
 
     # Values ---------------------------------------------------------------------------------
@@ -116,11 +117,11 @@ class BoundAnalysis:
             case WeightedValue(weighted=w):
                 size, steps = None, 1
                 for name in w.indicators:
-                    part = self.value((d.scope, name)).size or SMALL
+                    own = self.value((d.scope, name)).size or SMALL
                     self._note((d.scope, name))
                     weights = [x for ws in w.weights.values() for x in ws.values()] or [Fraction(1)]
                     weight = max((literal(x) for x in weights), key=lambda s: s.digits)
-                    term = mul(part, weight)
+                    term = mul(own, weight)
                     size = term if size is None else add(size, term)
                     steps += 2
                 if size is not None:
@@ -195,8 +196,8 @@ class BoundAnalysis:
                 combine = {n.BinOp.ADD: add, n.BinOp.SUB: add, n.BinOp.MUL: mul, n.BinOp.DIV: div}[op]
                 return combine(left, right), s1 + s2 + 1
             case n.Conditional(test=test, then=then, otherwise=otherwise):
-                (_, s0), (a, s1), (b, s2) = (self.expr(x, context) for x in (test, then, otherwise))
-                size = a if b is None else b if a is None else hull(a, b)
+                (_, s0), (taken, s1), (other, s2) = (self.expr(x, context) for x in (test, then, otherwise))
+                size = taken if other is None else other if taken is None else hull(taken, other)
                 return size, s0 + s1 + s2 + 1
             case n.Call(function=function, args=args):
                 return self._call(function, args, context)
@@ -223,7 +224,7 @@ class BoundAnalysis:
         ref = resolve(self.policy, context, name)
         if ref is None:
             return SMALL
-        if ref.kind in ("input", "field"):
+        if ref.kind in ("input", "field") and ref.spec is not None:
             return input_size(ref.spec) if ref.spec.type in ("number", "integer", "number_or_range") else None
         key = (ref.scope if ref.kind == "item_value" else None, name)
         found = self.value(key)
@@ -246,7 +247,7 @@ class BoundAnalysis:
     def _items(self, source: n.Expr, context: Context) -> int:
         if isinstance(source, n.Name):
             ref = resolve(self.policy, context, source.id)
-            if ref is not None and ref.kind in ("input", "field") and ref.spec.type == "list":
+            if ref is not None and ref.kind in ("input", "field") and ref.spec is not None and ref.spec.type == "list":
                 return ref.spec.max_items if ref.spec.max_items is not None else MAX_LIST_ITEMS
         if isinstance(source, n.ListExpr):
             return max(1, len(source.items))
@@ -256,7 +257,7 @@ class BoundAnalysis:
                 return spec.max_items
         return MAX_LIST_ITEMS
 
-    def _element_spec(self, element, context: Context) -> InputSpec | None:
+    def _element_spec(self, element: Any, context: Context) -> InputSpec | None:
         if isinstance(element, tuple):
             source = element[1]
             spec = self._spec_of(source, context) if isinstance(source, (n.Name, n.Field)) else None
@@ -269,7 +270,7 @@ class BoundAnalysis:
             element = context.local(obj.id)
             if isinstance(element, tuple) and isinstance(element[1], n.Name):
                 ref = resolve(self.policy, Context(context.scope), element[1].id)
-                if ref is not None and ref.kind == "input" and ref.spec.type == "list":
+                if ref is not None and ref.kind == "input" and ref.spec is not None and ref.spec.type == "list":
                     return element[1].id
         return None
 
@@ -287,7 +288,7 @@ class BoundAnalysis:
             return parent.fields.get(obj.name) if parent is not None else None
         return None
 
-    def _call(self, function: str, args, context: Context) -> tuple[Size | None, int]:
+    def _call(self, function: str, args: tuple[n.Expr, ...], context: Context) -> tuple[Size | None, int]:
         parts, steps = [], 1
         for arg in args:
             size, cost = self.expr(arg, context)
@@ -303,12 +304,12 @@ def _weight(size: Size) -> int:
     return max(size.text, size.digits)
 
 
-def check_bounds(policy: PolicyView, out: Diagnostics, ranges=None) -> BoundAnalysis:
+def check_bounds(policy: PolicyView, out: Diagnostics, ranges: RangeAnalysis | None = None) -> BoundAnalysis:
     """Refuse values whose size can pass MAX_MAGNITUDE_DIGITS or MAX_VALUE_DIGITS, and a policy
     whose steps per record can pass MAX_RECORD_STEPS; each at its line. Only the first value of a
     growth chain to pass a limit is reported: the ones that read it would only echo it."""
     analysis = BoundAnalysis(policy, ranges)
-    over: set[tuple] = set()
+    over: set[tuple[str | None, str]] = set()
     total = 0
     for key, definition in sorted(policy.values.items(), key=lambda item: item[1].position):
         found = analysis.value(key)
@@ -348,8 +349,10 @@ def check_bounds(policy: PolicyView, out: Diagnostics, ranges=None) -> BoundAnal
     return analysis
 
 
-def _chain(analysis: BoundAnalysis, key: tuple[Any, ...]) -> str:
-    links, seen = [], set()
+def _chain(analysis: BoundAnalysis, start: tuple[str | None, str]) -> str:
+    links: list[str] = []
+    seen: set[tuple[str | None, str]] = set()
+    key: tuple[str | None, str] | None = start
     while key is not None and key not in seen and len(links) < MAX_CHAIN_SHOWN:
         seen.add(key)
         definition = analysis.policy.values[key]

@@ -39,8 +39,8 @@ def input_interval(spec: InputSpec) -> Interval:
 
 def cell_interval(cell: n.Cell, constants: dict[str, Fraction]) -> Interval | None:
     """The set of numbers a numeric cell accepts (None for a non-numeric cell)."""
-    def bound(b: n.Bound):
-        return b.value if b.value is not None else constants.get(b.name)
+    def bound(b: n.Bound) -> Fraction | None:
+        return b.value if b.value is not None else constants.get(b.name or "")
     if isinstance(cell, n.AnyCell):
         return EVERYTHING
     if isinstance(cell, n.CompareCell):
@@ -78,8 +78,8 @@ class RangeAnalysis:
     def __init__(self, policy: PolicyView):
         self.policy = policy
         self.constants = constants(policy)
-        self.cache: dict[tuple, Interval | None] = {}
-        self._busy: set[tuple] = set()
+        self.cache: dict[tuple[str | None, str], Interval | None] = {}
+        self._busy: set[tuple[str | None, str]] = set()
 
     def value(self, key: tuple[Any, ...]) -> Interval | None:
         if key in self.cache:
@@ -165,7 +165,8 @@ class RangeAnalysis:
                 return Interval.point(value)
             case n.Name(id=name):
                 if name in narrowed:
-                    return narrowed[name]
+                    found: Interval | None = narrowed[name]
+                    return found
                 return self._name(name, context)
             case n.Field(obj=obj, name=field_name):
                 return self._field(obj, field_name, context)
@@ -179,11 +180,11 @@ class RangeAnalysis:
                 return {n.BinOp.ADD: iv.add, n.BinOp.SUB: iv.sub, n.BinOp.MUL: iv.mul, n.BinOp.DIV: iv.div}[op](left, right)
             case n.Conditional(test=test, then=then, otherwise=otherwise):
                 yes, no = self._narrow(test, context, narrowed)
-                a = self.expr(then, context, yes) if yes is not False else None
-                b = self.expr(otherwise, context, no) if no is not False else None
-                if a is None or b is None:
-                    return a if b is None else b
-                return iv.hull(a, b)
+                taken = self.expr(then, context, yes) if yes is not False else None
+                other = self.expr(otherwise, context, no) if no is not False else None
+                if taken is None or other is None:
+                    return taken if other is None else other
+                return iv.hull(taken, other)
             case n.Call(function=function, args=args):
                 return self._call(function, args, context, narrowed)
             case n.Aggregate(function=function, element=element, var=var, source=source):
@@ -192,11 +193,11 @@ class RangeAnalysis:
                     return EVERYTHING
                 if aggregate.element is None:  # count: its values do not matter
                     return aggregate.interval(None)
-                inner = context.bind(var, ("item_of", source))
-                return aggregate.interval(self.expr(element, inner, narrowed))
+                within = context.bind(var, ("item_of", source))
+                return aggregate.interval(self.expr(element, within, narrowed))
         return None
 
-    def _narrow(self, test: n.Expr, context: Context, narrowed: dict[Any, Any]):
+    def _narrow(self, test: n.Expr, context: Context, narrowed: dict[Any, Any]) -> tuple[Any, Any]:
         """Narrowings for the then and else branches of `name op number` (else: unchanged)."""
         if isinstance(test, n.Compare) and isinstance(test.left, n.Name) and isinstance(test.right, n.Number):
             name, value = test.left.id, test.right.value
@@ -226,7 +227,7 @@ class RangeAnalysis:
         ref = resolve(self.policy, context, name)
         if ref is None:
             return EVERYTHING
-        if ref.kind in ("input", "field"):
+        if ref.kind in ("input", "field") and ref.spec is not None:
             return input_interval(ref.spec) if ref.spec.type in ("number", "integer") else None
         return self.value((ref.scope if ref.kind == "item_value" else None, name))
 
@@ -241,11 +242,11 @@ class RangeAnalysis:
                 return self.value((list_name, field_name))
         return EVERYTHING
 
-    def _element_spec(self, element, context: Context) -> InputSpec | None:
+    def _element_spec(self, element: Any, context: Context) -> InputSpec | None:
         """The declared spec of a list's elements, when the list is an input."""
         if isinstance(element, tuple) and isinstance(element[1], n.Name):
             ref = resolve(self.policy, Context(context.scope), element[1].id)
-            if ref is not None and ref.kind in ("input", "field") and ref.spec.type == "list":
+            if ref is not None and ref.kind in ("input", "field") and ref.spec is not None and ref.spec.type == "list":
                 return ref.spec.items
         return None
 
@@ -254,7 +255,7 @@ class RangeAnalysis:
             element = context.local(obj.id)
             if isinstance(element, tuple) and isinstance(element[1], n.Name):
                 ref = resolve(self.policy, Context(context.scope), element[1].id)
-                if ref is not None and ref.kind == "input" and ref.spec.type == "list":
+                if ref is not None and ref.kind == "input" and ref.spec is not None and ref.spec.type == "list":
                     return element[1].id
         return None
 
@@ -273,7 +274,7 @@ class RangeAnalysis:
             return parent.fields.get(obj.name) if parent is not None else None
         return None
 
-    def _call(self, function: str, args, context: Context, narrowed: dict[Any, Any]) -> Interval | None:
+    def _call(self, function: str, args: tuple[n.Expr, ...], context: Context, narrowed: dict[Any, Any]) -> Interval | None:
         parts = [self.expr(a, context, narrowed) if not isinstance(a, (n.Text, n.ListExpr)) else None for a in args]
         spec = FUNCTIONS.get(function)
         return spec.interval(parts, args) if spec is not None else EVERYTHING

@@ -16,14 +16,15 @@ from engine.language import nodes as n
 from engine.diagnostics import Diagnostics
 from engine.i18n import N_, _
 from engine.policy.model import (
-    ComputedValue, Formula, IndicatorValue, InputSpec, MatrixValue, PolicyView, TableValue, ValueDef, WeightedValue,
+    ComputedValue, Formula, IndicatorValue, InputSpec, MatrixValue, PolicyView, Row, TableValue, ValueDef, WeightedValue,
 )
-from engine.policy.names import AGGREGATES, FUNCTIONS, Context, list_item_of, resolve
+from engine.policy.functions import AGGREGATES, FUNCTIONS
+from engine.policy.names import Context, list_item_of, resolve
 from engine.numbers import RoundingMode
 from engine.policy.types import ANY, BOOLEAN, NUMBER, TARGET, TEXT, Type, _KIND_WORDS  # noqa: F401 (re-exported)
 
 
-def literal_type(value) -> Type:
+def literal_type(value: object) -> Type:
     if isinstance(value, bool):
         return BOOLEAN
     if isinstance(value, Fraction):
@@ -61,7 +62,7 @@ def unify(a: Type, b: Type) -> Type:
             return TEXT
         return Type("text", tuple(dict.fromkeys(a.values + b.values)))
     if a.kind == b.kind == "list":
-        return Type("list", element=unify(a.element, b.element))
+        return Type("list", element=unify(a.element or ANY, b.element or ANY))
     if a.kind == b.kind:
         return a
     return Type("mixed")
@@ -73,9 +74,9 @@ class TypeChecker:
     def __init__(self, policy: PolicyView, diagnostics: Diagnostics | None):
         self.policy = policy
         self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
-        self.types: dict[tuple, Type] = {}
-        self.formula_types: dict[tuple, Type] = {}  # formula path -> the type of its value
-        self._busy: set[tuple] = set()
+        self.types: dict[tuple[str | None, str], Type] = {}
+        self.formula_types: dict[tuple[Any, ...], Type] = {}  # formula path -> the type of its value
+        self._busy: set[tuple[str | None, str]] = set()
         self._formula: Formula | None = None
 
     # values --------------------------------------------------------------------------------
@@ -142,8 +143,8 @@ class TypeChecker:
             return ANY
         return result
 
-    def _cell(self, cell: n.Cell, column_type: Type, column: Formula, row) -> None:
-        if column_type.kind == "any":
+    def _cell(self, cell: n.Cell, column_type: Type, column: Formula | None, row: Row) -> None:
+        if column_type.kind == "any" or column is None:  # a column that did not parse has type any
             return
         if isinstance(cell, (n.CompareCell, n.IntervalCell)) and column_type.kind != "number":
             self.diagnostics.add(row.position, "type.cell", _("a range cell needs a number column; '{column}' is {type}",
@@ -158,7 +159,7 @@ class TypeChecker:
                 elif column_type.values is not None and value not in column_type.values:
                     self.diagnostics.add(row.position, "type.enum_value",
                                          _("'{value}' is not a value of '{column}'", value=value, column=column.text),
-                                         _values_hint(value, column_type.values))
+                                         _values_hint(str(value), column_type.values))
 
     # formulas ------------------------------------------------------------------------------
     def formula(self, formula: Formula | None, context: Context) -> Type:
@@ -173,10 +174,11 @@ class TypeChecker:
         return result
 
     def error(self, node: n.Expr, code: str, message: str, hint: str = "") -> None:
+        assert self._formula is not None  # errors are reported while a formula is inferred
         position = self._formula.locate(self.policy.sources, node.loc)
         self.diagnostics.add(position, code, message, hint)
 
-    def expect(self, actual: Type, wanted: Type, formula, node, message: str) -> None:
+    def expect(self, actual: Type, wanted: Type, formula: Formula | None, node: n.Expr | None, message: str) -> None:
         if actual.kind in ("any", wanted.kind) or node is None:
             return
         previous, self._formula = self._formula, formula
@@ -227,7 +229,7 @@ class TypeChecker:
                 if container.kind not in ("list", "any"):
                     self.error(b, "type.mismatch", _("'in' needs a list on its right, not {type}", type=container))
                 elif container.kind == "list":
-                    self._comparable(node, element, container.element, a, b)
+                    self._comparable(node, element, container.element or ANY, a, b)
                 return BOOLEAN
             case n.Conditional(test=test, then=then, otherwise=otherwise):
                 self.need(test, context, BOOLEAN, _("the condition after 'if'"))
@@ -257,11 +259,11 @@ class TypeChecker:
         ref = resolve(self.policy, context, name)
         if ref is None:
             return ANY  # the names pass reports it
-        if ref.kind in ("input", "field"):
+        if ref.kind in ("input", "field") and ref.spec is not None:
             return input_type(ref.spec, ref.name if ref.spec.type == "list" else None)
         return self.value_type((ref.scope if ref.kind == "item_value" else None, name))
 
-    def _field(self, node, obj: n.Expr, field_name: str, context: Context) -> Type:
+    def _field(self, node: n.Field, obj: n.Expr, field_name: str, context: Context) -> Type:
         obj_type = self.infer(obj, context)
         if obj_type.kind == "any":
             return ANY
@@ -281,7 +283,7 @@ class TypeChecker:
                    else _("fields here: {names}", names=", ".join(options)))
         return ANY
 
-    def _compare(self, node, op: n.CmpOp, a, b, context: Context) -> Type:
+    def _compare(self, node: n.Compare, op: n.CmpOp, a: n.Expr, b: n.Expr, context: Context) -> Type:
         left, right = self.infer(a, context), self.infer(b, context)
         if op in (n.CmpOp.EQ, n.CmpOp.NE):
             self._comparable(node, left, right, a, b)
@@ -291,7 +293,7 @@ class TypeChecker:
                     self.error(side, "type.mismatch", _("'{operator}' compares numbers, not {type}", operator=op.value, type=t))
         return BOOLEAN
 
-    def _comparable(self, node, left: Type, right: Type, a, b) -> None:
+    def _comparable(self, node: n.Expr, left: Type, right: Type, a: n.Expr, b: n.Expr) -> None:
         if "any" in (left.kind, right.kind):
             return
         if left.kind != right.kind:
