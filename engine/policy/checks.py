@@ -6,7 +6,7 @@ compiles.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator, Mapping
 
 import difflib
 import itertools
@@ -16,20 +16,24 @@ from fractions import Fraction
 from engine.policy import intervals as iv
 from engine.language import nodes as n
 from engine.policy.bounds import BoundAnalysis, check_bounds
-from engine.diagnostics import Diagnostics, Severity
+from engine.diagnostics import Diagnostics, Position, Severity
 from engine.i18n import N_, _
 from engine.policy.model import Formula, IndicatorValue, Policy, TableValue, ValueDef, WeightedValue, formulas_of
-from engine.policy.names import AGGREGATES, FUNCTIONS, Context, references, resolve, visible_names
+from engine.policy.functions import AGGREGATES, FUNCTIONS
+from engine.policy.names import Context, references, resolve, visible_names
 from engine.language.parser import KEYWORDS
 from engine.policy.ranges import RangeAnalysis, cell_interval
 from engine.policy.suggest import index_for
-from engine.policy.typecheck import BOOLEAN, TypeChecker
+from engine.policy.typecheck import TypeChecker
+from engine.policy.types import BOOLEAN, Type
+
+Key = tuple[str | None, str]  # (scope, name) of a value
 
 #: Most cell combinations a table's gap and overlap analysis will enumerate.
 MAX_TABLE_COMBINATIONS = 100_000
 
 
-def formulas(policy: Policy):
+def formulas(policy: Policy) -> Iterator[tuple[Formula, Context]]:
     """Every formula of a policy with the context it is evaluated in."""
     for definition in policy.values.values():
         context = Context(definition.scope)
@@ -61,7 +65,7 @@ def check_names(policy: Policy, out: Diagnostics) -> None:
         if scope is not None:
             if scope not in policy.inputs or policy.inputs[scope].type != "list":
                 out.add(definition.position, "name.unknown_list", _("item values need a list input named '{list}'", list=scope))
-            elif policy.inputs[scope].items is not None and name in policy.inputs[scope].items.fields:
+            elif (item := policy.inputs[scope].items) is not None and name in item.fields:
                 out.add(definition.position, "name.duplicate", _("'{name}' is already a field of each {list} item", name=name, list=scope))
     for formula, context in formulas(policy):
         if formula.node is not None:
@@ -93,8 +97,8 @@ def _names_in(policy: Policy, formula: Formula, node: n.Expr, context: Context, 
             if function not in FUNCTIONS:
                 hint = _(_EXCEL[function.upper()]) if function.upper() in _EXCEL else None
                 if hint is None:
-                    close = difflib.get_close_matches(function.lower(), list(FUNCTIONS), n=1)
-                    hint = _("did you mean '{close}'?", close=close[0]) if close else _("functions: {names}", names=", ".join(sorted(FUNCTIONS)))
+                    closest = difflib.get_close_matches(function.lower(), list(FUNCTIONS), n=1)
+                    hint = _("did you mean '{close}'?", close=closest[0]) if closest else _("functions: {names}", names=", ".join(sorted(FUNCTIONS)))
                 out.add(formula.locate(policy.sources, node.loc), "function.unknown",
                         _("unknown function '{name}'", name=function), hint)
             for arg in args:
@@ -121,9 +125,9 @@ def _closest_name(policy: Policy, context: Context, name: str) -> str | None:
     return index.closest(name, tuple(bound for bound, _ in context.locals))
 
 
-def dependencies(policy: Policy) -> dict[tuple, set[tuple]]:
+def dependencies(policy: Policy) -> dict[Key, set[Key]]:
     """Value key -> the value keys its formulas read."""
-    graph: dict[tuple, set[tuple]] = {key: set() for key in policy.values}
+    graph: dict[Key, set[Key]] = {key: set() for key in policy.values}
     for key, definition in policy.values.items():
         context = Context(definition.scope)
         parts = formulas_of(definition)
@@ -146,10 +150,10 @@ def dependencies(policy: Policy) -> dict[tuple, set[tuple]]:
 def check_cycles(policy: Policy, out: Diagnostics) -> None:
     """Values that depend on themselves, reported once per cycle."""
     graph = dependencies(policy)
-    index: dict[tuple, int] = {}
-    low: dict[tuple, int] = {}
-    stack: list[tuple] = []
-    on_stack: set[tuple] = set()
+    index: dict[Key, int] = {}
+    low: dict[Key, int] = {}
+    stack: list[Key] = []
+    on_stack: set[Key] = set()
     counter = itertools.count()
 
     def strongconnect(root: tuple[Any, ...]) -> None:
@@ -193,7 +197,7 @@ def check_cycles(policy: Policy, out: Diagnostics) -> None:
             strongconnect(key)
 
 
-def _report_cycle(policy: Policy, component: list[tuple], graph, out: Diagnostics) -> None:
+def _report_cycle(policy: Policy, component: list[Key], graph: dict[Key, set[Key]], out: Diagnostics) -> None:
     members = set(component)
     start = component[0]
     path, current = [start], start
@@ -258,7 +262,7 @@ def check_weights(policy: Policy, out: Diagnostics) -> None:
 def check_tables(policy: Policy, out: Diagnostics, checker: TypeChecker, ranges: RangeAnalysis) -> None:
     """Decision tables: gaps, overlaps (hit policy unique) and rows that can never apply."""
     for definition in policy.values.values():
-        if definition.table is None or any(f is None or f.node is None for f in definition.table.on):
+        if not isinstance(definition, TableValue) or any(f is None or f.node is None for f in definition.table.on):
             continue
         if any(cell is None for row in definition.table.rows for cell in row.cells):
             continue
@@ -274,7 +278,7 @@ def check_tables(policy: Policy, out: Diagnostics, checker: TypeChecker, ranges:
         _analyse_table(policy, definition, out, checker, ranges)
 
 
-def _bounds(cell):
+def _bounds(cell: n.Cell | None) -> list[n.Bound]:
     if isinstance(cell, n.CompareCell):
         return [cell.bound]
     if isinstance(cell, n.IntervalCell):
@@ -282,17 +286,17 @@ def _bounds(cell):
     return []
 
 
-def _analyse_table(policy: Policy, d: ValueDef, out: Diagnostics, checker: TypeChecker, ranges: RangeAnalysis) -> None:
+def _analyse_table(policy: Policy, d: TableValue, out: Diagnostics, checker: TypeChecker, ranges: RangeAnalysis) -> None:
     context = Context(d.scope)
     table = d.table
-    columns = []
+    columns: list[list[Any]] = []
     for index, formula in enumerate(table.on):
         kind = checker.formula(formula, context)
         if kind.kind == "number":
             domain = ranges.formula(formula, context) or iv.EVERYTHING
             breaks = sorted({b for row in table.rows for b in _break_values(row.cells[index], ranges.constants)})
             pieces = _number_pieces(domain, breaks)
-            if _is_integer_input(policy, formula, context):
+            if formula is not None and _is_integer_input(policy, formula, context):
                 pieces = [p for p in pieces if _holds_integer(p)]
             columns.append(pieces)
         elif kind.kind == "boolean":
@@ -300,7 +304,8 @@ def _analyse_table(policy: Policy, d: ValueDef, out: Diagnostics, checker: TypeC
         elif kind.kind == "text" and kind.values is not None:
             columns.append(list(kind.values))
         elif kind.kind == "text":
-            seen = [v for row in table.rows if isinstance(row.cells[index], n.LiteralsCell) for v in row.cells[index].values]
+            seen = [v for row in table.rows for cell in [row.cells[index]] if isinstance(cell, n.LiteralsCell)
+                    for v in cell.values]
             columns.append(list(dict.fromkeys(seen)) + [_OTHER])
         else:
             return
@@ -311,7 +316,8 @@ def _analyse_table(policy: Policy, d: ValueDef, out: Diagnostics, checker: TypeC
         return
     first_for: set[int] = set()
     matched_any: set[int] = set()
-    gaps, overlaps = [], {}
+    gaps: list[Any] = []
+    overlaps: dict[Any, Any] = {}
     for combo in itertools.product(*columns):
         hits = [i for i, row in enumerate(table.rows)
                 if all(_matches(cell, piece, ranges.constants) for cell, piece in zip(row.cells, combo))]
@@ -322,7 +328,7 @@ def _analyse_table(policy: Policy, d: ValueDef, out: Diagnostics, checker: TypeC
         matched_any.update(hits)
         if table.hit == "unique" and len(hits) > 1:
             overlaps.setdefault((hits[0], hits[1]), combo)
-    names = [f.text for f in table.on]
+    names = [f.text if f is not None else "" for f in table.on]  # all there: check_tables skips a table otherwise
     if gaps:
         out.add(policy.sources.position(d.path + ("table", "rows", ""), policy.file), "table.gap",
                 _("no row of '{name}' matches {values}", name=d.name, values=_describe_gaps(names, gaps)),
@@ -369,7 +375,7 @@ class _Other:
 _OTHER = _Other()
 
 
-def _break_values(cell, constants) -> list[Fraction]:
+def _break_values(cell: n.Cell | None, constants: Mapping[str, Fraction]) -> list[Fraction]:
     accepted = cell_interval(cell, constants)
     values = []
     if accepted is not None:
@@ -392,7 +398,7 @@ def _number_pieces(domain: iv.Interval, breaks: list[Fraction]) -> list[iv.Inter
     return [p for p in clipped if not p.empty]
 
 
-def _matches(cell, piece, constants) -> bool:
+def _matches(cell: n.Cell | None, piece: Any, constants: Mapping[str, Fraction]) -> bool:
     if isinstance(cell, n.AnyCell):
         return True
     if isinstance(piece, iv.Interval):
@@ -407,11 +413,11 @@ def _matches(cell, piece, constants) -> bool:
     return False
 
 
-def _describe(names: list[str], combo) -> str:
+def _describe(names: list[str], combo: Any) -> str:
     return _(" and ").join(f"{name} {_piece_text(p)}" for name, p in zip(names, combo))
 
 
-def _piece_text(piece) -> str:
+def _piece_text(piece: Any) -> str:
     if isinstance(piece, iv.Interval):
         if piece.lo is not None and piece.lo == piece.hi:
             return f"= {_num(piece.lo)}"
@@ -477,7 +483,7 @@ def check_matrices(policy: Policy, out: Diagnostics, checker: TypeChecker) -> No
                             _("add the cell"))
 
 
-def _domain(t) -> list[Any] | None:
+def _domain(t: Type) -> list[Any] | None:
     if t.kind == "text" and t.values is not None:
         return list(t.values)
     if t.kind == "boolean":
@@ -514,8 +520,9 @@ def check_ranges(policy: Policy, out: Diagnostics, checker: TypeChecker, ranges:
                             _("add it to labels"))
 
 
-def _check_indicators(policy: Policy, d: ValueDef, ranges: RangeAnalysis, out: Diagnostics) -> bool:
+def _check_indicators(policy: Policy, d: WeightedValue, ranges: RangeAnalysis, out: Diagnostics) -> bool:
     """A weighted value leaves its range because an indicator does: report at that indicator."""
+    assert d.range is not None  # the caller checks a weighted value that declares a range
     wanted = iv.Interval(d.range[0], d.range[1])
     found = False
     for name in d.weighted.indicators:
@@ -531,7 +538,8 @@ def _check_indicators(policy: Policy, d: ValueDef, ranges: RangeAnalysis, out: D
     return found
 
 
-def _check_range(name: str, actual: iv.Interval | None, declared: tuple[Any, ...], position, out: Diagnostics) -> None:
+def _check_range(name: str, actual: iv.Interval | None, declared: tuple[Any, ...], position: Position,
+                 out: Diagnostics) -> None:
     if actual is None:
         return
     wanted = iv.Interval(declared[0], declared[1])
@@ -599,7 +607,7 @@ def check_tests(policy: Policy, out: Diagnostics) -> None:
 def check_unused(policy: Policy, out: Diagnostics) -> None:
     """Values no output depends on: dead rules a reviewer would otherwise have to read."""
     graph = dependencies(policy)
-    used: set[tuple] = set()
+    used: set[Key] = set()
     todo = []
     roots = [(f, Context()) for o in policy.outputs.values() for f in (o.value, o.when)]
     roots += [(r.rule, Context(r.for_each)) for r in policy.requirements.values()]

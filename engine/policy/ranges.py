@@ -6,7 +6,7 @@ band formulas need to be analysed without false alarms.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Literal
+from typing import Any, Iterator, Literal, Mapping
 
 from fractions import Fraction
 
@@ -37,7 +37,7 @@ def input_interval(spec: InputSpec) -> Interval:
     return Interval(lo, hi, lo_closed, hi_closed)
 
 
-def cell_interval(cell: n.Cell, constants: dict[str, Fraction]) -> Interval | None:
+def cell_interval(cell: n.Cell | None, constants: Mapping[str, Fraction]) -> Interval | None:
     """The set of numbers a numeric cell accepts (None for a non-numeric cell)."""
     def bound(b: n.Bound) -> Fraction | None:
         return b.value if b.value is not None else constants.get(b.name or "")
