@@ -17,9 +17,10 @@ from typing import Any, Callable
 from jsonschema import Draft202012Validator, validators
 
 from engine.i18n import N_, _
-from engine.policy.model import InputSpec, Policy
+from engine.policy.functions import TargetRange
+from engine.policy.model import InputSpec, PolicyView
 from engine.numbers import NumberError, from_decimal, from_int, read_number, to_decimal
-from engine.evaluate.runtime import MISSING, NOT_APPLICABLE, Item, RecordError, TargetRange, pointer
+from engine.evaluate.runtime import MISSING, NOT_APPLICABLE, Item, RecordError, pointer
 
 #: Most items a list input may hold unless the policy says fewer.
 MAX_LIST_ITEMS = 1000
@@ -36,11 +37,11 @@ RECORD_META = ("id", "periode")
 PERIOD_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
 
-def _is_number(checker, value) -> bool:
+def _is_number(checker: Any, value: object) -> bool:
     return isinstance(value, (int, Decimal, Fraction, float)) and not isinstance(value, bool)
 
 
-def _is_integer(checker, value) -> bool:
+def _is_integer(checker: Any, value: object) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
@@ -50,17 +51,17 @@ def _is_integer(checker, value) -> bool:
     return isinstance(value, Fraction) and value.denominator == 1
 
 
-_Validator = validators.extend(
+_Validator: Any = validators.extend(  # type: ignore[no-untyped-call]
     Draft202012Validator,
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_number).redefine("integer", _is_integer),
 )
 
 
-def _json_number(value: Fraction):
+def _json_number(value: Fraction) -> int | float | Decimal:
     return int(value) if value.denominator == 1 else Decimal(value.numerator) / Decimal(value.denominator)
 
 
-def input_schema(policy: Policy) -> dict[Any, Any]:
+def input_schema(policy: PolicyView) -> dict[Any, Any]:
     """The JSON Schema (draft 2020-12) that a record for this policy must satisfy."""
     properties = {"id": {"type": ["string", "integer"], "maxLength": MAX_ID_LENGTH,
                          "description": "Echoed back, for example the NIP."},
@@ -133,12 +134,12 @@ class RecordReader:
     itself. tests/test_records.py checks that both accept and reject the same records.
     """
 
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: PolicyView):
         self.policy = policy
         self.schema = input_schema(policy)
         self._read_record = _record_reader(list(policy.inputs.values()), None, top_level=True)
 
-    def read(self, record) -> tuple[dict | None, list[RecordError]]:
+    def read(self, record: object) -> tuple[dict[str, Any] | None, list[RecordError]]:
         """(runtime inputs, []) for a valid record, or (None, every problem found)."""
         if not isinstance(record, dict):
             return None, [RecordError("", "type", _("a record must be a JSON object, got {got}", got=_got(record)))]
@@ -152,16 +153,17 @@ class RecordReader:
                 more = len(problems) - MAX_ERRORS
                 problems = problems[:MAX_ERRORS] + [RecordError("", "too_many_errors", _("and {count} more problems", count=f"{more:,}"))]
             return None, problems
+        assert isinstance(item, Item)  # the top-level reader gives an Item when nothing is wrong
         return item.fields, []
 
 
-def schema_validator(policy: Policy):
+def schema_validator(policy: PolicyView) -> Any:
     """A jsonschema validator of the derived schema (exact numbers accepted), for tools and tests."""
     return _Validator(input_schema(policy))
 
 
 _ABSENT = object()
-Reader = Callable[[object, str, list], object]
+Reader = Callable[[Any, str, list[RecordError]], Any]
 
 
 def _reader(spec: InputSpec, item_of: str | None = None) -> Reader:
@@ -172,7 +174,7 @@ def _reader(spec: InputSpec, item_of: str | None = None) -> Reader:
     elif kind == "text":
         read = _text_reader(spec)
     elif kind == "boolean":
-        def read(value, path, problems):
+        def read(value: Any, path: str, problems: list[RecordError]) -> Any:
             if not isinstance(value, bool):
                 problems.append(RecordError(path, "type", _("must be true or false, got {got}", got=_got(value))))
             return value
@@ -188,12 +190,12 @@ def _reader(spec: InputSpec, item_of: str | None = None) -> Reader:
         return read
     strict = read
 
-    def nullable(value, path, problems):
+    def nullable(value: Any, path: str, problems: list[RecordError]) -> Any:
         return NOT_APPLICABLE if value is None else strict(value, path, problems)
     return nullable
 
 
-def _absent(spec: InputSpec):
+def _absent(spec: InputSpec) -> Any:
     if spec.has_default:
         return list(spec.default) if isinstance(spec.default, list) else spec.default
     return MISSING
@@ -205,7 +207,7 @@ def _record_reader(specs: list[InputSpec], item_of: str | None, top_level: bool 
     known = [spec.name for spec in specs] + ([k for k in RECORD_META if k not in declared] if top_level else [])
     known_set = set(known)
 
-    def read(value, path, problems):
+    def read(value: Any, path: str, problems: list[RecordError]) -> Any:
         if not isinstance(value, dict):
             problems.append(RecordError(path, "type", _("must be an object, got {got}", got=_got(value))))
             return None
@@ -238,7 +240,7 @@ def _record_reader(specs: list[InputSpec], item_of: str | None, top_level: bool 
     return read
 
 
-def _is_period(value) -> bool:
+def _is_period(value: object) -> bool:
     """The pattern of the schema, and beyond it a real month and day (not 2023-13 or 2023-02-30)."""
     if not isinstance(value, str) or re.fullmatch(PERIOD_PATTERN, value) is None:
         return False
@@ -263,7 +265,7 @@ def _number_reader(spec: InputSpec, integer: bool) -> Reader:
     allowed = tuple(v for v in spec.enum if isinstance(v, Fraction)) if spec.enum is not None else None
     words = N_("must be a whole number, got {got}") if integer else N_("must be a number, got {got}")
 
-    def read(value, path, problems):
+    def read(value: Any, path: str, problems: list[RecordError]) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
             problems.append(RecordError(path, "type", _(words, got=_got(value)) + _number_hint(value)))
             return None
@@ -288,7 +290,7 @@ def _number_reader(spec: InputSpec, integer: bool) -> Reader:
 def _text_reader(spec: InputSpec) -> Reader:
     allowed = tuple(v for v in spec.enum if isinstance(v, str)) if spec.enum is not None else None
 
-    def read(value, path, problems):
+    def read(value: Any, path: str, problems: list[RecordError]) -> Any:
         if not isinstance(value, str):
             problems.append(RecordError(path, "type", _("must be text, got {got}", got=_got(value))))
             return None
@@ -306,7 +308,7 @@ def _text_reader(spec: InputSpec) -> Reader:
 def _target_reader(spec: InputSpec) -> Reader:
     number = _number_reader(spec, False)
 
-    def read(value, path, problems):
+    def read(value: Any, path: str, problems: list[RecordError]) -> Any:
         if isinstance(value, list):
             if len(value) != 2:
                 problems.append(RecordError(path, "type", _("a range has two numbers [low, high], got {count}", count=len(value))))
@@ -329,7 +331,7 @@ def _list_reader(spec: InputSpec) -> Reader:
     low = spec.min_items
     high = spec.max_items if spec.max_items is not None else MAX_LIST_ITEMS
 
-    def read(value, path, problems):
+    def read(value: Any, path: str, problems: list[RecordError]) -> Any:
         if not isinstance(value, list):
             problems.append(RecordError(path, "type", _("must be a list, got {got}", got=_got(value))))
             return None
@@ -346,7 +348,7 @@ def _list_reader(spec: InputSpec) -> Reader:
     return read
 
 
-def _number_hint(value) -> str:
+def _number_hint(value: object) -> str:
     """Numbers typed as spreadsheets show them: '3.000.000' or '87,5'."""
     if isinstance(value, str):
         if re.fullmatch(r"\d{1,3}([.,]\d{3})+", value.strip()):
@@ -364,7 +366,7 @@ def _bound(value: Fraction) -> str:
     return str(_json_number(value))
 
 
-def _got(value) -> str:
+def _got(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -376,4 +378,5 @@ def _got(value) -> str:
     if isinstance(value, float):  # only from Python callers: JSON is decoded to Decimal
         return _("the binary float {value} (pass Decimal or int; engine.evaluate.io.decode_json reads JSON exactly)",
                  value=repr(value))
-    return {dict: _("an object"), list: _("a list")}.get(type(value), type(value).__name__)
+    words: dict[type, str] = {dict: _("an object"), list: _("a list")}
+    return words.get(type(value), type(value).__name__)

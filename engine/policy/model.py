@@ -199,6 +199,9 @@ class PolicyView(Protocol):
     and the checked policy (engine.policy.checked.CheckedPolicy) both have it."""
 
     @property
+    def id(self) -> str: ...
+
+    @property
     def file(self) -> str: ...
 
     @property
