@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.policy import checks, model, document as policyfile
+from engine.policy import checked as checking, model, document as policyfile
+from engine.policy.checked import CheckedPolicy
 from engine.evaluate.exact import CompiledPolicy
 from engine.diagnostics import Diagnostic, Diagnostics, PolicyError, Position, Severity, capped
 from engine.i18n import _, language
@@ -19,7 +20,7 @@ from engine.evaluate.runtime import RecordError, RecordErrors
 class LoadedPolicy:
     """A checked, compiled policy ready to evaluate records."""
 
-    policy: model.Policy
+    policy: CheckedPolicy
     compiled: CompiledPolicy
     reader: RecordReader
     warnings: list[Diagnostic]
@@ -30,7 +31,7 @@ class LoadedPolicy:
 
 
 def check(target: str | Path, extra: list[Path] | None = None,
-          extends_ids_only: bool = False) -> tuple[model.Policy | None, list[Diagnostic]]:
+          extends_ids_only: bool = False) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
     """Read and check a policy; every diagnostic, sorted. The model is None if it could not be read.
 
     `extends_ids_only` is for policy text from outside (the HTTP service): its `extends` may only
@@ -43,14 +44,13 @@ def check(target: str | Path, extra: list[Path] | None = None,
     document = policyfile.read_document(path, out, extra, extends_ids_only)
     if document is None:
         return None, capped(out.sorted())
-    policy = model.build(document, out)
-    if not any(d.code.startswith(("yaml.", "schema.")) for d in out.errors):
-        checks.run(policy, out)
+    draft = model.build(document, out)
+    policy = checking.check(draft, out, run=not any(d.code.startswith(("yaml.", "schema.")) for d in out.errors))
     return policy, capped(out.sorted())
 
 
 def check_text(text: str, name: str = "policy.yaml", extra: list[Path] | None = None
-               ) -> tuple[model.Policy | None, list[Diagnostic]]:
+               ) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
     """`check` for policy text from outside (the HTTP service): read as the file `name`, its
     `extends` naming policies on the search path (and `extra`) by id only, never a file.
     Diagnostics in the text are placed in `name`."""
@@ -94,7 +94,7 @@ def load(target: str | Path, extra: list[Path] | None = None) -> LoadedPolicy:
     return loaded
 
 
-def compiled(policy: model.Policy) -> LoadedPolicy:
+def compiled(policy: CheckedPolicy) -> LoadedPolicy:
     """A policy that `check` passed, compiled to evaluate records (to run its own cases before
     it is published, for example). The caller has seen its diagnostics; none are errors."""
     return LoadedPolicy(policy, CompiledPolicy(policy), RecordReader(policy), [])
@@ -116,9 +116,8 @@ def load_document(data: dict, name: str) -> LoadedPolicy:
     document = policyfile.PolicyDocument(data, sources, name, [str(data.get("id", name))],
                                          policyfile.content_hash(data))
     policyfile._validate_schema(data, sources, name, out)  # as read_document does for a file
-    policy = model.build(document, out)
-    if not any(d.code.startswith(("yaml.", "schema.")) for d in out.errors):
-        checks.run(policy, out)
+    draft = model.build(document, out)
+    policy = checking.check(draft, out, run=not any(d.code.startswith(("yaml.", "schema.")) for d in out.errors))
     diagnostics = out.sorted()
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
@@ -157,7 +156,7 @@ def evaluate(loaded: LoadedPolicy, record, trace: bool = False, coverage: set | 
     return result
 
 
-def collect_values(policy: model.Policy, frame, inputs: dict) -> dict:
+def collect_values(policy: CheckedPolicy, frame, inputs: dict) -> dict:
     """Every named value the evaluation computed, item values as one list per list input."""
     values = {name: value for (_, name), value in frame.memo.items()}
     per_item: dict[str, dict[int, dict]] = {}
@@ -170,7 +169,7 @@ def collect_values(policy: model.Policy, frame, inputs: dict) -> dict:
     return values
 
 
-def coverage_targets(policy: model.Policy) -> dict[tuple, str]:
+def coverage_targets(policy: CheckedPolicy) -> dict[tuple, str]:
     """Everything `kinerja test` should reach: each table row and each matrix cell."""
     targets = {}
     for key, d in policy.values.items():

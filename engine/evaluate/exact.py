@@ -13,14 +13,15 @@ from typing import Callable
 
 from engine.language import nodes as n
 from engine.i18n import _
-from engine.policy.model import Formula, Policy, ValueDef
+from engine.policy.checked import (
+    CheckedPolicy, ComputedValue, IndicatorValue, MatrixValue, TableValue, ValueDef, WeightedValue,
+)
+from engine.policy.model import Formula
 from engine.policy.names import Context, resolve
-from engine.i18n import _
 from engine.numbers import ZERO, RoundingMode, round_to
 from engine.language.printer import cell_text, path_text, to_text
-from engine.evaluate.runtime import (
-    FUNCTION_IMPLEMENTATIONS, MISSING, Item, RecordError, RecordErrors, TargetRange, _Absent, pointer,
-)
+from engine.evaluate.runtime import MISSING, Item, RecordError, RecordErrors, _Absent, pointer
+from engine.policy.functions import AGGREGATES, FUNCTIONS, TRIMMED_MEAN_LEAST  # noqa: F401 (re-exported)
 
 Fn = Callable  # (Frame, env dict) -> value
 _UNSET = object()
@@ -114,7 +115,7 @@ class OutputUnit:
 class CompiledPolicy:
     """A policy compiled once; `run` evaluates one record's converted inputs."""
 
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: CheckedPolicy):
         self.policy = policy
         self.units: dict[tuple, Unit] = {}
         builder = _Builder(policy)
@@ -162,21 +163,22 @@ class CompiledPolicy:
 
 
 class _Builder:
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: CheckedPolicy):
         self.policy = policy
 
     # named values ----------------------------------------------------------------------------
     def value(self, d: ValueDef) -> Fn:
         context = Context(d.scope)
-        if d.kind in ("formula", "indicator"):
-            return self.formula(d.formula, context)
-        if d.kind == "table":
-            return self.table(d, context)
-        if d.kind == "matrix":
-            return self.matrix(d, context)
-        if d.kind == "weighted":
-            return self.weighted(d, context)
-        raise ValueError(f"unknown kind {d.kind}")
+        match d:
+            case ComputedValue(formula=formula) | IndicatorValue(formula=formula):
+                return self.formula(formula, context)
+            case TableValue():
+                return self.table(d, context)
+            case MatrixValue():
+                return self.matrix(d, context)
+            case WeightedValue():
+                return self.weighted(d, context)
+        raise ValueError(f"unknown definition {d!r}")
 
     def formula(self, formula: Formula, context: Context) -> Fn:
         return self.expr(formula.node, context)
@@ -412,30 +414,18 @@ class _Builder:
         return divide
 
     def call(self, node: n.Call, context: Context) -> Fn:
-        name, args = node.function, node.args
-        if name == "present":
-            get = self.expr(args[0], context, peek=True)
-            return lambda frame, env: get(frame, env).__class__ is not _Absent
-        if name == "round":
-            get = self.expr(args[0], context)
-            places = int(args[1].value)
-            mode = RoundingMode(args[2].value) if len(args) == 3 else RoundingMode.HALF_UP
-            return lambda frame, env: round_to(get(frame, env), places, mode)
-        implementation = FUNCTION_IMPLEMENTATIONS[name]
-        fs = [self.expr(a, context) for a in args]
-        if name in ("capaian", "capaian_terbalik"):
-            where = self.pointer(args[1], context)
+        spec, args = FUNCTIONS[node.function], node.args
+        implementation = spec.implementation
+        fs = [self.expr(a, context, peek=spec.peek) for a in args]
+        if spec.on_zero is not None:
+            where, on_zero = self.pointer(args[-1], context), spec.on_zero
 
-            def capaian(frame: Frame, env: dict):
-                target = fs[1](frame, env)
-                if isinstance(target, list):  # [low, high] written in the formula
-                    target = TargetRange(target)
+            def guarded(frame: Frame, env: dict):
                 try:
-                    return implementation(fs[0](frame, env), target)
+                    return implementation(*[f(frame, env) for f in fs])
                 except ZeroDivisionError:
-                    raise RecordError(where(frame, env), "division_by_zero",
-                                      _("target is 0, so capaian cannot be computed")) from None
-            return capaian
+                    raise RecordError(where(frame, env), "division_by_zero", _(on_zero)) from None
+            return guarded
         if len(fs) == 1:
             f0 = fs[0]
             return lambda frame, env: implementation(f0(frame, env))
@@ -448,6 +438,8 @@ class _Builder:
         element = self.expr(node.element, inner)
         condition = self.expr(node.filter, inner) if node.filter is not None else None
         var, function, shown = node.var, node.function, to_text(node.source)
+        spec = AGGREGATES[function]
+        reduce, least = spec.implementation, spec.least
 
         def collect(frame: Frame, env: dict) -> list:
             scope = dict(env)
@@ -458,40 +450,21 @@ class _Builder:
                     values.append(element(frame, scope))
             return values
 
-        if function is n.AggFunc.COUNT:
-            return lambda frame, env: Fraction(len(collect(frame, env)))
-        if function is n.AggFunc.SUM:
-            return lambda frame, env: sum(collect(frame, env), ZERO)
-        if function is n.AggFunc.ANY:
-            return lambda frame, env: any(collect(frame, env))
-        if function is n.AggFunc.ALL:
-            return lambda frame, env: all(collect(frame, env))
-        reduce = {n.AggFunc.MIN: min, n.AggFunc.MAX: max,
-                  n.AggFunc.MEAN: lambda values: sum(values, ZERO) / len(values),
-                  n.AggFunc.TRIMMED_MEAN: _trimmed_mean}[function]
-        least = TRIMMED_MEAN_LEAST if function is n.AggFunc.TRIMMED_MEAN else 1
+        if least == 0:
+            return lambda frame, env: reduce(collect(frame, env))
 
         def needs_items(frame: Frame, env: dict):
             values = collect(frame, env)
             if len(values) < least:
                 if not values:
                     raise RecordError(where(frame, env), "empty",
-                                      _("{function}() of {list} has no items to work on", function=function.value,
+                                      _("{function}() of {list} has no items to work on", function=function,
                                         list=shown))
                 raise RecordError(where(frame, env), "empty",
                                   _("{function}() of {shown} needs at least {least} items, got {count}",
-                                    function=function.value, shown=shown, least=least, count=len(values)))
+                                    function=function, shown=shown, least=least, count=len(values)))
             return reduce(values)
         return needs_items
-
-
-#: Fewest values a trimmed mean works on: one highest and one lowest are dropped, one stays.
-TRIMMED_MEAN_LEAST = 3
-
-
-def _trimmed_mean(values: list):
-    """The mean without one highest and one lowest value (exact)."""
-    return (sum(values, ZERO) - max(values) - min(values)) / (len(values) - 2)
 
 
 def _constant(value) -> Fn:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from engine.numbers import HUNDRED, ZERO, RoundingMode, round_to
+from engine.policy.functions import FUNCTIONS, TargetRange, capaian, capaian_terbalik, ceil, clamp, floor, round_value  # noqa: F401
 
 
 class _Absent:
     """A value that is not there. Reading it in a formula is a record error, never zero."""
 
     __slots__ = ("code", "words")
+    is_absent = True  # what present() asks (engine.policy.functions.present)
 
     def __init__(self, code: str, words: str):
         self.code, self.words = code, words
@@ -45,20 +46,6 @@ class RecordErrors(Exception):
         self.errors = errors
 
 
-class TargetRange(tuple):
-    """A two-number target such as 7-8 bulan: (low, high)."""
-
-    __slots__ = ()
-
-    @property
-    def low(self) -> Fraction:
-        return self[0]
-
-    @property
-    def high(self) -> Fraction:
-        return self[1]
-
-
 class Item:
     """A record inside the submitted data (an element of a list, or a nested record).
 
@@ -79,53 +66,6 @@ def pointer(parent: str, key) -> str:
     return f"{parent}/{str(key).replace('~', '~0').replace('/', '~1')}"
 
 
-# The whitelisted functions -------------------------------------------------------------------
-
-def capaian(realisasi: Fraction, target) -> Fraction:
-    """Higher is better: realisasi / target x 100. A range target gives 100 inside the range and
-    compares with the nearer bound outside it (PermenPANRB 8/2021)."""
-    if isinstance(target, TargetRange):
-        if target.low <= realisasi <= target.high:
-            return HUNDRED
-        target = target.high if realisasi > target.high else target.low
-    return realisasi / target * HUNDRED
-
-
-def capaian_terbalik(realisasi: Fraction, target) -> Fraction:
-    """Lower is better (kondisi khusus): (2 x target - realisasi) / target x 100, at least 0."""
-    if isinstance(target, TargetRange):
-        if target.low <= realisasi <= target.high:
-            return HUNDRED
-        target = target.high if realisasi > target.high else target.low
-    value = (2 * target - realisasi) / target * HUNDRED
-    return value if value > ZERO else ZERO
-
-
-def clamp(value: Fraction, low: Fraction, high: Fraction) -> Fraction:
-    return low if value < low else high if value > high else value
-
-
-def round_value(value: Fraction, places: Fraction, mode: str = "half_up") -> Fraction:
-    return round_to(value, int(places), RoundingMode(mode))
-
-
-def floor(value: Fraction) -> Fraction:
-    return Fraction(value.numerator // value.denominator)
-
-
-def ceil(value: Fraction) -> Fraction:
-    return Fraction(-((-value.numerator) // value.denominator))
-
-
-FUNCTION_IMPLEMENTATIONS = {
-    "capaian": capaian,
-    "capaian_terbalik": capaian_terbalik,
-    "clamp": clamp,
-    "round": round_value,
-    "min": min,
-    "max": max,
-    "abs": abs,
-    "floor": floor,
-    "ceil": ceil,
-    "len": lambda items: Fraction(len(items)),
-}
+# The whitelisted functions live in the registry (engine.policy.functions); this name stays for
+# readers that looked them up here.
+FUNCTION_IMPLEMENTATIONS = {name: f.implementation for name, f in FUNCTIONS.items() if not f.peek}

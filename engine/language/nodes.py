@@ -39,8 +39,12 @@ class LogicOp(str, Enum):
     OR = "or"
 
 
-class AggFunc(str, Enum):
-    """Aggregates over a list, written `mean(k.nilai for k in kegiatan if ...)`."""
+class AggFunc:
+    """Transitional names of some aggregates, for modules not yet reading engine.policy.functions.
+
+    An aggregate's `function` is its name; which names exist is the function registry's to say.
+    The parser interns the name, so `node.function is AggFunc.COUNT` holds as it did for the enum.
+    """
 
     MEAN = "mean"
     SUM = "sum"
@@ -49,7 +53,7 @@ class AggFunc(str, Enum):
     MAX = "max"
     ANY = "any"
     ALL = "all"
-    TRIMMED_MEAN = "trimmed_mean"  # the mean without one highest and one lowest value (360 feedback)
+    TRIMMED_MEAN = "trimmed_mean"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +153,7 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Aggregate:
-    function: AggFunc
+    function: str  # a name in engine.policy.functions.AGGREGATES (the names check says when it is not)
     element: "Expr"
     var: str
     source: "Expr"

@@ -6,6 +6,7 @@ leaves this module: `_ToNodes` turns it into typed nodes at the edge.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -25,7 +26,6 @@ MAX_FORMULA_CHARS = 4000
 MAX_DEPTH = 128
 
 KEYWORDS = frozenset({"if", "then", "else", "and", "or", "not", "in", "for", "true", "false"})
-AGGREGATES = frozenset(f.value for f in n.AggFunc)
 
 
 @dataclass(frozen=True)
@@ -288,11 +288,8 @@ class _ToNodes(Transformer):
 
     def aggregate(self, meta, children):
         token, element, var, source, condition = children
-        if str(token) not in AGGREGATES:
-            raise FormulaError(
-                "syntax.aggregate", _("'{name}(... for ... in ...)' is not an aggregate", name=token), token.line, token.column,
-                _("aggregates are {names}", names=", ".join(sorted(AGGREGATES))))
-        return n.Aggregate(n.AggFunc(str(token)), element, str(var), source, condition, _loc(token))
+        # which names are aggregates is the function registry's to say (the names check)
+        return n.Aggregate(sys.intern(str(token)), element, str(var), source, condition, _loc(token))
 
     def list(self, meta, children):
         (args,) = children

@@ -97,7 +97,7 @@ class _Printer:
                 return f"{function}({self.separator.join(self.print(a, _CONDITIONAL) for a in args)})", _ATOM
             case n.Aggregate(function=function, element=element, var=var, source=source, filter=condition):
                 inner = _Printer(self.math, {}, self.mark)  # per-item names are not single values
-                text = f"{function.value}({inner.print(element, _CONDITIONAL)} for {var} in {self.print(source, _OR)}"
+                text = f"{function}({inner.print(element, _CONDITIONAL)} for {var} in {self.print(source, _OR)}"
                 if condition is not None:
                     text += f" if {inner.print(condition, _OR)}"
                 return text + ")", _ATOM

@@ -22,9 +22,13 @@ from engine.language import nodes as n
 from engine.diagnostics import Diagnostics, Position
 from engine.i18n import _
 from engine.policy.model import Formula, InputSpec, Policy, ValueDef
+from engine.policy.functions import AGGREGATES, FUNCTIONS
 from engine.policy.names import Context, resolve
 from engine.numbers import AUDIT_PLACES, MAX_DIGITS, MAX_MAGNITUDE, MAX_PLACES
 from engine.evaluate.records import MAX_LIST_ITEMS
+from engine.policy.sizes import (  # noqa: F401 (re-exported: the size arithmetic lived here)
+    SMALL, Size, _digits, _places_of_inverse, add, div, hull, literal, mul, rounded, sum_of,
+)
 
 #: Most decimal digits of any value written out (its whole part and its places when it
 #: terminates, else AUDIT_PLACES): below Python's 4,300-digit limit on turning an integer into
@@ -41,93 +45,12 @@ MAX_CHAIN_SHOWN = 6
 _INPUT_WHOLE = len(str(int(MAX_MAGNITUDE)))  # digits of the largest submitted number's whole part
 
 
-@dataclass(frozen=True)
-class Size:
-    """Upper bounds, in decimal digits: numerator, power-of-ten part and other part of the denominator."""
-
-    num: int
-    ten: int = 0
-    other: int = 0
-    mag: int = 0  # digits of the value's whole part: |value| < 10^mag
-    places: int = -1  # decimal places of the value when it terminates (else it is shown rounded)
-
-    def __post_init__(self):
-        if not self.mag:
-            object.__setattr__(self, "mag", self.num)
-        if self.places < 0:
-            object.__setattr__(self, "places", self.ten)
-
-    @property
-    def text(self) -> int:
-        """Digits of the value written out: exact when it terminates, else to AUDIT_PLACES."""
-        return self.mag + max(self.places, AUDIT_PLACES) + 1
-
-    @property
-    def den(self) -> int:
-        return self.ten + self.other
-
-    @property
-    def digits(self) -> int:
-        return max(self.num, self.den)
-
-
-SMALL = Size(1)
-
-
-def literal(value: Fraction) -> Size:
-    den, twos, fives = value.denominator, 0, 0
-    while den % 2 == 0:
-        den, twos = den // 2, twos + 1
-    while den % 5 == 0:
-        den, fives = den // 5, fives + 1
-    return Size(_digits(abs(value.numerator)), max(twos, fives), 0 if den == 1 else _digits(den),
-                _digits(abs(value.numerator) // value.denominator), max(twos, fives))
-
-
-def _digits(number: int) -> int:
-    return max(1, number.bit_length() * 30103 // 100000 + 1)
-
-
 def input_size(spec: InputSpec | None) -> Size:
     """A submitted number: at most 10^15 in size, MAX_DIGITS significant digits, MAX_PLACES places
     (engine.numbers reads every format's numbers by these rules)."""
     if spec is not None and spec.type == "integer":
         return Size(_INPUT_WHOLE)
     return Size(max(MAX_DIGITS, _INPUT_WHOLE), MAX_PLACES, 0, _INPUT_WHOLE)
-
-
-def add(a: Size, b: Size) -> Size:
-    ten, other = max(a.ten, b.ten), a.other + b.other
-    return Size(max(a.num + b.den, b.num + a.den) + 1, ten, other, max(a.mag, b.mag) + 1, max(a.places, b.places))
-
-
-def mul(a: Size, b: Size) -> Size:
-    return Size(a.num + b.num, a.ten + b.ten, a.other + b.other, a.mag + b.mag, a.places + b.places)
-
-
-def div(a: Size, b: Size) -> Size:
-    return Size(a.num + b.den, a.ten, a.other + b.num, a.mag + b.den + 1, a.places + _places_of_inverse(b.num))
-
-
-def hull(a: Size, b: Size) -> Size:
-    return Size(max(a.num, b.num), max(a.ten, b.ten), max(a.other, b.other), max(a.mag, b.mag),
-                max(a.places, b.places))
-
-
-def _places_of_inverse(digits: int) -> int:
-    """Places 1/d can have when it terminates, d below 10^digits: d = 2^k needs k <= 3.33 x digits."""
-    return digits * 3322 // 1000 + 1
-
-
-def rounded(a: Size, places: int) -> Size:
-    """A value rounded to `places`: the denominator is at most 10^places again."""
-    return Size(a.mag + places + 1, places, 0, a.mag + 1, places)
-
-
-def sum_of(a: Size, items: int) -> Size:
-    """A sum of `items` values each of size a."""
-    extra = _digits(max(items, 1))
-    return Size(a.num + (items - 1) * a.other + extra, a.ten, a.other * items, a.mag + extra, a.places)
 
 
 @dataclass
@@ -278,15 +201,8 @@ class BoundAnalysis:
                 if condition is not None:
                     element_steps += self.expr(condition, inner)[1]
                 steps = source_steps + items * (element_steps + 1) + 1
-                if function in (n.AggFunc.COUNT,):
-                    return Size(_digits(items)), steps
-                if function in (n.AggFunc.ANY, n.AggFunc.ALL) or part is None:
-                    return None, steps
-                if function is n.AggFunc.SUM:
-                    return sum_of(part, items), steps
-                if function is n.AggFunc.MEAN:
-                    return div(sum_of(part, items), Size(_digits(items))), steps
-                return part, steps
+                aggregate = AGGREGATES.get(function)
+                return (aggregate.size(part, items) if aggregate is not None else None), steps
         steps = 1
         for child in n.children(node):
             steps += self.expr(child, context)[1]
@@ -370,24 +286,10 @@ class BoundAnalysis:
             size, cost = self.expr(arg, context)
             parts.append(size)
             steps += cost
-        numbers = [p or SMALL for p in parts]
-        hundred = literal(Fraction(100))
-        if function == "capaian" and len(numbers) == 2:
-            return mul(div(numbers[0], numbers[1]), hundred), steps
-        if function == "capaian_terbalik" and len(numbers) == 2:
-            twice = mul(literal(Fraction(2)), numbers[1])
-            return mul(div(add(twice, numbers[0]), numbers[1]), hundred), steps
-        if function in ("round", "floor", "ceil") and numbers:
-            places = args[1].value if function == "round" and len(args) > 1 and isinstance(args[1], n.Number) else 0
-            return rounded(numbers[0], max(0, int(places))), steps
-        if function in ("min", "max", "clamp", "abs") and numbers:
-            size = numbers[0]
-            for part in numbers[1:]:
-                size = hull(size, part)
-            return size, steps
-        if function == "len":
-            return Size(_digits(MAX_LIST_ITEMS)), steps
-        return None, steps
+        spec = FUNCTIONS.get(function)
+        if spec is None:
+            return None, steps
+        return spec.size([p or SMALL for p in parts], args, MAX_LIST_ITEMS), steps
 
 
 def _weight(size: Size) -> int:

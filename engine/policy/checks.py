@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import difflib
 import itertools
+from dataclasses import dataclass
 from fractions import Fraction
 
 from engine.policy import intervals as iv
 from engine.language import nodes as n
-from engine.policy.bounds import check_bounds
+from engine.policy.bounds import BoundAnalysis, check_bounds
 from engine.diagnostics import Diagnostics, Severity
 from engine.i18n import N_, _
-from engine.policy.model import Formula, Policy, ValueDef
-from engine.policy.names import FUNCTIONS, Context, references, resolve, visible_names
+from engine.policy.model import Formula, Policy, TableValue, ValueDef, WeightedValue, formulas_of
+from engine.policy.names import AGGREGATES, FUNCTIONS, Context, references, resolve, visible_names
 from engine.language.parser import KEYWORDS
 from engine.policy.ranges import RangeAnalysis, cell_interval
 from engine.policy.suggest import index_for
@@ -30,17 +31,7 @@ def formulas(policy: Policy):
     """Every formula of a policy with the context it is evaluated in."""
     for definition in policy.values.values():
         context = Context(definition.scope)
-        if definition.formula is not None:
-            yield definition.formula, context
-        if definition.table is not None:
-            yield from ((f, context) for f in definition.table.on)
-            yield from ((row.then, context) for row in definition.table.rows if isinstance(row.then, Formula))
-        if definition.matrix is not None:
-            yield from ((f, context) for f in (definition.matrix.rows, definition.matrix.columns) if f is not None)
-        if definition.weighted is not None and definition.weighted.by is not None:
-            yield definition.weighted.by, context
-        if definition.indicator is not None and definition.indicator.applies_when is not None:
-            yield definition.indicator.applies_when, context
+        yield from ((f, context) for f in formulas_of(definition))
     for output in policy.outputs.values():
         if output.value is not None:
             yield output.value, Context()
@@ -107,7 +98,11 @@ def _names_in(policy: Policy, formula: Formula, node: n.Expr, context: Context, 
             for arg in args:
                 _names_in(policy, formula, arg, context, out)
             return
-        case n.Aggregate(element=element, var=var, source=source, filter=condition):
+        case n.Aggregate(function=function, element=element, var=var, source=source, filter=condition):
+            if function not in AGGREGATES:
+                out.add(formula.locate(policy.sources, node.loc), "syntax.aggregate",
+                        _("'{name}(... for ... in ...)' is not an aggregate", name=function),
+                        _("aggregates are {names}", names=", ".join(sorted(AGGREGATES))))
             _names_in(policy, formula, source, context, out)
             inner = context.bind(var, ("item_of", source))
             _names_in(policy, formula, element, inner, out)
@@ -129,18 +124,13 @@ def dependencies(policy: Policy) -> dict[tuple, set[tuple]]:
     graph: dict[tuple, set[tuple]] = {key: set() for key in policy.values}
     for key, definition in policy.values.items():
         context = Context(definition.scope)
-        parts = [definition.formula] if definition.formula is not None else []
-        if definition.table is not None:
-            parts += definition.table.on + [r.then for r in definition.table.rows if isinstance(r.then, Formula)]
-            graph[key] |= {(None, bound.name) for row in definition.table.rows for cell in row.cells
-                           for bound in _bounds(cell) if bound.name is not None}
-        if definition.matrix is not None:
-            parts += [definition.matrix.rows, definition.matrix.columns]
-        if definition.weighted is not None:
-            parts += [definition.weighted.by] if definition.weighted.by is not None else []
-            graph[key] |= {(definition.scope, name) for name in definition.weighted.indicators}
-        if definition.indicator is not None and definition.indicator.applies_when is not None:
-            parts.append(definition.indicator.applies_when)
+        parts = formulas_of(definition)
+        match definition:
+            case TableValue(table=table):
+                graph[key] |= {(None, bound.name) for row in table.rows for cell in row.cells
+                               for bound in _bounds(cell) if bound.name is not None}
+            case WeightedValue(weighted=weighted):
+                graph[key] |= {(definition.scope, name) for name in weighted.indicators}
         for formula in parts:
             if formula is not None and formula.node is not None:
                 for ref, _ in references(policy, context, formula.node):
@@ -631,7 +621,17 @@ def check_unused(policy: Policy, out: Diagnostics) -> None:
 _FOUNDATIONS = ("syntax.", "name.", "function.", "type.", "cycle")
 
 
-def run(policy: Policy, out: Diagnostics) -> None:
+@dataclass(frozen=True)
+class Analyses:
+    """What the passes found besides diagnostics: the types, and (on a sound policy) each value's
+    interval and size. engine.policy.checked attaches them to the CheckedPolicy."""
+
+    types: TypeChecker
+    ranges: RangeAnalysis | None
+    bounds: BoundAnalysis | None
+
+
+def run(policy: Policy, out: Diagnostics) -> Analyses:
     """All passes, in order. The analyses that reason about what values can be (gaps, ranges,
     reachable labels) run only on a policy whose names and types are sound: an unknown name
     makes a value 'anything', and reporting what 'anything' can reach would mislead."""
@@ -645,15 +645,18 @@ def run(policy: Policy, out: Diagnostics) -> None:
     from engine.review.raters import check_rater_rule
     check_rater_rule(policy, out)
     check_unit_rules(policy, out)
+    ranges: RangeAnalysis | None = None
+    bounds: BoundAnalysis | None = None
     if not any(d.code.startswith(_FOUNDATIONS) for d in out.errors):
         ranges = RangeAnalysis(policy)
         check_tables(policy, out, checker, ranges)
         check_matrices(policy, out, checker)
         check_ranges(policy, out, checker, ranges)
-        check_bounds(policy, out, ranges)
+        bounds = check_bounds(policy, out, ranges)
     check_tests(policy, out)
     if not out.errors:  # with unknown names, what counts as used is not known yet
         check_unused(policy, out)
+    return Analyses(checker, ranges, bounds)
 
 
 def _num(value: Fraction) -> str:

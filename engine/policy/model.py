@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from types import MappingProxyType
+from typing import Any, Mapping
 
 from engine.language import nodes as n
 from engine.diagnostics import Diagnostics, Position
@@ -21,11 +23,11 @@ INPUT_TYPES = ("number", "integer", "text", "boolean", "list", "record", "number
 DEFAULT_ROUNDING = (2, RoundingMode.HALF_UP)  # PRODUCT.md: outputs to 2 decimals, half up
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Formula:
     text: str
     node: n.Expr | None  # None when the text did not parse (a diagnostic says why)
-    path: tuple  # where in the policy data the text is
+    path: tuple[Any, ...]  # where in the policy data the text is
     position: Position
 
     def locate(self, sources: SourceMap, loc: n.Loc) -> Position:
@@ -37,7 +39,7 @@ class Formula:
 class InputSpec:
     name: str
     type: str
-    path: tuple  # in the policy data
+    path: tuple[Any, ...]  # in the policy data
     position: Position
     label: str = ""
     description: str = ""
@@ -49,83 +51,168 @@ class InputSpec:
     maximum: Fraction | None = None
     exclusive_minimum: Fraction | None = None
     exclusive_maximum: Fraction | None = None
-    enum: tuple | None = None
+    enum: tuple[Any, ...] | None = None
     min_items: int | None = None
     max_items: int | None = None
     items: "InputSpec | None" = None
     fields: dict[str, "InputSpec"] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Row:
-    cells: list[n.Cell | None]  # one per column; None when the cell did not parse
+    cells: tuple[n.Cell | None, ...]  # one per column; None when the cell did not parse
     then: object  # a literal, or a Formula
     basis: str
-    path: tuple
+    path: tuple[Any, ...]
     position: Position
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Table:
-    on: list[Formula]
+    on: tuple[Formula | None, ...]
     hit: str
-    rows: list[Row]
+    rows: tuple[Row, ...]
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Matrix:
-    rows: Formula
-    columns: Formula
-    cells: dict[tuple, object]  # (row key, column key) -> literal
-    cell_positions: dict[tuple, Position]
-    row_keys: list
-    column_keys: list
+    rows: Formula | None
+    columns: Formula | None
+    cells: Mapping[tuple[Any, Any], object]  # (row key, column key) -> literal
+    cell_positions: Mapping[tuple[Any, Any], Position]
+    row_keys: tuple[Any, ...]
+    column_keys: tuple[Any, ...]
 
 
-@dataclass
-class Indicator:
-    name: str
-    formula: Formula
-    weight: Fraction | None
-    applies_when: Formula | None
-
-
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Weighted:
     total: Fraction
     not_applicable: str
     by: Formula | None
-    indicators: list[str]  # names of indicator values, in order
-    weights: dict[object, dict[str, Fraction]]  # weight set key ("default" for the rest) -> weights
-    weight_positions: dict[object, Position]
+    indicators: tuple[str, ...]  # names of indicator values, in order
+    weights: Mapping[Any, Mapping[str, Fraction]]  # weight set key ("default" for the rest) -> weights
+    weight_positions: Mapping[Any, Position]
 
 
-@dataclass
-class ValueDef:
-    """A named value: computed once per record (or once per list item when `scope` is set)."""
+#: Attributes of the old one-class ValueDef that a variant without them answers with None, so that
+#: modules not yet ported to the union (they test `d.table is not None`) keep working.
+_LEGACY_SLOTS = frozenset({"formula", "table", "matrix", "weighted", "indicator", "parent"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValueBase:
+    """A named value: computed once per record (or once per list item when `scope` is set).
+
+    A definition is one of the variants below; read it with `match` or isinstance. `type`,
+    `interval` and `size` are filled in by the checks (engine.policy.checked) and None before.
+    """
 
     name: str
-    kind: str  # formula | table | matrix | weighted | indicator
-    path: tuple
+    path: tuple[Any, ...]
     position: Position
     scope: str | None = None  # the list input whose items this value belongs to
     label: str = ""
     description: str = ""
     basis: str = ""
-    range: tuple | None = None
-    formula: Formula | None = None
-    table: Table | None = None
-    matrix: Matrix | None = None
-    weighted: Weighted | None = None
-    indicator: Indicator | None = None
-    parent: str | None = None  # for indicators: the weighted value they belong to
+    range: tuple[Fraction | None, Fraction | None] | None = None
+    type: Any = None  # engine.policy.typecheck.Type, once checked
+    interval: Any = None  # engine.policy.intervals.Interval (None: not numeric, or not analysed)
+    size: Any = None  # engine.policy.bounds.Found (None: not analysed)
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> tuple[str | None, str]:
         return (self.scope, self.name)
 
+    @property
+    def kind(self) -> str:
+        """Transitional: the old kind string, for modules not yet ported to the union."""
+        raise NotImplementedError
 
-@dataclass
+    def __getattr__(self, name: str) -> None:
+        if name in _LEGACY_SLOTS:
+            return None
+        raise AttributeError(name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComputedValue(ValueBase):
+    """`name: formula`: the formula's value (None when it did not parse or was not given)."""
+
+    formula: Formula | None = None
+
+    @property
+    def kind(self) -> str:
+        return "formula"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndicatorValue(ValueBase):
+    """One indicator of a weighted value: its own formula, weight and applicability."""
+
+    formula: Formula | None = None
+    weight: Fraction | None = None
+    applies_when: Formula | None = None
+    parent: str = ""  # the weighted value it belongs to
+
+    @property
+    def kind(self) -> str:
+        return "indicator"
+
+    @property
+    def indicator(self) -> "IndicatorValue":
+        """Transitional: the old `d.indicator.applies_when` reads the variant itself."""
+        return self
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TableValue(ValueBase):
+    table: Table
+
+    @property
+    def kind(self) -> str:
+        return "table"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MatrixValue(ValueBase):
+    matrix: Matrix
+
+    @property
+    def kind(self) -> str:
+        return "matrix"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WeightedValue(ValueBase):
+    weighted: Weighted
+
+    @property
+    def kind(self) -> str:
+        return "weighted"
+
+
+ValueDef = ComputedValue | IndicatorValue | TableValue | MatrixValue | WeightedValue
+
+
+def formulas_of(d: ValueDef) -> tuple[Formula, ...]:
+    """The formulas a definition holds, in the order they appear in it (a table: its columns,
+    then its rows' formulas). Ones that are absent are left out."""
+    found: tuple[Formula | None, ...]
+    match d:
+        case ComputedValue(formula=formula):
+            found = (formula,)
+        case IndicatorValue(formula=formula, applies_when=applies):
+            found = (formula, applies)
+        case TableValue(table=table):
+            found = table.on + tuple(row.then for row in table.rows if isinstance(row.then, Formula))
+        case MatrixValue(matrix=matrix):
+            found = (matrix.rows, matrix.columns)
+        case WeightedValue(weighted=weighted):
+            found = (weighted.by,)
+    return tuple(f for f in found if f is not None)
+
+
+@dataclass(frozen=True)
 class OutputDef:
     name: str
     value: Formula
@@ -138,9 +225,11 @@ class OutputDef:
     when: Formula | None = None
     range: tuple | None = None
     labels: tuple | None = None
+    type: Any = None  # engine.policy.typecheck.Type of `value`, once checked
+    interval: Any = None  # engine.policy.intervals.Interval of `value` (None: not numeric or not analysed)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Requirement:
     """A condition a record must meet beyond its input types (for example: at least one RHK utama)."""
 
@@ -315,34 +404,38 @@ class _Builder:
                 result.fields[field_name] = self.input(field_name, field_spec, path + ("fields", field_name))
         return result
 
-    def value(self, name: str, spec, path: tuple, scope: str | None, values: dict) -> None:
-        definition = ValueDef(name=name, kind="formula", path=path, position=self.pos(path + ("",)), scope=scope)
+    def value(self, name: str, spec: object, path: tuple[Any, ...], scope: str | None,
+              values: dict[tuple[str | None, str], ValueDef]) -> None:
+        position = self.pos(path + ("",))
         if (scope, name) in values:
-            self.diagnostics.add(definition.position, "name.duplicate", _("'{name}' is defined twice", name=name))
+            self.diagnostics.add(position, "name.duplicate", _("'{name}' is defined twice", name=name))
             return
-        values[(scope, name)] = definition
+        common: dict[str, Any] = {"name": name, "path": path, "position": position, "scope": scope}
+        definition: ValueDef
         if isinstance(spec, (str, Fraction, bool)):  # a formula, or a constant written as a number
-            definition.formula = self.formula(spec, path)
+            values[(scope, name)] = ComputedValue(**common)  # its place in the order, before it parses
+            values[(scope, name)] = ComputedValue(**common, formula=self.formula(spec, path))
             return
         if not isinstance(spec, dict):
+            values[(scope, name)] = ComputedValue(**common)
             return
-        definition.label = str(spec.get("label", ""))
-        definition.description = str(spec.get("description", ""))
-        definition.basis = str(spec.get("basis", ""))
-        definition.range = _range(spec.get("range"))
+        common.update(label=str(spec.get("label", "")), description=str(spec.get("description", "")),
+                      basis=str(spec.get("basis", "")), range=_range(spec.get("range")))
+        values[(scope, name)] = ComputedValue(**common)  # holds its place in the order
         if "formula" in spec:
-            definition.formula = self.formula(spec["formula"], path + ("formula",))
+            definition = ComputedValue(**common, formula=self.formula(spec["formula"], path + ("formula",)))
         elif isinstance(spec.get("table"), dict):
-            definition.kind = "table"
-            definition.table = self.table(spec["table"], path + ("table",))
+            definition = TableValue(**common, table=self.table(spec["table"], path + ("table",)))
         elif isinstance(spec.get("matrix"), dict):
-            definition.kind = "matrix"
-            definition.matrix = self.matrix(spec["matrix"], path + ("matrix",))
+            definition = MatrixValue(**common, matrix=self.matrix(spec["matrix"], path + ("matrix",)))
         elif isinstance(spec.get("weighted"), dict):
-            definition.kind = "weighted"
-            definition.weighted = self.weighted(name, spec["weighted"], path + ("weighted",), scope, values)
+            definition = WeightedValue(**common, weighted=self.weighted(name, spec["weighted"], path + ("weighted",),
+                                                                        scope, values))
+        else:
+            definition = ComputedValue(**common)
+        values[(scope, name)] = definition
 
-    def table(self, spec: dict, path: tuple) -> Table:
+    def table(self, spec: dict[str, Any], path: tuple[Any, ...]) -> Table:
         on = spec.get("on")
         columns = on if isinstance(on, list) else [on]
         on_formulas = [self.formula(text, path + ("on", i) if isinstance(on, list) else path + ("on",))
@@ -358,15 +451,18 @@ class _Builder:
                 self.diagnostics.add(self.pos(row_path + ("when",)), "table.columns",
                                      _("row {row} has {cells} cells but the table has {columns} columns", row=i + 1,
                                        cells=len(cells_in), columns=len(columns)))
-            cells = [self.cell(c, row_path + ("when", j) if isinstance(when, list) else row_path + ("when",))
-                     for j, c in enumerate(cells_in)]
+            cells = tuple(self.cell(c, row_path + ("when", j) if isinstance(when, list) else row_path + ("when",))
+                          for j, c in enumerate(cells_in))
             then = self.formula(row["formula"], row_path + ("formula",)) if "formula" in row else row.get("then")
             rows.append(Row(cells, then, str(row.get("basis", "")), row_path, self.pos(row_path)))
-        return Table([f for f in on_formulas if f is not None] if all(on_formulas) else on_formulas,
-                     str(spec.get("hit")), rows)
+        return Table(tuple(f for f in on_formulas if f is not None) if all(on_formulas) else tuple(on_formulas),
+                     str(spec.get("hit")), tuple(rows))
 
-    def matrix(self, spec: dict, path: tuple) -> Matrix:
-        cells, positions, row_keys, column_keys = {}, {}, [], []
+    def matrix(self, spec: dict[str, Any], path: tuple[Any, ...]) -> Matrix:
+        cells: dict[tuple[Any, Any], object] = {}
+        positions: dict[tuple[Any, Any], Position] = {}
+        row_keys: list[Any] = []
+        column_keys: list[Any] = []
         for row_key, row in _mapping(spec.get("cells")).items():
             row_keys.append(row_key)
             for column_key, value in _mapping(row).items():
@@ -376,44 +472,47 @@ class _Builder:
                 positions[(row_key, column_key)] = self.pos(path + ("cells", row_key, column_key))
         return Matrix(self.formula(spec.get("rows"), path + ("rows",)),
                       self.formula(spec.get("columns"), path + ("columns",)),
-                      cells, positions, row_keys, column_keys)
+                      MappingProxyType(cells), MappingProxyType(positions), tuple(row_keys), tuple(column_keys))
 
-    def weighted(self, name: str, spec: dict, path: tuple, scope, values: dict) -> Weighted:
+    def weighted(self, name: str, spec: dict[str, Any], path: tuple[Any, ...], scope: str | None,
+                 values: dict[tuple[str | None, str], ValueDef]) -> Weighted:
         indicators = []
         for ind_name, ind in _mapping(spec.get("indicators")).items():
             if not isinstance(ind, dict):
                 continue
             ind_path = path + ("indicators", ind_name)
-            definition = ValueDef(name=ind_name, kind="indicator", path=ind_path, position=self.pos(ind_path + ("",)),
-                                  scope=scope, label=str(ind.get("label", "")), description=str(ind.get("description", "")),
-                                  basis=str(ind.get("basis", "")), range=_range(ind.get("range")), parent=name)
+            position = self.pos(ind_path + ("",))
             weight = ind.get("weight") if isinstance(ind.get("weight"), Fraction) else None
             applies = self.formula(ind["applies_when"], ind_path + ("applies_when",)) if "applies_when" in ind else None
-            definition.indicator = Indicator(ind_name, self.formula(ind.get("formula"), ind_path + ("formula",)),
-                                             weight, applies)
-            definition.formula = definition.indicator.formula
+            definition = IndicatorValue(
+                name=ind_name, path=ind_path, position=position, scope=scope, label=str(ind.get("label", "")),
+                description=str(ind.get("description", "")), basis=str(ind.get("basis", "")),
+                range=_range(ind.get("range")), parent=name,
+                formula=self.formula(ind.get("formula"), ind_path + ("formula",)), weight=weight, applies_when=applies)
             if (scope, ind_name) in values:
                 self.diagnostics.add(definition.position, "name.duplicate", _("'{name}' is defined twice", name=ind_name))
                 continue
             values[(scope, ind_name)] = definition
             indicators.append(ind_name)
-        weights, positions = {}, {}
+        weights: dict[Any, Mapping[str, Fraction]] = {}
+        positions: dict[Any, Position] = {}
         if spec.get("weights") is not None:
             for key, weight_set in _mapping(spec.get("weights")).items():
-                weights[key] = {k: v for k, v in _mapping(weight_set).items() if isinstance(v, Fraction)}
+                weights[key] = MappingProxyType({k: v for k, v in _mapping(weight_set).items() if isinstance(v, Fraction)})
                 # a weight set's mistake is shown where it was last changed: in a child policy
                 # that changes one weight, at that weight rather than in the parent's file
                 positions[key] = self._latest(self.pos(path + ("weights", key, "")),
                                               [self.pos(path + ("weights", key, k)) for k in weights[key]])
         else:
             ind_specs = _mapping(spec.get("indicators"))
-            weights["default"] = {k: ind_specs[k]["weight"] for k in indicators
-                                  if isinstance(ind_specs[k].get("weight"), Fraction)}
+            weights["default"] = MappingProxyType({k: ind_specs[k]["weight"] for k in indicators
+                                                   if isinstance(ind_specs[k].get("weight"), Fraction)})
             positions["default"] = self._latest(self.pos(path + ("indicators", "")),
                                                 [self.pos(path + ("indicators", k, "weight")) for k in weights["default"]])
         by = self.formula(spec["by"], path + ("by",)) if "by" in spec else None
         return Weighted(spec.get("total") if isinstance(spec.get("total"), Fraction) else Fraction(100),
-                        str(spec.get("not_applicable")), by, indicators, weights, positions)
+                        str(spec.get("not_applicable")), by, tuple(indicators), MappingProxyType(weights),
+                        MappingProxyType(positions))
 
     def _latest(self, where: Position, entries: list[Position]) -> Position:
         """Where to show a mistake in a weight set: the set itself, unless the set comes from a

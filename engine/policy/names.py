@@ -9,24 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.language import nodes as n
-from engine.i18n import N_
+from engine.policy.functions import AGGREGATES, FUNCTIONS  # noqa: F401 (the registry: what a formula may call)
 from engine.policy.model import InputSpec, Policy
-
-#: Functions a formula may call (aggregates are separate: nodes.AggFunc).
-FUNCTIONS = {
-    # name: (min args, max args or None, description)
-    "capaian": (2, 2, N_("capaian(realisasi, target): realisasi / target x 100; a range target [a, b] gives 100 inside it")),
-    "capaian_terbalik": (2, 2, N_("capaian_terbalik(realisasi, target): lower is better, (2 x target - realisasi) / target x 100, at least 0")),
-    "clamp": (3, 3, N_("clamp(x, low, high): x kept within [low, high]")),
-    "round": (2, 3, N_("round(x, places, mode): mode is \"half_up\" (default), \"half_even\", \"half_down\", \"up\", \"down\", \"ceiling\" or \"floor\"")),
-    "min": (2, None, N_("min(a, b, ...): the smallest")),
-    "max": (2, None, N_("max(a, b, ...): the largest")),
-    "abs": (1, 1, N_("abs(x): the size of x without its sign")),
-    "floor": (1, 1, N_("floor(x): the whole number at or below x")),
-    "ceil": (1, 1, N_("ceil(x): the whole number at or above x")),
-    "present": (1, 1, N_("present(x): true when the input x was given (not absent, not null)")),
-    "len": (1, 1, N_("len(list): the number of items")),
-}
 
 
 @dataclass(frozen=True)

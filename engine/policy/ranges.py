@@ -12,6 +12,7 @@ from engine.policy import intervals as iv
 from engine.language import nodes as n
 from engine.policy.intervals import EVERYTHING, Interval
 from engine.policy.model import Formula, InputSpec, Policy, ValueDef
+from engine.policy.functions import AGGREGATES, FUNCTIONS, rounded_interval
 from engine.policy.names import Context, resolve
 
 BOOL_OR_TEXT = None  # non-numeric values have no interval
@@ -182,17 +183,13 @@ class RangeAnalysis:
             case n.Call(function=function, args=args):
                 return self._call(function, args, context, narrowed)
             case n.Aggregate(function=function, element=element, var=var, source=source):
-                if function is n.AggFunc.COUNT:
-                    return Interval(Fraction(0), None)
+                aggregate = AGGREGATES.get(function)
+                if aggregate is None:
+                    return EVERYTHING
+                if aggregate.element is None:  # count: its values do not matter
+                    return aggregate.interval(None)
                 inner = context.bind(var, ("item_of", source))
-                part = self.expr(element, inner, narrowed)
-                if part is None or function in (n.AggFunc.ANY, n.AggFunc.ALL):
-                    return None
-                if function is n.AggFunc.SUM:
-                    lo = Fraction(0) if part.lo is not None and part.lo >= 0 else None
-                    hi = Fraction(0) if part.hi is not None and part.hi <= 0 else None
-                    return Interval(lo, hi)
-                return part
+                return aggregate.interval(self.expr(element, inner, narrowed))
         return None
 
     def _narrow(self, test: n.Expr, context: Context, narrowed: dict):
@@ -274,41 +271,10 @@ class RangeAnalysis:
 
     def _call(self, function: str, args, context: Context, narrowed: dict) -> Interval | None:
         parts = [self.expr(a, context, narrowed) if not isinstance(a, (n.Text, n.ListExpr)) else None for a in args]
-        if function in ("present",):
-            return None
-        if function == "len":
-            return Interval(Fraction(0), None)
-        if any(p is None for p in parts[:1]):
-            return EVERYTHING
-        hundred = Interval.point(Fraction(100))
-        if function == "capaian":
-            target = parts[1] or Interval(Fraction(0), None, False, True)
-            return iv.mul(iv.div(parts[0], target), hundred)
-        if function == "capaian_terbalik":
-            # (2t - r) / t x 100 = 200 - r / t x 100, floored at 0
-            target = parts[1] or Interval(Fraction(0), None, False, True)
-            raw = iv.sub(Interval.point(Fraction(200)), iv.mul(iv.div(parts[0], target), hundred))
-            floored = iv.intersect(raw, Interval(Fraction(0), None))
-            return floored if not floored.empty else Interval.point(Fraction(0))
-        if function == "clamp" and all(p is not None for p in parts):
-            return iv.clamp(parts[0], parts[1], parts[2])
-        if function in ("min", "max") and all(p is not None for p in parts):
-            combine = iv.minimum if function == "min" else iv.maximum
-            result = parts[0]
-            for p in parts[1:]:
-                result = combine(result, p)
-            return result
-        if function == "abs":
-            p = parts[0]
-            return Interval(Fraction(0), None if p.lo is None or p.hi is None else max(abs(p.lo), abs(p.hi)))
-        if function in ("round", "floor", "ceil"):
-            places = args[1].value if function == "round" and len(args) > 1 and isinstance(args[1], n.Number) else 0
-            return _rounded(parts[0], int(places))
-        return EVERYTHING
+        spec = FUNCTIONS.get(function)
+        return spec.interval(parts, args) if spec is not None else EVERYTHING
 
 
 def _rounded(p: Interval, places: int) -> Interval:
     """Any rounding to `places` keeps a value between its floor and its ceiling at those places."""
-    from engine.numbers import RoundingMode, round_to
-    return Interval(None if p.lo is None else round_to(p.lo, places, RoundingMode.FLOOR),
-                    None if p.hi is None else round_to(p.hi, places, RoundingMode.CEILING))
+    return rounded_interval(p, places)

@@ -14,34 +14,9 @@ from engine.language import nodes as n
 from engine.diagnostics import Diagnostics
 from engine.i18n import N_, _
 from engine.policy.model import Formula, InputSpec, Policy, ValueDef
-from engine.policy.names import FUNCTIONS, Context, list_item_of, resolve
+from engine.policy.names import AGGREGATES, FUNCTIONS, Context, list_item_of, resolve
 from engine.numbers import RoundingMode
-
-
-@dataclass(frozen=True)
-class Type:
-    kind: str  # number | text | boolean | list | record | number_or_range | any
-    values: tuple | None = None  # text: the known values (an enum), when known
-    element: "Type | None" = None  # list: the element type
-    fields: tuple = ()  # record: ((name, Type), ...)
-    scope: str | None = None  # record that is an item of this list input (has item values)
-
-    def __str__(self) -> str:
-        if self.kind == "list":
-            return _("list of {element}", element=self.element)
-        return _(_KIND_WORDS[self.kind]) if self.kind in _KIND_WORDS else self.kind
-
-    def field(self, name: str) -> "Type | None":
-        for field_name, field_type in self.fields:
-            if field_name == name:
-                return field_type
-        return None
-
-
-_KIND_WORDS = {"number": N_("number"), "text": N_("text"), "boolean": N_("boolean"), "record": N_("record"),
-               "number_or_range": N_("number_or_range"), "any": N_("any")}
-
-NUMBER, TEXT, BOOLEAN, ANY, TARGET = Type("number"), Type("text"), Type("boolean"), Type("any"), Type("number_or_range")
+from engine.policy.types import ANY, BOOLEAN, NUMBER, TARGET, TEXT, Type, _KIND_WORDS  # noqa: F401 (re-exported)
 
 
 def literal_type(value) -> Type:
@@ -95,6 +70,7 @@ class TypeChecker:
         self.policy = policy
         self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
         self.types: dict[tuple, Type] = {}
+        self.formula_types: dict[tuple, Type] = {}  # formula path -> the type of its value
         self._busy: set[tuple] = set()
         self._formula: Formula | None = None
 
@@ -184,9 +160,11 @@ class TypeChecker:
             return ANY
         previous, self._formula = self._formula, formula
         try:
-            return self.infer(formula.node, context)
+            result = self.infer(formula.node, context)
         finally:
             self._formula = previous
+        self.formula_types[formula.path] = result
+        return result
 
     def error(self, node: n.Expr, code: str, message: str, hint: str = "") -> None:
         position = self._formula.locate(self.policy.sources, node.loc)
@@ -325,64 +303,34 @@ class TypeChecker:
         spec = FUNCTIONS.get(name)
         if spec is None:
             return ANY  # the names pass reports it
-        low, high, _description = spec
+        low, high = spec.min_args, spec.max_args
         if len(args) < low or (high is not None and len(args) > high):
             count = f"{low}" if low == high else _("{low} or more", low=low) if high is None else _(
                 "{low} to {high}", low=low, high=high)
             self.error(node, "function.arity", _("{name}() takes {count} arguments, not {given}", name=name, count=count,
-                                                   given=len(args)), _(FUNCTIONS[name][2]))
+                                                   given=len(args)), _(spec.description))
             return ANY
-        if name == "present":
-            if not isinstance(args[0], (n.Name, n.Field)):
-                self.error(args[0], "type.present", _("present() takes the name of an input"))
-            self.infer(args[0], context)
-            return BOOLEAN
-        if name == "len":
-            t = self.infer(args[0], context)
-            if t.kind not in ("list", "any"):
-                self.error(args[0], "type.mismatch", _("len() needs a list, not {type}", type=t))
-            return NUMBER
-        if name in ("capaian", "capaian_terbalik"):
-            self.need(args[0], context, NUMBER, "realisasi")
-            if isinstance(args[1], n.ListExpr):  # a range target written in the formula: [7, 8]
-                if len(args[1].items) != 2:
-                    self.error(args[1], "type.range", _("a range target is two numbers: [low, high]"))
-                for item in args[1].items:
-                    self.need(item, context, NUMBER, _("a bound of the range"))
-                return NUMBER
-            target = self.infer(args[1], context)
-            if target.kind not in ("number", "number_or_range", "any"):
-                self.error(args[1], "type.mismatch", _("target must be a number or a range [low, high], not {type}", type=target))
-            return NUMBER
-        if name == "round":
-            self.need(args[0], context, NUMBER, _("the value to round"))
-            if not (isinstance(args[1], n.Number) and args[1].value.denominator == 1 and 0 <= args[1].value <= 10):
-                self.error(args[1], "type.round", _("round() needs a whole number of places from 0 to 10"))
-            if len(args) == 3 and not (isinstance(args[2], n.Text) and args[2].value in {m.value for m in RoundingMode}):
-                self.error(args[2], "type.round", _("unknown rounding mode"), _(FUNCTIONS["round"][2]))
-            return NUMBER
-        for i, arg in enumerate(args):
-            self.need(arg, context, NUMBER, _("argument {number} of {name}()", number=i + 1, name=name))
-        return NUMBER
+        return spec.type_rule(self, node, context)
 
     def _aggregate(self, node: n.Aggregate, context: Context) -> Type:
+        spec = AGGREGATES.get(node.function)
         source = self.infer(node.source, context)
         if source.kind not in ("list", "any"):
             self.error(node.source, "type.mismatch", _("'{name}(... for {var} in ...)' needs a list, not {type}",
-                                                               name=node.function.value, var=node.var, type=source))
+                                                               name=node.function, var=node.var, type=source))
             source = ANY
         element = source.element if source.kind == "list" else ANY
         inner = context.bind(node.var, element or ANY)
         if node.filter is not None:
             self.need(node.filter, inner, BOOLEAN, _("the condition after 'if'"))
-        if node.function in (n.AggFunc.ANY, n.AggFunc.ALL):
-            self.need(node.element, inner, BOOLEAN, _("the values of {name}()", name=node.function.value))
-            return BOOLEAN
-        if node.function is n.AggFunc.COUNT:
+        if spec is None:  # the names pass reports it
             self.infer(node.element, inner)
-            return NUMBER
-        self.need(node.element, inner, NUMBER, _("the values of {name}()", name=node.function.value))
-        return NUMBER
+            return ANY
+        if spec.element is None:
+            self.infer(node.element, inner)
+        else:
+            self.need(node.element, inner, spec.element, _("the values of {name}()", name=node.function))
+        return spec.result
 
 
 def _values_hint(value: str, values: tuple) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from engine.language import nodes as n
+from engine.policy.functions import AGGREGATES, FUNCTIONS
 from engine.policy.model import Formula, InputSpec, Policy, ValueDef
 from engine.policy.names import Context
 from engine.numbers import RoundingMode, exact_text, format_number, is_terminating
@@ -29,10 +30,9 @@ TYPE_WORDS = {"number": "angka", "integer": "bilangan bulat", "text": "teks", "b
               "list": "daftar", "record": "kelompok data", "number_or_range": "angka atau rentang [bawah; atas]"}
 HIT_WORDS = {"unique": "Setiap kemungkinan data cocok dengan tepat satu baris.",
              "first": "Baris dibaca dari atas; baris pertama yang cocok yang berlaku."}
-AGGREGATE_WORDS = {"mean": "rata-rata", "sum": "jumlah", "count": "banyaknya", "min": "terkecil",
-                   "max": "terbesar", "any": "ada", "all": "semua",
-                   "trimmed_mean": "rata-rata tanpa nilai tertinggi dan terendah"}
-FUNCTION_WORDS = {"round": "bulatkan", "clamp": "batasi", "len": "banyaknya", "max": "maks"}
+#: The rulebook's words for aggregates and functions: the registry's notation (engine.policy.functions).
+AGGREGATE_WORDS = {name: a.words for name, a in AGGREGATES.items()}
+FUNCTION_WORDS = {name: f.words for name, f in FUNCTIONS.items()}
 COMPARE_SIGNS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 BOUND_WORDS = {"at_most": "paling banyak {limit}% pegawai", "at_least": "paling sedikit {limit}% pegawai",
                "at_most_count": "paling banyak {limit} orang", "at_least_count": "paling sedikit {limit} orang"}
@@ -189,13 +189,13 @@ class _Notation:
                     otherwise = otherwise.otherwise
                 return self.cases(cases, self.show(otherwise, _OR)), _CONDITIONAL
             case n.Call(function="present", args=args):
-                return self.row(self.show(args[0], _ATOM), self.word("diisi")), _COMPARE
+                return self.row(self.show(args[0], _ATOM), self.word(FUNCTION_WORDS["present"])), _COMPARE
             case n.Call(function="round", args=args):
                 parts = [self.show(args[0]), self.row(self.show(args[1]), self.word("desimal"))]
                 mode = args[2].value if len(args) > 2 and isinstance(args[2], n.Text) else "half_up"
                 known = mode in {m.value for m in RoundingMode}
                 parts.append(self.text(ROUNDING_WORDS[RoundingMode(mode)] if known else mode))
-                return self.call("bulatkan", parts), _ATOM
+                return self.call(FUNCTION_WORDS["round"], parts), _ATOM
             case n.Call(function=function, args=args):
                 return self.call(FUNCTION_WORDS.get(function, function), [self.show(a) for a in args]), _ATOM
             case n.Aggregate(function=function, element=element, var=var, source=source, filter=condition):
@@ -203,7 +203,7 @@ class _Notation:
                          self.word("dalam"), self.show(source, _OR)]
                 if condition is not None:
                     inner += [self.word("yang memenuhi"), self.show(condition, _OR)]
-                return self.call(AGGREGATE_WORDS[function.value], [self.row(*inner)]), _ATOM
+                return self.call(AGGREGATE_WORDS[function], [self.row(*inner)]), _ATOM
             case n.ListExpr(items=items):
                 return self.bracket([self.show(i) for i in items]), _ATOM
         raise TypeError(f"cannot show {type(node).__name__}")

@@ -12,8 +12,13 @@ unknown field, a bound not met, a division by zero, no table row) raises `Fallba
 record goes to the exact evaluator (engine.evaluate.exact), which reports every problem at its JSON
 pointer. Both paths compute the same numbers; tests/test_fast.py holds them equal.
 
+It reads the checked policy (engine.policy.checked): each value's variant, the type the checks
+found for it (its kind here) and its interval (its sign: a divisor known positive needs no zero
+test); calls and aggregates are the function registry's kernel emissions (engine.policy.functions),
+except capaian and present, whose code depends on their arguments' kinds (a range, an absent input).
+
 Safety: the source is generated from the checked syntax tree, never from policy text. Names in the
-generated code are our own (v3, t17); policy strings appear only as `repr()` constants and numbers
+generated code are our own (V3, t17); policy strings appear only as `repr()` constants and numbers
 as integer literals; the namespace has no builtins beyond a few pure functions. A construct the
 generator does not know makes the whole policy use the exact evaluator (`FastPolicy.reason`).
 
@@ -35,7 +40,7 @@ from engine.evaluate.kernel.pairs import decode_pairs
 from engine.evaluate.kernel.record import RecordCode
 from engine.evaluate.kernel.values import ValueCode
 from engine.evaluate.records import RecordReader
-from engine.policy.model import Policy
+from engine.policy.checked import CheckedPolicy
 
 __all__ = ["MAX_GENERATED", "MAX_SOURCE", "Fallback", "FastPolicy", "Unsupported", "decode_pairs", "generate"]
 
@@ -43,7 +48,7 @@ __all__ = ["MAX_GENERATED", "MAX_SOURCE", "Fallback", "FastPolicy", "Unsupported
 class _Generator(RecordCode, ExpressionCode, ValueCode):
     """The whole generator: the kernel function, then the functions of the values it calls."""
 
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: CheckedPolicy):
         super().__init__(policy)
         self.setup_values()
 
@@ -56,7 +61,7 @@ class _Generator(RecordCode, ExpressionCode, ValueCode):
         return text
 
 
-def generate(policy: Policy) -> tuple[str, dict[str, object]]:
+def generate(policy: CheckedPolicy) -> tuple[str, dict[str, object]]:
     """The kernel's Python source for a checked policy, and the constants it refers to. Raises
     Unsupported (with the reason) for a construct the generator does not handle."""
     generator = _Generator(policy)

@@ -13,13 +13,15 @@ from fractions import Fraction
 from typing import Literal, NoReturn
 
 from engine.language import nodes as n
-from engine.policy.model import InputSpec, Policy, ValueDef
+from engine.policy.checked import CheckedPolicy, ValueDef
+from engine.policy.intervals import Interval
+from engine.policy.model import InputSpec
 from engine.policy.names import Context
 
 #: Largest generated source, in characters; beyond it the policy uses the exact evaluator.
 MAX_SOURCE = 400_000
-#: Most characters the generator writes in all (the kernel, its functions and the sketches that find
-#: kinds): a safety net, since generation is linear; no bundled or tested policy comes near it.
+#: Most characters the generator writes in all (the kernel and its functions): a safety net, since
+#: generation is linear; no bundled or tested policy comes near it.
 MAX_GENERATED = 2 * MAX_SOURCE
 #: Deepest indentation at which a value's code is written in place; deeper, its function is called,
 #: so that the indentation (and Python's nesting limits) stay bounded however values chain.
@@ -114,6 +116,15 @@ def product_sign(a: Sign, b: Sign) -> Sign:
     return "nonneg" if a in ("pos", "nonneg") and b in ("pos", "nonneg") else None
 
 
+def interval_sign(interval: Interval | None) -> Sign:
+    """What the checks' interval of a value says about its sign."""
+    if interval is None or interval.lo is None:
+        return None
+    if interval.lo > 0 or interval.lo == 0 and not interval.lo_closed:
+        return "pos"
+    return "nonneg" if interval.lo == 0 else None
+
+
 def sum_sign(a: Sign, b: Sign) -> Sign:
     both = product_sign(a, b)
     return "pos" if both is not None and "pos" in (a, b) else both
@@ -145,11 +156,11 @@ class _Target:
 class Emitter:
     """Lines, blocks, constants, and the bookkeeping that keeps every value's code written once."""
 
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: CheckedPolicy):
         self.policy = policy
         self.lines: list[str] = []
         self.indent = 0
-        self.emitted = 0  # characters generated so far, sketches and functions included
+        self.emitted = 0  # characters generated so far, functions included
         self.counter = 0
         self.constants: dict[str, object] = {}
         #: Values computed on every path to here: a mark (a key, or an item's key) -> Val of locals.

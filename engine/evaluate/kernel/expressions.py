@@ -3,20 +3,21 @@ and aggregates over a list."""
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import cast
 
 from engine.evaluate.kernel.emitter import (
     Ctx, Emitter, Target, Unsupported, Val, literal_sign, mul, pair, product_sign, spec_sign, sum_sign,
 )
 from engine.language import nodes as n
 from engine.numbers import RoundingMode
-from engine.policy.model import InputSpec
+from engine.policy.model import InputSpec, Policy
+from engine.policy.functions import AGGREGATES, FUNCTIONS
 from engine.policy.names import resolve
 
 
 class ExpressionCode(Emitter):
     """Expressions: each node's code written once, where the tree has it."""
 
-    sketching: bool
     inputs: dict[tuple[str, ...], Val]
 
     def expr(self, node: n.Expr, ctx: Ctx, peek: bool = False) -> Val:
@@ -93,7 +94,7 @@ class ExpressionCode(Emitter):
     # names and fields --------------------------------------------------------------------------
     def read(self, container: str, name: str, spec: InputSpec, peek: bool, path: tuple[str, ...] | None = None) -> Val:
         """A field of a validated dict, typed as its spec says."""
-        if not self.sketching and not peek and path is not None and path in self.inputs:
+        if not peek and path is not None and path in self.inputs:
             return self.inputs[path]  # converted once, while validating
         mark = ("read", peek) + path if path is not None else None
         if mark is not None and mark in self.computed:
@@ -147,7 +148,7 @@ class ExpressionCode(Emitter):
         raise Unsupported(f"inputs of type {kind}")
 
     def name(self, name: str, ctx: Ctx, peek: bool) -> Val:
-        ref = resolve(self.policy, ctx.names, name)
+        ref = resolve(cast(Policy, self.policy), ctx.names, name)  # reads only inputs and values
         if ref is None:
             raise Unsupported(f"unresolved name {name}")
         if ref.kind == "local":
@@ -226,55 +227,42 @@ class ExpressionCode(Emitter):
             raise Unsupported(f"comparing {a.kind} with {b.kind}")
         return Val("bool", t)
 
-    def pick(self, values: list[Val], smallest: bool) -> Val:
+    # built-in functions: the registry's kernel emissions ------------------------------------------
+    def call_function(self, node: n.Call, ctx: Ctx) -> Val:
+        function = FUNCTIONS.get(node.function)
+        if function is None:
+            raise Unsupported(f"function {node.function}")
+        if function.peek:
+            return self.present(node.args[0], ctx)
+        if function.kernel is None:  # the registry leaves it to the kernel: its arguments' kinds decide
+            return self.capaian(node.function, node.args, ctx)
         t = self.tmp()
-        first = values[0]
-        self.emit(f"{t}, {t}d = {first.v}, {first.d}")
-        for other in values[1:]:
-            op = "<" if smallest else ">"
-            self.emit(f"if {mul(other.v, t + 'd')} {op} {mul(t, other.d)}: {t}, {t}d = {other.v}, {other.d}")
+        self.emit_lines(function.kernel(t, *(self.argument(arg, ctx) for arg in node.args)))
         return Val("num", t, t + "d")
 
-    # built-in functions ------------------------------------------------------------------------
-    def call_function(self, node: n.Call, ctx: Ctx) -> Val:
-        name, args = node.function, node.args
+    def argument(self, node: n.Expr, ctx: Ctx) -> object:
+        """An argument as a kernel emission takes it: a number as a pair of code strings (written
+        as a whole, it is its numerator: round's places), a list as its code, a literal text
+        (round's mode) as a constant of the kernel."""
+        if isinstance(node, n.Text):
+            return self.const(RoundingMode(node.value))
+        val = self.expr(node, ctx)
+        if val.kind == "list":
+            return val.v
+        self.expect(val, "num")
+        return Number(val.v, val.d)
+
+    def emit_lines(self, code: str) -> None:
+        for line in code.split("\n"):
+            self.emit(line)
+
+    def present(self, node: n.Expr, ctx: Ctx) -> Val:
+        val = self.expr(node, ctx, peek=True)
+        if val.kind != "maybe":
+            return Val("bool", "True")  # a value, or an aggregate variable: always there
         t = self.tmp()
-        if name == "present":
-            val = self.expr(args[0], ctx, peek=True)
-            if val.kind != "maybe":
-                return Val("bool", "True")  # a value, or an aggregate variable: always there
-            self.emit(f"{t} = {val.v} is not _M and {val.v} is not None")
-            return Val("bool", t)
-        if name in ("capaian", "capaian_terbalik"):
-            return self.capaian(name, args, ctx)
-        values = [self.expr(a, ctx) for a in args]
-        if name == "len":
-            if values[0].kind != "list":
-                raise Unsupported("len() of anything but a list")
-            return Val("num", f"len({values[0].v})", "1")
-        if name == "round":
-            self.expect(values[0], "num")
-            mode = _mode(args[2]) if len(args) == 3 else RoundingMode.HALF_UP
-            places = _places(args[1])
-            self.emit(f"{t}, {t}d = _round({values[0].v}, {values[0].d}, {places}, {self.const(mode)})")
-            return Val("num", t, t + "d")
-        for val in values:
-            self.expect(val, "num")
-        if name in ("min", "max"):
-            return self.pick(values, name == "min")
-        if name == "clamp":
-            x, low, high = values
-            self.emit(f"if {mul(x.v, low.d)} < {mul(low.v, x.d)}: {t}, {t}d = {low.v}, {low.d}")
-            self.emit(f"elif {mul(x.v, high.d)} > {mul(high.v, x.d)}: {t}, {t}d = {high.v}, {high.d}")
-            self.emit(f"else: {t}, {t}d = {x.v}, {x.d}")
-            return Val("num", t, t + "d")
-        if name == "abs":
-            return Val("num", f"abs({values[0].v})", values[0].d)
-        if name == "floor":
-            return Val("num", f"({values[0].v} // {values[0].d})", "1")
-        if name == "ceil":
-            return Val("num", f"(-((-{values[0].v}) // {values[0].d}))", "1")
-        raise Unsupported(f"function {name}")
+        self.emit(f"{t} = {val.v} is not _M and {val.v} is not None")
+        return Val("bool", t)
 
     def capaian(self, name: str, args: tuple[n.Expr, ...], ctx: Ctx) -> Val:
         """runtime.capaian / capaian_terbalik: a range target gives 100 inside it and is compared
@@ -322,13 +310,18 @@ class ExpressionCode(Emitter):
 
     # aggregates --------------------------------------------------------------------------------
     def aggregate(self, node: n.Aggregate, ctx: Ctx) -> Val:
+        """A loop over the list collecting its values (exact pairs, or truths), then the registry's
+        emission over them; fewer values than the aggregate needs go to the exact path."""
+        aggregate = AGGREGATES.get(node.function)
+        if aggregate is None:
+            raise Unsupported(f"aggregate {node.function}")
         source = self.expr(node.source, ctx)
         if source.kind != "list" or not isinstance(node.source, n.Name) or source.spec is None \
                 or source.spec.items is None or source.scope is None:
             raise Unsupported("aggregates over anything but a list input")
         scope = source.scope
         memos, item, memo = self.tmp(), self.tmp(), self.tmp()
-        if not self.sketching and scope not in self.memos_made and not self.in_function and not self.loops:
+        if scope not in self.memos_made and not self.in_function and not self.loops:
             # The first loop over this list in the kernel, on every path, outside any loop, and
             # no function called before could have made them: its items' memos are new.
             self.emit(f"{memos} = IM[{scope!r}] = [{{}} for _ in {source.v}]")
@@ -336,10 +329,8 @@ class ExpressionCode(Emitter):
         else:
             self.emit(f"{memos} = IM.get({scope!r})")
             self.emit(f"if {memos} is None: {memos} = IM[{scope!r}] = [{{}} for _ in {source.v}]")
-        if not self.sketching:
-            self.touch(scope)
+        self.touch(scope)
         inner = ctx.bind(node.var, item, memo, scope, node.source)
-        function = node.function
         collected, count = self.tmp(), self.tmp()
         self.emit(f"{collected} = []; {count} = 0")
         self.emit(f"for {item}, {memo} in zip({source.v}, {memos}):")
@@ -349,73 +340,32 @@ class ExpressionCode(Emitter):
             self.expect(condition, "bool")
             self.emit(f"if not {condition.v}: continue")
         self.emit(f"{count} += 1")
-        if function is n.AggFunc.COUNT:
-            self.close_loop()
-            return Val("num", count, "1")
-        element = self.expr(node.element, inner)
-        if function in (n.AggFunc.ANY, n.AggFunc.ALL):
-            self.expect(element, "bool")
-            self.emit(f"{collected}.append({element.v})")
-            self.close_loop()
-            t = self.tmp()
-            self.emit(f"{t} = {'any' if function is n.AggFunc.ANY else 'all'}({collected})")
-            return Val("bool", t)
-        self.expect(element, "num")
-        self.emit(f"{collected}.append(({element.v}, {element.d}))")
+        if aggregate.element is not None:  # count reads no values
+            element = self.expr(node.element, inner)
+            if aggregate.element.kind == "boolean":
+                self.expect(element, "bool")
+                self.emit(f"{collected}.append({element.v})")
+            else:
+                self.expect(element, "num")
+                self.emit(f"{collected}.append(({element.v}, {element.d}))")
         self.close_loop()
-        if function is not n.AggFunc.SUM:
-            self.emit(f"if not {collected}: raise Fallback")  # empty: the exact path reports it
-        if function is n.AggFunc.TRIMMED_MEAN:
-            return self.trimmed_mean(collected, count)
-        if function in (n.AggFunc.MIN, n.AggFunc.MAX):
-            t = self.tmp()
-            self.emit(f"{t}, {t}d = {collected}[0]")
-            op = "<" if function is n.AggFunc.MIN else ">"
-            self.emit(f"for x, y in {collected}:")
-            self.emit(f"    if x * {t}d {op} {t} * y: {t}, {t}d = x, y")
-            return Val("num", t, t + "d")
-        total, total_d = self.tmp(), self.tmp()
-        self.emit(f"{total} = 0; {total_d} = 1")
-        self.emit(f"for x, y in {collected}:")
-        self.open()
-        self.accumulate(total, total_d, Val("num", "x", "y"))
-        self.close()
-        if function is n.AggFunc.SUM:
-            return Val("num", total, total_d)
+        if aggregate.least:
+            self.emit(f"if {count} < {aggregate.least}: raise Fallback")  # too few: the exact path reports it
         t = self.tmp()
-        self.divide(Val("num", total, total_d), Val("num", count, "1"), t)
-        return Val("num", t, t + "d")
-
-    def trimmed_mean(self, collected: str, count: str) -> Val:
-        """The mean without one highest and one lowest value, compared exactly (cross products)."""
-        lo, hi, total, total_d = self.tmp(), self.tmp(), self.tmp(), self.tmp()
-        self.emit(f"if {count} < 3: raise Fallback")  # too few: the exact path reports it
-        self.emit(f"{lo} = {hi} = 0")
-        self.emit(f"for i, (x, y) in enumerate({collected}):")
-        self.emit(f"    if x * {collected}[{lo}][1] < {collected}[{lo}][0] * y: {lo} = i")
-        self.emit(f"    if x * {collected}[{hi}][1] > {collected}[{hi}][0] * y: {hi} = i")
-        self.emit(f"if {lo} == {hi}: {hi} = 1 if {lo} == 0 else 0")  # all equal: drop any two
-        self.emit(f"{total} = 0; {total_d} = 1")
-        self.emit(f"for i, (x, y) in enumerate({collected}):")
-        self.open()
-        self.emit(f"if i == {lo} or i == {hi}: continue")
-        self.accumulate(total, total_d, Val("num", "x", "y"))
-        self.close()
-        kept, t = self.tmp(), self.tmp()
-        self.emit(f"{kept} = {count} - 2")
-        self.divide(Val("num", total, total_d), Val("num", kept, "1", sign="pos"), t)
-        return Val("num", t, t + "d")
+        self.emit_lines(aggregate.kernel(t, collected, count))
+        return Val("bool", t) if aggregate.result.kind == "boolean" else Val("num", t, t + "d")
 
 
-def _places(node: n.Expr) -> int:
-    """round()'s places: a whole number, as the checker requires."""
-    if isinstance(node, n.Number) and node.value.denominator == 1:
-        return int(node.value)
-    raise Unsupported("round() with computed places")
+class Number(tuple[str, str]):
+    """A number argument of a kernel emission: (numerator code, denominator code). Formatted into
+    code, a whole one is its numerator (round's places are written so)."""
 
+    __slots__ = ()
 
-def _mode(node: n.Expr) -> RoundingMode:
-    """round()'s mode: a literal, as the checker requires."""
-    if isinstance(node, n.Text):
-        return RoundingMode(node.value)
-    raise Unsupported("round() with a computed mode")
+    def __new__(cls, num: str, den: str) -> Number:
+        return super().__new__(cls, (num, den))
+
+    def __format__(self, spec: str) -> str:
+        if self[1] != "1":
+            raise Unsupported("a fraction where the function needs a whole number")
+        return format(self[0], spec)

@@ -27,7 +27,9 @@ class Fallback(Exception):
 
 
 def round_pair(num: int, den: int, places: int, mode: RoundingMode) -> Pair:
-    """Exactly numbers.round_to, on a pair."""
+    """Exactly numbers.round_to, on a pair (the mode may be its name, as the registry writes it)."""
+    if mode.__class__ is str:
+        mode = RoundingMode(mode)
     scale = 10 ** places
     q, r = divmod(num * scale, den)  # floor; 0 <= r < den
     if r:
@@ -145,5 +147,5 @@ _BUILTINS = {"abs": abs, "len": len, "str": str, "int": int, "tuple": tuple, "an
 
 def namespace(constants: dict[str, object]) -> dict[str, object]:
     """The globals of the generated module: the helpers under the names the generator writes."""
-    return {"Fallback": Fallback, "_M": ABSENT, "Decimal": Decimal, "gcd": gcd, "_round": round_pair,
+    return {"Fallback": Fallback, "_M": ABSENT, "Decimal": Decimal, "gcd": gcd, "_gcd": gcd, "_round": round_pair,
             "_ratio": ratio, "_is_period": _is_period, "_out": out, "__builtins__": _BUILTINS, **constants}

@@ -2,44 +2,39 @@
 the bodies of tables, matrices and weighted values."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
 
 from engine.evaluate.kernel.emitter import (
-    MAX_INLINE_INDENT, REDUCE_ABOVE, Ctx, Emitter, Function, Key, Kind, Sign, Unsupported, Val, mul, pair,
+    MAX_INLINE_INDENT, REDUCE_ABOVE, Ctx, Emitter, Function, Key, Kind, Sign, Unsupported, Val, interval_sign, mul,
+    pair,
 )
 from engine.language import nodes as n
-from engine.policy.model import Formula, ValueDef
-from engine.policy.ranges import constants
+from engine.policy.checked import ComputedValue, IndicatorValue, MatrixValue, TableValue, ValueDef, WeightedValue
+from engine.policy.model import Formula
 
 
 class ValueCode(Emitter):
     """Named values, written once each (emitter.py says how)."""
 
     def setup_values(self) -> None:
-        self.kinds: dict[Key, Kind | None] = {}  # None while a value is being sketched
-        self.signs: dict[Key, Sign] = {}
-        self.sketching = False  # finding a value's kind: uses of other values need not be compiled
-        self.known = constants(self.policy)
+        self.known = self.policy.constants
+        self.writing: set[Key] = set()  # values whose code is being written (a cycle would show here)
 
     def kind_of(self, key: Key) -> Kind:
-        """The kind of a named value ('num', 'text', 'bool', 'tuple'), found by sketching its rule
-        once (the lines are thrown away)."""
-        if key not in self.kinds:
-            self.kinds[key] = None
-            saved, counter, sketching = self.save(), self.counter, self.sketching
-            self.start("", in_function=True)
-            self.sketching = True
-            d = self.policy.values[key]
-            kind = self.value_body(d, self.value_ctx(d)).kind
-            self.restore(saved)
-            self.counter, self.sketching = counter, sketching
-            if kind not in ("num", "text", "bool", "tuple"):
-                raise Unsupported(f"value '{d.name}' is a {kind}")
-            self.kinds[key] = kind
-        found = self.kinds[key]
-        if found is None:
-            raise Unsupported("values that depend on themselves")
-        return found
+        """The kind of a named value in the kernel, from the type the checks found."""
+        d = self.policy.values[key]
+        kind = d.type.kind if d.type is not None else "any"
+        if kind in _KINDS:
+            return _KINDS[kind]
+        element = d.type.element.kind if kind == "list" and d.type.element is not None else None
+        if element in ("text", "boolean"):
+            return "tuple"  # a literal list of options, for `in`
+        raise Unsupported(f"value '{d.name}' is a {kind}")
+
+    def sign_of(self, key: Key, found: Sign = None) -> Sign:
+        """A value's sign: from the interval the checks found, else from its expression."""
+        return interval_sign(self.policy.values[key].interval) or found
 
     @staticmethod
     def value_ctx(d: ValueDef) -> Ctx:
@@ -59,15 +54,16 @@ class ValueCode(Emitter):
         return num, den
 
     def value_body(self, d: ValueDef, ctx: Ctx) -> Val:
-        if d.kind in ("formula", "indicator"):
-            return self.expr(_node(d.formula), ctx)
-        if d.kind == "table":
-            return self.table(d, ctx)
-        if d.kind == "matrix":
-            return self.matrix(d, ctx)
-        if d.kind == "weighted":
-            return self.weighted(d, ctx)
-        raise Unsupported(f"value kind {d.kind}")
+        match d:
+            case ComputedValue(formula=formula) | IndicatorValue(formula=formula):
+                return self.expr(_node(formula), ctx)
+            case TableValue():
+                return self.table(d, ctx)
+            case MatrixValue():
+                return self.matrix(d, ctx)
+            case WeightedValue():
+                return self.weighted(d, ctx)
+        raise Unsupported(f"value {d.name}")
 
     def use_value(self, key: Key, item: str | None = None, memo: str | None = None) -> Val:
         """A named value: reused where this path computed it already; else written in place the
@@ -75,8 +71,6 @@ class ValueCode(Emitter):
         every later time. A value
         of an item is looked up in its item's memo first, unless nothing can have filled it yet."""
         kind = self.kind_of(key)
-        if self.sketching:
-            return Val(kind, "_", "_")
         d = self.policy.values[key]
         if key[0] is None:
             mark: object = key
@@ -112,8 +106,13 @@ class ValueCode(Emitter):
 
     def store(self, key: Key, kind: Kind, memo: str, ctx: Ctx, t: str) -> tuple[str, str, Sign]:
         """Compute a value into `t` and its memo: (numerator, denominator, sign) for a number."""
+        if key in self.writing:
+            raise Unsupported("values that depend on themselves")
+        self.writing.add(key)
         val = self.value_body(self.policy.values[key], ctx)
-        self.signs[key] = val.sign
+        self.writing.discard(key)
+        if val.kind != kind:
+            raise Unsupported(f"value '{key[1]}' is a {val.kind}, typed {kind}")
         num = den = ""
         if kind == "num":
             num, den = self.reduced(val)
@@ -122,7 +121,7 @@ class ValueCode(Emitter):
             self.emit(f"{t} = {memo}[{key[1]!r}] = list({val.v})")
         else:
             self.emit(f"{t} = {memo}[{key[1]!r}] = {val.v}")
-        return num, den, val.sign
+        return num, den, self.sign_of(key, val.sign)
 
     @staticmethod
     def found(kind: Kind, t: str, num: str, den: str, sign: Sign) -> Val:
@@ -145,7 +144,7 @@ class ValueCode(Emitter):
         if kind == "num":
             num, den = self.tmp(), self.tmp()
             self.emit(f"{num}, {den} = {t}")
-        return self.found(kind, t, num, den, self.signs.get(key))
+        return self.found(kind, t, num, den, self.sign_of(key))
 
     def function(self, key: Key) -> Function:
         """The generated function of a value, written the first time it is asked for."""
@@ -164,9 +163,7 @@ class ValueCode(Emitter):
         return function
 
     # tables, matrices, weights -------------------------------------------------------------------
-    def table(self, d: ValueDef, ctx: Ctx) -> Val:
-        if d.table is None:
-            raise Unsupported(f"'{d.name}' has no table")
+    def table(self, d: TableValue, ctx: Ctx) -> Val:
         columns = [self.expr(_node(f), ctx) for f in d.table.on]
         result, kind = self.tmp(), None
         for index, row in enumerate(d.table.rows):
@@ -229,9 +226,7 @@ class ValueCode(Emitter):
                 return "(" + (" or ".join(tests) or "False") + ")"
         raise Unsupported(f"cell {cell!r}")
 
-    def matrix(self, d: ValueDef, ctx: Ctx) -> Val:
-        if d.matrix is None:
-            raise Unsupported(f"'{d.name}' has no matrix")
+    def matrix(self, d: MatrixValue, ctx: Ctx) -> Val:
         rows, columns = self.expr(_node(d.matrix.rows), ctx), self.expr(_node(d.matrix.columns), ctx)
         cells = dict(d.matrix.cells)
         if {type(v) for v in cells.values()} != {str} or "num" in (rows.kind, columns.kind):
@@ -241,10 +236,8 @@ class ValueCode(Emitter):
         self.emit(f"if {t} is None: raise Fallback")
         return Val("text", t)
 
-    def weighted(self, d: ValueDef, ctx: Ctx) -> Val:
+    def weighted(self, d: WeightedValue, ctx: Ctx) -> Val:
         w = d.weighted
-        if w is None:
-            raise Unsupported(f"'{d.name}' has no weights")
         key = self.expr(_node(w.by), ctx) if w.by is not None else None
         result = self.tmp()
         named = [(k, weights) for k, weights in w.weights.items() if k != "default"]
@@ -268,15 +261,14 @@ class ValueCode(Emitter):
         self.close()
         return Val("num", result, result + "d")
 
-    def weighted_sum(self, d: ValueDef, weights: dict[str, Fraction], ctx: Ctx, result: str) -> None:
+    def weighted_sum(self, d: WeightedValue, weights: Mapping[str, Fraction], ctx: Ctx, result: str) -> None:
         w = d.weighted
-        assert w is not None  # weighted() asked
         renormalise = w.not_applicable == "renormalise"
         total, total_d, applied, applied_d = self.tmp(), self.tmp(), self.tmp(), self.tmp()
         self.emit(f"{total} = 0; {total_d} = 1" + (f"; {applied} = 0; {applied_d} = 1" if renormalise else ""))
         for indicator, weight in weights.items():
-            definition = self.policy.values[(d.scope, indicator)].indicator
-            if definition is None:
+            definition = self.policy.values[(d.scope, indicator)]
+            if not isinstance(definition, IndicatorValue):
                 raise Unsupported(f"'{indicator}' is not an indicator")
             condition = definition.applies_when.node if definition.applies_when is not None else None
             if condition is not None:
@@ -304,3 +296,7 @@ def _node(formula: object) -> n.Expr:
     if not isinstance(formula, Formula) or formula.node is None:
         raise Unsupported("a formula that did not parse")
     return formula.node
+
+
+#: Kernel kinds of the checks' types (a list of text or booleans is a "tuple": options for `in`).
+_KINDS: dict[str, Kind] = {"number": "num", "text": "text", "boolean": "bool"}
