@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from fractions import Fraction
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from engine.language import nodes as n
 from engine.i18n import _
@@ -23,20 +23,23 @@ from engine.language.printer import cell_text, path_text, to_text
 from engine.evaluate.runtime import MISSING, Item, RecordError, RecordErrors, _Absent, pointer
 from engine.policy.functions import AGGREGATES, FUNCTIONS, TRIMMED_MEAN_LEAST  # noqa: F401 (re-exported)
 
-Fn = Callable  # (Frame, env dict) -> value
+Env = dict[str, Any]  # "@": the current item (or None), and the aggregates' variables
+Fn = Callable[["Frame", Env], Any]
 _UNSET = object()
 _COMPARE = {n.CmpOp.EQ: operator.eq, n.CmpOp.NE: operator.ne, n.CmpOp.LT: operator.lt,
             n.CmpOp.LE: operator.le, n.CmpOp.GT: operator.gt, n.CmpOp.GE: operator.ge}
 
 
 class Step:
-    """One value being computed: what it read and which row or cell decided it (for the trace)."""
+    """One value being computed: what it read, which row, cell or weights decided it, and which
+    way each `if` of its formula went (for the trace)."""
 
-    __slots__ = ("reads", "detail")
+    __slots__ = ("reads", "detail", "branches")
 
     def __init__(self) -> None:
-        self.reads: list = []
-        self.detail: dict | None = None
+        self.reads: list[Any] = []
+        self.detail: dict[Any, Any] | None = None
+        self.branches: dict[n.Loc, bool] = {}  # where an `if` is in the formula -> its test held
 
 
 class Frame:
@@ -44,29 +47,29 @@ class Frame:
 
     __slots__ = ("evaluator", "inputs", "memo", "item_memo", "trace", "steps", "coverage")
 
-    def __init__(self, evaluator: "CompiledPolicy", inputs: dict, trace: bool, coverage: set | None):
+    def __init__(self, evaluator: "CompiledPolicy", inputs: dict[Any, Any], trace: bool, coverage: set[Any] | None):
         self.evaluator = evaluator
         self.inputs = inputs  # never changed: evaluating the same inputs twice gives the same result
-        self.memo: dict = {}  # (None, name) -> value
-        self.item_memo: dict = {}  # (item path, name) -> value
-        self.trace: list | None = [] if trace else None
+        self.memo: dict[Any, Any] = {}  # (None, name) -> value
+        self.item_memo: dict[Any, Any] = {}  # (item path, name) -> value
+        self.trace: list[Any] | None = [] if trace else None
         self.steps: list[Step] | None = [] if trace else None
         self.coverage = coverage
 
-    def value(self, key: tuple):
+    def value(self, key: tuple[Any, ...]) -> Any:
         found = self.memo.get(key, _UNSET)
         if found is _UNSET:
             found = self.memo[key] = self.compute(key, None)
         return found
 
-    def item_value(self, item: Item, name: str):
+    def item_value(self, item: Item, name: str) -> Any:
         key = (item.path, name)
         found = self.item_memo.get(key, _UNSET)
         if found is _UNSET:
             found = self.item_memo[key] = self.compute((item.scope, name), item)
         return found
 
-    def compute(self, key: tuple, item: Item | None):
+    def compute(self, key: tuple[Any, ...], item: Item | None) -> Any:
         unit = self.evaluator.units[key]
         if self.steps is None:
             return unit.fn(self, {"@": item})
@@ -76,48 +79,51 @@ class Frame:
             result = unit.fn(self, {"@": item})
         finally:
             self.steps.pop()
+        assert self.trace is not None  # both are kept when tracing
         self.trace.append(TraceEntry(unit.definition, item.path if item is not None else None, result, step))
         return result
 
-    def note(self, name: str, value) -> None:
+    def note(self, name: str, value: Any) -> None:
         if self.steps:
             self.steps[-1].reads.append((name, value))
 
-    def decide(self, detail: dict) -> None:
+    def decide(self, detail: dict[Any, Any]) -> None:
         if self.steps:
             self.steps[-1].detail = detail
 
 
 class TraceEntry:
-    """How one value came about: its rule, what it read, which row or cell applied."""
+    """How one value came about: its rule, what it read, which row or cell applied, and which
+    branch of each `if` of its formula was taken (`branches`, by the `if`'s place in the formula:
+    the last time it was evaluated, for an `if` inside an aggregate)."""
 
-    __slots__ = ("definition", "item", "value", "reads", "detail")
+    __slots__ = ("definition", "item", "value", "reads", "detail", "branches")
 
-    def __init__(self, definition: ValueDef, item: str | None, value, step: Step):
+    def __init__(self, definition: ValueDef, item: str | None, value: Any, step: Step) -> None:
         self.definition, self.item, self.value = definition, item, value
-        self.reads, self.detail = step.reads, step.detail
+        self.reads, self.detail, self.branches = step.reads, step.detail, step.branches
 
 
 class Unit:
     __slots__ = ("definition", "fn")
 
-    def __init__(self, definition: ValueDef, fn: Fn):
+    def __init__(self, definition: ValueDef, fn: Fn) -> None:
         self.definition, self.fn = definition, fn
 
 
 class OutputUnit:
     __slots__ = ("name", "fn", "when", "places", "mode")
 
-    def __init__(self, name, fn, when, places, mode):
+    def __init__(self, name: str, fn: Fn, when: Fn | None, places: int, mode: RoundingMode) -> None:
         self.name, self.fn, self.when, self.places, self.mode = name, fn, when, places, mode
 
 
 class CompiledPolicy:
     """A policy compiled once; `run` evaluates one record's converted inputs."""
 
-    def __init__(self, policy: CheckedPolicy):
+    def __init__(self, policy: CheckedPolicy) -> None:
         self.policy = policy
-        self.units: dict[tuple, Unit] = {}
+        self.units: dict[tuple[str | None, str], Unit] = {}
         builder = _Builder(policy)
         for key, definition in policy.values.items():
             self.units[key] = Unit(definition, builder.value(definition))
@@ -130,7 +136,7 @@ class CompiledPolicy:
             for o in policy.outputs.values()
         ]
 
-    def run(self, inputs: dict, trace: bool = False, coverage: set | None = None) -> tuple[dict, Frame]:
+    def run(self, inputs: dict[Any, Any], trace: bool = False, coverage: set[Any] | None = None) -> tuple[dict[str, Any], Frame]:
         """Outputs of one record (already validated and converted). Raises RecordError, or
         RecordErrors listing every requirement the record fails (checked before any output)."""
         frame = Frame(self, inputs, trace, coverage)
@@ -163,7 +169,7 @@ class CompiledPolicy:
 
 
 class _Builder:
-    def __init__(self, policy: CheckedPolicy):
+    def __init__(self, policy: CheckedPolicy) -> None:
         self.policy = policy
 
     # named values ----------------------------------------------------------------------------
@@ -180,25 +186,25 @@ class _Builder:
                 return self.weighted(d, context)
         raise ValueError(f"unknown definition {d!r}")
 
-    def formula(self, formula: Formula, context: Context) -> Fn:
-        return self.expr(formula.node, context)
+    def formula(self, formula: Formula | None, context: Context) -> Fn:
+        return self.expr(_node(formula), context)
 
-    def table(self, d: ValueDef, context: Context) -> Fn:
-        from engine.policy.ranges import constants
-        known = constants(self.policy)
-        columns = [self.expr(f.node, context) for f in d.table.on]
-        column_paths = [self.pointer(f.node, context) for f in d.table.on]
+    def table(self, d: TableValue, context: Context) -> Fn:
+        known = self.policy.constants
+        columns = [self.expr(_node(f), context) for f in d.table.on]
+        column_paths = [self.pointer(_node(f), context) for f in d.table.on]
         rows = []
         for index, row in enumerate(d.table.rows):
-            tests = [_cell_test(cell, known) for cell in row.cells]
+            cells = [c for c in row.cells if c is not None]  # all of them: the checks refuse a cell they cannot read
+            tests = [_cell_test(cell, known) for cell in cells]
             then = self.formula(row.then, context) if isinstance(row.then, Formula) else _constant(row.then)
-            detail = {"row": index + 1, "when": [cell_text(c) for c in row.cells],
+            detail = {"row": index + 1, "when": [cell_text(c) for c in cells],
                       "then": row.then.text if isinstance(row.then, Formula) else row.then}
             rows.append((tests, then, detail))
         name, key = d.name, d.key
-        texts = [f.text for f in d.table.on]
+        texts = [f.text for f in d.table.on if f is not None]
 
-        def evaluate(frame: Frame, env: dict):
+        def evaluate(frame: Frame, env: Env) -> Any:
             values = [column(frame, env) for column in columns]
             for tests, then, detail in rows:
                 for test, value in zip(tests, values):
@@ -214,11 +220,11 @@ class _Builder:
                               _("no row of '{name}' matches {values}", name=name, values=shown))
         return evaluate
 
-    def matrix(self, d: ValueDef, context: Context) -> Fn:
-        rows, columns = self.expr(d.matrix.rows.node, context), self.expr(d.matrix.columns.node, context)
+    def matrix(self, d: MatrixValue, context: Context) -> Fn:
+        rows, columns = self.formula(d.matrix.rows, context), self.formula(d.matrix.columns, context)
         cells, name, key = dict(d.matrix.cells), d.name, d.key
 
-        def evaluate(frame: Frame, env: dict):
+        def evaluate(frame: Frame, env: Env) -> Any:
             cell = (rows(frame, env), columns(frame, env))
             found = cells.get(cell, _UNSET)
             if found is _UNSET:
@@ -230,20 +236,21 @@ class _Builder:
             return found
         return evaluate
 
-    def weighted(self, d: ValueDef, context: Context) -> Fn:
+    def weighted(self, d: WeightedValue, context: Context) -> Fn:
         w = d.weighted
-        by = self.expr(w.by.node, context) if w.by is not None else None
+        by = self.formula(w.by, context) if w.by is not None else None
         applies = {}
         for name in w.indicators:
-            indicator = self.policy.values[(d.scope, name)].indicator
-            if indicator.applies_when is not None and indicator.applies_when.node is not None:
+            indicator = self.policy.values[(d.scope, name)]
+            if isinstance(indicator, IndicatorValue) and indicator.applies_when is not None \
+                    and indicator.applies_when.node is not None:
                 applies[name] = self.expr(indicator.applies_when.node, context)
         weight_sets = {key: list(weights.items()) for key, weights in w.weights.items()}
         scope, total, renormalise, name = d.scope, w.total, w.not_applicable == "renormalise", d.name
-        by_path = self.pointer(w.by.node, context) if w.by is not None else None
+        by_path = self.pointer(_node(w.by), context) if w.by is not None else _no_path
 
-        def evaluate(frame: Frame, env: dict):
-            key = by(frame, env) if by is not None else "default"
+        def evaluate(frame: Frame, env: Env) -> Any:
+            key: Any = by(frame, env) if by is not None else "default"
             weights = weight_sets.get(key) or weight_sets.get("default")
             if weights is None:
                 raise RecordError(by_path(frame, env), "no_weights",
@@ -302,9 +309,15 @@ class _Builder:
                 if negated:
                     return lambda frame, env: fa(frame, env) not in fb(frame, env)
                 return lambda frame, env: fa(frame, env) in fb(frame, env)
-            case n.Conditional(test=test, then=then, otherwise=otherwise):
+            case n.Conditional(test=test, then=then, otherwise=otherwise, loc=loc):
                 ft, fa, fb = self.expr(test, context), self.expr(then, context), self.expr(otherwise, context)
-                return lambda frame, env: fa(frame, env) if ft(frame, env) else fb(frame, env)
+
+                def conditional(frame: Frame, env: Env) -> Any:
+                    holds = ft(frame, env)
+                    if frame.steps:
+                        frame.steps[-1].branches[loc] = bool(holds)
+                    return fa(frame, env) if holds else fb(frame, env)
+                return conditional
             case n.Call():
                 return self.call(node, context)
             case n.Aggregate():
@@ -323,7 +336,7 @@ class _Builder:
         if ref.kind == "value":
             key = (None, name)
 
-            def value(frame: Frame, env: dict):
+            def value(frame: Frame, env: Env) -> Any:
                 found = frame.memo.get(key, _UNSET)
                 if found is _UNSET:
                     found = frame.value(key)
@@ -332,7 +345,7 @@ class _Builder:
                 return found
             return value
         if ref.kind == "item_value":
-            def item_value(frame: Frame, env: dict):
+            def item_value(frame: Frame, env: Env) -> Any:
                 found = frame.item_value(env["@"], name)
                 if frame.steps:
                     frame.note(name, found)
@@ -340,7 +353,7 @@ class _Builder:
             return item_value
         where = "/" + name
         if ref.kind == "input":
-            def input_value(frame: Frame, env: dict):
+            def input_value(frame: Frame, env: Env) -> Any:
                 found = frame.inputs.get(name, MISSING)
                 if found.__class__ is _Absent and not peek:
                     raise _absent(where, name, found)
@@ -349,7 +362,7 @@ class _Builder:
                 return found
             return input_value
 
-        def field_value(frame: Frame, env: dict):  # a field of the current item
+        def field_value(frame: Frame, env: Env) -> Any:  # a field of the current item
             item = env["@"]
             found = item.fields.get(name, MISSING)
             if found.__class__ is _Absent and not peek:
@@ -364,7 +377,7 @@ class _Builder:
         shown = path_text(node) or field_name
         item_values = {scope for scope, name in self.policy.values if scope is not None and name == field_name}
 
-        def field(frame: Frame, env: dict):
+        def field(frame: Frame, env: Env) -> Any:
             record = get_obj(frame, env)
             if record.__class__ is _Absent:
                 return record  # only reachable inside present()
@@ -386,7 +399,8 @@ class _Builder:
         if isinstance(node, n.Name):
             ref = resolve(self.policy, context, node.id)
             if ref is not None and ref.kind == "input":
-                return lambda frame, env, p="/" + node.id: p
+                where = "/" + node.id
+                return lambda frame, env: where
             if ref is not None and ref.kind == "field":
                 return lambda frame, env: pointer(env["@"].path, node.id)
             if ref is not None and ref.kind == "local":
@@ -405,7 +419,7 @@ class _Builder:
             return lambda frame, env: fa(frame, env) * fb(frame, env)
         where, divisor = self.pointer(node.right, context), to_text(node.right)
 
-        def divide(frame: Frame, env: dict):
+        def divide(frame: Frame, env: Env) -> Any:
             a, b = fa(frame, env), fb(frame, env)
             if b == 0:
                 raise RecordError(where(frame, env), "division_by_zero", _("{divisor} is 0, and a value cannot be divided by 0",
@@ -420,9 +434,10 @@ class _Builder:
         if spec.on_zero is not None:
             where, on_zero = self.pointer(args[-1], context), spec.on_zero
 
-            def guarded(frame: Frame, env: dict):
+            def guarded(frame: Frame, env: Env) -> Any:
+                divisor = fs[-1](frame, env)  # read first, as it always was: the trace lists it first
                 try:
-                    return implementation(*[f(frame, env) for f in fs])
+                    return implementation(*[f(frame, env) for f in fs[:-1]], divisor)
                 except ZeroDivisionError:
                     raise RecordError(where(frame, env), "division_by_zero", _(on_zero)) from None
             return guarded
@@ -441,7 +456,7 @@ class _Builder:
         spec = AGGREGATES[function]
         reduce, least = spec.implementation, spec.least
 
-        def collect(frame: Frame, env: dict) -> list:
+        def collect(frame: Frame, env: Env) -> list[Any]:
             scope = dict(env)
             values = []
             for item in source(frame, env):
@@ -453,7 +468,7 @@ class _Builder:
         if least == 0:
             return lambda frame, env: reduce(collect(frame, env))
 
-        def needs_items(frame: Frame, env: dict):
+        def needs_items(frame: Frame, env: Env) -> Any:
             values = collect(frame, env)
             if len(values) < least:
                 if not values:
@@ -467,7 +482,18 @@ class _Builder:
         return needs_items
 
 
-def _constant(value) -> Fn:
+def _node(formula: Formula | None) -> n.Expr:
+    """The syntax tree of a formula of a checked policy (the checks refuse one that did not parse)."""
+    if formula is None or formula.node is None:
+        raise ValueError("a formula without a syntax tree reached the evaluator")
+    return formula.node
+
+
+def _no_path(frame: Frame, env: Env) -> str:
+    return ""
+
+
+def _constant(value: Any) -> Fn:
     return lambda frame, env: value
 
 
@@ -478,9 +504,9 @@ def _absent(path: str, name: str, value: _Absent) -> RecordError:
                                            "of null", name=name))
 
 
-def _cell_test(cell: n.Cell, constants: dict) -> Callable:
+def _cell_test(cell: n.Cell, constants: Mapping[str, Fraction]) -> Callable[[Any], bool]:
     def bound(b: n.Bound) -> Fraction:
-        return b.value if b.value is not None else constants[b.name]
+        return b.value if b.value is not None else constants[b.name or ""]
     match cell:
         case n.AnyCell():
             return lambda v: True
@@ -498,6 +524,6 @@ def _cell_test(cell: n.Cell, constants: dict) -> Callable:
     raise TypeError(f"cannot compile cell {cell!r}")
 
 
-def _show(value) -> str:
+def _show(value: Any) -> str:
     from engine.language.printer import value_text
     return value_text(value)

@@ -12,7 +12,7 @@ import operator
 import re
 from decimal import Decimal
 from fractions import Fraction
-from typing import Callable
+from typing import Any, Callable
 
 from jsonschema import Draft202012Validator, validators
 
@@ -60,7 +60,7 @@ def _json_number(value: Fraction):
     return int(value) if value.denominator == 1 else Decimal(value.numerator) / Decimal(value.denominator)
 
 
-def input_schema(policy: Policy) -> dict:
+def input_schema(policy: Policy) -> dict[Any, Any]:
     """The JSON Schema (draft 2020-12) that a record for this policy must satisfy."""
     properties = {"id": {"type": ["string", "integer"], "maxLength": MAX_ID_LENGTH,
                          "description": "Echoed back, for example the NIP."},
@@ -82,8 +82,8 @@ def input_schema(policy: Policy) -> dict:
     }
 
 
-def _spec_schema(spec: InputSpec) -> dict:
-    schema: dict = {}
+def _spec_schema(spec: InputSpec) -> dict[Any, Any]:
+    schema: dict[Any, Any] = {}
     if spec.description or spec.label:
         schema["description"] = spec.description or spec.label
     kind = spec.type

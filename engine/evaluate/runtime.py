@@ -3,7 +3,7 @@ and the whitelisted pure functions. No policy text reaches Python here; only exa
 """
 from __future__ import annotations
 
-from fractions import Fraction
+from typing import Any
 
 from engine.policy.functions import FUNCTIONS, TargetRange, capaian, capaian_terbalik, ceil, clamp, floor, round_value  # noqa: F401
 
@@ -34,7 +34,7 @@ class RecordError(Exception):
         super().__init__(message)
         self.path, self.code, self.message = path, code, message
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, str]:
         return {"path": self.path, "code": self.code, "message": self.message}
 
 
@@ -55,13 +55,13 @@ class Item:
 
     __slots__ = ("fields", "path", "scope")
 
-    def __init__(self, fields: dict, path: str, scope: str | None = None):
+    def __init__(self, fields: dict[str, Any], path: str, scope: str | None = None):
         self.fields = fields
         self.path = path
         self.scope = scope
 
 
-def pointer(parent: str, key) -> str:
+def pointer(parent: str, key: object) -> str:
     """JSON pointer of `key` under `parent` (RFC 6901 escaping)."""
     return f"{parent}/{str(key).replace('~', '~0').replace('/', '~1')}"
 

@@ -3,6 +3,7 @@ with the values of its names written in (for explanations: '1 / 1 × 100')."""
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 from engine.language import nodes as n
 from engine.numbers import format_number
@@ -21,12 +22,12 @@ def path_text(node: n.Expr) -> str | None:
     return None
 
 
-def to_text(node: n.Expr, math: bool = False, values: dict | None = None, decimal_mark: str = ".") -> str:
+def to_text(node: n.Expr, math: bool = False, values: dict[str, Any] | None = None, decimal_mark: str = ".") -> str:
     """Print a formula. `math` uses × and ÷; `values` maps a name path to the value to show instead."""
     return _Printer(math, values or {}, decimal_mark).print(node, _CONDITIONAL)
 
 
-def value_text(value, decimal_mark: str = ".") -> str:
+def value_text(value: object, decimal_mark: str = ".") -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Fraction):
@@ -46,7 +47,7 @@ def _short(value: Fraction) -> bool:
 
 
 class _Printer:
-    def __init__(self, math: bool, values: dict, decimal_mark: str):
+    def __init__(self, math: bool, values: dict[str, Any], decimal_mark: str) -> None:
         self.math, self.values, self.mark = math, values, decimal_mark
         # With ',' as the decimal mark, arguments are separated by ';' (as in Indonesian spreadsheets).
         self.separator = "; " if decimal_mark == "," else ", "
@@ -108,7 +109,7 @@ class _Printer:
 
 def cell_text(cell: n.Cell) -> str:
     def bound(b: n.Bound) -> str:
-        return b.name if b.name is not None else format_number(b.value)
+        return b.name if b.name is not None else format_number(b.value) if b.value is not None else "?"
     match cell:
         case n.AnyCell():
             return "-"

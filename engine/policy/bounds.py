@@ -14,6 +14,8 @@ larger) and the rest (what division by a submitted number brings; a sum multipli
 """
 from __future__ import annotations
 
+from typing import Any
+
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -21,7 +23,9 @@ from fractions import Fraction
 from engine.language import nodes as n
 from engine.diagnostics import Diagnostics, Position
 from engine.i18n import _
-from engine.policy.model import Formula, InputSpec, Policy, ValueDef
+from engine.policy.model import (
+    ComputedValue, Formula, IndicatorValue, InputSpec, MatrixValue, PolicyView, TableValue, ValueDef, WeightedValue,
+)
 from engine.policy.functions import AGGREGATES, FUNCTIONS
 from engine.policy.names import Context, resolve
 from engine.numbers import AUDIT_PLACES, MAX_DIGITS, MAX_MAGNITUDE, MAX_PLACES
@@ -59,22 +63,22 @@ class Found:
 
     size: Size | None  # None: not a number
     steps: int
-    grew_from: tuple | None = None
+    grew_from: tuple[Any, ...] | None = None
 
 
 class BoundAnalysis:
     """Sizes and costs of a policy's values, computed once each (a value is shared, not copied)."""
 
-    def __init__(self, policy: Policy, ranges=None):
+    def __init__(self, policy: PolicyView, ranges=None):
         self.policy = policy
         self.ranges = ranges  # an engine.policy.ranges.RangeAnalysis: its intervals tighten magnitudes
         self.found: dict[tuple, Found] = {}
         self._busy: set[tuple] = set()
-        self._largest: tuple | None = None
+        self._largest: tuple[Any, ...] | None = None
 
     # Values ---------------------------------------------------------------------------------
 
-    def value(self, key: tuple) -> Found:
+    def value(self, key: tuple[Any, ...]) -> Found:
         if key in self.found:
             return self.found[key]
         definition = self.policy.values.get(key)
@@ -101,51 +105,54 @@ class BoundAnalysis:
     def _value(self, d: ValueDef) -> Found:
         self._largest = None
         context = Context(d.scope)
-        if d.kind in ("formula", "indicator"):
-            size, steps = self.formula(d.formula, context)
-            if d.indicator is not None and d.indicator.applies_when is not None:
-                steps += self.formula(d.indicator.applies_when, context)[1]
-        elif d.kind == "weighted":
-            size, steps = None, 1
-            for name in d.weighted.indicators:
-                part = self.value((d.scope, name)).size or SMALL
-                self._note((d.scope, name))
-                weights = [w for ws in d.weighted.weights.values() for w in ws.values()] or [Fraction(1)]
-                weight = max((literal(w) for w in weights), key=lambda s: s.digits)
-                term = mul(part, weight)
-                size = term if size is None else add(size, term)
-                steps += 2
-            if size is not None:
-                size = div(size, literal(d.weighted.total) if d.weighted.total else SMALL)
-            if d.weighted.by is not None:
-                steps += self.formula(d.weighted.by, context)[1]
-        elif d.kind == "table":
-            size, steps = None, 0
-            for f in d.table.on:
-                steps += self.formula(f, context)[1]
-            for row in d.table.rows:
-                steps += len(row.cells)
-                if isinstance(row.then, Formula):
-                    part, cost = self.formula(row.then, context)
-                    steps += cost
-                elif isinstance(row.then, Fraction) and not isinstance(row.then, bool):
-                    part = literal(row.then)
-                else:
-                    part = None
-                if part is not None:
-                    size = part if size is None else hull(size, part)
-        elif d.kind == "matrix":
-            steps = sum(self.formula(f, context)[1] for f in (d.matrix.rows, d.matrix.columns) if f is not None)
-            steps += len(d.matrix.cells)
-            numbers = [literal(v) for v in d.matrix.cells.values() if isinstance(v, Fraction) and not isinstance(v, bool)]
-            size = None
-            for part in numbers:
-                size = part if size is None else hull(size, part)
-        else:
-            size, steps = None, 1
+        size: Size | None
+        match d:
+            case ComputedValue(formula=formula):
+                size, steps = self.formula(formula, context)
+            case IndicatorValue(formula=formula, applies_when=applies):
+                size, steps = self.formula(formula, context)
+                if applies is not None:
+                    steps += self.formula(applies, context)[1]
+            case WeightedValue(weighted=w):
+                size, steps = None, 1
+                for name in w.indicators:
+                    part = self.value((d.scope, name)).size or SMALL
+                    self._note((d.scope, name))
+                    weights = [x for ws in w.weights.values() for x in ws.values()] or [Fraction(1)]
+                    weight = max((literal(x) for x in weights), key=lambda s: s.digits)
+                    term = mul(part, weight)
+                    size = term if size is None else add(size, term)
+                    steps += 2
+                if size is not None:
+                    size = div(size, literal(w.total) if w.total else SMALL)
+                if w.by is not None:
+                    steps += self.formula(w.by, context)[1]
+            case TableValue(table=table):
+                size, steps = None, 0
+                for f in table.on:
+                    steps += self.formula(f, context)[1]
+                for row in table.rows:
+                    steps += len(row.cells)
+                    part: Size | None
+                    if isinstance(row.then, Formula):
+                        part, cost = self.formula(row.then, context)
+                        steps += cost
+                    elif isinstance(row.then, Fraction) and not isinstance(row.then, bool):
+                        part = literal(row.then)
+                    else:
+                        part = None
+                    if part is not None:
+                        size = part if size is None else hull(size, part)
+            case MatrixValue(matrix=matrix):
+                steps = sum(self.formula(f, context)[1] for f in (matrix.rows, matrix.columns) if f is not None)
+                steps += len(matrix.cells)
+                numbers = [literal(v) for v in matrix.cells.values() if isinstance(v, Fraction) and not isinstance(v, bool)]
+                size = None
+                for one in numbers:
+                    size = one if size is None else hull(size, one)
         return Found(size, steps, self._largest)
 
-    def _note(self, key: tuple) -> None:
+    def _note(self, key: tuple[Any, ...]) -> None:
         """Remember the referenced value with the largest size: the next link of a growth chain."""
         found = self.found.get(key)
         if found is None or found.size is None:
@@ -296,7 +303,7 @@ def _weight(size: Size) -> int:
     return max(size.text, size.digits)
 
 
-def check_bounds(policy: Policy, out: Diagnostics, ranges=None) -> BoundAnalysis:
+def check_bounds(policy: PolicyView, out: Diagnostics, ranges=None) -> BoundAnalysis:
     """Refuse values whose size can pass MAX_MAGNITUDE_DIGITS or MAX_VALUE_DIGITS, and a policy
     whose steps per record can pass MAX_RECORD_STEPS; each at its line. Only the first value of a
     growth chain to pass a limit is reported: the ones that read it would only echo it."""
@@ -341,12 +348,13 @@ def check_bounds(policy: Policy, out: Diagnostics, ranges=None) -> BoundAnalysis
     return analysis
 
 
-def _chain(analysis: BoundAnalysis, key: tuple) -> str:
+def _chain(analysis: BoundAnalysis, key: tuple[Any, ...]) -> str:
     links, seen = [], set()
     while key is not None and key not in seen and len(links) < MAX_CHAIN_SHOWN:
         seen.add(key)
         definition = analysis.policy.values[key]
-        text = definition.formula.text.strip() if definition.formula is not None else definition.kind
+        formula = definition.formula if isinstance(definition, (ComputedValue, IndicatorValue)) else None
+        text = formula.text.strip() if formula is not None else definition.kind
         links.append(f"{definition.name} = {' '.join(text.split())}")
         key = analysis.found[key].grew_from if key in analysis.found else None
     return "; ".join(links) + (" ..." if key is not None and key not in seen else "")

@@ -44,7 +44,7 @@ from engine.policy.model import (
     TestCase, UnitRule, ValueBase, ValueDef, WeightedValue,
 )
 from engine.policy.source import SourceMap
-from engine.policy.typecheck import ANY, Type
+from engine.policy.types import ANY, Type
 
 __all__ = [
     "CheckedPolicy", "ComputedValue", "IndicatorValue", "MatrixValue", "TableValue", "ValueBase", "ValueDef",

@@ -6,6 +6,8 @@ compiles.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import difflib
 import itertools
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from engine.language import nodes as n
 from engine.policy.bounds import BoundAnalysis, check_bounds
 from engine.diagnostics import Diagnostics, Severity
 from engine.i18n import N_, _
-from engine.policy.model import Formula, Policy, TableValue, ValueDef, WeightedValue, formulas_of
+from engine.policy.model import Formula, IndicatorValue, Policy, TableValue, ValueDef, WeightedValue, formulas_of
 from engine.policy.names import AGGREGATES, FUNCTIONS, Context, references, resolve, visible_names
 from engine.language.parser import KEYWORDS
 from engine.policy.ranges import RangeAnalysis, cell_interval
@@ -150,7 +152,7 @@ def check_cycles(policy: Policy, out: Diagnostics) -> None:
     on_stack: set[tuple] = set()
     counter = itertools.count()
 
-    def strongconnect(root: tuple) -> None:
+    def strongconnect(root: tuple[Any, ...]) -> None:
         work = [(root, iter(sorted(graph.get(root, ()), key=str)))]
         index[root] = low[root] = next(counter)
         stack.append(root)
@@ -419,7 +421,7 @@ def _piece_text(piece) -> str:
     return f"= {str(piece).lower() if isinstance(piece, bool) else piece}"
 
 
-def _describe_gaps(names: list[str], gaps: list) -> str:
+def _describe_gaps(names: list[str], gaps: list[Any]) -> str:
     if len(names) == 1 and all(isinstance(g[0], iv.Interval) for g in gaps):
         merged: list[iv.Interval] = []
         for (piece,) in gaps:
@@ -475,7 +477,7 @@ def check_matrices(policy: Policy, out: Diagnostics, checker: TypeChecker) -> No
                             _("add the cell"))
 
 
-def _domain(t) -> list | None:
+def _domain(t) -> list[Any] | None:
     if t.kind == "text" and t.values is not None:
         return list(t.values)
     if t.kind == "boolean":
@@ -488,7 +490,7 @@ def check_ranges(policy: Policy, out: Diagnostics, checker: TypeChecker, ranges:
     for d in policy.values.values():
         if d.range is None:
             continue
-        if d.kind == "weighted" and _check_indicators(policy, d, ranges, out):
+        if isinstance(d, WeightedValue) and _check_indicators(policy, d, ranges, out):
             continue
         _check_range(d.name, ranges.value(d.key), d.range, d.position, out)
     for output in policy.outputs.values():
@@ -529,7 +531,7 @@ def _check_indicators(policy: Policy, d: ValueDef, ranges: RangeAnalysis, out: D
     return found
 
 
-def _check_range(name: str, actual: iv.Interval | None, declared: tuple, position, out: Diagnostics) -> None:
+def _check_range(name: str, actual: iv.Interval | None, declared: tuple[Any, ...], position, out: Diagnostics) -> None:
     if actual is None:
         return
     wanted = iv.Interval(declared[0], declared[1])
@@ -542,7 +544,7 @@ def _check_range(name: str, actual: iv.Interval | None, declared: tuple, positio
                   high=_num(declared[1]) if declared[1] is not None else '...'))
 
 
-def _labels(policy: Policy, formula: Formula, ranges: RangeAnalysis) -> list | None:
+def _labels(policy: Policy, formula: Formula, ranges: RangeAnalysis) -> list[Any] | None:
     """Labels a table or matrix value can produce, counting only rows that can apply."""
     if not isinstance(formula.node, n.Name):
         return None
@@ -612,7 +614,7 @@ def check_unused(policy: Policy, out: Diagnostics) -> None:
         used.add(key)
         todo.extend(graph.get(key, ()))
     for key, d in policy.values.items():
-        if key not in used and d.kind != "indicator":
+        if key not in used and not isinstance(d, IndicatorValue):
             out.add(d.position, "value.unused", _("no output uses '{name}'", name=d.name), _("remove it or use it in an output"),
                     Severity.WARNING)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Interval:
 EVERYTHING = Interval()
 
 
-def _lower(a: Interval, b: Interval) -> tuple:
+def _lower(a: Interval, b: Interval) -> tuple[Fraction | None, bool]:
     """The larger of two lower ends (for intersection)."""
     if a.lo is None:
         return b.lo, b.lo_closed
@@ -67,7 +68,7 @@ def _lower(a: Interval, b: Interval) -> tuple:
     return a.lo, a.lo_closed and b.lo_closed
 
 
-def _upper(a: Interval, b: Interval) -> tuple:
+def _upper(a: Interval, b: Interval) -> tuple[Fraction | None, bool]:
     if a.hi is None:
         return b.hi, b.hi_closed
     if b.hi is None or a.hi < b.hi:
@@ -117,17 +118,17 @@ def sub(a: Interval, b: Interval) -> Interval:
     return add(a, neg(b))
 
 
-def _end(value: Fraction | None, low: bool):
+def _end(value: Fraction | None, low: bool) -> Fraction | float:
     return (-math.inf if low else math.inf) if value is None else value
 
 
-def _times(x, y):
+def _times(x: Fraction | float, y: Fraction | float) -> Fraction | float:
     if x == 0 or y == 0:
         return Fraction(0)  # 0 x infinity: the finite side is exactly 0
     return x * y
 
 
-def _from_extended(lo, lo_closed, hi, hi_closed) -> Interval:
+def _from_extended(lo: Any, lo_closed: bool, hi: Any, hi_closed: bool) -> Interval:
     return Interval(None if lo == -math.inf else lo, None if hi == math.inf else hi,
                     lo_closed or lo == -math.inf, hi_closed or hi == math.inf)
 

@@ -9,15 +9,16 @@ this module adds the same guarantee for `weighted.by`.
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from engine.diagnostics import Diagnostics
 from engine.i18n import _
-from engine.policy.model import Policy
+from engine.policy.model import Formula, Policy
 from engine.policy.names import Context
 from engine.policy.typecheck import TypeChecker
 
 
-def _domain(checker: TypeChecker, formula, context: Context) -> list | None:
+def _domain(checker: TypeChecker, formula: Formula | None, context: Context) -> list[Any] | None:
     kind = checker.formula(formula, context)
     if kind.kind == "text" and kind.values is not None:
         return list(kind.values)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 from engine.language import nodes as n
 from engine.diagnostics import Diagnostics, Position
@@ -194,6 +194,29 @@ class WeightedValue(ValueBase):
 ValueDef = ComputedValue | IndicatorValue | TableValue | MatrixValue | WeightedValue
 
 
+class PolicyView(Protocol):
+    """What the name resolution and the analyses read of a policy: the builder's draft (`Policy`)
+    and the checked policy (engine.policy.checked.CheckedPolicy) both have it."""
+
+    @property
+    def file(self) -> str: ...
+
+    @property
+    def sources(self) -> SourceMap: ...
+
+    @property
+    def inputs(self) -> Mapping[str, InputSpec]: ...
+
+    @property
+    def values(self) -> Mapping[tuple[str | None, str], ValueDef]: ...
+
+    @property
+    def outputs(self) -> Mapping[str, OutputDef]: ...
+
+    @property
+    def requirements(self) -> Mapping[str, Requirement]: ...
+
+
 def formulas_of(d: ValueDef) -> tuple[Formula, ...]:
     """The formulas a definition holds, in the order they appear in it (a table: its columns,
     then its rows' formulas). Ones that are absent are left out."""
@@ -215,16 +238,16 @@ def formulas_of(d: ValueDef) -> tuple[Formula, ...]:
 @dataclass(frozen=True)
 class OutputDef:
     name: str
-    value: Formula
-    path: tuple
+    value: Formula | None  # None when it could not be read (a diagnostic says why)
+    path: tuple[Any, ...]
     position: Position
     label: str = ""
     description: str = ""
     places: int = DEFAULT_ROUNDING[0]
     mode: RoundingMode = DEFAULT_ROUNDING[1]
     when: Formula | None = None
-    range: tuple | None = None
-    labels: tuple | None = None
+    range: tuple[Any, ...] | None = None
+    labels: tuple[Any, ...] | None = None
     type: Any = None  # engine.policy.typecheck.Type of `value`, once checked
     interval: Any = None  # engine.policy.intervals.Interval of `value` (None: not numeric or not analysed)
 
@@ -246,7 +269,7 @@ class Requirement:
 class ShareCondition:
     """A bound on how many of a unit's employees carry some labels: a percentage or a head count."""
 
-    labels: tuple
+    labels: tuple[Any, ...]
     bound: str  # at_most | at_least | at_most_count | at_least_count
     limit: Fraction
     basis: str
@@ -265,19 +288,19 @@ class UnitRule:
     label: str
     basis: str
     position: Position
-    path: tuple
+    path: tuple[Any, ...]
 
 
 @dataclass
 class TestCase:
     name: str
-    record: dict
-    expect: dict
-    expect_values: dict
-    expect_errors: list
+    record: dict[Any, Any]
+    expect: dict[Any, Any]
+    expect_values: dict[Any, Any]
+    expect_errors: list[Any]
     position: Position
-    path: tuple
-    expect_absent: list = field(default_factory=list)
+    path: tuple[Any, ...]
+    expect_absent: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -294,10 +317,10 @@ class Policy:
     hash: str
     sources: SourceMap
     inputs: dict[str, InputSpec]
-    values: dict[tuple, ValueDef]  # (scope, name) -> definition
+    values: dict[tuple[str | None, str], ValueDef]  # (scope, name) -> definition
     outputs: dict[str, OutputDef]
     tests: list[TestCase]
-    data: dict
+    data: dict[Any, Any]
     unit_rules: dict[str, UnitRule] = field(default_factory=dict)
     requirements: dict[str, Requirement] = field(default_factory=dict)
 
@@ -316,10 +339,10 @@ class _Builder:
         self.sources = doc.sources
         self.diagnostics = diagnostics
 
-    def pos(self, path: tuple) -> Position:
+    def pos(self, path: tuple[Any, ...]) -> Position:
         return self.sources.position(path, self.doc.file)
 
-    def formula(self, text, path: tuple) -> Formula | None:
+    def formula(self, text: object, path: tuple[Any, ...]) -> Formula | None:
         if isinstance(text, (Fraction, bool)):
             text = str(text).lower() if isinstance(text, bool) else _fraction_text(text)
         if not isinstance(text, str):
@@ -334,7 +357,7 @@ class _Builder:
             node = None
         return Formula(text, node, path, position)
 
-    def cell(self, value, path: tuple) -> n.Cell | None:
+    def cell(self, value: object, path: tuple[Any, ...]) -> n.Cell | None:
         loc = n.Loc(1, 1)
         if isinstance(value, bool):
             return n.LiteralsCell((value,), loc)
@@ -356,7 +379,7 @@ class _Builder:
         data = self.doc.data
         inputs = {name: self.input(name, spec, ("inputs", name))
                   for name, spec in _mapping(data.get("inputs")).items() if isinstance(spec, dict)}
-        values: dict[tuple, ValueDef] = {}
+        values: dict[tuple[str | None, str], ValueDef] = {}
         for scope, defs in _mapping(data.get("item_values")).items():
             for name, spec in _mapping(defs).items():
                 self.value(name, spec, ("item_values", scope, name), scope, values)
@@ -382,8 +405,8 @@ class _Builder:
             inputs=inputs, values=values, outputs=outputs, tests=tests, data=data, unit_rules=unit_rules,
             requirements=requirements)
 
-    def input(self, name: str, spec: dict, path: tuple) -> InputSpec:
-        def number(key):
+    def input(self, name: str, spec: dict[Any, Any], path: tuple[Any, ...]) -> InputSpec:
+        def number(key: str) -> Fraction | None:
             value = spec.get(key)
             return value if isinstance(value, Fraction) else None
         result = InputSpec(
@@ -510,7 +533,8 @@ class _Builder:
             positions["default"] = self._latest(self.pos(path + ("indicators", "")),
                                                 [self.pos(path + ("indicators", k, "weight")) for k in weights["default"]])
         by = self.formula(spec["by"], path + ("by",)) if "by" in spec else None
-        return Weighted(spec.get("total") if isinstance(spec.get("total"), Fraction) else Fraction(100),
+        total = spec.get("total")
+        return Weighted(total if isinstance(total, Fraction) else Fraction(100),
                         str(spec.get("not_applicable")), by, tuple(indicators), MappingProxyType(weights),
                         MappingProxyType(positions))
 
@@ -522,9 +546,9 @@ class _Builder:
         own = [p for p in entries if p.file == self.doc.file]
         return own[0] if own else where
 
-    def output(self, name: str, spec: dict, path: tuple) -> OutputDef:
+    def output(self, name: str, spec: dict[Any, Any], path: tuple[Any, ...]) -> OutputDef:
         value_text = spec.get("value", name)
-        rounding = spec.get("round") if isinstance(spec.get("round"), dict) else {}
+        rounding: dict[str, Any] = spec["round"] if isinstance(spec.get("round"), dict) else {}
         places = rounding.get("places", DEFAULT_ROUNDING[0])
         labels = spec.get("labels")
         return OutputDef(
@@ -536,8 +560,8 @@ class _Builder:
             when=self.formula(spec["when"], path + ("when",)) if "when" in spec else None,
             range=_range(spec.get("range")), labels=tuple(labels) if isinstance(labels, list) else None)
 
-    def unit_rule(self, name: str, spec: dict, path: tuple) -> UnitRule:
-        cases = {}
+    def unit_rule(self, name: str, spec: dict[Any, Any], path: tuple[Any, ...]) -> UnitRule:
+        cases: dict[str, list[ShareCondition]] = {}
         for case, conditions in _mapping(spec.get("cases")).items():
             cases[str(case)] = []
             for i, condition in enumerate(conditions if isinstance(conditions, list) else []):
@@ -555,18 +579,18 @@ class _Builder:
                         int(below) if isinstance(below, Fraction) else None, str(spec.get("label", "")),
                         str(spec.get("basis", "")), self.pos(path + ("",)), path)
 
-    def test(self, spec: dict, path: tuple) -> TestCase:
+    def test(self, spec: dict[Any, Any], path: tuple[Any, ...]) -> TestCase:
         return TestCase(str(spec.get("name", f"case {path[-1] + 1}")), spec.get("record") or {},
                         _mapping(spec.get("expect")), _mapping(spec.get("expect_values")),
                         list(spec.get("expect_errors") or []), self.pos(path), path,
                         [str(x) for x in spec.get("expect_absent") or []])
 
 
-def _mapping(value) -> dict:
+def _mapping(value: object) -> dict[Any, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _range(value) -> tuple | None:
+def _range(value: object) -> tuple[Fraction | None, Fraction | None] | None:
     if isinstance(value, list) and len(value) == 2:
         return (value[0] if isinstance(value[0], Fraction) else None,
                 value[1] if isinstance(value[1], Fraction) else None)

@@ -7,10 +7,11 @@ values; then the policy's inputs; then its values. A name that is none of these 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from engine.language import nodes as n
 from engine.policy.functions import AGGREGATES, FUNCTIONS  # noqa: F401 (the registry: what a formula may call)
-from engine.policy.model import InputSpec, Policy
+from engine.policy.model import InputSpec, PolicyView
 
 
 @dataclass(frozen=True)
@@ -28,24 +29,24 @@ class Context:
     """Where a formula is evaluated: the list whose item it belongs to, and aggregate variables."""
 
     scope: str | None = None
-    locals: tuple = ()  # of (name, element descriptor)
+    locals: tuple[tuple[str, Any], ...] = ()  # of (name, element descriptor)
 
-    def bind(self, name: str, element) -> "Context":
+    def bind(self, name: str, element: Any) -> "Context":
         return Context(self.scope, ((name, element),) + self.locals)
 
-    def local(self, name: str):
+    def local(self, name: str) -> Any:
         for bound, element in self.locals:
             if bound == name:
                 return element
         return None
 
 
-def item_spec(policy: Policy, list_name: str) -> InputSpec | None:
+def item_spec(policy: PolicyView, list_name: str) -> InputSpec | None:
     spec = policy.inputs.get(list_name)
     return spec.items if spec is not None and spec.type == "list" else None
 
 
-def resolve(policy: Policy, context: Context, name: str) -> Ref | None:
+def resolve(policy: PolicyView, context: Context, name: str) -> Ref | None:
     if context.local(name) is not None:
         return Ref("local", name)
     if context.scope is not None:
@@ -61,7 +62,7 @@ def resolve(policy: Policy, context: Context, name: str) -> Ref | None:
     return None
 
 
-def visible_names(policy: Policy, context: Context) -> list[str]:
+def visible_names(policy: PolicyView, context: Context) -> list[str]:
     names = [b for b, _ in context.locals]
     if context.scope is not None:
         item = item_spec(policy, context.scope)
@@ -72,7 +73,7 @@ def visible_names(policy: Policy, context: Context) -> list[str]:
     return names
 
 
-def references(policy: Policy, context: Context, node: n.Expr) -> list[tuple[Ref, n.Expr]]:
+def references(policy: PolicyView, context: Context, node: n.Expr) -> list[tuple[Ref, n.Expr]]:
     """Every name a formula reads, resolved, including item values read through `k.nilai`.
 
     Names that do not resolve are skipped here (the names check reports them).
@@ -107,7 +108,7 @@ def references(policy: Policy, context: Context, node: n.Expr) -> list[tuple[Ref
     return found
 
 
-def list_item_of(policy: Policy, context: Context, expr: n.Expr) -> str | None:
+def list_item_of(policy: PolicyView, context: Context, expr: n.Expr) -> str | None:
     """If `expr` denotes an item of a list input (an aggregate variable), the list's name."""
     if isinstance(expr, n.Name):
         element = context.local(expr.id)
@@ -115,6 +116,6 @@ def list_item_of(policy: Policy, context: Context, expr: n.Expr) -> str | None:
             source = element[1]
             if isinstance(source, n.Name):
                 ref = resolve(policy, Context(context.scope, ()), source.id)
-                if ref is not None and ref.kind == "input" and ref.spec.type == "list":
+                if ref is not None and ref.kind == "input" and ref.spec is not None and ref.spec.type == "list":
                     return source.id
     return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from functools import lru_cache
+from typing import Any
 
 from engine.policy.document import policy_schema
 
@@ -145,7 +146,7 @@ _TOP_LEVEL_ID = {
 _NULL = {"type": "null", "description": "~ (null) menghapus bagian ini dari kebijakan induk."}
 
 
-def _written(node, top: bool = False):
+def _written(node: Any, top: bool = False) -> Any:
     """The as-written form of one schema node (see the module's docstring)."""
     if isinstance(node, list):
         return [_written(item) for item in node]
@@ -181,9 +182,9 @@ def _written(node, top: bool = False):
 
 
 @lru_cache(maxsize=1)
-def _cached() -> dict:
+def _cached() -> dict[str, Any]:
     merged = copy.deepcopy(policy_schema())
-    schema = _written(merged, top=True)
+    schema: dict[str, Any] = _written(merged, top=True)
     schema["$id"] = SCHEMA_ID
     schema["title"] = "Berkas kebijakan Kinerja"
     for name, text in _TOP_LEVEL_ID.items():
@@ -194,6 +195,6 @@ def _cached() -> dict:
     return schema
 
 
-def policy_file_schema() -> dict:
+def policy_file_schema() -> dict[str, Any]:
     """The JSON Schema of a policy file as written (a fresh copy each call)."""
     return copy.deepcopy(_cached())

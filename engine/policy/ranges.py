@@ -6,12 +6,16 @@ band formulas need to be analysed without false alarms.
 """
 from __future__ import annotations
 
+from typing import Any, Iterator, Literal
+
 from fractions import Fraction
 
 from engine.policy import intervals as iv
 from engine.language import nodes as n
 from engine.policy.intervals import EVERYTHING, Interval
-from engine.policy.model import Formula, InputSpec, Policy, ValueDef
+from engine.policy.model import (
+    ComputedValue, Formula, IndicatorValue, InputSpec, MatrixValue, PolicyView, Row, TableValue, ValueDef, WeightedValue,
+)
 from engine.policy.functions import AGGREGATES, FUNCTIONS, rounded_interval
 from engine.policy.names import Context, resolve
 
@@ -59,11 +63,11 @@ def cell_interval(cell: n.Cell, constants: dict[str, Fraction]) -> Interval | No
     return None
 
 
-def constants(policy: Policy) -> dict[str, Fraction]:
+def constants(policy: PolicyView) -> dict[str, Fraction]:
     """Values whose formula is a plain number: usable as bounds in table cells."""
     found = {}
     for (scope, name), definition in policy.values.items():
-        if scope is None and definition.kind == "formula" and definition.formula is not None:
+        if scope is None and isinstance(definition, ComputedValue) and definition.formula is not None:
             node = definition.formula.node
             if isinstance(node, n.Number):
                 found[name] = node.value
@@ -71,13 +75,13 @@ def constants(policy: Policy) -> dict[str, Fraction]:
 
 
 class RangeAnalysis:
-    def __init__(self, policy: Policy):
+    def __init__(self, policy: PolicyView):
         self.policy = policy
         self.constants = constants(policy)
         self.cache: dict[tuple, Interval | None] = {}
         self._busy: set[tuple] = set()
 
-    def value(self, key: tuple) -> Interval | None:
+    def value(self, key: tuple[Any, ...]) -> Interval | None:
         if key in self.cache:
             return self.cache[key]
         if key in self._busy:
@@ -90,31 +94,30 @@ class RangeAnalysis:
             result = self._value(definition)
         finally:
             self._busy.discard(key)
-        if result is not None and definition.range is not None and definition.kind != "indicator":
-            pass  # a declared range is checked, not assumed
         self.cache[key] = result
         return result
 
     def _value(self, d: ValueDef) -> Interval | None:
         context = Context(d.scope)
-        if d.kind in ("formula", "indicator"):
-            return self.formula(d.formula, context)
-        if d.kind == "weighted":
-            result = None
-            for name in d.weighted.indicators:
-                part = self.value((d.scope, name))
-                result = part if result is None else iv.hull(result, part or EVERYTHING)
-            if d.weighted.not_applicable == "zero" and result is not None:
-                result = iv.hull(result, Interval.point(Fraction(0)))
-            return result
-        if d.kind == "table":
-            return self.table_result(d, context)
-        if d.kind == "matrix":
-            numbers = [v for v in d.matrix.cells.values() if isinstance(v, Fraction) and not isinstance(v, bool)]
-            return Interval(min(numbers), max(numbers)) if numbers else None
+        match d:
+            case ComputedValue(formula=formula) | IndicatorValue(formula=formula):
+                return self.formula(formula, context)
+            case WeightedValue(weighted=weighted):
+                result = None
+                for name in weighted.indicators:
+                    part = self.value((d.scope, name))
+                    result = part if result is None else iv.hull(result, part or EVERYTHING)
+                if weighted.not_applicable == "zero" and result is not None:
+                    result = iv.hull(result, Interval.point(Fraction(0)))
+                return result
+            case TableValue():
+                return self.table_result(d, context)
+            case MatrixValue(matrix=matrix):
+                numbers = [v for v in matrix.cells.values() if isinstance(v, Fraction) and not isinstance(v, bool)]
+                return Interval(min(numbers), max(numbers)) if numbers else None
         return None
 
-    def table_result(self, d: ValueDef, context: Context) -> Interval | None:
+    def table_result(self, d: TableValue, context: Context) -> Interval | None:
         result = None
         for row, narrowed in self.rows(d, context):
             if narrowed is False:
@@ -130,13 +133,14 @@ class RangeAnalysis:
             result = part if result is None else iv.hull(result, part)
         return result
 
-    def rows(self, d: ValueDef, context: Context):
+    def rows(self, d: TableValue, context: Context) -> Iterator[tuple[Row, dict[str, Interval] | Literal[False]]]:
         """Each row with the narrowing it implies on plain-name columns (False: the row cannot match)."""
         columns = d.table.on
         for row in d.table.rows:
-            narrowed: dict | bool = {}
+            narrowed: dict[str, Interval] = {}
+            possible = True
             for cell, column in zip(row.cells, columns):
-                if cell is None or column.node is None:
+                if cell is None or column is None or column.node is None:
                     continue
                 accepted = cell_interval(cell, self.constants)
                 if accepted is None:
@@ -144,18 +148,18 @@ class RangeAnalysis:
                 domain = self.formula(column, context)
                 if domain is not None:
                     if iv.intersect(domain, accepted).empty:
-                        narrowed = False
+                        possible = False
                         break
                     if isinstance(column.node, n.Name):
                         narrowed[column.node.id] = iv.intersect(domain, accepted)
-            yield row, narrowed
+            yield row, narrowed if possible else False
 
-    def formula(self, formula: Formula | None, context: Context, narrowed: dict | None = None) -> Interval | None:
+    def formula(self, formula: Formula | None, context: Context, narrowed: dict[Any, Any] | None = None) -> Interval | None:
         if formula is None or formula.node is None:
             return EVERYTHING
         return self.expr(formula.node, context, narrowed or {})
 
-    def expr(self, node: n.Expr, context: Context, narrowed: dict) -> Interval | None:
+    def expr(self, node: n.Expr, context: Context, narrowed: dict[Any, Any]) -> Interval | None:
         match node:
             case n.Number(value=value):
                 return Interval.point(value)
@@ -192,7 +196,7 @@ class RangeAnalysis:
                 return aggregate.interval(self.expr(element, inner, narrowed))
         return None
 
-    def _narrow(self, test: n.Expr, context: Context, narrowed: dict):
+    def _narrow(self, test: n.Expr, context: Context, narrowed: dict[Any, Any]):
         """Narrowings for the then and else branches of `name op number` (else: unchanged)."""
         if isinstance(test, n.Compare) and isinstance(test.left, n.Name) and isinstance(test.right, n.Number):
             name, value = test.left.id, test.right.value
@@ -269,7 +273,7 @@ class RangeAnalysis:
             return parent.fields.get(obj.name) if parent is not None else None
         return None
 
-    def _call(self, function: str, args, context: Context, narrowed: dict) -> Interval | None:
+    def _call(self, function: str, args, context: Context, narrowed: dict[Any, Any]) -> Interval | None:
         parts = [self.expr(a, context, narrowed) if not isinstance(a, (n.Text, n.ListExpr)) else None for a in args]
         spec = FUNCTIONS.get(function)
         return spec.interval(parts, args) if spec is not None else EVERYTHING

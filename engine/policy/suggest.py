@@ -30,7 +30,7 @@ def _trigrams(word: str) -> set[str]:
 class NameIndex:
     """Names by trigram, built once; `closest` answers in bounded time."""
 
-    def __init__(self, names):
+    def __init__(self, names: Iterable[str]) -> None:
         self.names = list(dict.fromkeys(names))
         self.postings: dict[str, list[int]] = defaultdict(list)
         for number, name in enumerate(self.names):
@@ -58,10 +58,10 @@ class NameIndex:
         return found[0] if found else None
 
 
-def index_for(owner: object, key: tuple, names: Callable[[], Iterable[str]]) -> NameIndex:
+def index_for(owner: object, key: tuple[str | None, ...], names: Callable[[], Iterable[str]]) -> NameIndex:
     """The index of `names` for `owner` (a policy) and `key` (a scope), built on first use and kept
     on the owner, so that concurrent checks of different policies never share one."""
-    indexes = owner.__dict__.setdefault("_name_indexes", {})
+    indexes: dict[tuple[str | None, ...], NameIndex] = owner.__dict__.setdefault("_name_indexes", {})
     if key not in indexes:
         indexes[key] = NameIndex(names())
     return indexes[key]

@@ -6,6 +6,8 @@ part that already has an error, so one mistake is reported once.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import difflib
 from dataclasses import dataclass
 from fractions import Fraction
@@ -13,7 +15,9 @@ from fractions import Fraction
 from engine.language import nodes as n
 from engine.diagnostics import Diagnostics
 from engine.i18n import N_, _
-from engine.policy.model import Formula, InputSpec, Policy, ValueDef
+from engine.policy.model import (
+    ComputedValue, Formula, IndicatorValue, InputSpec, MatrixValue, PolicyView, TableValue, ValueDef, WeightedValue,
+)
 from engine.policy.names import AGGREGATES, FUNCTIONS, Context, list_item_of, resolve
 from engine.numbers import RoundingMode
 from engine.policy.types import ANY, BOOLEAN, NUMBER, TARGET, TEXT, Type, _KIND_WORDS  # noqa: F401 (re-exported)
@@ -66,7 +70,7 @@ def unify(a: Type, b: Type) -> Type:
 class TypeChecker:
     """Infers the type of every value; reports mismatches to `diagnostics` (names are another pass)."""
 
-    def __init__(self, policy: Policy, diagnostics: Diagnostics | None):
+    def __init__(self, policy: PolicyView, diagnostics: Diagnostics | None):
         self.policy = policy
         self.diagnostics = diagnostics if diagnostics is not None else Diagnostics()
         self.types: dict[tuple, Type] = {}
@@ -75,7 +79,7 @@ class TypeChecker:
         self._formula: Formula | None = None
 
     # values --------------------------------------------------------------------------------
-    def value_type(self, key: tuple) -> Type:
+    def value_type(self, key: tuple[Any, ...]) -> Type:
         if key in self.types:
             return self.types[key]
         if key in self._busy:  # a cycle: reported by the cycles pass
@@ -93,33 +97,35 @@ class TypeChecker:
 
     def _value(self, d: ValueDef) -> Type:
         context = Context(d.scope)
-        if d.kind in ("formula", "indicator"):
-            result = self.formula(d.formula, context)
-            if d.kind == "indicator":
-                self.expect(result, NUMBER, d.formula, d.formula.node if d.formula else None,
+        match d:
+            case ComputedValue(formula=formula):
+                return self.formula(formula, context)
+            case IndicatorValue(formula=formula, applies_when=applies):
+                result = self.formula(formula, context)
+                self.expect(result, NUMBER, formula, formula.node if formula else None,
                             _("indicator '{name}' must be a number", name=d.name))
-                if d.indicator.applies_when is not None:
-                    self.expect(self.formula(d.indicator.applies_when, context), BOOLEAN, d.indicator.applies_when,
-                                d.indicator.applies_when.node, _("applies_when must be true or false"))
-            return result
-        if d.kind == "table":
-            return self._table(d, context)
-        if d.kind == "matrix":
-            for formula in (d.matrix.rows, d.matrix.columns):
-                self.formula(formula, context)
-            result = ANY
-            for value in d.matrix.cells.values():
-                result = unify(result, literal_type(value))
-            return result
-        if d.kind == "weighted":
-            if d.weighted.by is not None:
-                self.formula(d.weighted.by, context)
-            for name in d.weighted.indicators:
-                self.value_type((d.scope, name))
-            return NUMBER
+                if applies is not None:
+                    self.expect(self.formula(applies, context), BOOLEAN, applies, applies.node,
+                                _("applies_when must be true or false"))
+                return result
+            case TableValue():
+                return self._table(d, context)
+            case MatrixValue(matrix=matrix):
+                for formula in (matrix.rows, matrix.columns):
+                    self.formula(formula, context)
+                result = ANY
+                for value in matrix.cells.values():
+                    result = unify(result, literal_type(value))
+                return result
+            case WeightedValue(weighted=weighted):
+                if weighted.by is not None:
+                    self.formula(weighted.by, context)
+                for name in weighted.indicators:
+                    self.value_type((d.scope, name))
+                return NUMBER
         return ANY
 
-    def _table(self, d: ValueDef, context: Context) -> Type:
+    def _table(self, d: TableValue, context: Context) -> Type:
         column_types = [self.formula(f, context) for f in d.table.on]
         result = ANY
         for row in d.table.rows:
@@ -333,7 +339,7 @@ class TypeChecker:
         return spec.result
 
 
-def _values_hint(value: str, values: tuple) -> str:
+def _values_hint(value: str, values: tuple[Any, ...]) -> str:
     close = difflib.get_close_matches(str(value), [str(v) for v in values], n=1)
     values_text = _("values: {values}", values=", ".join(map(str, values)))
     return (_("did you mean '{close}'?", close=close[0]) + " " if close else "") + values_text

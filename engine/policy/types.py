@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from engine.i18n import N_, _
 
@@ -9,9 +10,9 @@ from engine.i18n import N_, _
 @dataclass(frozen=True)
 class Type:
     kind: str  # number | text | boolean | list | record | number_or_range | any
-    values: tuple | None = None  # text: the known values (an enum), when known
+    values: tuple[Any, ...] | None = None  # text: the known values (an enum), when known
     element: "Type | None" = None  # list: the element type
-    fields: tuple = ()  # record: ((name, Type), ...)
+    fields: tuple[tuple[str, "Type"], ...] = ()  # record: ((name, Type), ...)
     scope: str | None = None  # record that is an item of this list input (has item values)
 
     def __str__(self) -> str:
@@ -22,7 +23,8 @@ class Type:
     def field(self, name: str) -> "Type | None":
         for field_name, field_type in self.fields:
             if field_name == name:
-                return field_type
+                found: Type = field_type
+                return found
         return None
 
 

@@ -13,6 +13,8 @@ choose between: that version is used for every period (as before versions existe
 """
 from __future__ import annotations
 
+from typing import Any
+
 import difflib
 import os
 import re
@@ -81,7 +83,7 @@ class VersionInfo:
     hash: str
     berlaku_mulai: str | None
     berlaku_sampai: str | None
-    positions: dict = field(default_factory=dict)  # key -> Position of that key in its file
+    positions: dict[Any, Any] = field(default_factory=dict)  # key -> Position of that key in its file
     problems: list[Diagnostic] = field(default_factory=list)  # why it could not be read, if it could not
 
     @property
@@ -121,7 +123,7 @@ class VersionInfo:
                 return self.positions[key]
         return Position(str(self.path), 1, 1)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[Any, Any]:
         return {"version": self.version, "hash": self.hash, "berlaku_mulai": self.berlaku_mulai,
                 "berlaku_sampai": self.berlaku_sampai}
 
@@ -141,7 +143,7 @@ def files_by_id(extra: list[Path] | None = None) -> dict[str, list[Path]]:
 _info_cache: dict[tuple, tuple[VersionInfo, list]] = {}
 
 
-def _signature(path: Path) -> tuple:
+def _signature(path: Path) -> tuple[Any, ...]:
     try:
         stat = path.stat()
         return (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
@@ -274,7 +276,7 @@ class _Refusing:
 
     def __init__(self, error: RecordError):
         self.error = error
-        self.schema: dict = {}
+        self.schema: dict[Any, Any] = {}
 
     def read(self, record):
         return None, [self.error]

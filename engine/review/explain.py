@@ -59,7 +59,7 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
     value = _show(entry.value, words, mark)
     clauses: list[str] = []
     if d.kind in ("formula", "indicator") and d.formula is not None and d.formula.node is not None:
-        node, conditions = _taken_branch(d.formula.node, scalars, entry.reads)
+        node, conditions = _taken_branch(d.formula.node, scalars, entry)
         for test, holds in conditions:
             clauses.append(words["because"].format(test=to_text(test, math=True, decimal_mark=mark),
                                                    answer=words["yes"] if holds else words["no"]))
@@ -105,24 +105,22 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
     return f"{body} ({location})."
 
 
-def _taken_branch(node, scalars: dict, reads: list):
-    """Follow `if ... then ... else` through the branches actually taken, so the sentence shows
-    only the rule that applied, and say which conditions decided it."""
+def _taken_branch(node, scalars: dict, entry: TraceEntry):
+    """Follow `if ... then ... else` through the branches the trace says were taken, so the
+    sentence shows only the rule that applied, and say which conditions decided it. A test is
+    followed only when the sentence can show it with its reading (a present(), a yes/no input, a
+    comparison of a read value with a literal); past any other, the rest of the formula is shown."""
     from engine.language import nodes as n
     from engine.language.printer import path_text
-    absent = {name for name, value in reads if isinstance(value, _Absent)}
     conditions = []
     while isinstance(node, n.Conditional):
         test = node.test
-        if isinstance(test, n.Call) and test.function == "present" and path_text(test.args[0]) is not None:
-            holds = path_text(test.args[0]) not in absent
-        elif path_text(test) is not None and isinstance(scalars.get(path_text(test)), bool):
-            holds = scalars[path_text(test)]
-        elif isinstance(test, n.Compare) and path_text(test.left) in scalars \
-                and isinstance(test.right, (n.Text, n.Number, n.Bool)):
-            from engine.evaluate.exact import _COMPARE
-            holds = _COMPARE[test.op](scalars[path_text(test.left)], test.right.value)
-        else:
+        holds = entry.branches.get(node.loc)
+        shown = (isinstance(test, n.Call) and test.function == "present" and path_text(test.args[0]) is not None) \
+            or (path_text(test) is not None and isinstance(scalars.get(path_text(test)), bool)) \
+            or (isinstance(test, n.Compare) and path_text(test.left) in scalars
+                and isinstance(test.right, (n.Text, n.Number, n.Bool)))
+        if holds is None or not shown:
             break
         conditions.append((test, holds))
         node = node.then if holds else node.otherwise
