@@ -5,6 +5,7 @@ Each family below grows a policy; doubling it must roughly double the generated 
 square it. Before the kernel was a package, a 20-level `if` chain over a value doubled the kernel
 per level and hit MAX_GENERATED (the policy then ran on the exact evaluator only).
 """
+
 from __future__ import annotations
 
 import json
@@ -27,11 +28,16 @@ def if_chain(size: int) -> dict:
     values: dict = {"v0": {"formula": "a + b"}}
     for k in range(1, size + 1):
         values[f"v{k}"] = {"formula": f"if a > {k} then v{k - 1} + b else v{k - 1} - b"}
-    return {"kinerja": 1, "id": "rantai",
-            "inputs": {"a": {"type": "number", "minimum": 0, "maximum": 100},
-                       "b": {"type": "number", "minimum": 0, "maximum": 100}},
-            "values": values,
-            "outputs": {f"v{size}": {"round": {"places": 2, "mode": "half_up"}}}}
+    return {
+        "kinerja": 1,
+        "id": "rantai",
+        "inputs": {
+            "a": {"type": "number", "minimum": 0, "maximum": 100},
+            "b": {"type": "number", "minimum": 0, "maximum": 100},
+        },
+        "values": values,
+        "outputs": {f"v{size}": {"round": {"places": 2, "mode": "half_up"}}},
+    }
 
 
 def shared_value(size: int) -> dict:
@@ -39,14 +45,25 @@ def shared_value(size: int) -> dict:
     values: dict = {"dasar": {"formula": "capaian(a, b) * 2 + min(a, b) / (b + 1) - max(a, 3)"}}
     for k in range(1, size + 1):
         values[f"w{k}"] = {"formula": f"if a > {k} then dasar + {k} else dasar - {k}"}
-    values["label"] = {"table": {"on": "dasar", "hit": "unique", "rows": [
-        {"when": "> 100", "then": "tinggi"}, {"when": "<= 100", "then": "rendah"}]}}
+    values["label"] = {
+        "table": {
+            "on": "dasar",
+            "hit": "unique",
+            "rows": [{"when": "> 100", "then": "tinggi"}, {"when": "<= 100", "then": "rendah"}],
+        }
+    }
     outputs: dict = {f"w{k}": {} for k in range(1, size + 1)}
     outputs["label"] = {}
-    return {"kinerja": 1, "id": "bersama",
-            "inputs": {"a": {"type": "number", "minimum": 0, "maximum": 100},
-                       "b": {"type": "number", "exclusive_minimum": 0, "maximum": 100}},
-            "values": values, "outputs": outputs}
+    return {
+        "kinerja": 1,
+        "id": "bersama",
+        "inputs": {
+            "a": {"type": "number", "minimum": 0, "maximum": 100},
+            "b": {"type": "number", "exclusive_minimum": 0, "maximum": 100},
+        },
+        "values": values,
+        "outputs": outputs,
+    }
 
 
 def nested_aggregates(size: int) -> dict:
@@ -56,21 +73,34 @@ def nested_aggregates(size: int) -> dict:
         items[f"x{k}"] = {"formula": f"if nilai > {k} then x{k - 1} + 1 else x{k - 1} * 2"}
     values: dict = {}
     for k in range(1, size + 1):
-        values[f"s{k}"] = {"formula": f"sum(k.x{k} + count(j for j in kegiatan if j.x{k} > k.x{k - 1}) "
-                                      f"for k in kegiatan if k.nilai > {k})"}
-    return {"kinerja": 1, "id": "bersarang",
-            "inputs": {"kegiatan": {"type": "list", "min_items": 1, "max_items": 20,
-                                    "items": {"type": "record", "fields": {
-                                        "nilai": {"type": "number", "minimum": 0, "maximum": 100}}}}},
-            "item_values": {"kegiatan": items}, "values": values,
-            "outputs": {f"s{k}": {} for k in range(1, size + 1)}}
+        values[f"s{k}"] = {
+            "formula": f"sum(k.x{k} + count(j for j in kegiatan if j.x{k} > k.x{k - 1}) "
+            f"for k in kegiatan if k.nilai > {k})"
+        }
+    return {
+        "kinerja": 1,
+        "id": "bersarang",
+        "inputs": {
+            "kegiatan": {
+                "type": "list",
+                "min_items": 1,
+                "max_items": 20,
+                "items": {"type": "record", "fields": {"nilai": {"type": "number", "minimum": 0, "maximum": 100}}},
+            }
+        },
+        "item_values": {"kegiatan": items},
+        "values": values,
+        "outputs": {f"s{k}": {} for k in range(1, size + 1)},
+    }
 
 
 FAMILIES: dict[str, tuple[Callable[[int], dict], list[dict]]] = {
     "if_chain": (if_chain, [{"a": 7, "b": Decimal("2.5")}, {"a": 0, "b": 0}, {"a": 100, "b": Decimal("0.01")}]),
     "shared_value": (shared_value, [{"a": 7, "b": Decimal("2.5")}, {"a": 100, "b": Decimal("0.5")}]),
-    "nested_aggregates": (nested_aggregates, [{"kegiatan": [{"nilai": 3}, {"nilai": Decimal("7.5")}, {"nilai": 30}]},
-                                              {"kegiatan": [{"nilai": 0}]}]),
+    "nested_aggregates": (
+        nested_aggregates,
+        [{"kegiatan": [{"nilai": 3}, {"nilai": Decimal("7.5")}, {"nilai": 30}]}, {"kegiatan": [{"nilai": 0}]}],
+    ),
 }
 
 

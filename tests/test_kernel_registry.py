@@ -1,6 +1,7 @@
 """The fast kernel writes calls and aggregates from the function registry's kernel emissions
 (engine.policy.functions): a function added there (median) runs on the kernel with no edit to it,
 and agrees with the exact evaluator, including where the kernel must hand the record over."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -14,34 +15,52 @@ from engine.evaluate.io import decode_json, encode
 from engine.evaluate.kernel import FastPolicy, decode_pairs
 
 POLICY = {
-    "kinerja": 1, "id": "registri",
+    "kinerja": 1,
+    "id": "registri",
     "inputs": {
-        "skor": {"type": "list", "min_items": 0, "max_items": 9, "items": {"type": "record", "fields": {
-            "nilai": {"type": "number", "minimum": 0, "maximum": 100},
-            "jenis": {"type": "text", "enum": ["atasan", "rekan"]}}}},
+        "skor": {
+            "type": "list",
+            "min_items": 0,
+            "max_items": 9,
+            "items": {
+                "type": "record",
+                "fields": {
+                    "nilai": {"type": "number", "minimum": 0, "maximum": 100},
+                    "jenis": {"type": "text", "enum": ["atasan", "rekan"]},
+                },
+            },
+        },
         "x": {"type": "number", "minimum": -50, "maximum": 50},
     },
     "values": {
         "tengah": {"formula": "median(s.nilai for s in skor)"},
-        "tengah_rekan": {"formula": "median(s.nilai * 2 for s in skor if s.jenis == \"rekan\")"},
+        "tengah_rekan": {"formula": 'median(s.nilai * 2 for s in skor if s.jenis == "rekan")'},
         "pangkas": {"formula": "trimmed_mean(s.nilai for s in skor)"},
         "terkecil": {"formula": "min(s.nilai for s in skor)"},
-        "ada_rekan": {"formula": "any(s.jenis == \"rekan\" for s in skor)"},
+        "ada_rekan": {"formula": 'any(s.jenis == "rekan" for s in skor)'},
         "jumlah": {"formula": "sum(s.nilai for s in skor) + count(s for s in skor if s.nilai > 50)"},
-        "fungsi": {"formula": "round(clamp(abs(x) / 3, 1, 10), 1, \"half_even\") + floor(x / 7) + ceil(x / 7) "
-                              "+ max(x, 2, len(skor)) + round(x / 3, 2)"},
+        "fungsi": {
+            "formula": 'round(clamp(abs(x) / 3, 1, 10), 1, "half_even") + floor(x / 7) + ceil(x / 7) '
+            "+ max(x, 2, len(skor)) + round(x / 3, 2)"
+        },
     },
-    "outputs": {name: {} for name in ("tengah", "tengah_rekan", "pangkas", "terkecil", "ada_rekan", "jumlah",
-                                      "fungsi")},
+    "outputs": {
+        name: {} for name in ("tengah", "tengah_rekan", "pangkas", "terkecil", "ada_rekan", "jumlah", "fungsi")
+    },
 }
 
-_score = st.fixed_dictionaries({"nilai": st.one_of(st.integers(0, 100), st.decimals(0, 100, places=2)),
-                                "jenis": st.sampled_from(["atasan", "rekan"])})
+_score = st.fixed_dictionaries(
+    {
+        "nilai": st.one_of(st.integers(0, 100), st.decimals(0, 100, places=2)),
+        "jenis": st.sampled_from(["atasan", "rekan"]),
+    }
+)
 
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
     from tests.conftest import policy_yaml
+
     path = tmp_path_factory.mktemp("registri") / "registri.yaml"
     path.write_text(policy_yaml(POLICY), encoding="utf-8")
     return api.load(path)

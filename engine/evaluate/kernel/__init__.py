@@ -28,6 +28,7 @@ matrices, weights), expressions (operators, functions, aggregates), record (vali
 requirements, outputs: the kernel function), helpers (what the generated code calls), and here
 the generator's assembly and `FastPolicy`.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -106,8 +107,12 @@ class FastPolicy:
             return None
         try:
             outputs, memo, item_memos = self.kernel(record)
-            return {"id": record.get("id"), "policy": self.ref, "outputs": outputs,
-                    "values": values_of(memo, item_memos)}
+            return {
+                "id": record.get("id"),
+                "policy": self.ref,
+                "outputs": outputs,
+                "values": values_of(memo, item_memos),
+            }
         except Fallback:
             return None
         except (ArithmeticError, TypeError, ValueError, KeyError, AttributeError, RecursionError):
@@ -117,6 +122,7 @@ class FastPolicy:
         """A record (as engine.evaluate.io decodes it) -> its result, exactly as api.evaluate gives it.
         With `raw`, the record's JSON text, the kernel reads its numbers as exact pairs."""
         from engine import api
+
         quick = decode_pairs(raw) if raw is not None else record if _short_numbers(record) else None
         if quick is not None:
             result = self.try_fast(quick)

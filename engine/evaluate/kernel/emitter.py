@@ -2,10 +2,12 @@
 and the emitter that writes lines, blocks and the generated functions of named values.
 
 Generation is linear in the policy's size: every named value's code is written at most twice, once
-in place where it is first needed (when that is not deep in nested blocks) and once as a function (`V3(R, M, IM)`) that every later use on
-a path where it is not yet known calls, after looking in the memo. Nothing is copied into both
-branches of a conditional, so nested conditionals over a chain of values stay linear.
+in place where it is first needed (unless that is deep in nested blocks) and once as a function
+(`V3(R, M, IM)`) that every later use on a path where it is not yet known calls, after looking in
+the memo. Nothing is copied into both branches of a conditional, so nested conditionals over a
+chain of values stay linear, and so does the indentation.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -70,8 +72,14 @@ class Val:
 class Ctx:
     """Where an expression is compiled: its item scope and the aggregate variables in reach."""
 
-    def __init__(self, scope: str | None = None, item: str | None = None, memo: str | None = None,
-                 locals_: dict[str, tuple[str, str, str]] | None = None, names_ctx: Context | None = None):
+    def __init__(
+        self,
+        scope: str | None = None,
+        item: str | None = None,
+        memo: str | None = None,
+        locals_: dict[str, tuple[str, str, str]] | None = None,
+        names_ctx: Context | None = None,
+    ):
         self.scope, self.item, self.memo = scope, item, memo
         self.locals = locals_ or {}
         self.names = names_ctx or Context(scope)
@@ -102,8 +110,12 @@ def literal_sign(value: Fraction) -> Sign:
 
 def spec_sign(spec: InputSpec) -> Sign:
     """What an input's declared bounds say about its sign."""
-    if spec.exclusive_minimum is not None and spec.exclusive_minimum >= 0 or \
-            spec.minimum is not None and spec.minimum > 0:
+    if (
+        spec.exclusive_minimum is not None
+        and spec.exclusive_minimum >= 0
+        or spec.minimum is not None
+        and spec.minimum > 0
+    ):
         return "pos"
     if spec.minimum is not None and spec.minimum >= 0:
         return "nonneg"
@@ -211,14 +223,32 @@ class Emitter:
         return name
 
     def save(self) -> _Target:
-        return _Target(self.lines, self.indent, self.computed, self.computed_stack, self.inputs, self.fresh,
-                       self.in_function, self.loops, self.touching)
+        return _Target(
+            self.lines,
+            self.indent,
+            self.computed,
+            self.computed_stack,
+            self.inputs,
+            self.fresh,
+            self.in_function,
+            self.loops,
+            self.touching,
+        )
 
     def restore(self, saved: _Target) -> None:
         self.lines, self.indent, self.computed, self.computed_stack = (
-            saved.lines, saved.indent, saved.computed, saved.computed_stack)
+            saved.lines,
+            saved.indent,
+            saved.computed,
+            saved.computed_stack,
+        )
         self.inputs, self.fresh, self.in_function, self.loops, self.touching = (
-            saved.inputs, saved.fresh, saved.in_function, saved.loops, saved.touching)
+            saved.inputs,
+            saved.fresh,
+            saved.in_function,
+            saved.loops,
+            saved.touching,
+        )
 
     def start(self, header: str, in_function: bool) -> None:
         """Write from here on into a new top-level function, knowing nothing computed."""

@@ -1,17 +1,27 @@
 """Expressions compiled to integer-pair arithmetic: names and fields, operators, built-in functions
 and aggregates over a list."""
+
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import cast
 
 from engine.evaluate.kernel.emitter import (
-    Ctx, Emitter, Target, Unsupported, Val, literal_sign, mul, pair, product_sign, spec_sign, sum_sign,
+    Ctx,
+    Emitter,
+    Target,
+    Unsupported,
+    Val,
+    literal_sign,
+    mul,
+    pair,
+    product_sign,
+    spec_sign,
+    sum_sign,
 )
 from engine.language import nodes as n
 from engine.numbers import RoundingMode
-from engine.policy.model import InputSpec, Policy
 from engine.policy.functions import AGGREGATES, FUNCTIONS
+from engine.policy.model import InputSpec
 from engine.policy.names import resolve
 
 
@@ -104,8 +114,7 @@ class ExpressionCode(Emitter):
             self.computed[mark] = val
         return val
 
-    def read_field(self, container: str, name: str, spec: InputSpec, peek: bool,
-                   path: tuple[str, ...] | None) -> Val:
+    def read_field(self, container: str, name: str, spec: InputSpec, peek: bool, path: tuple[str, ...] | None) -> Val:
         t = self.tmp()
         if spec.required and spec.null != "not_applicable":
             self.emit(f"{t} = {container}[{name!r}]")
@@ -148,13 +157,12 @@ class ExpressionCode(Emitter):
         raise Unsupported(f"inputs of type {kind}")
 
     def name(self, name: str, ctx: Ctx, peek: bool) -> Val:
-        ref = resolve(cast(Policy, self.policy), ctx.names, name)  # reads only inputs and values
+        ref = resolve(self.policy, ctx.names, name)
         if ref is None:
             raise Unsupported(f"unresolved name {name}")
         if ref.kind == "local":
             item, memo, scope = ctx.locals[name]
-            return Val("item", item, spec=self.policy.inputs[scope].items, scope=scope, memo=memo,
-                       path=("@", item))
+            return Val("item", item, spec=self.policy.inputs[scope].items, scope=scope, memo=memo, path=("@", item))
         if ref.kind == "value":
             return self.use_value((None, name))
         if ref.kind == "item_value":
@@ -174,8 +182,9 @@ class ExpressionCode(Emitter):
             if spec is None or spec.type != "record" or field_name not in spec.fields:
                 raise Unsupported("present() of this field")
             t = self.tmp()
-            self.emit(f"{t} = {holder.v}.get({field_name!r}, _M) "
-                      f"if {holder.v} is not _M and {holder.v} is not None else _M")
+            self.emit(
+                f"{t} = {holder.v}.get({field_name!r}, _M) if {holder.v} is not _M and {holder.v} is not None else _M"
+            )
             return Val("maybe", t, spec=spec.fields[field_name])
         if holder.kind not in ("rec", "item") or spec is None:
             raise Unsupported(f"a field of a {holder.kind}")
@@ -191,8 +200,15 @@ class ExpressionCode(Emitter):
         self.expect(a, "num")
         self.expect(b, "num")
         t = self.tmp()
-        sign = product_sign(a.sign, b.sign) if op is n.BinOp.MUL else sum_sign(a.sign, b.sign) \
-            if op is n.BinOp.ADD else a.sign if op is n.BinOp.DIV and b.sign == "pos" else None
+        sign = (
+            product_sign(a.sign, b.sign)
+            if op is n.BinOp.MUL
+            else sum_sign(a.sign, b.sign)
+            if op is n.BinOp.ADD
+            else a.sign
+            if op is n.BinOp.DIV and b.sign == "pos"
+            else None
+        )
         if op is n.BinOp.DIV:
             self.divide(a, b, t)
         elif op is n.BinOp.MUL:
@@ -270,8 +286,11 @@ class ExpressionCode(Emitter):
         realisasi = self.expr(args[0], ctx)
         self.expect(realisasi, "num")
         written = args[1]
-        if isinstance(written, n.ListExpr) and len(written.items) == 2 and \
-                all(isinstance(i, n.Number) for i in written.items):
+        if (
+            isinstance(written, n.ListExpr)
+            and len(written.items) == 2
+            and all(isinstance(i, n.Number) for i in written.items)
+        ):
             (lo, lo_d), (hi, hi_d) = (pair(i.value) for i in written.items if isinstance(i, n.Number))
             target = Val("target", "", target=Target("True", lo, lo_d, hi, hi_d))
         else:
@@ -282,8 +301,13 @@ class ExpressionCode(Emitter):
             return Val("num", t, t + "d")
         self.expect(target, "target")
         assert target.target is not None  # a target always has its parts
-        r, lo, lo_d, hi, hi_d = (target.target.is_range, target.target.low, target.target.low_d,
-                                 target.target.high, target.target.high_d)
+        r, lo, lo_d, hi, hi_d = (
+            target.target.is_range,
+            target.target.low,
+            target.target.low_d,
+            target.target.high,
+            target.target.high_d,
+        )
         x, low, high = realisasi, Val("num", lo, lo_d), Val("num", hi, hi_d)
         self.emit(f"if {r} and {mul(x.v, lo_d)} >= {mul(lo, x.d)} and {mul(x.v, hi_d)} <= {mul(hi, x.d)}:")
         self.emit(f"    {t}, {t}d = 100, 1")
@@ -316,8 +340,13 @@ class ExpressionCode(Emitter):
         if aggregate is None:
             raise Unsupported(f"aggregate {node.function}")
         source = self.expr(node.source, ctx)
-        if source.kind != "list" or not isinstance(node.source, n.Name) or source.spec is None \
-                or source.spec.items is None or source.scope is None:
+        if (
+            source.kind != "list"
+            or not isinstance(node.source, n.Name)
+            or source.spec is None
+            or source.spec.items is None
+            or source.scope is None
+        ):
             raise Unsupported("aggregates over anything but a list input")
         scope = source.scope
         memos, item, memo = self.tmp(), self.tmp(), self.tmp()

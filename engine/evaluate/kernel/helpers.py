@@ -3,6 +3,7 @@
 Few helpers: a call costs more than inline code, so only rounding, the audit copy of values and
 the reading of a range target are calls. The namespace has no builtins beyond a few pure ones.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -14,8 +15,8 @@ from engine.evaluate.records import _is_period
 from engine.numbers import AUDIT_PLACES, RoundingMode
 
 #: Numbers whose shortest float repr is their exact decimal: at most 15 significant digits.
-_MAX_SHOWN = 10 ** 15
-_AUDIT_SCALE: int = 10 ** AUDIT_PLACES
+_MAX_SHOWN = 10**15
+_AUDIT_SCALE: int = 10**AUDIT_PLACES
 
 #: A number as a result shows it: an int when whole, else a float whose repr is its exact decimal,
 #: else a Decimal.
@@ -30,7 +31,7 @@ def round_pair(num: int, den: int, places: int, mode: RoundingMode) -> Pair:
     """Exactly numbers.round_to, on a pair (the mode may be its name, as the registry writes it)."""
     if mode.__class__ is str:
         mode = RoundingMode(mode)
-    scale = 10 ** places
+    scale = 10**places
     q, r = divmod(num * scale, den)  # floor; 0 <= r < den
     if r:
         if mode is RoundingMode.FLOOR:
@@ -43,9 +44,18 @@ def round_pair(num: int, den: int, places: int, mode: RoundingMode) -> Pair:
             q += num > 0
         else:
             twice = 2 * r
-            if twice > den or twice == den and (
-                    mode is RoundingMode.HALF_UP and num > 0 or mode is RoundingMode.HALF_DOWN and num < 0
-                    or mode is RoundingMode.HALF_EVEN and q % 2):
+            if (
+                twice > den
+                or twice == den
+                and (
+                    mode is RoundingMode.HALF_UP
+                    and num > 0
+                    or mode is RoundingMode.HALF_DOWN
+                    and num < 0
+                    or mode is RoundingMode.HALF_EVEN
+                    and q % 2
+                )
+            ):
                 q += 1
     return q, scale
 
@@ -136,16 +146,40 @@ def values_of(memo: dict[str, Any], item_memos: dict[str, list[dict[str, Any]]])
     for list_name in sorted(item_memos):
         memos = item_memos[list_name]
         if any(memos):
-            values[list_name] = [{k: (f[0] if f[1] == 1 else _audited(f)) if f.__class__ is tuple else f
-                                  for k, f in m.items()} for m in memos]
+            values[list_name] = [
+                {k: (f[0] if f[1] == 1 else _audited(f)) if f.__class__ is tuple else f for k, f in m.items()}
+                for m in memos
+            ]
     return values
 
 
-_BUILTINS = {"abs": abs, "len": len, "str": str, "int": int, "tuple": tuple, "any": any, "all": all,
-             "zip": zip, "dict": dict, "list": list, "enumerate": enumerate}
+_BUILTINS = {
+    "abs": abs,
+    "len": len,
+    "str": str,
+    "int": int,
+    "tuple": tuple,
+    "any": any,
+    "all": all,
+    "zip": zip,
+    "dict": dict,
+    "list": list,
+    "enumerate": enumerate,
+}
 
 
 def namespace(constants: dict[str, object]) -> dict[str, object]:
     """The globals of the generated module: the helpers under the names the generator writes."""
-    return {"Fallback": Fallback, "_M": ABSENT, "Decimal": Decimal, "gcd": gcd, "_gcd": gcd, "_round": round_pair,
-            "_ratio": ratio, "_is_period": _is_period, "_out": out, "__builtins__": _BUILTINS, **constants}
+    return {
+        "Fallback": Fallback,
+        "_M": ABSENT,
+        "Decimal": Decimal,
+        "gcd": gcd,
+        "_gcd": gcd,
+        "_round": round_pair,
+        "_ratio": ratio,
+        "_is_period": _is_period,
+        "_out": out,
+        "__builtins__": _BUILTINS,
+        **constants,
+    }

@@ -1,5 +1,6 @@
 """Records as the kernel reads them: JSON whose non-integer numbers are exact (numerator,
 denominator) pairs, never Decimals or floats, so the kernel starts from integers."""
+
 from __future__ import annotations
 
 from math import gcd
@@ -45,7 +46,7 @@ class _Pairs(dict[str, "Pair | Long"]):
             pair = LONG
         else:
             scale = 10 ** (len(text) - point - 1)
-            numerator = int(text[:point] + text[point + 1:])
+            numerator = int(text[:point] + text[point + 1 :])
             g = gcd(numerator, scale)
             pair = (numerator // g, scale // g)
         self[text] = pair

@@ -1,6 +1,7 @@
 """The kernel function itself: accept the record (validation), check its requirements, compute
 its outputs. Validation only accepts: anything it does not accept raises Fallback, and the exact
 evaluator says what is wrong, at its JSON pointer."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -20,9 +21,11 @@ class RecordCode(Emitter):
         if "periode" not in self.policy.inputs:  # the reserved field: as records.py checks it
             self.emit("if 'periode' in R and not _is_period(R['periode']): raise Fallback")
         self.emit("x = R.get('id', _M)")
-        self.emit(f"if x is not _M and not ((x.__class__ is str and 0 < len(x) <= {MAX_ID_LENGTH} "
-                  f"and '\\x00' not in x) or (x.__class__ is int and len(str(x)) <= {MAX_ID_LENGTH})): "
-                  "raise Fallback")
+        self.emit(
+            f"if x is not _M and not ((x.__class__ is str and 0 < len(x) <= {MAX_ID_LENGTH} "
+            f"and '\\x00' not in x) or (x.__class__ is int and len(str(x)) <= {MAX_ID_LENGTH})): "
+            "raise Fallback"
+        )
         self.inputs = {}
         for spec in self.policy.inputs.values():
             self.validate_field("R", spec, ())
@@ -58,9 +61,16 @@ class RecordCode(Emitter):
         if kind in ("number", "integer"):
             return self.validate_number(x, spec)
         if kind == "number_or_range":
-            number = InputSpec(spec.name, "number", spec.path, spec.position, minimum=spec.minimum,
-                               maximum=spec.maximum, exclusive_minimum=spec.exclusive_minimum,
-                               exclusive_maximum=spec.exclusive_maximum)
+            number = InputSpec(
+                spec.name,
+                "number",
+                spec.path,
+                spec.position,
+                minimum=spec.minimum,
+                maximum=spec.maximum,
+                exclusive_minimum=spec.exclusive_minimum,
+                exclusive_maximum=spec.exclusive_maximum,
+            )
             self.emit(f"if {x}.__class__ is list:")
             self.open()
             self.emit(f"if len({x}) != 2: raise Fallback")
@@ -106,19 +116,27 @@ class RecordCode(Emitter):
 
     def validate_number(self, x: str, spec: InputSpec) -> Val:
         """A number or an integer within its declared bounds and enum."""
-        bounds = [(b, symbol) for b, symbol in ((spec.minimum, ">="), (spec.maximum, "<="),
-                                              (spec.exclusive_minimum, ">"), (spec.exclusive_maximum, "<"))
-                  if b is not None]
+        bounds = [
+            (b, symbol)
+            for b, symbol in (
+                (spec.minimum, ">="),
+                (spec.maximum, "<="),
+                (spec.exclusive_minimum, ">"),
+                (spec.exclusive_maximum, "<"),
+            )
+            if b is not None
+        ]
         if spec.type == "integer":
-            low = max([b for b, symbol in bounds if symbol[0] == ">" and b.denominator == 1] + [Fraction(-10 ** 15)])
-            high = min([b for b, symbol in bounds if symbol[0] == "<" and b.denominator == 1] + [Fraction(10 ** 15)])
+            low = max([b for b, symbol in bounds if symbol[0] == ">" and b.denominator == 1] + [Fraction(-(10**15))])
+            high = min([b for b, symbol in bounds if symbol[0] == "<" and b.denominator == 1] + [Fraction(10**15)])
             self.emit(f"if {x}.__class__ is not int or not {low} <= {x} <= {high}: raise Fallback")
             num, den = x, "1"
         else:
             num, den = self.number_pair(x)
         for bound, symbol in bounds:
-            self.emit(f"if not {mul(num, str(bound.denominator))} {symbol} "
-                      f"{mul(str(bound.numerator), den)}: raise Fallback")
+            self.emit(
+                f"if not {mul(num, str(bound.denominator))} {symbol} {mul(str(bound.numerator), den)}: raise Fallback"
+            )
         if spec.enum is not None:
             allowed = frozenset((v.numerator, v.denominator) for v in spec.enum if isinstance(v, Fraction))
             self.emit(f"if ({num}, {den}) not in {self.const(allowed)}: raise Fallback")
@@ -130,11 +148,11 @@ class RecordCode(Emitter):
         num, den = self.tmp(), self.tmp()
         self.emit(f"if {x}.__class__ is tuple: {num}, {den} = {x}")
         self.emit(f"elif {x}.__class__ is int:")
-        self.emit(f"    if not -{10 ** 15} <= {x} <= {10 ** 15}: raise Fallback")
+        self.emit(f"    if not -{10**15} <= {x} <= {10**15}: raise Fallback")
         self.emit(f"    {num} = {x}; {den} = 1")
         self.emit(f"elif {x}.__class__ is Decimal:")
         self.emit(f"    {num}, {den} = {x}.as_integer_ratio()")
-        self.emit(f"    if not -{10 ** 15} * {den} <= {num} <= {10 ** 15} * {den}: raise Fallback")
+        self.emit(f"    if not -{10**15} * {den} <= {num} <= {10**15} * {den}: raise Fallback")
         self.emit("else: raise Fallback")
         return num, den
 
@@ -165,7 +183,7 @@ class RecordCode(Emitter):
             self.expect(test, "bool")
             self.emit(f"if {test.v}:")
             self.open()
-        if output.value.node is None:
+        if output.value is None or output.value.node is None:
             raise Unsupported(f"output '{output.name}' did not parse")
         val = self.expr(output.value.node, Ctx())
         if val.kind == "num":

@@ -1,12 +1,24 @@
 """Named values: each computed in place where first needed, else by its generated function; and
 the bodies of tables, matrices and weighted values."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
 
 from engine.evaluate.kernel.emitter import (
-    MAX_INLINE_INDENT, REDUCE_ABOVE, Ctx, Emitter, Function, Key, Kind, Sign, Unsupported, Val, interval_sign, mul,
+    MAX_INLINE_INDENT,
+    REDUCE_ABOVE,
+    Ctx,
+    Emitter,
+    Function,
+    Key,
+    Kind,
+    Sign,
+    Unsupported,
+    Val,
+    interval_sign,
+    mul,
     pair,
 )
 from engine.language import nodes as n
@@ -210,8 +222,10 @@ class ValueCode(Emitter):
                 return self.against(column, op.value, self.bound_value(b))
             case n.IntervalCell(low=lo, high=hi, low_closed=lc, high_closed=hc):
                 self.expect(column, "num")
-                return (f"{self.against(column, '>=' if lc else '>', self.bound_value(lo))} and "
-                        f"{self.against(column, '<=' if hc else '<', self.bound_value(hi))}")
+                return (
+                    f"{self.against(column, '>=' if lc else '>', self.bound_value(lo))} and "
+                    f"{self.against(column, '<=' if hc else '<', self.bound_value(hi))}"
+                )
             case n.LiteralsCell(values=values):
                 tests = []
                 for value in values:
