@@ -423,6 +423,7 @@ def cmd_eval(args) -> int:
 def _eval_batch(args, chooser, target) -> int:
     """The batch path (engine.evaluate.batch): JSON Lines stream straight through, on every core for a
     large file; JSON and CSV go record by record through the same fast kernel."""
+    from engine import api
     from engine.evaluate import batch
     from engine.evaluate.io import detect_format, encode
     loaded = chooser.default
@@ -431,7 +432,7 @@ def _eval_batch(args, chooser, target) -> int:
     progress = batch.Progress(total)
     bad = 0
     writer = None if args.format == "jsonl" else _writer(target, args.format, list(loaded.policy.outputs))
-    evaluator = batch.LineEvaluator(chooser.for_record, loaded)
+    evaluator = api.LineEvaluator(chooser.for_record, loaded)
     try:
         for name, stream in _open_inputs(args.inputs):
             fmt = args.input_format
@@ -448,7 +449,7 @@ def _eval_batch(args, chooser, target) -> int:
                 bad += failed
                 continue
             records = _read(name, stream, fmt, loaded.policy)
-            for result, failed in batch.results_of(records, chooser.for_record, loaded):
+            for result, failed in api.results_of(records, chooser.for_record, loaded):
                 bad += failed
                 if writer is None:
                     target.write(encode(result) + b"\n")

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engine import api
-from engine.evaluate import batch
 from engine.policy import document as policyfile, versions
 from engine.service import sandbox
 from engine.diagnostics import PolicyError
@@ -479,11 +478,9 @@ def evaluate(policy_id: str, body, store: Store | None = None, raw: bytes | None
         chooser = _chooser(policy_id, "", store, body["period"])
     explain = body.get("explain", False)
     results = []
-    if not explain:  # the batch path: the fast exact kernel (engine.evaluate.kernel)
-        quick = batch.fast_records(raw) if raw is not None else None
-        if quick is not None and len(quick) != len(records):
-            quick = None
-        return {"results": _within_budget(batch.evaluate_chosen, chooser.for_record, records, quick)}
+    if not explain:  # the batch path: the facade's rule, fast kernel else exact evaluator
+        pairs = api.record_pairs(raw, len(records)) if raw is not None else None
+        return {"results": _within_budget(chooser.for_record, records, pairs)}
     if len(records) > MAX_EXPLAINED_RECORDS:
         message = _("at most {limit} records per request with explain: true, got {count}; send several requests",
                     limit=MAX_EXPLAINED_RECORDS, count=len(records))
@@ -498,12 +495,12 @@ def evaluate(policy_id: str, body, store: Store | None = None, raw: bytes | None
     return {"results": results}
 
 
-def _within_budget(evaluate, choose, records: list, quick):
-    """evaluate(choose, records, quick) within EVALUATION_SECONDS, or a refusal saying so."""
+def _within_budget(choose, records: list, pairs: list | None) -> list[dict]:
+    """api.evaluate_records within EVALUATION_SECONDS, or a refusal saying so."""
     import time
     try:
-        return evaluate(choose, records, quick, time.monotonic() + EVALUATION_SECONDS)
-    except batch.OutOfTime:
+        return api.evaluate_records(choose, records, pairs, time.monotonic() + EVALUATION_SECONDS)
+    except api.OutOfTime:
         message = _("evaluating these records took more than {seconds} seconds; send fewer records per request",
                     seconds=EVALUATION_SECONDS)
         raise ServiceError(422, "over_budget", message,
@@ -551,9 +548,7 @@ def submit(store: Store, caller: Caller, body, idempotency_key: str | None, raw:
     records = _records(body)
     chooser = _chooser(body["policy"], "/policy", store, body["period"])
     loaded = chooser.default  # the version in force for the submission's period
-    quick = batch.fast_records(raw)
-    results = _within_budget(batch.evaluate_batch, loaded, records,
-                             quick if quick is not None and len(quick) == len(records) else None)
+    results = _within_budget(lambda record: loaded, records, api.record_pairs(raw, len(records)))
     errors = [{"path": f"/records/{i}{e['path']}", "code": e["code"], "message": e["message"]}
               for i, result in enumerate(results) for e in result.get("errors", ())]
     errors += [{"path": f"/records/{i}/periode", "code": "period_mismatch",
