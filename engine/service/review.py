@@ -22,7 +22,7 @@ from engine.review.diff import Change, compare as semantic_diff
 from engine.i18n import N_, _
 from engine.evaluate.io import decode_json
 from engine.numbers import format_number
-from engine.service import Caller, ServiceError
+from engine.service.common import Caller, ServiceError
 from engine.service.store import STORED_ORDER, AuditEntry, Evaluation, Store
 
 #: Audit entries on one page.
