@@ -10,11 +10,12 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator
 
 import msgspec
 
 from engine.policy import checks, model, document as policyfile
+from engine.evaluate import batch
 from engine.evaluate.exact import CompiledPolicy
 from engine.evaluate.io import (
     MAX_LINE_BYTES, DuplicateKeyError, Incoming, check_unique_keys, decode_input, duplicate_error, encode,
@@ -271,6 +272,19 @@ def results_of(incoming: Iterable[Incoming], choose: Callable[[object], LoadedPo
         if "errors" in result:
             result["line"] = item.line
         yield result, "errors" in result
+
+
+def stream_jsonl(name: str, stream: IO[bytes], out: IO[bytes], evaluator: LineEvaluator,
+                 progress: batch.Progress | None = None) -> tuple[int, int]:
+    """A JSON Lines input (`name`, "-" for standard input) evaluated line by line into `out`:
+    a large file on every core, each reading its own part (engine.evaluate.batch.run_file),
+    anything else in this process a chunk at a time; (records, records with errors)."""
+    size = os.path.getsize(name) if name != "-" and os.path.isfile(name) else None
+    workers = batch.default_workers(size)
+    if workers > 1:
+        out.flush()  # the workers' results are copied after what is already written
+        return batch.run_file(name, out, evaluator, workers, progress)
+    return batch.run_jsonl([stream], out, evaluator, progress)
 
 
 class _Unreadable(Exception):
