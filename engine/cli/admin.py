@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from datetime import datetime, timezone
+from typing import Sequence
 
 from engine.cli.common import EXIT_OK, EXIT_USAGE, _err, _on_store, _open_store, _out, _shown_url, _usage
 from engine.i18n import _
@@ -48,7 +49,7 @@ def cmd_keys_list(args) -> int:
     return EXIT_OK
 
 
-def _print_table(rows: list[tuple[str, ...]]) -> None:
+def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
     """Rows in aligned columns, the last column left ragged."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:

@@ -180,7 +180,7 @@ def _evaluate_part(path: str, start: int, end: int, first_line: int, target: str
         source.seek(start)
         number, left = first_line, end - start
         while left > 0:
-            lines = []
+            lines: list[bytes] = []
             while left > 0 and len(lines) < CHUNK_LINES:
                 raw = source.readline(min(left, MAX_LINE_BYTES + 2))
                 if not raw:
@@ -190,6 +190,7 @@ def _evaluate_part(path: str, start: int, end: int, first_line: int, target: str
                 if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
                     left -= _skip_rest_of_line(source, left)  # one result for the line, never a phantom
                 lines.append(raw)
+            assert _worker is not None  # set by run_file before the fork
             encoded, count, failed, size = _evaluate_chunk(_worker, number, lines)
             number += len(lines)
             out.write(encoded)
