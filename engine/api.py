@@ -6,25 +6,27 @@ functions and nothing deeper; engine.evaluate.* never imports this module (tests
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import IO, Callable, Iterable, Iterator
-
-import msgspec
 
 from engine.policy import checks, model, document as policyfile
-from engine.evaluate import batch
 from engine.evaluate.exact import CompiledPolicy
-from engine.evaluate.io import (
-    MAX_LINE_BYTES, DuplicateKeyError, Incoming, check_unique_keys, decode_input, duplicate_error, encode,
-)
-from engine.evaluate.kernel import FastPolicy, _short_numbers, decode_pairs
 from engine.diagnostics import Diagnostic, Diagnostics, PolicyError, Position, Severity, capped
 from engine.i18n import _, language
 from engine.evaluate.records import RecordReader
 from engine.evaluate.runtime import RecordError, RecordErrors
+
+import time
+from functools import cached_property
+from typing import IO, Callable, Iterable, Iterator
+
+import msgspec
+
+from engine.evaluate import batch
+from engine.evaluate.io import (
+    MAX_LINE_BYTES, DuplicateKeyError, Incoming, check_unique_keys, decode_input, duplicate_error, encode,
+)
+from engine.evaluate.kernel import FastPolicy, _short_numbers, decode_pairs
 from engine.lru import LRU
 
 #: Checked, compiled policies (each with its kernel) kept in memory, one per file version and language.
