@@ -20,9 +20,8 @@ import time
 from functools import cached_property
 from typing import IO, Callable, Iterable, Iterator
 
-import msgspec
-
 from engine.evaluate import batch
+from engine.evaluate.batch import encode_fast
 from engine.evaluate.io import (
     MAX_LINE_BYTES, DuplicateKeyError, Incoming, check_unique_keys, decode_input, duplicate_error, encode,
 )
@@ -344,12 +343,3 @@ class LineEvaluator:
         result = {"id": None, "policy": self.default.ref, "line": number,
                   "errors": [{"path": path, "code": code, "message": message}]}
         return encode(result) + b"\n", True
-
-
-_fast_encoder = msgspec.json.Encoder(decimal_format="number")
-
-
-def encode_fast(result: dict) -> bytes:
-    """A result of the fast kernel: its numbers are already ints, exact floats or plain Decimals,
-    so it needs none of engine.evaluate.io.encode's conversions."""
-    return _fast_encoder.encode(result)
