@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from engine import __version__, service
 from engine.service import openapi, ratelimit, web
 from engine.i18n import N_, _, language, negotiate, reset_language, set_language
+from engine.errors import FieldError, Problem
 from engine.evaluate.io import DuplicateKeyError, decode_input, encode
 from engine.service import ServiceError
 from engine.service.store import Store, database_url, open_store
@@ -111,20 +112,19 @@ def _body(raw: bytes) -> dict:
         body = decode_input(raw)
     except DuplicateKeyError as error:
         raise ServiceError(422, "duplicate_key", str(error),
-                           [{"path": e.pointer, "code": "duplicate_key", "message": str(e)} for e in error.every]) from None
+                           [FieldError("duplicate_key", str(e), e.pointer) for e in error.every]) from None
     except ValueError as error:
         raise ServiceError(400, "malformed_json", _("the body is not valid JSON: {problem}", problem=error)) from None
     if not isinstance(body, dict):
         raise ServiceError(422, "invalid_body", _("the body must be a JSON object"),
-                           [{"path": "", "code": "type", "message": _("must be a JSON object")}])
+                           [FieldError("type", _("must be a JSON object"))])
     return body
 
 
 def _whole_number(name: str, text: str) -> int:
     if not re.fullmatch(r"[0-9]{1,9}", text):
         raise ServiceError(422, name, _("{name} must be a whole number", name=name),
-                           [{"path": name, "code": "type", "message": _("must be a whole number, got {got}",
-                                                                        got=f"'{text}'")}])
+                           [FieldError("type", _("must be a whole number, got {got}", got=f"'{text}'"), name)])
     return int(text)
 
 
@@ -172,7 +172,7 @@ def check_policy():
     if not isinstance(body.get("policy"), str):
         code = "type" if "policy" in body else "required"
         raise ServiceError(422, "invalid_body", _("the body needs `policy`: the policy's YAML text"),
-                           [{"path": "/policy", "code": code, "message": _("the policy's YAML text is required")}])
+                           [FieldError(code, _("the policy's YAML text is required"), "/policy")])
     return _json(service.check_policy_text(body["policy"]))
 
 
@@ -250,7 +250,7 @@ def problem(error: Exception) -> Response:
         return web.error_page(error)
     headers = {}
     if isinstance(error, ServiceError):
-        status, detail, errors = error.status, error.message, error.errors
+        status, detail, errors = error.status, error.message, error.field_errors
         if status >= 500:
             current_app.logger.error("%s %s: %s %s", request.method, request.path, error.message, error.errors)
     elif isinstance(error, HTTPException):
@@ -261,22 +261,22 @@ def problem(error: Exception) -> Response:
         if isinstance(error, RequestEntityTooLarge) and limit:
             detail = _("the request body is over the limit of {limit} bytes", limit=f"{limit:,}")
         headers.update((name, value) for name, value in error.get_headers() if name in ("Allow", "Retry-After"))
-        errors = [{"path": "", "code": _code(status), "message": detail}]
+        errors = (FieldError(_code(status), detail),)
     elif service.unavailable(error):
         current_app.logger.error("%s %s: storage unavailable: %s", request.method, request.path, error)
         status = 503
         detail = _("the database cannot answer just now; nothing was stored; send the request again shortly")
-        errors = [{"path": "", "code": "unavailable", "message": detail}]
+        errors = (FieldError("unavailable", detail),)
         headers["Retry-After"] = str(service.RETRY_AFTER_SECONDS)
     else:
         current_app.logger.exception("unexpected error answering %s %s", request.method, request.path)
         status, detail = 500, _("the server could not answer this request; the error has been logged")
-        errors = [{"path": "", "code": "internal", "message": detail}]
+        errors = (FieldError("internal", detail),)
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="kinerja"'
     if status in (429, 503):
         headers.setdefault("Retry-After", str(service.RETRY_AFTER_SECONDS))
-    body = {"type": "about:blank", "title": _title(status), "status": status, "detail": detail, "errors": errors}
+    body = Problem(status, _title(status), detail, errors).to_json()
     return Response(encode(body), status=status, mimetype="application/problem+json", headers=headers)
 
 

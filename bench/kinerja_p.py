@@ -43,16 +43,14 @@ def parse_pairs(line: bytes):
 def _kernel():
     api, loaded = _loaded()
     try:
-        from engine.evaluate import batch
-        kernel = batch.fast(loaded)
-    except (AttributeError, ImportError) as error:
-        raise Unavailable(f"engine.evaluate.batch.fast is missing ({type(error).__name__})") from None
+        kernel = loaded.kernel
+    except AttributeError as error:
+        raise Unavailable(f"engine.api.LoadedPolicy.kernel is missing ({type(error).__name__})") from None
     from engine.evaluate.io import decode_json
 
-    def evaluate(parsed):
+    def evaluate(parsed):  # the facade's rule, the exact reading only when the kernel hands the record back
         record, line = parsed
-        result = kernel.try_fast(record) if record is not None else None
-        return result if result is not None else api.evaluate(loaded, decode_json(line))
+        return loaded.result(lambda: decode_json(line), record)
     return kernel, evaluate
 
 

@@ -1,5 +1,7 @@
 """The facade: the only module that knows the order text -> document -> model -> checks -> compiled
-policy -> result. The CLI and the HTTP service call these functions and nothing deeper.
+policy -> result, and the one rule of evaluation: the fast kernel decides a record when it can,
+else the exact evaluator does (`LoadedPolicy.decide`). The CLI and the HTTP service call these
+functions and nothing deeper; engine.evaluate.* never imports this module (tests/test_facade.py).
 """
 from __future__ import annotations
 
@@ -15,6 +17,21 @@ from engine.i18n import _, language
 from engine.evaluate.records import RecordReader
 from engine.evaluate.runtime import RecordError, RecordErrors
 
+import time
+from functools import cached_property
+from typing import IO, Callable, Iterable, Iterator
+
+from engine.evaluate import batch
+from engine.evaluate.batch import encode_fast
+from engine.evaluate.io import (
+    MAX_LINE_BYTES, DuplicateKeyError, Incoming, check_unique_keys, decode_input, duplicate_error, encode,
+)
+from engine.evaluate.kernel import FastPolicy, _short_numbers, decode_pairs
+from engine.lru import LRU
+
+#: Checked, compiled policies (each with its kernel) kept in memory, one per file version and language.
+MAX_LOADED_POLICIES = 64
+
 
 @dataclass
 class LoadedPolicy:
@@ -28,6 +45,30 @@ class LoadedPolicy:
     @property
     def ref(self) -> dict:
         return {"id": self.policy.id, "version": self.policy.version, "hash": self.policy.hash}
+
+    @cached_property
+    def kernel(self) -> FastPolicy:
+        """The policy's fast exact kernel, generated on first use and kept with the policy (so it
+        lives as long as the policy does, in the bounded cache of `load`)."""
+        return FastPolicy(self)
+
+    def decide(self, record, pairs=None) -> tuple[dict, bool]:
+        """The one rule: (the record's result as `evaluate` gives it without a trace, whether the
+        fast kernel decided it). The kernel reads `pairs`, the record as decode_pairs reads its JSON
+        text, else the record itself when its numbers are short; anything it hands back goes to
+        the exact evaluator, which explains every problem. `record` may be a function that reads
+        it, so a line is decoded exactly only when the exact evaluator needs it."""
+        if pairs is None and not callable(record) and _short_numbers(record):
+            pairs = record
+        if pairs is not None:
+            result = self.kernel.try_fast(pairs)
+            if result is not None:
+                return result, True
+        return evaluate(self, record() if callable(record) else record), False
+
+    def result(self, record, pairs=None) -> dict:
+        """The record's result by the one rule (`decide`)."""
+        return self.decide(record, pairs)[0]
 
 
 def check(target: str | Path, extra: list[Path] | None = None,
@@ -63,7 +104,7 @@ def check_text(text: str, name: str = "policy.yaml", extra: list[Path] | None = 
                     if d.position.file == str(path) else d for d in diagnostics]
 
 
-_cache: dict[tuple, tuple[LoadedPolicy, list]] = {}
+_cache: LRU[tuple[LoadedPolicy, list]] = LRU(MAX_LOADED_POLICIES)
 
 
 def _signature(path: Path) -> tuple:
@@ -90,7 +131,7 @@ def load(target: str | Path, extra: list[Path] | None = None) -> LoadedPolicy:
         raise PolicyError(errors or [Diagnostic(Position(str(path)), "policy.read", _("could not read the policy"))])
     loaded = LoadedPolicy(policy, CompiledPolicy(policy), RecordReader(policy), diagnostics)
     files = {origin.position.file for origin in policy.sources.origins.values()} | {str(path)}
-    _cache[key] = (loaded, [(f, _signature(Path(f))) for f in sorted(files)])
+    _cache.put(key, (loaded, [(f, _signature(Path(f))) for f in sorted(files)]))
     return loaded
 
 
@@ -188,9 +229,116 @@ def _when_text(row) -> list[str]:
     return [cell_text(c) if c is not None else "?" for c in row.cells]
 
 
+def fast(loaded: LoadedPolicy) -> FastPolicy:
+    """The policy's fast exact kernel (engine.evaluate.kernel), as `LoadedPolicy.kernel`."""
+    return loaded.kernel
 
-def fast(loaded: LoadedPolicy):
-    """The policy's fast exact kernel (engine.evaluate.kernel): `fast(loaded).evaluate(record)` gives what
-    `evaluate(loaded, record)` gives, without a trace, many times faster."""
-    from engine.evaluate.batch import fast as compiled
-    return compiled(loaded)
+
+# Many records: the one rule applied to each --------------------------------------------------
+
+class OutOfTime(Exception):
+    """A batch passed its deadline (a request's wall-clock budget) and was stopped."""
+
+
+def evaluate_records(choose: Callable[[object], LoadedPolicy], records: list, pairs: list | None = None,
+                     deadline: float | None = None) -> list[dict]:
+    """Results of records already decoded (engine.evaluate.io.decode_json), as `evaluate` gives them,
+    with the policy version chosen per record (`choose`, e.g. engine.policy.versions.Chooser.for_record).
+    `pairs`, the same records as `record_pairs` reads them, spare the kernel the Decimals. Past
+    `deadline` (time.monotonic()) it raises OutOfTime."""
+    results = []
+    for index, record in enumerate(records):
+        if deadline is not None and index % 32 == 31 and time.monotonic() > deadline:
+            raise OutOfTime()
+        results.append(choose(record).result(record, pairs[index] if pairs is not None else None))
+    return results
+
+
+def record_pairs(raw: bytes, count: int, field: str = "records") -> list | None:
+    """The `count` records of a request body (its `field`) as the kernel reads them, or None."""
+    body = decode_pairs(raw)
+    found = body.get(field) if isinstance(body, dict) else None
+    return found if isinstance(found, list) and len(found) == count else None
+
+
+def results_of(incoming: Iterable[Incoming], choose: Callable[[object], LoadedPolicy],
+               default: LoadedPolicy) -> Iterator[tuple[dict, bool]]:
+    """(result, had errors) for records read by engine.evaluate.io.read_records (JSON, CSV), in order."""
+    for item in incoming:
+        if item.error is not None:
+            yield {"id": None, "policy": default.ref, "line": item.line, "errors": [item.error]}, True
+            continue
+        result = choose(item.record).result(item.record)
+        if "errors" in result:
+            result["line"] = item.line
+        yield result, "errors" in result
+
+
+def stream_jsonl(name: str, stream: IO[bytes], out: IO[bytes], evaluator: LineEvaluator,
+                 progress: batch.Progress | None = None) -> tuple[int, int]:
+    """A JSON Lines input (`name`, "-" for standard input) evaluated line by line into `out`:
+    a large file on every core, each reading its own part (engine.evaluate.batch.run_file),
+    anything else in this process a chunk at a time; (records, records with errors)."""
+    size = os.path.getsize(name) if name != "-" and os.path.isfile(name) else None
+    workers = batch.default_workers(size)
+    if workers > 1:
+        out.flush()  # the workers' results are copied after what is already written
+        return batch.run_file(name, out, evaluator, workers, progress)
+    return batch.run_jsonl([stream], out, evaluator, progress)
+
+
+class _Unreadable(Exception):
+    """A line the exact reader refuses; `line` is its encoded result."""
+
+    def __init__(self, line: tuple[bytes, bool]):
+        super().__init__()
+        self.line = line
+
+
+class LineEvaluator:
+    """Turns one JSON Lines line into its encoded result line, choosing the policy version per
+    record (`choose`), exactly as `kinerja eval` writes it. engine.evaluate.batch streams files
+    through `line`."""
+
+    def __init__(self, choose: Callable[[object], LoadedPolicy], default: LoadedPolicy):
+        self.choose, self.default = choose, default
+
+    def line(self, raw: bytes, number: int) -> tuple[bytes, bool]:
+        """(the result as a JSON line, whether the record had errors)."""
+        if len(raw) > MAX_LINE_BYTES:
+            return self._error(number, "too_large", _("line {line} is over {limit} bytes", line=number,
+                                                                limit=f"{MAX_LINE_BYTES:,}"))
+        pairs = decode_pairs(raw)
+        if pairs is not None:
+            try:
+                check_unique_keys(raw, pairs)
+            except DuplicateKeyError as error:
+                shown = pairs.get("id") if isinstance(pairs, dict) and isinstance(pairs.get("id"), (str, int)) else None
+                result = {"id": shown, "policy": self.default.ref, "line": number,
+                          "errors": [duplicate_error(e) for e in error.every]}
+                return encode(result) + b"\n", True
+
+        def read():  # the exact reading: numbers as engine.evaluate.io reads them, every problem explained
+            try:
+                return decode_input(raw, number)
+            except DuplicateKeyError as error:
+                raise _Unreadable(self._error(number, "duplicate_key", str(error), error.pointer)) from None
+            except ValueError as error:
+                raise _Unreadable(self._error(number, "json", str(error))) from None
+
+        try:
+            record = pairs if pairs is not None else read()
+            result, fast = self.choose(record).decide(read if pairs is not None else record, pairs)
+        except _Unreadable as unreadable:
+            return unreadable.line
+        if fast:
+            return encode_fast(result) + b"\n", False
+        if "errors" in result:
+            result["line"] = number
+            return encode(result) + b"\n", True
+        return encode(result) + b"\n", False
+
+    def _error(self, number: int, code: str, message: str, path: str = "") -> tuple[bytes, bool]:
+        result = {"id": None, "policy": self.default.ref, "line": number,
+                  "errors": [{"path": path, "code": code, "message": message}]}
+        return encode(result) + b"\n", True

@@ -35,7 +35,7 @@ def both(loaded, record: dict) -> tuple[bytes, bytes, bool]:
     raw = json.dumps(record).encode()
     decoded = decode_json(raw)
     exact = encode(api.evaluate(loaded, decoded))
-    kernel = batch.fast(loaded)
+    kernel = api.fast(loaded)
     decided = kernel.try_fast(decode_pairs(raw)) is not None
     return exact, encode(kernel.evaluate(decoded, raw)), decided
 
@@ -52,7 +52,7 @@ def test_fast_and_exact_agree_on_each_policys_cases_and_example_data(policy_id):
     lines = [_dumps(case.record) for case in loaded.policy.tests]
     for file in sorted((ROOT / "examples").glob(f"{policy_id}*.jsonl")):
         lines += [line for line in file.read_bytes().splitlines() if line.strip()]
-    evaluator = batch.LineEvaluator(lambda record: loaded, loaded)
+    evaluator = api.LineEvaluator(lambda record: loaded, loaded)
     decided = 0
     for number, raw in enumerate(lines, start=1):
         try:
@@ -67,7 +67,7 @@ def test_fast_and_exact_agree_on_each_policys_cases_and_example_data(policy_id):
         written, failed = evaluator.line(raw, number)
         assert written == encode(exact) + b"\n", f"line {number} of {policy_id}"
         assert failed == ("errors" in exact)
-        decided += "errors" not in exact and batch.fast(loaded).try_fast(decode_pairs(raw)) is not None
+        decided += "errors" not in exact and api.fast(loaded).try_fast(decode_pairs(raw)) is not None
     good = sum(1 for raw in lines if b'"errors"' not in raw)
     assert decided >= 0.9 * good - 5, f"the fast kernel decided only {decided} of about {good} good records"
 
@@ -156,7 +156,7 @@ def _dumps(record) -> bytes:
 @pytest.mark.parametrize("policy_id", POLICIES)
 def test_fast_equals_exact_on_generated_records(policy_id):
     loaded = api.load(policy_id)
-    kernel = batch.fast(loaded)
+    kernel = api.fast(loaded)
     strategy = _record(loaded.policy.inputs, _bounds(loaded.policy))
 
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -237,7 +237,7 @@ def test_pp46_fast_exact_and_plain_fractions_agree(record):
     raw = _dumps(record)
     decoded = decode_json(raw)
     exact = api.evaluate(loaded, decoded)
-    fast = batch.fast(loaded).evaluate(decoded, raw)
+    fast = api.fast(loaded).evaluate(decoded, raw)
     assert encode(fast) == encode(exact)
     reference = _pp46_reference(decoded)
     assert {k: Fraction(str(v)) if not isinstance(v, str) else v for k, v in exact["outputs"].items()} == reference
@@ -299,7 +299,7 @@ outputs:
     loaded = api.load(path)
     raw = _dumps({"a": a, "b": b, "c": c})
     decoded = decode_json(raw)
-    assert encode(batch.fast(loaded).evaluate(decoded, raw)) == encode(api.evaluate(loaded, decoded))
+    assert encode(api.fast(loaded).evaluate(decoded, raw)) == encode(api.evaluate(loaded, decoded))
 
 
 # Edges of the fast path ---------------------------------------------------------------------
@@ -309,7 +309,7 @@ def test_numbers_with_many_digits_take_the_exact_path_and_keep_its_errors():
     record = json.loads((ROOT / "examples" / "pp-46-2011-contoh.json").read_text())
     record["kreativitas"] = 0
     long = json.dumps(record).replace('"kreativitas": 0', '"kreativitas": 0.0000000000000000000000000000001')
-    evaluator = batch.LineEvaluator(lambda r: loaded, loaded)
+    evaluator = api.LineEvaluator(lambda r: loaded, loaded)
     written, failed = evaluator.line(long.encode(), 1)
     result = json.loads(written)
     assert failed and result["errors"][0]["path"] == "/kreativitas"
@@ -330,7 +330,7 @@ def test_policy_text_reaches_the_generated_kernel_only_as_data(write_policy):
         "outputs": {"label": {}},
     })
     loaded = api.load(path)
-    kernel = batch.fast(loaded)
+    kernel = api.fast(loaded)
     assert kernel.reason is None
     assert "import os" not in kernel.source.replace(repr(hostile), "")
     assert kernel.evaluate({"x": 60})["outputs"] == {"label": hostile}
@@ -355,7 +355,7 @@ def test_parallel_workers_write_the_same_file_in_order(tmp_path):
     lines = (ROOT / "examples" / "pp-46-2011-mixed.jsonl").read_bytes().splitlines(keepends=True)
     path = tmp_path / "many.jsonl"
     path.write_bytes(b"".join(lines * 3000))
-    evaluator = batch.LineEvaluator(lambda r: loaded, loaded)
+    evaluator = api.LineEvaluator(lambda r: loaded, loaded)
     one = io.BytesIO()
     with open(path, "rb") as stream:
         counted = batch.run_jsonl([stream], one, evaluator)

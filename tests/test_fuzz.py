@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from engine import api
-from engine.evaluate import batch
 from engine.evaluate.io import encode, read_records
 from engine.language.parser import FormulaError, parse_cell, parse_formula
 
@@ -159,7 +158,7 @@ def _text(value) -> bytes:
 def test_generated_records_are_evaluated_or_refused_at_their_pointer(record):
     loaded = api.load("pp-46-2011")
     raw = _text(record)
-    line, failed = batch.LineEvaluator(lambda r: loaded, loaded).line(raw, 1)
+    line, failed = api.LineEvaluator(lambda r: loaded, loaded).line(raw, 1)
     result = json.loads(line)
     assert ("errors" in result) == failed
     event("refused" if failed else "evaluated")

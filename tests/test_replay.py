@@ -265,7 +265,7 @@ def test_impact_refusals(app, client, keys, monkeypatch):
                    422, "/new")
     assert_problem(post_impact(client, keys["reviewer"], {"old": "pp-46-2011", "period": 2020, "x": 1}),
                    422, "/new", "/period", "/x")
-    monkeypatch.setattr(service, "MAX_IMPACT_EVALUATIONS", 2)
+    monkeypatch.setattr(service.impact, "MAX_IMPACT_EVALUATIONS", 2)  # where impact_of_change reads it
     problem = assert_problem(post_impact(client, keys["reviewer"], request), 422)
     assert problem["errors"][0]["code"] == "too_many_evaluations" and "3 stored evaluations" in problem["detail"]
     assert body(post_impact(client, keys["reviewer"], {**request, "period": "1999"}))["records"] == 0

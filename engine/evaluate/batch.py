@@ -1,24 +1,21 @@
-"""Batch evaluation: many records through the fast exact kernel (engine.evaluate.kernel), streamed in chunks
-with constant memory, on every core for large JSON Lines files, with a progress bar on a terminal.
+"""Batch streaming: JSON Lines files read in chunks with constant memory, on every core for a
+large file, each line handed to an evaluator the facade gives (engine.api.LineEvaluator), the
+results written in order, with a progress bar on a terminal.
 
-The results are the same as evaluating each record with api.evaluate, byte for byte: the kernel
-computes exactly and hands anything unusual to the exact evaluator (tests/test_fast.py).
+This module decides nothing about how a record is evaluated (the facade's rule, fast kernel else
+exact evaluator) and never imports engine.api: it only reads, hands over and writes.
 """
 from __future__ import annotations
 
 import os
 import sys
 import time
-from typing import IO, Callable, Iterable, Iterator
+from typing import IO, Iterable, Iterator, Protocol
 
 import msgspec
 
-from engine import api
-from engine.evaluate.kernel import FastPolicy, decode_pairs
 from engine.i18n import _
-from engine.evaluate.io import (
-    MAX_LINE_BYTES, DuplicateKeyError, Incoming, check_unique_keys, decode_input, duplicate_error, encode,
-)
+from engine.evaluate.io import MAX_LINE_BYTES
 
 #: Lines handed to a worker process at a time: large enough to amortise the hand-over, small
 #: enough that memory stays constant and the progress bar moves.
@@ -26,93 +23,12 @@ CHUNK_LINES = 4000
 #: Below this many bytes of input a file is evaluated in this process (starting workers costs more).
 PARALLEL_FROM_BYTES = 8_000_000
 
-_fast_cache: dict[int, tuple[api.LoadedPolicy, FastPolicy]] = {}
 
-
-def fast(loaded: api.LoadedPolicy) -> FastPolicy:
-    """The fast kernel of a loaded policy, compiled once per loaded policy."""
-    found = _fast_cache.get(id(loaded))
-    if found is None or found[0] is not loaded:
-        found = _fast_cache[id(loaded)] = (loaded, FastPolicy(loaded))
-    return found[1]
-
-
-class OutOfTime(Exception):
-    """A batch passed its deadline (a request's wall-clock budget) and was stopped."""
-
-
-def evaluate_batch(loaded: api.LoadedPolicy, records: list, fast_records: list | None = None,
-                   deadline: float | None = None) -> list[dict]:
-    """Results of records already decoded (engine.evaluate.io.decode_json), as api.evaluate gives them.
-    `fast_records`, the same records as engine.evaluate.kernel.decode_pairs reads them, spare the kernel
-    the Decimals. Past `deadline` (time.monotonic()) it raises OutOfTime."""
-    return evaluate_chosen(lambda record: loaded, records, fast_records, deadline)
-
-
-def evaluate_chosen(choose: Callable, records: list, fast_records: list | None = None,
-                    deadline: float | None = None) -> list[dict]:
-    """As evaluate_batch, with the policy version chosen per record (engine.policy.versions.Chooser)."""
-    results = []
-    for index, record in enumerate(records):
-        if deadline is not None and index % 32 == 31 and time.monotonic() > deadline:
-            raise OutOfTime()
-        loaded = choose(record)
-        kernel = fast(loaded)
-        if fast_records is None:
-            results.append(kernel.evaluate(record))
-            continue
-        result = kernel.try_fast(fast_records[index])
-        results.append(result if result is not None else api.evaluate(loaded, record))
-    return results
-
-
-def fast_records(raw: bytes, field: str = "records") -> list | None:
-    """The records of a request body (its `field`) as the kernel reads them, or None."""
-    body = decode_pairs(raw)
-    found = body.get(field) if isinstance(body, dict) else None
-    return found if isinstance(found, list) else None
-
-
-class LineEvaluator:
-    """Turns one JSON Lines line into its encoded result line, choosing the policy version per
-    record (`choose`), exactly as `kinerja eval` writes it."""
-
-    def __init__(self, choose: Callable[[object], api.LoadedPolicy], default: api.LoadedPolicy):
-        self.choose, self.default = choose, default
+class Evaluator(Protocol):
+    """What turns a line into its encoded result (engine.api.LineEvaluator)."""
 
     def line(self, raw: bytes, number: int) -> tuple[bytes, bool]:
         """(the result as a JSON line, whether the record had errors)."""
-        if len(raw) > MAX_LINE_BYTES:
-            return self._error(number, "too_large", _("line {line} is over {limit} bytes", line=number,
-                                                                limit=f"{MAX_LINE_BYTES:,}"))
-        record = decode_pairs(raw)
-        if record is not None:
-            try:
-                check_unique_keys(raw, record)
-            except DuplicateKeyError as error:
-                shown = record.get("id") if isinstance(record, dict) and isinstance(record.get("id"), (str, int)) else None
-                result = {"id": shown, "policy": self.default.ref, "line": number,
-                          "errors": [duplicate_error(e) for e in error.every]}
-                return encode(result) + b"\n", True
-            result = fast(self.choose(record)).try_fast(record)
-            if result is not None:
-                return encode_fast(result) + b"\n", False
-        try:  # the exact path: it reads the numbers as engine.evaluate.io does, and explains every problem
-            record = decode_input(raw, number)
-        except DuplicateKeyError as error:
-            return self._error(number, "duplicate_key", str(error), error.pointer)
-        except ValueError as error:
-            return self._error(number, "json", str(error))
-        result = api.evaluate(self.choose(record), record)
-        if "errors" in result:
-            result["line"] = number
-            return encode(result) + b"\n", True
-        return encode(result) + b"\n", False
-
-    def _error(self, number: int, code: str, message: str, path: str = "") -> tuple[bytes, bool]:
-        result = {"id": None, "policy": self.default.ref, "line": number,
-                  "errors": [{"path": path, "code": code, "message": message}]}
-        return encode(result) + b"\n", True
 
 
 _fast_encoder = msgspec.json.Encoder(decimal_format="number")
@@ -177,7 +93,7 @@ def _chunks(stream: IO[bytes], size: int = CHUNK_LINES) -> Iterator[tuple[int, l
         yield first, chunk
 
 
-def _evaluate_chunk(evaluator: LineEvaluator, first: int, lines: list[bytes]) -> tuple[bytes, int, int, int]:
+def _evaluate_chunk(evaluator: Evaluator, first: int, lines: list[bytes]) -> tuple[bytes, int, int, int]:
     """(the encoded results, records, records with errors, bytes read)."""
     out, records, bad, size = [], 0, 0, 0
     for offset, raw in enumerate(lines):
@@ -191,10 +107,10 @@ def _evaluate_chunk(evaluator: LineEvaluator, first: int, lines: list[bytes]) ->
     return b"".join(out), records, bad, size
 
 
-_worker: LineEvaluator | None = None  # set in the parent before the workers fork
+_worker: Evaluator | None = None  # set in the parent before the workers fork
 
 
-def run_jsonl(streams: Iterable[IO[bytes]], out: IO[bytes], evaluator: LineEvaluator,
+def run_jsonl(streams: Iterable[IO[bytes]], out: IO[bytes], evaluator: Evaluator,
               progress: Progress | None = None) -> tuple[int, int]:
     """Evaluate JSON Lines streams into `out` in this process, a chunk at a time (constant memory
     whatever the size); (records, records with errors). A large file goes to run_file instead."""
@@ -210,7 +126,7 @@ def run_jsonl(streams: Iterable[IO[bytes]], out: IO[bytes], evaluator: LineEvalu
     return records, bad
 
 
-def run_file(path: str, out: IO[bytes], evaluator: LineEvaluator, workers: int,
+def run_file(path: str, out: IO[bytes], evaluator: Evaluator, workers: int,
              progress: Progress | None = None) -> tuple[int, int]:
     """Evaluate a JSON Lines file on `workers` cores: each forked worker reads its own part of
     the file (cut at line ends) and writes its results to a temporary file, which are then
@@ -275,7 +191,7 @@ def _evaluate_part(path: str, start: int, end: int, first_line: int, target: str
         source.seek(start)
         number, left = first_line, end - start
         while left > 0:
-            lines = []
+            lines: list[bytes] = []
             while left > 0 and len(lines) < CHUNK_LINES:
                 raw = source.readline(min(left, MAX_LINE_BYTES + 2))
                 if not raw:
@@ -285,6 +201,7 @@ def _evaluate_part(path: str, start: int, end: int, first_line: int, target: str
                 if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
                     left -= _skip_rest_of_line(source, left)  # one result for the line, never a phantom
                 lines.append(raw)
+            assert _worker is not None  # set by run_file before the fork
             encoded, count, failed, size = _evaluate_chunk(_worker, number, lines)
             number += len(lines)
             out.write(encoded)
@@ -315,15 +232,3 @@ def default_workers(total_bytes: int | None) -> int:
         return 1
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
-
-def results_of(incoming: Iterable[Incoming], choose, default) -> Iterator[tuple[dict, bool]]:
-    """(result, had errors) for records read by engine.evaluate.io.read_records (JSON, CSV), in order."""
-    for item in incoming:
-        if item.error is not None:
-            yield {"id": None, "policy": default.ref, "line": item.line, "errors": [item.error]}, True
-            continue
-        loaded = choose(item.record)
-        result = fast(loaded).evaluate(item.record)
-        if "errors" in result:
-            result["line"] = item.line
-        yield result, "errors" in result

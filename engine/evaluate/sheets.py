@@ -435,15 +435,14 @@ class Preview:
 
 def preview(loaded_or_chooser, filename: str, data: bytes) -> Preview:
     """Read an upload and evaluate every readable record exactly as `kinerja eval` does
-    (engine.evaluate.batch), each record error shown at its cell. Pure: nothing is stored."""
-    from engine.evaluate import batch
+    (engine.api.LoadedPolicy.result), each record error shown at its cell. Pure: nothing is stored."""
     if hasattr(loaded_or_chooser, "for_record"):
         loaded, choose = loaded_or_chooser.default, loaded_or_chooser.for_record
     else:
         loaded, choose = loaded_or_chooser, (lambda record: loaded_or_chooser)
     upload = read_upload(loaded, filename, data)
     readable = [row for row in upload.rows if row.record is not None]
-    results = iter(batch.evaluate_chosen(choose, [row.record for row in readable]))
+    results = iter([choose(row.record).result(row.record) for row in readable])  # the facade's rule (api.LoadedPolicy)
     rows = []
     for row in upload.rows:
         record_id = row.record.get("id") if isinstance(row.record, dict) else None

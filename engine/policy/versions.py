@@ -27,6 +27,7 @@ from engine.policy import document as policyfile
 from engine.diagnostics import Diagnostic, Diagnostics, PolicyError, Position
 from engine.i18n import _
 from engine.evaluate.runtime import RecordError
+from engine.lru import LRU
 
 #: A period's text: a year, a month or a day.
 PERIOD_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
@@ -140,7 +141,9 @@ def files_by_id(extra: list[Path] | None = None) -> dict[str, list[Path]]:
     return found
 
 
-_info_cache: dict[tuple, tuple[VersionInfo, list]] = {}
+#: Version headers kept in memory, one per file version (the index of a policy directory).
+MAX_VERSION_INFOS = 512
+_info_cache: LRU[tuple[VersionInfo, list]] = LRU(MAX_VERSION_INFOS)
 
 
 def _signature(path: Path) -> tuple[Any, ...]:
@@ -171,7 +174,7 @@ def read_info(path: Path, extra: list[Path] | None = None) -> VersionInfo:
         if name in data:
             info.positions[name] = document.sources.position((name,), document.file)
     files = {origin.position.file for origin in document.sources.origins.values()} | {str(path)}
-    _info_cache[key] = (info, [(f, _signature(Path(f))) for f in sorted(files)])
+    _info_cache.put(key, (info, [(f, _signature(Path(f))) for f in sorted(files)]))
     return info
 
 

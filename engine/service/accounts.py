@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engine.i18n import _
-from engine.service import LOCAL, ROLES, Caller, ServiceError, _audit, _fits, iso
+from engine.service.common import LOCAL, ROLES, Caller, ServiceError, _audit, _fits, iso
 from engine.service.store import AGENCY_LENGTH, USERNAME_LENGTH, Setting, Store, User, now
 
 #: A username: lowercase letters, digits, dot, dash, underscore; it starts with a letter or digit.

@@ -7,7 +7,8 @@ response is `application/problem+json` with located `errors`.
 from __future__ import annotations
 
 from engine import __version__
-from engine.service import MAX_IMPACT_EVALUATIONS, MAX_PAGE, MAX_RECORDS_PER_REQUEST
+from engine.service.common import MAX_PAGE, MAX_RECORDS_PER_REQUEST
+from engine.service.impact import MAX_IMPACT_EVALUATIONS
 from engine.evaluate.records import PERIOD_PATTERN
 from engine.service.store import IDEMPOTENCY_KEY_LENGTH
 

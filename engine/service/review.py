@@ -17,13 +17,12 @@ from fractions import Fraction
 from sqlalchemy import func, select
 
 from engine import api, service
-from engine.evaluate import batch
 from engine.review import rulebook as render
 from engine.review.diff import Change, compare as semantic_diff
 from engine.i18n import N_, _
 from engine.evaluate.io import decode_json
 from engine.numbers import format_number
-from engine.service import Caller, ServiceError
+from engine.service.common import Caller, ServiceError
 from engine.service.store import STORED_ORDER, AuditEntry, Evaluation, Store
 
 #: Audit entries on one page.
@@ -181,9 +180,8 @@ def compare_loaded(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, p
         result.labels = list(old.policy.outputs[result.label_output].labels)
     rows = _stored_rows(store, policy, period)
     texts = [row.inputs for row in rows]
-    quick = batch.fast_records(b'{"records":[' + b",".join(t.encode("utf-8") for t in texts) + b"]}") if texts else None
-    if quick is not None and len(quick) != len(texts):
-        quick = None
+    quick = api.record_pairs(b'{"records":[' + b",".join(t.encode("utf-8") for t in texts) + b"]}",
+                             len(texts)) if texts else None
     before, after = _evaluate_all(old, texts, quick), _evaluate_all(new, texts, quick)
     agencies: dict[str, AgencyChange] = {}
     label = result.label_output
@@ -227,14 +225,10 @@ def compare_loaded(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, p
 
 
 def _evaluate_all(loaded: api.LoadedPolicy, texts: list[str], quick: list | None) -> list[dict]:
-    """Each stored record's result, as engine.evaluate.batch.evaluate_batch gives it: the fast kernel on the
-    records as it reads them, the exact evaluator for anything it hands back."""
-    kernel = batch.fast(loaded)
-    results = []
-    for index, text in enumerate(texts):
-        result = kernel.try_fast(quick[index]) if quick is not None else None
-        results.append(result if result is not None else api.evaluate(loaded, _record(text)))
-    return results
+    """Each stored record's result by the facade's rule: the fast kernel on the records as it reads
+    them, the exact evaluator (reading the stored text only then) for anything it hands back."""
+    return [loaded.result(lambda text=text: _record(text), quick[index] if quick is not None else None)
+            for index, text in enumerate(texts)]
 
 
 def _exact(value) -> Fraction | None:

@@ -28,7 +28,7 @@ from engine import api, i18n, service
 from engine.review import distribution
 from engine.i18n import _
 from engine.evaluate.io import decode_json, encode
-from engine.service import Caller, ServiceError, _fits, _visible_row, iso, require
+from engine.service.common import Caller, ServiceError, _fits, _visible_row, iso, require
 from engine.service.store import (
     FILENAME_LENGTH, PERIOD_LENGTH, POLICY_ID_LENGTH, Evaluation, Store, Submission, SubmissionUnits, Upload, now,
 )
