@@ -232,9 +232,9 @@ def _read_json(stream: IO[bytes]) -> Iterator[Incoming]:
             yield Incoming(None, 1, duplicate_error(error))
             return
         for each in error.every:  # only the records that repeat a key are refused
-            index, _sep, inner = each.pointer[1:].partition("/")
-            if not isinstance(document[int(index)], DuplicateKeyError):
-                document[int(index)] = DuplicateKeyError("/" + inner, each.key)
+            at, _sep, inner = each.pointer[1:].partition("/")
+            if not isinstance(document[int(at)], DuplicateKeyError):
+                document[int(at)] = DuplicateKeyError("/" + inner, each.key)
     if isinstance(document, list):
         for index, record in enumerate(document):
             if isinstance(record, DuplicateKeyError):

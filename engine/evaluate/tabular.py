@@ -229,7 +229,8 @@ def _lists(node, where: tuple, renumbered: dict):
 
 
 def _pointer(parts: list[str], renumbered: dict, record: dict) -> str | None:
-    path, node, where = "", record, ()
+    path, node = "", record
+    where: tuple[str, ...] = ()
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         if where in renumbered:
@@ -334,9 +335,9 @@ def read_csv(stream: IO[bytes], policy: Policy | None, sheet: str = "") -> Itera
             for index, key in enumerate(header):
                 parts = key.split(".")
                 columns.append((parts, spec_at(policy, parts), column_letter(index)))
-                if len(parts) > 1 and policy is not None and parts[0] in policy.inputs:
-                    if policy.inputs[parts[0]].type == "list":
-                        list_columns.add(parts[0])
+                if (len(parts) > 1 and policy is not None and parts[0] in policy.inputs
+                        and policy.inputs[parts[0]].type == "list"):
+                    list_columns.add(parts[0])
             continue
         if not any(cell.strip() for cell in values):
             continue
@@ -370,7 +371,8 @@ class _Lines:
     be decoded (as Windows-1252 bytes stand for themselves, only a file's odd lines fail)."""
 
     def __init__(self, sample: bytes, stream: IO[bytes], encoding: str):
-        self.head, self.stream, self.encoding = sample, stream, encoding
+        self.head: bytes | None = sample  # read once, then the stream
+        self.stream, self.encoding = stream, encoding
         self.number = 0
         self.bad: dict[int, tuple[str, str]] = {}  # line -> (code, message)
 
@@ -387,7 +389,7 @@ class _Lines:
             self._lines = iter(chunk.splitlines(keepends=True))
             self._rest = rest
             self.head = None
-        raw = next(self._lines, None)
+        raw: bytes | None = next(self._lines, None)
         if raw is None:
             raw = self._rest + self.stream.readline(MAX_LINE_BYTES)
             self._rest = b""
@@ -413,7 +415,7 @@ class _Lines:
                 return raw.decode(encoding)
             except UnicodeDecodeError as error:
                 failed = error
-        byte = "0x%02X" % raw[failed.start]
+        byte = f"0x{raw[failed.start]:02X}"
         self.bad[self.number] = ("encoding", _(
             "this row is neither UTF-8 nor Windows-1252 text (byte {byte}); save the file as CSV UTF-8", byte=byte))
         return raw.decode(encodings[0], "replace")

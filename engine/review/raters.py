@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from engine.i18n import _, decimal_mark
 from engine.numbers import RoundingMode, format_number, round_to
@@ -54,11 +55,11 @@ class UnitRaters:
 def rating_of(rule: RaterRule, record: dict, values: dict) -> Rating:
     """The raters of one evaluated record (its inputs and the values of its evaluation)."""
     score = values.get(rule.nilai_atasan, record.get(rule.nilai_atasan))
-    others = []
+    others: list[Fraction] = []
     for item in record.get(rule.penilaian) or [] if rule.penilaian else []:
         if not isinstance(item, dict) or (rule.jenis_atasan is not None and item.get(rule.jenis) == rule.jenis_atasan):
             continue
-        value = item.get(rule.nilai)
+        value: Any = item.get(rule.nilai)  # a number as the record was read, of any exact type
         if isinstance(value, (int, Fraction)) or hasattr(value, "as_integer_ratio"):
             others.append(Fraction(value) if not isinstance(value, Fraction) else value)
     atasan = record.get(rule.atasan)
