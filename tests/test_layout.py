@@ -3,6 +3,7 @@
 A maintainer reads the tree from that section, so it must not drift: a module added without a
 line there, or a line left behind by a module moved or removed, fails here with what to write.
 """
+
 from __future__ import annotations
 
 import re
@@ -46,7 +47,7 @@ def named_paths(lines: list[str]) -> set[Path]:
             folders.append((indent, here))
         elif not line.startswith(" "):
             here, folders = ROOT, []  # a paragraph outside the list
-        for name in re.findall(r"`([^`]+)`", line[bullet.end():] if bullet else line):
+        for name in re.findall(r"`([^`]+)`", line[bullet.end() :] if bullet else line):
             if _PATH.fullmatch(name) and not name.startswith("/"):
                 named.add((ROOT if name.startswith("engine/") else here) / name)
     return {Path(p.as_posix().rstrip("/")) for p in named}
@@ -67,8 +68,10 @@ def modules() -> set[Path]:
 
 def test_every_module_is_in_the_readme_layout():
     missing = sorted(str(p.relative_to(ROOT)) for p in modules() - named_paths(layout_section()))
-    assert not missing, ("README.md's Layout does not name these; add a line '- `name`: its job' under its "
-                         "package:\n" + "\n".join(missing))
+    assert not missing, (
+        "README.md's Layout does not name these; add a line '- `name`: its job' under its "
+        "package:\n" + "\n".join(missing)
+    )
 
 
 def test_the_readme_layout_names_only_what_exists():
@@ -77,7 +80,17 @@ def test_the_readme_layout_names_only_what_exists():
 
 
 def test_the_layout_check_sees_the_nesting():
-    lines = ["- `engine/policy/`: the policy stage.", "  - `checks.py`: passes, see `names.py`.",
-             "- `engine/api.py`: the facade.", "", "Beside it: `server.py`."]
-    assert named_paths(lines) == {ROOT / "engine/policy", ROOT / "engine/policy/checks.py",
-                                  ROOT / "engine/policy/names.py", ROOT / "engine/api.py", ROOT / "server.py"}
+    lines = [
+        "- `engine/policy/`: the policy stage.",
+        "  - `checks.py`: passes, see `names.py`.",
+        "- `engine/api.py`: the facade.",
+        "",
+        "Beside it: `server.py`.",
+    ]
+    assert named_paths(lines) == {
+        ROOT / "engine/policy",
+        ROOT / "engine/policy/checks.py",
+        ROOT / "engine/policy/names.py",
+        ROOT / "engine/api.py",
+        ROOT / "server.py",
+    }
