@@ -147,9 +147,130 @@ def pp46_record():
 POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "store_tampered: the test changes stored evaluations on purpose, "
-                                       "so its database is not replayed at the end")
+# Markers (registered in pyproject.toml). `db` and `browser` follow from the fixtures a test uses,
+# directly or through another fixture, so a new test cannot forget them; so does `slow` for a test
+# that runs the command in a child process. The tests below are slow by what they do (every bundled
+# policy, generated data, exhaustive comparisons, a server under load): they are named here, each
+# module's names checked against the module, and a run lists any other test over SLOW_SECONDS.
+# `pytest -m "not db and not browser and not slow"` is the fast set a developer runs while working.
+_DB_FIXTURES = frozenset({"db_url"})  # app, client and every site fixture are built on it
+_BROWSER_FIXTURES = frozenset({"browser"})  # headless Chromium through Playwright
+_SLOW_FIXTURES = frozenset({"run_kinerja"})  # a child interpreter per call
+SLOW_SECONDS = 2.0
+ALL = "*"
+#: marker -> test module -> the test functions it marks (every parametrisation), or ALL.
+MARKED: dict[str, dict[str, str | frozenset[str]]] = {
+    "browser": {
+        "test_render.py": frozenset({"test_the_rulebook_in_headless_chromium"}),
+    },
+    "slow": {
+        "test_bench.py": ALL,
+        "test_check_scale.py": ALL,
+        "test_fuzz.py": ALL,
+        "test_no_surprise.py": ALL,
+        "test_panduan.py": ALL,
+        "test_policies.py": ALL,
+        "test_readme.py": ALL,
+        "test_serve.py": ALL,
+        "test_server_budget.py": ALL,
+        "test_versions.py": ALL,
+        "test_authoring.py": frozenset({
+            "test_init_writes_a_regional_policy_that_checks_and_tests_green",
+            "test_init_copies_the_parts_a_region_changes", "test_every_shipped_policy_file_validates_as_written",
+            "test_init_never_overwrites_and_refuses_a_bad_id"}),
+        "test_bounds.py": frozenset({
+            "test_the_bundled_policies_stay_within_the_bounds",
+            "test_a_squaring_chain_is_refused_at_the_value_that_passes_the_limit"}),
+        "test_check_cli.py": frozenset({"test_check_is_silent_on_the_shipped_policies"}),
+        "test_cli.py": frozenset({
+            "test_check_of_every_shipped_policy_is_silent", "test_policies_lists_pp_46_2011_without_errors"}),
+        "test_diff.py": frozenset({
+            "test_per_unit_counts_and_verdicts_match_a_direct_evaluation_under_both",
+            "test_cli_diff_reports_units_and_refuses_units_without_data",
+            "test_the_impact_on_300_records_matches_a_direct_evaluation_under_both"}),
+        "test_exact.py": frozenset({"test_hypothesis_two_decimal_records_match_the_fraction_reference"}),
+        "test_examples.py": frozenset({
+            "test_good_example_records_all_evaluate",
+            "test_regional_example_data_shows_every_predikat_and_belongs_to_units",
+            "test_bad_example_records_are_each_located"}),
+        "test_fast.py": frozenset({
+            "test_fast_equals_exact_on_generated_records", "test_pp46_fast_exact_and_plain_fractions_agree",
+            "test_parallel_workers_write_the_same_file_in_order", "test_random_policies_fast_and_exact_agree",
+            "test_every_bundled_policy_compiles_to_the_fast_kernel",
+            "test_fast_and_exact_agree_on_each_policys_cases_and_example_data"}),
+        "test_faults.py": frozenset({"test_the_sqlite_log_stays_bounded_under_continuous_reads"}),
+        "test_grammar.py": frozenset({"test_grammar_builds_in_strict_mode"}),
+        "test_hostile.py": frozenset({
+            "test_a_bad_record_is_an_error_at_its_pointer_and_the_others_are_evaluated",
+            "test_deeply_nested_yaml_is_refused"}),
+        "test_messages.py": frozenset({"test_every_message_has_an_indonesian_text"}),
+        "test_national_rules.py": frozenset({"test_every_regional_child_takes_bulan"}),
+        "test_raters.py": frozenset({
+            "test_the_example_data_holds_one_lenient_superior_each",
+            "test_a_rater_rule_naming_an_unknown_input_is_an_error",
+            "test_results_are_refused_because_the_raters_are_inputs",
+            "test_a_lenient_superior_is_named_with_the_numbers",
+            "test_no_superior_far_above_exits_0_and_speaks_indonesian"}),
+        "test_records.py": frozenset({"test_reader_agrees_with_the_published_schema"}),
+        "test_render.py": frozenset({
+            "test_unreached_rows_and_failing_cases_are_listed", "test_history_shows_the_one_changed_threshold",
+            "test_matrix_and_weights_are_grids"}),
+        "test_openapi.py": frozenset({
+            "test_the_documents_examples_succeed", "test_the_document_is_valid_openapi_3_1"}),
+        "test_sheets.py": frozenset({
+            "test_template_round_trip_equals_kinerja_eval", "test_template_with_records_evaluates_as_the_records",
+            "test_template_speaks_indonesian_and_checks_enums"}),
+        "test_whatif.py": frozenset({
+            "test_decimals_move_by_the_places_the_value_has_and_integers_by_one",
+            "test_serang_changes_are_verified_by_evaluation",
+            "test_a_change_inside_a_narrow_band_of_a_non_monotone_input_is_found"}),
+        "test_workbench.py": frozenset({
+            "test_a_changed_weight_gives_a_child_with_only_that_change",
+            "test_a_table_bound_and_a_matrix_cell_change_in_place"}),
+    },
+}
+
+
+def _named(marker: str, item) -> bool:
+    """Whether MARKED names this test for the marker. A name its module does not define (a test
+    renamed or removed) stops the run, so the table cannot silently mark less."""
+    listed = MARKED[marker].get(item.path.name)
+    if listed is None:
+        return False
+    if listed == ALL:
+        return True
+    unknown = sorted(name for name in listed if not hasattr(item.module, name))
+    if unknown:
+        raise pytest.UsageError(f"tests/conftest.py marks {marker} tests that {item.path.name} does not define: "
+                                f"{', '.join(unknown)}")
+    return getattr(item, "originalname", item.name) in listed
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & _DB_FIXTURES:
+            item.add_marker(pytest.mark.db)
+        if used & _BROWSER_FIXTURES or _named("browser", item):
+            item.add_marker(pytest.mark.browser)
+        if used & _SLOW_FIXTURES or _named("slow", item):
+            item.add_marker(pytest.mark.slow)
+
+
+_UNMARKED_SLOW: list[tuple[float, str]] = []
+
+
+def pytest_runtest_logreport(report):
+    marked = {"slow", "db", "browser"} & set(report.keywords)
+    if report.when == "call" and report.duration > SLOW_SECONDS and not marked:
+        _UNMARKED_SLOW.append((report.duration, report.nodeid))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _UNMARKED_SLOW:
+        terminalreporter.section(f"over {SLOW_SECONDS:g} s without a marker (add them to MARKED in tests/conftest.py)")
+        for seconds, nodeid in sorted(_UNMARKED_SLOW, reverse=True):
+            terminalreporter.write_line(f"{seconds:6.2f}s {nodeid}")
 
 
 def replay_everything(url: str) -> None:

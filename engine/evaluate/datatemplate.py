@@ -88,7 +88,7 @@ def template_csv(loaded) -> bytes:
     """The CSV template: one header row of dotted keys (as `kinerja eval` reads CSV), with the
     columns of the first item of each list input (add `kegiatan.1. ...` for more)."""
     sheets = layout(loaded.policy)
-    main = {column.key.split(".")[0]: [] for column in sheets[0].columns}
+    main: dict[str, list[str]] = {column.key.split(".")[0]: [] for column in sheets[0].columns}
     for column in sheets[0].columns:
         main[column.key.split(".")[0]].append(column.key)
     lists = {sheet.list_name: sheet for sheet in sheets[1:]}
@@ -112,7 +112,7 @@ def template_xlsx(loaded, records: list[dict] | None = None) -> bytes:
     sheets = layout(policy)
     example = _example(policy)
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.active)  # type: ignore[arg-type]  # a new workbook has its one sheet active
     choices = book.create_sheet(CHOICES_SHEET)
     choices.sheet_state = "hidden"
     bold, grey = Font(bold=True), Font(color="808080", size=9)
@@ -165,7 +165,7 @@ def _fill(book, sheets: list[SheetLayout], records: list[dict]) -> None:
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict):
             raise ValueError(_("record {number} is not an object", number=number))
-        written = {"id"}
+        written: set[str | None] = {"id"}  # keys of the record that a cell holds
         sheet = book[main.title]
         row = rows[main.title]
         rows[main.title] += 1

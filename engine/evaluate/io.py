@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import IO, Iterator
+from typing import IO, TYPE_CHECKING, Any, Iterator
 
 import msgspec
 
@@ -19,6 +19,9 @@ from engine.i18n import N_, _
 from engine.numbers import format_number
 from engine.evaluate.runtime import MISSING, NOT_APPLICABLE, Item, TargetRange
 from engine.evaluate.tabular import neutralise, read_csv
+
+if TYPE_CHECKING:
+    from engine.policy.model import Policy
 
 #: Longest line of a JSON Lines file (one record).
 MAX_LINE_BYTES = 10_000_000
@@ -35,7 +38,7 @@ class Incoming:
 
     record: object
     line: int
-    error: dict | None = None
+    error: dict[str, Any] | None = None
 
 
 def decode_json(data: bytes, line: int = 1) -> object:
@@ -76,7 +79,7 @@ def decode_input(data: bytes, line: int = 1) -> object:
     return decoded
 
 
-def check_unique_keys(data: bytes, decoded) -> None:
+def check_unique_keys(data: bytes, decoded: object) -> None:
     """Raise DuplicateKeyError when `data` repeats a key in an object. Cheap in the usual case:
     every colon outside strings follows a key, so when the colons of the text, less those inside
     decoded strings, equal the keys decoded, no key was repeated; otherwise the text is read
@@ -88,13 +91,13 @@ def check_unique_keys(data: bytes, decoded) -> None:
     if colons - inside == keys:
         return
     import json
-    found: list = []
+    found: list[tuple[str, str]] = []
 
-    def pairs(items):
+    def pairs(items: list[tuple[str, Any]]) -> _Object:
         obj = _Object(items)
         if len(obj) != len(items):
-            seen = set()
-            obj.repeated = next(k for k, _v in items if k in seen or seen.add(k))
+            seen: set[str] = set()
+            obj.repeated = next(k for k, _v in items if k in seen or seen.add(k))  # type: ignore[func-returns-value]
         return obj
 
     try:
@@ -108,11 +111,11 @@ def check_unique_keys(data: bytes, decoded) -> None:
         raise error
 
 
-class _Object(dict):
-    repeated = None
+class _Object(dict[str, Any]):
+    repeated: str | None = None
 
 
-def _keys_and_colons(value) -> tuple[int, int]:
+def _keys_and_colons(value: object) -> tuple[int, int]:
     """(keys in every object, colons inside every decoded string)."""
     keys = colons = 0
     stack = [value]
@@ -135,7 +138,7 @@ def _keys_and_colons(value) -> tuple[int, int]:
     return keys, colons
 
 
-def _repeated(value, pointer: str, found: list) -> None:
+def _repeated(value: object, pointer: str, found: list[tuple[str, str]]) -> None:
     """(pointer to the repeated key, the key) of each object that repeats one, in document order."""
     stack = [(value, pointer)]
     while stack:
@@ -186,7 +189,7 @@ def detect_format(name: str, head: bytes = b"") -> str:
     return "jsonl"
 
 
-def read_records(stream: IO[bytes], fmt: str, policy=None) -> Iterator[Incoming]:
+def read_records(stream: IO[bytes], fmt: str, policy: Policy | None = None) -> Iterator[Incoming]:
     """Records from a binary stream in the given format ('json', 'jsonl' or 'csv')."""
     if fmt == "jsonl":
         yield from _read_jsonl(stream)
@@ -232,9 +235,9 @@ def _read_json(stream: IO[bytes]) -> Iterator[Incoming]:
             yield Incoming(None, 1, duplicate_error(error))
             return
         for each in error.every:  # only the records that repeat a key are refused
-            index, _sep, inner = each.pointer[1:].partition("/")
-            if not isinstance(document[int(index)], DuplicateKeyError):
-                document[int(index)] = DuplicateKeyError("/" + inner, each.key)
+            at, _sep, inner = each.pointer[1:].partition("/")
+            if not isinstance(document[int(at)], DuplicateKeyError):
+                document[int(at)] = DuplicateKeyError("/" + inner, each.key)
     if isinstance(document, list):
         for index, record in enumerate(document):
             if isinstance(record, DuplicateKeyError):
@@ -245,7 +248,7 @@ def _read_json(stream: IO[bytes]) -> Iterator[Incoming]:
         yield Incoming(document, 1)
 
 
-def _read_csv(stream: IO[bytes], policy) -> Iterator[Incoming]:
+def _read_csv(stream: IO[bytes], policy: Policy | None) -> Iterator[Incoming]:
     """CSV as engine.evaluate.tabular reads it (encoding, delimiter and decimal mark detected); a row that
     cannot be read is one error, placed at its line and column, and the rows after it are read."""
     for row in read_csv(stream, policy):
@@ -258,18 +261,18 @@ def _read_csv(stream: IO[bytes], policy) -> Iterator[Incoming]:
             yield Incoming(None, row.row, {"path": first.path, "code": first.code, "message": f"{where}: {first.message}"})
 
 
-def duplicate_error(error: DuplicateKeyError) -> dict:
+def duplicate_error(error: DuplicateKeyError) -> dict[str, Any]:
     """The record error for a repeated key, at its pointer in the record."""
     return {"path": error.pointer, "code": "duplicate_key", "message": str(error)}
 
 
-def _error(code: str, message: str) -> dict:
+def _error(code: str, message: str) -> dict[str, Any]:
     return {"path": "", "code": code, "message": message}
 
 
 # Writing ------------------------------------------------------------------------------------
 
-def jsonable(value):
+def jsonable(value: object) -> Any:
     """Result data -> JSON-ready data: exact decimals for numbers, plain lists and objects."""
     if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
         return value
@@ -293,11 +296,11 @@ def jsonable(value):
     return str(value)
 
 
-def encode(value) -> bytes:
+def encode(value: object) -> bytes:
     return _encoder.encode(_plain_decimals(jsonable(value)))
 
 
-def _plain_decimals(value):
+def _plain_decimals(value: Any) -> Any:
     """Decimals written without exponents (1E+2 -> 100)."""
     if isinstance(value, Decimal):
         return Decimal(format(value, "f"))
@@ -320,7 +323,7 @@ class ResultWriter:
             self._text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
             self._text.write(csv_line(["id", *output_names, "errors"]))
 
-    def write(self, result: dict) -> None:
+    def write(self, result: dict[str, Any]) -> None:
         if self.fmt == "jsonl":
             self.stream.write(encode(result) + b"\n")
         elif self.fmt == "json":
@@ -348,7 +351,7 @@ def csv_line(fields: list[str]) -> str:
                     for field in fields) + "\n"
 
 
-def _csv_text(value) -> str:
+def _csv_text(value: object) -> str:
     """A cell's text; numbers as numerals (a negative number stays a number), other text made inert
     for spreadsheets (engine.evaluate.tabular.neutralise)."""
     if value is None:

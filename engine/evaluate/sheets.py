@@ -21,6 +21,7 @@ import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import cast
 
 from engine.evaluate import tabular
 from engine.i18n import _
@@ -159,7 +160,7 @@ def _read_book(policy: Policy, book, upload: Upload) -> None:
         return
     budget = [MAX_CELLS]
     main_rows = _sheet_rows(book[main_title], main_title, policy, None, upload, budget)
-    records: list[tuple[int, list]] = []  # (row number, entries)
+    records: list[tuple[int, list, list[CellError]]] = []  # (row number, entries, cell errors)
     owners: dict[str, int] = {}
     for number, entries, errors, record_id in main_rows:
         records.append((number, entries, errors))
@@ -170,7 +171,7 @@ def _read_book(policy: Policy, book, upload: Upload) -> None:
                     first=records[owners[record_id]][0])))
             else:
                 owners[record_id] = len(records) - 1
-    counts: dict[tuple[int, str], int] = {}
+    counts: dict[tuple[int, str | None], int] = {}
     present = []
     for title in titles:
         if title not in by_title:
@@ -207,7 +208,7 @@ def _sheet_rows(sheet, title: str, policy: Policy, layout_: SheetLayout | None, 
     """(row number, entries, cell errors, id) for each data row of one sheet."""
     base = None
     if layout_ is not None:
-        base = policy.inputs[layout_.list_name].items
+        base = policy.inputs[cast(str, layout_.list_name)].items  # a list sheet's layout names its list
     columns: list[tuple[int, list[str], InputSpec | None, str]] | None = None
     dimension_columns = getattr(sheet, "max_column", None) or 0
     if dimension_columns > MAX_COLUMNS:
@@ -252,7 +253,8 @@ def _sheet_rows(sheet, title: str, policy: Policy, layout_: SheetLayout | None, 
                 errors.append(CellError(title, number, place.column, key, "/" + "/".join(parts),
                                         problem.code, problem.message))
                 if parts == ["id"]:
-                    record_id = str(cell.value)  # still pairs the rows of a NIP Excel turned into a number
+                    # still pairs the rows of a NIP Excel turned into a number (an empty cell raises nothing)
+                    record_id = str(cell.value)  # type: ignore[union-attr]
                 continue
             if parts == ["id"] and isinstance(value, str):
                 record_id = value
@@ -515,7 +517,8 @@ class ResultBook:
     """ResultWriter's interface for .xlsx output: results are kept and written as one workbook."""
 
     def __init__(self, stream, output_names: list[str]):
-        self.stream, self.output_names, self.results = stream, output_names, []
+        self.stream, self.output_names = stream, output_names
+        self.results: list[dict] = []
 
     def write(self, result: dict) -> None:
         self.results.append(result)

@@ -19,7 +19,7 @@ import io
 import re
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import IO, Iterator
+from typing import IO, Any, Iterator
 
 from engine.i18n import _
 from engine.policy.model import InputSpec, Policy
@@ -56,7 +56,7 @@ class CellError:
     code: str
     message: str
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
     def place(self) -> str:
@@ -81,7 +81,7 @@ class Row:
 
     sheet: str
     row: int
-    record: dict | None
+    record: dict[str, Any] | None
     errors: list[CellError] = field(default_factory=list)
     cells: dict[str, Cell] = field(default_factory=dict)  # JSON pointer -> cell, in column order
 
@@ -136,7 +136,7 @@ _NUMERAL = re.compile(r"([+-]?)(\d+)(?:([.,])(\d+))?")
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
 
 
-def number_text(text: str, mark: str | None):
+def number_text(text: str, mark: str | None) -> int | Decimal | None:
     """A numeral's exact value (int or Decimal), or None when the text is not one (see the module
     docstring); `mark` is the file's decimal mark for numerals that could be groupings."""
     match = _NUMERAL.fullmatch(text)
@@ -154,7 +154,7 @@ def number_text(text: str, mark: str | None):
     return Decimal(f"{sign}{whole}.{fraction}")
 
 
-def value_of_text(text: str, spec: InputSpec | None, mark: str | None):
+def value_of_text(text: str, spec: InputSpec | None, mark: str | None) -> object:
     """A cell's text as the record value its declaration asks for; raises CellProblem where the
     text can only be a mistake (an id a spreadsheet turned into a number)."""
     if spec is None:
@@ -190,17 +190,17 @@ def value_of_text(text: str, spec: InputSpec | None, mark: str | None):
 ABSENT = object()
 
 
-def assemble(entries: list[tuple[list[str], object, Cell]]) -> tuple[dict, dict[str, Cell]]:
+def assemble(entries: list[tuple[list[str], object, Cell]]) -> tuple[dict[str, Any], dict[str, Cell]]:
     """(record, pointer -> cell) from (dotted key parts, value or ABSENT, cell) entries.
 
     Mappings keyed 0, 1, 2 ... become lists in index order; a list item whose cells are all empty
     does not exist, so later items move up, and each cell's pointer follows its item. Empty cells
     keep a pointer when their container exists, so "required" lands on the empty cell."""
-    tree: dict = {}
+    tree: dict[str, Any] = {}
     for parts, value, _cell in entries:
         if value is not ABSENT:
             _put(tree, parts, value)
-    renumbered: dict[tuple, dict[str, int]] = {}
+    renumbered: dict[tuple[str, ...], dict[str, int]] = {}
     record = _lists(tree, (), renumbered)
     cells: dict[str, Cell] = {}
     for parts, _value, cell in entries:
@@ -210,7 +210,7 @@ def assemble(entries: list[tuple[list[str], object, Cell]]) -> tuple[dict, dict[
     return record, cells
 
 
-def _put(node: dict, parts: list[str], value) -> None:
+def _put(node: dict[str, Any], parts: list[str], value: object) -> None:
     for part in parts[:-1]:
         node = node.setdefault(part, {})
         if not isinstance(node, dict):
@@ -218,7 +218,7 @@ def _put(node: dict, parts: list[str], value) -> None:
     node.setdefault(parts[-1], value)
 
 
-def _lists(node, where: tuple, renumbered: dict):
+def _lists(node: Any, where: tuple[str, ...], renumbered: dict[tuple[str, ...], dict[str, int]]) -> Any:
     if not isinstance(node, dict):
         return node
     if node and all(k.isdigit() for k in node):
@@ -228,8 +228,11 @@ def _lists(node, where: tuple, renumbered: dict):
     return {k: _lists(v, where + (k,), renumbered) for k, v in node.items()}
 
 
-def _pointer(parts: list[str], renumbered: dict, record: dict) -> str | None:
-    path, node, where = "", record, ()
+def _pointer(parts: list[str], renumbered: dict[tuple[str, ...], dict[str, int]], record: dict[str, Any]) -> str | None:
+    path = ""
+    node: Any = record
+    where: tuple[str, ...] = ()
+    key: str | int
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         if where in renumbered:
@@ -250,7 +253,7 @@ def _pointer(parts: list[str], renumbered: dict, record: dict) -> str | None:
     return path
 
 
-def empty_lists(record: dict, cells: dict[str, Cell], policy: Policy, names, cell: Cell) -> None:
+def empty_lists(record: dict[str, Any], cells: dict[str, Cell], policy: Policy, names: list[str], cell: Cell) -> None:
     """A required list the file has columns for, with no items for this record, is empty (an
     employee never late has no `keterlambatan` rows), not absent."""
     for name in names:
@@ -334,17 +337,19 @@ def read_csv(stream: IO[bytes], policy: Policy | None, sheet: str = "") -> Itera
             for index, key in enumerate(header):
                 parts = key.split(".")
                 columns.append((parts, spec_at(policy, parts), column_letter(index)))
-                if len(parts) > 1 and policy is not None and parts[0] in policy.inputs:
-                    if policy.inputs[parts[0]].type == "list":
-                        list_columns.add(parts[0])
+                if (len(parts) > 1 and policy is not None and parts[0] in policy.inputs
+                        and policy.inputs[parts[0]].type == "list"):
+                    list_columns.add(parts[0])
             continue
         if not any(cell.strip() for cell in values):
             continue
         yield csv_row(sheet, start, header, columns, values, found.mark, policy, list_columns)
 
 
-def csv_row(sheet, number, header, columns, values, mark, policy, list_columns) -> Row:
-    entries, errors = [], []
+def csv_row(sheet: str, number: int, header: list[str], columns: list[tuple[list[str], InputSpec | None, str]],
+            values: list[str], mark: str | None, policy: Policy | None, list_columns: set[str]) -> Row:
+    entries: list[tuple[list[str], object, Cell]] = []
+    errors: list[CellError] = []
     for (parts, spec, letter), key, raw in zip(columns, header, values):
         text = raw.strip()
         cell = Cell(sheet, number, letter, key)
@@ -370,11 +375,12 @@ class _Lines:
     be decoded (as Windows-1252 bytes stand for themselves, only a file's odd lines fail)."""
 
     def __init__(self, sample: bytes, stream: IO[bytes], encoding: str):
-        self.head, self.stream, self.encoding = sample, stream, encoding
+        self.head: bytes | None = sample  # read once, then the stream
+        self.stream, self.encoding = stream, encoding
         self.number = 0
         self.bad: dict[int, tuple[str, str]] = {}  # line -> (code, message)
 
-    def __iter__(self):
+    def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
@@ -387,7 +393,7 @@ class _Lines:
             self._lines = iter(chunk.splitlines(keepends=True))
             self._rest = rest
             self.head = None
-        raw = next(self._lines, None)
+        raw: bytes | None = next(self._lines, None)
         if raw is None:
             raw = self._rest + self.stream.readline(MAX_LINE_BYTES)
             self._rest = b""
@@ -413,7 +419,7 @@ class _Lines:
                 return raw.decode(encoding)
             except UnicodeDecodeError as error:
                 failed = error
-        byte = "0x%02X" % raw[failed.start]
+        byte = f"0x{raw[failed.start]:02X}"
         self.bad[self.number] = ("encoding", _(
             "this row is neither UTF-8 nor Windows-1252 text (byte {byte}); save the file as CSV UTF-8", byte=byte))
         return raw.decode(encodings[0], "replace")

@@ -652,7 +652,7 @@ def run(policy: Policy, out: Diagnostics) -> Analyses:
     from engine.policy.keychecks import check_weight_keys
     if not any(d.code.startswith(_FOUNDATIONS) for d in out.errors):
         check_weight_keys(policy, out, checker)
-    from engine.review.raters import check_rater_rule
+    from engine.policy.raters import check_rater_rule
     check_rater_rule(policy, out)
     check_unit_rules(policy, out)
     ranges: RangeAnalysis | None = None

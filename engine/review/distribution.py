@@ -73,7 +73,8 @@ def read_units(path: Path, diagnostics: Diagnostics) -> list[Unit]:
         diagnostics.add(sources.position((), file), "units.format", _("the file needs a list `units:`"),
                         _("each unit has id, name, predikat and members (the ids of its employees)"))
         return []
-    units, owner = [], {}
+    units: list[Unit] = []
+    owner: dict[str, str] = {}
     for index, entry in enumerate(entries):
         where = sources.position(("units", index), file)
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) \
@@ -120,7 +121,7 @@ def assess(rule: UnitRule, units: list[Unit], outputs: dict[str, dict | None]) -
             report.small = True
         else:
             report.checked = True
-            for condition in rule.cases[case]:
+            for condition in rule.cases[case]:  # type: ignore[index]  # not a problem: the case is one of the rule's
                 count = sum(counts.get(label, 0) for label in condition.labels)
                 if not holds(condition, count, total):
                     report.violations.append(Violation(condition, count, total))

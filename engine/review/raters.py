@@ -6,33 +6,23 @@ whole unit. A policy states, under `bias_penilai`, which input names each employ
 which value is the superior's score, which list holds the other raters' scores, and how many
 points above the unit's mean count as far above. The report compares, per unit, each
 superior's mean score with the mean of every rating given in the unit (the superiors' and the
-others'), exactly, and says in words who stands far above.
+others'), exactly, and says in words who stands far above. The rule itself (`bias_penilai`) is
+read and checked by engine.policy.raters.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
-from engine.diagnostics import Diagnostics
-from engine.review.distribution import Unit
 from engine.i18n import _, decimal_mark
-from engine.policy.model import Policy
 from engine.numbers import RoundingMode, format_number, round_to
+from engine.policy.raters import DEFAULT_FAR_ABOVE, RaterRule, read_rule
+from engine.review.distribution import Unit
 
-#: Points above the unit's mean from which a superior is reported, unless the policy says.
-DEFAULT_FAR_ABOVE = Fraction(10)
-
-
-@dataclass(frozen=True)
-class RaterRule:
-    atasan: str  # input: the superior's id
-    nilai_atasan: str  # value or input: the superior's score of the employee
-    penilaian: str | None  # list input of the other raters' ratings
-    nilai: str
-    jenis: str
-    jenis_atasan: str | None  # the superior's own rating in the list, not counted twice
-    far_above: Fraction
-    label: str
+# The rule is read and checked in the policy stage (engine.policy.raters); the CLI reads it here.
+__all__ = ["DEFAULT_FAR_ABOVE", "RaterRule", "Rating", "SuperiorReport", "UnitRaters", "assess", "rating_of",
+           "read_rule", "render", "report_json"]
 
 
 @dataclass
@@ -62,54 +52,14 @@ class UnitRaters:
     superiors: list[SuperiorReport]
 
 
-def read_rule(policy: Policy) -> RaterRule | None:
-    spec = policy.data.get("bias_penilai")
-    if not isinstance(spec, dict):
-        return None
-    far = spec.get("jauh_di_atas")
-    return RaterRule(str(spec.get("atasan")), str(spec.get("nilai_atasan")), spec.get("penilaian"),
-                     str(spec.get("nilai") or "nilai"), str(spec.get("jenis") or "jenis"), spec.get("jenis_atasan"),
-                     Fraction(far) if far is not None else DEFAULT_FAR_ABOVE, str(spec.get("label") or ""))
-
-
-def check_rater_rule(policy: Policy, out: Diagnostics) -> None:
-    """`bias_penilai` names an input, a value and a list of ratings that exist (code `raters.unknown`)."""
-    rule = read_rule(policy)
-    if rule is None:
-        return
-    path = ("bias_penilai",)
-    where = policy.sources.position(path, policy.file)
-    if rule.atasan not in policy.inputs:
-        out.add(policy.sources.position(path + ("atasan",), policy.file), "raters.unknown",
-                _("'{name}' is not an input of this policy", name=rule.atasan),
-                _("name the input that holds each employee's superior"))
-    if rule.nilai_atasan not in policy.inputs and (None, rule.nilai_atasan) not in policy.values:
-        out.add(policy.sources.position(path + ("nilai_atasan",), policy.file), "raters.unknown",
-                _("'{name}' is neither an input nor a value of this policy", name=rule.nilai_atasan),
-                _("name the value that is the superior's score"))
-    if rule.penilaian is not None:
-        spec = policy.inputs.get(rule.penilaian)
-        fields = spec.items.fields if spec is not None and spec.type == "list" and spec.items is not None else None
-        if fields is None:
-            out.add(policy.sources.position(path + ("penilaian",), policy.file), "raters.unknown",
-                    _("'{name}' is not a list input of this policy", name=rule.penilaian),
-                    _("name the list of individual ratings"))
-        else:
-            for needed in [rule.nilai] + ([rule.jenis] if rule.jenis_atasan else []):
-                if needed not in fields:
-                    out.add(where, "raters.unknown",
-                            _("the ratings in '{list}' have no field '{name}'", list=rule.penilaian, name=needed),
-                            _("fields: {fields}", fields=", ".join(fields)))
-
-
 def rating_of(rule: RaterRule, record: dict, values: dict) -> Rating:
     """The raters of one evaluated record (its inputs and the values of its evaluation)."""
     score = values.get(rule.nilai_atasan, record.get(rule.nilai_atasan))
-    others = []
+    others: list[Fraction] = []
     for item in record.get(rule.penilaian) or [] if rule.penilaian else []:
         if not isinstance(item, dict) or (rule.jenis_atasan is not None and item.get(rule.jenis) == rule.jenis_atasan):
             continue
-        value = item.get(rule.nilai)
+        value: Any = item.get(rule.nilai)  # a number as the record was read, of any exact type
         if isinstance(value, (int, Fraction)) or hasattr(value, "as_integer_ratio"):
             others.append(Fraction(value) if not isinstance(value, Fraction) else value)
     atasan = record.get(rule.atasan)

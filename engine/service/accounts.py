@@ -22,7 +22,7 @@ from engine.service.common import LOCAL, ROLES, Caller, ServiceError, _audit, _f
 from engine.service.store import AGENCY_LENGTH, USERNAME_LENGTH, Setting, Store, User, now
 
 #: A username: lowercase letters, digits, dot, dash, underscore; it starts with a letter or digit.
-USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,%d}" % (USERNAME_LENGTH - 1))
+USERNAME_PATTERN = re.compile(rf"[a-z0-9][a-z0-9._-]{{1,{USERNAME_LENGTH - 1}}}")
 #: Shortest password accepted; longer ones are better, and nothing else is imposed (NIST 800-63B).
 MIN_PASSWORD_LENGTH = 10
 #: Longest password hashed (argon2 takes any length; this bounds the work one request can ask).
@@ -145,7 +145,7 @@ def sign_in(store: Store, username: str, password: str) -> Account | None:
         return None
     if _hasher.check_needs_rehash(row.password_hash):
         with store.session() as session, session.begin():
-            session.get(User, row.id).password_hash = _hasher.hash(password)
+            session.get(User, row.id).password_hash = _hasher.hash(password)  # type: ignore[union-attr]  # just read
     return _account(row)
 
 
@@ -163,4 +163,4 @@ def secret_key(store: Store) -> str:
     except IntegrityError:
         pass  # another process generated it first
     with store.session() as session:
-        return session.get(Setting, SECRET_KEY_SETTING).value
+        return session.get(Setting, SECRET_KEY_SETTING).value  # type: ignore[union-attr]  # written above

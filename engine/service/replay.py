@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import cast
 
 from sqlalchemy import select
 
@@ -154,7 +155,7 @@ def replay(row: Evaluation, policies: StoredPolicies) -> Replay:
                                                                                              part=name, problem=error)))
     if loaded is None or "inputs" not in stored:
         return report
-    result = decode_json(encode(api.evaluate(loaded, stored["inputs"])))
+    result = cast(dict, decode_json(encode(api.evaluate(loaded, stored["inputs"]))))  # an evaluation's JSON object
     if "errors" in result:
         report.differences.append(Difference("/errors", replayed=result["errors"],
                                              message=_("the stored inputs no longer evaluate")))

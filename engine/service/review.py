@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any, cast
 
 from sqlalchemy import func, select
 
@@ -177,7 +179,7 @@ def compare_loaded(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, p
     labelled = [o for o in common if old.policy.outputs[o].labels is not None]
     result.label_output = "predikat" if "predikat" in labelled else (labelled[0] if labelled else None)
     if result.label_output:
-        result.labels = list(old.policy.outputs[result.label_output].labels)
+        result.labels = list(old.policy.outputs[result.label_output].labels)  # type: ignore[arg-type]  # labelled
     rows = _stored_rows(store, policy, period)
     texts = [row.inputs for row in rows]
     quick = api.record_pairs(b'{"records":[' + b",".join(t.encode("utf-8") for t in texts) + b"]}",
@@ -193,7 +195,7 @@ def compare_loaded(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, p
         agency.records += 1
         if "errors" in a or "errors" in b:
             side = "both" if "errors" in a and "errors" in b else "old" if "errors" in a else "new"
-            first = (a.get("errors") or b.get("errors"))[0]
+            first = (a.get("errors") or b.get("errors"))[0]  # type: ignore[index]  # one side has errors
             result.failed.append((row.id, row.record_id, side, first))
             continue
         x_out, y_out = a["outputs"], b["outputs"]
@@ -238,11 +240,11 @@ def _exact(value) -> Fraction | None:
     return Fraction(value)
 
 
-def _stored_rows(store: Store, policy: str | None, period: str | None) -> list:
+def _stored_rows(store: Store, policy: str | None, period: str | None) -> Sequence[Any]:
     conditions = [column == value for column, value in ((Evaluation.policy_id, policy), (Evaluation.period, period))
                   if value is not None]
     with store.session() as session:
-        count = session.scalar(select(func.count()).select_from(Evaluation).where(*conditions))
+        count = cast(int, session.scalar(select(func.count()).select_from(Evaluation).where(*conditions)))
         if count > service.MAX_IMPACT_EVALUATIONS:
             raise ServiceError(422, "too_many_evaluations",
                                _("{count} stored evaluations match; at most {limit} are compared at once: choose a period",
@@ -356,7 +358,7 @@ def replay_submission(store: Store, caller: Caller, submission_id: str) -> list:
 
 @dataclass
 class AuditPage:
-    entries: list[AuditEntry]
+    entries: Sequence[AuditEntry]
     next: int | None  # the `sebelum` of the next page (older entries), or None at the end
 
 

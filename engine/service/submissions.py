@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,9 @@ from engine.service.common import Caller, ServiceError, _fits, _visible_row, iso
 from engine.service.store import (
     FILENAME_LENGTH, PERIOD_LENGTH, POLICY_ID_LENGTH, Evaluation, Store, Submission, SubmissionUnits, Upload, now,
 )
+
+if TYPE_CHECKING:
+    from engine.evaluate.sheets import Preview
 
 #: Most submissions listed on one page.
 MAX_LISTED = 200
@@ -85,7 +89,7 @@ class Staged:
     """An upload as previewed: every row, the units read, and the token to send it (None: it cannot
     be sent as it is; nothing was kept)."""
 
-    preview: object  # engine.evaluate.sheets.Preview
+    preview: Preview
     policy: str
     period: str
     units: list[distribution.Unit] | None
@@ -172,7 +176,7 @@ def send_upload(store: Store, caller: Caller, user_id: str, token: str) -> str:
     _status, stored, _replayed = service.submit(store, caller, body, WEB_KEY_PREFIX + token, encode(body))
     try:
         with store.session() as session, session.begin():
-            row = session.get(Upload, token)
+            row: Upload = session.get(Upload, token)  # type: ignore[assignment]  # read above
             if row.submission_id is None:
                 row.submission_id = stored["id"]
                 if upload.units is not None and session.get(SubmissionUnits, stored["id"]) is None:
@@ -207,8 +211,9 @@ def _units(session, submission_id: str) -> list[distribution.Unit] | None:
     if row is None:
         return None
     from engine.diagnostics import Position
+    stored = cast(list, decode_json(row.units.encode("utf-8")))  # as units_json wrote them
     return [distribution.Unit(u["id"], u["name"], u["attributes"], [str(m) for m in u["members"]], Position("unit", 0, 0))
-            for u in decode_json(row.units.encode("utf-8"))]
+            for u in stored]
 
 
 # Results --------------------------------------------------------------------------------------
@@ -315,7 +320,8 @@ class _Recent:
     """The few most recently read submissions (a results page is read again as it is sorted and filtered)."""
 
     def __init__(self, size: int):
-        self.size, self.items = size, {}
+        self.size = size
+        self.items: dict = {}
 
     def get(self, key):
         value = self.items.pop(key, None)
@@ -390,7 +396,7 @@ def _charts(loaded, rows: list[dict], units, predikat: str | None, labels: list[
         return []
     outputs = {str(r["record_id"]): r["outputs"] for r in rows if r["record_id"] is not None}
     if not units:
-        counts = {}
+        counts: dict[str, int] = {}
         for row in rows:
             value = str(row["outputs"].get(predikat))
             counts[value] = counts.get(value, 0) + 1

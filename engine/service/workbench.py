@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from typing import cast
 from pathlib import Path
 
 import yaml
@@ -68,7 +69,7 @@ class Number:
 
     @property
     def text(self) -> str:
-        return self.value if isinstance(self.value, str) else format_number(self.value, decimal_mark=",")
+        return self.value if isinstance(self.value, str) else format_number(cast(Fraction, self.value), decimal_mark=",")
 
 
 # Listing the numbers ---------------------------------------------------------------------------
@@ -84,7 +85,7 @@ def numbers(loaded: api.LoadedPolicy) -> list[Number]:
             found.append(Number(_key(d.formula.path), "nilai", _plain_number(d.formula.text),
                                 d.label or d.name, group, d.basis, where(d.formula.path), d.formula.path))
         if d.kind == "weighted":
-            for key, weights in d.weighted.weights.items():
+            for key, weights in d.weighted.weights.items():  # type: ignore[union-attr]  # a weighted value's
                 for name, weight in weights.items():
                     path = d.path + ("weighted", "weights", key, name)
                     label = _("weight of {indicator} for {group}", indicator=name,
@@ -94,7 +95,7 @@ def numbers(loaded: api.LoadedPolicy) -> list[Number]:
             found += _table_numbers(policy, d, group, where)
         if d.kind == "matrix":
             labels = _labels_of(policy, d)
-            for (row, column), value in d.matrix.cells.items():
+            for (row, column), value in d.matrix.cells.items():  # type: ignore[union-attr]  # a matrix's
                 path = d.path + ("matrix", "cells", row, column)
                 label = _("cell {row} × {column}", row=row, column=column)
                 found.append(Number(_key(path), "sel", value, label, group, d.basis, where(path), path,
@@ -215,7 +216,8 @@ def _decimal_text(text: str) -> str:
 
 def changes_from(loaded: api.LoadedPolicy, form: dict) -> dict[str, object]:
     """The numbers a form changes: key -> new value (Fraction or label); raises WorkbenchError."""
-    changed, problems = {}, []
+    changed: dict[str, object] = {}
+    problems: list[tuple[str, str]] = []
     for number in numbers(loaded):
         if number.key not in form:
             continue
@@ -258,9 +260,9 @@ def child_yaml(loaded: api.LoadedPolicy, changed: dict[str, object], identity: I
         if number.kind in ("batas", "hasil"):
             rows_path = number.path[:number.path.index("rows") + 1]
             rows = tables.setdefault(rows_path, _copy(_at(p.data, rows_path)))
-            _edit_row(rows, number, value)
+            _edit_row(rows, number, cast(Fraction, value))
         elif number.kind == "nilai":
-            _put(override, number.path, format_number(value))
+            _put(override, number.path, format_number(cast(Fraction, value)))
         else:
             _put(override, number.path, value)
     for rows_path, rows in tables.items():
@@ -303,7 +305,7 @@ def _edit_row(rows: list, number: Number, value: Fraction) -> None:
     if isinstance(text, Fraction):
         new = value
     else:
-        match = _numbers_in(text)[number.index]
+        match = _numbers_in(text)[number.index]  # type: ignore[index]  # a number in a cell's text has its index
         new = text[:match.start(2)] + format_number(value) + text[match.end(2):]
     if column is None:
         row["when"] = new
@@ -373,7 +375,8 @@ def check(store, text: str) -> Checked:
         raise WorkbenchError([("policy", _("the policy text is longer than {most} characters", most=MAX_TEXT_CHARACTERS))])
     policy, diagnostics = api.check_text(text, DRAFT_NAME, [service.published_dir(store)])
     failed = policy is None or any(d.severity is Severity.ERROR for d in diagnostics)
-    loaded = None if failed else api.LoadedPolicy(policy, CompiledPolicy(policy), RecordReader(policy), diagnostics)
+    loaded = None if failed or policy is None else api.LoadedPolicy(policy, CompiledPolicy(policy), RecordReader(policy),
+                                                                    diagnostics)
     return Checked(diagnostics, loaded)
 
 
@@ -424,6 +427,7 @@ def publish(store, caller, text: str) -> tuple[int, dict]:
         raise service.ServiceError(422, "invalid_policy", _("the policy does not pass its checks; nothing was published"),
                                    [{"path": "/policy", "code": d.code, "message": d.render()} for d in checked.errors])
     report = run_cases(checked)
+    assert report is not None  # the draft loaded, so its cases ran
     if report.failed:
         raise service.ServiceError(422, "cases_failed",
                                    _("{failed} of {total} own cases fail; nothing was published",

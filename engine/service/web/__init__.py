@@ -7,7 +7,8 @@ parse the request, call engine.service (or engine.uploads, engine.service.accoun
 
 - `requires(*roles)`: the view needs a signed-in user with one of these roles; nobody signed in
   is sent to /masuk, a user of another role gets 404 (PRODUCT.md: absent, not forbidden).
-- `current_user`: the signed-in `engine.service.accounts.Account` (or None); `.caller` acts in the service.
+- `current_user`: the signed-in `engine.service.accounts.Account` (falsy when nobody is); `.caller` acts in
+  the service.
 - `nav_item(endpoint, label, roles, order)`: a link in the header for these roles.
 - `render(template, **context)`: render_template with the page's language set.
 - `csrf`: Flask-WTF's CSRFProtect; every POST form carries `{{ csrf_field() }}`.
@@ -84,7 +85,9 @@ def _user():
     return g.get("user")
 
 
-current_user: accounts.Account | None = LocalProxy(_user)  # type: ignore[assignment]
+# Typed as the account the views behind `requires` act for; with nobody signed in the proxy is
+# falsy (`if not current_user`), as Flask-Login's is.
+current_user: accounts.Account = LocalProxy(_user)  # type: ignore[assignment]
 
 
 def requires(*roles: str):

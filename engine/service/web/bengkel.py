@@ -120,7 +120,7 @@ def _try(loaded) -> list[dict]:
     if upload is not None and upload.filename:
         head = upload.stream.read(4096)
         upload.stream.seek(0)
-        results = []
+        results: list[dict] = []
         for incoming in read_records(upload.stream, detect_format(upload.filename, head), loaded.policy):
             if len(results) == MAX_TRY_RECORDS:
                 break

@@ -105,7 +105,7 @@ def grouped(value) -> str:
     text = format_number(Fraction(value), None, ".")
     sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
     whole, _dot, fraction = text.partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         whole, groups = whole[:-3], [whole[-3:]] + groups
     separator = "," if mark == "." else "."
