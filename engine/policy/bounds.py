@@ -14,11 +14,9 @@ larger) and the rest (what division by a submitted number brings; a sum multipli
 """
 from __future__ import annotations
 
-from typing import Any
-
-import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from engine.language import nodes as n
 from engine.diagnostics import Diagnostics, Position
@@ -29,7 +27,7 @@ from engine.policy.model import (
 from engine.policy.functions import AGGREGATES, FUNCTIONS
 from engine.policy.names import Context, resolve
 from engine.policy.ranges import RangeAnalysis
-from engine.numbers import AUDIT_PLACES, MAX_DIGITS, MAX_MAGNITUDE, MAX_PLACES
+from engine.numbers import MAX_DIGITS, MAX_MAGNITUDE, MAX_PLACES
 from engine.evaluate.records import MAX_LIST_ITEMS
 from engine.policy.sizes import (  # noqa: F401 (re-exported: the size arithmetic lived here)
     SMALL, Size, _digits, _places_of_inverse, add, div, hull, literal, mul, rounded, sum_of,

@@ -6,19 +6,18 @@ compiles.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
-
 import difflib
 import itertools
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, Iterator, Mapping
 
 from engine.policy import intervals as iv
 from engine.language import nodes as n
 from engine.policy.bounds import BoundAnalysis, check_bounds
 from engine.diagnostics import Diagnostics, Position, Severity
 from engine.i18n import N_, _
-from engine.policy.model import Formula, IndicatorValue, Policy, TableValue, ValueDef, WeightedValue, formulas_of
+from engine.policy.model import Formula, IndicatorValue, Policy, TableValue, WeightedValue, formulas_of
 from engine.policy.functions import AGGREGATES, FUNCTIONS
 from engine.policy.names import Context, references, resolve, visible_names
 from engine.language.parser import KEYWORDS

@@ -24,8 +24,8 @@ from engine.language import nodes as n
 from engine.numbers import HUNDRED, ZERO, RoundingMode, round_to
 from engine.policy import intervals as iv
 from engine.policy.intervals import EVERYTHING, Interval
-from engine.policy.sizes import SMALL, Size, _digits, add, div, hull, literal, mul, rounded, sum_of
-from engine.policy.types import ANY, BOOLEAN, NUMBER, Type
+from engine.policy.sizes import Size, _digits, add, div, hull, literal, mul, rounded, sum_of
+from engine.policy.types import BOOLEAN, NUMBER, Type
 
 
 class TypeRules(Protocol):

@@ -6,9 +6,8 @@ band formulas need to be analysed without false alarms.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Literal, Mapping
-
 from fractions import Fraction
+from typing import Any, Iterator, Literal, Mapping
 
 from engine.policy import intervals as iv
 from engine.language import nodes as n

@@ -6,21 +6,18 @@ part that already has an error, so one mistake is reported once.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import difflib
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from engine.language import nodes as n
 from engine.diagnostics import Diagnostics
-from engine.i18n import N_, _
+from engine.i18n import _
 from engine.policy.model import (
     ComputedValue, Formula, IndicatorValue, InputSpec, MatrixValue, PolicyView, Row, TableValue, ValueDef, WeightedValue,
 )
 from engine.policy.functions import AGGREGATES, FUNCTIONS
 from engine.policy.names import Context, list_item_of, resolve
-from engine.numbers import RoundingMode
 from engine.policy.types import ANY, BOOLEAN, NUMBER, TARGET, TEXT, Type, _KIND_WORDS  # noqa: F401 (re-exported)
 
 

@@ -13,14 +13,13 @@ choose between: that version is used for every period (as before versions existe
 """
 from __future__ import annotations
 
-from typing import Any
-
 import difflib
 import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from engine import api
 from engine.policy import document as policyfile
