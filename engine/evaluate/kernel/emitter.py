@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal, NoReturn
+from typing import Literal
 
 from engine.language import nodes as n
 from engine.policy.checked import CheckedPolicy, ValueDef
@@ -260,10 +260,6 @@ class Emitter:
         self.touching.add(scope)
         if not self.in_function:
             self.memos_made.add(scope)
-
-    @staticmethod
-    def unsupported(reason: str) -> NoReturn:
-        raise Unsupported(reason)
 
     @staticmethod
     def expect(val: Val, kind: Kind) -> None:
