@@ -19,7 +19,7 @@ from engine.evaluate.runtime import RecordError, RecordErrors
 
 import time
 from functools import cached_property
-from typing import IO, Callable, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
 from engine.evaluate import batch
 from engine.evaluate.batch import encode_fast
@@ -28,6 +28,9 @@ from engine.evaluate.io import (
 )
 from engine.evaluate.kernel import FastPolicy, _short_numbers, decode_pairs
 from engine.lru import LRU
+from engine.policy.versions import (
+    SEPARATOR, choose, is_file_target, parse_period, period_error, version_error, versions_of,
+)
 
 #: Checked, compiled policies (each with its kernel) kept in memory, one per file version and language.
 MAX_LOADED_POLICIES = 64
@@ -243,7 +246,7 @@ class OutOfTime(Exception):
 def evaluate_records(choose: Callable[[object], LoadedPolicy], records: list, pairs: list | None = None,
                      deadline: float | None = None) -> list[dict]:
     """Results of records already decoded (engine.evaluate.io.decode_json), as `evaluate` gives them,
-    with the policy version chosen per record (`choose`, e.g. engine.policy.versions.Chooser.for_record).
+    with the policy version chosen per record (`choose`, e.g. Chooser.for_record).
     `pairs`, the same records as `record_pairs` reads them, spare the kernel the Decimals. Past
     `deadline` (time.monotonic()) it raises OutOfTime."""
     results = []
@@ -342,3 +345,63 @@ class LineEvaluator:
         result = {"id": None, "policy": self.default.ref, "line": number,
                   "errors": [{"path": path, "code": code, "message": message}]}
         return encode(result) + b"\n", True
+
+
+# Versions per record ---------------------------------------------------------------------------
+
+class _Refusing:
+    """A record reader that refuses every record with one reason (the version could not be chosen)."""
+
+    def __init__(self, error: RecordError):
+        self.error = error
+        self.schema: dict[Any, Any] = {}
+
+    def read(self, record):
+        return None, [self.error]
+
+
+class Chooser:
+    """The version each record is evaluated with: the record's `periode`, else the default period
+    (`--period`, a submission's period), else today. Each version is loaded once.
+
+    `default` is the version for records that carry no period of their own; it raises
+    PolicyError when the target or the default period chooses none.
+    """
+
+    def __init__(self, target: str, period: str | None = None, extra: list[Path] | None = None,
+                 files: bool = True):
+        self.target, self.extra, self.files = target, extra, files
+        self.period = None
+        if period is not None:
+            self.period = parse_period(period)
+            if self.period is None:
+                raise version_error(str(period), "period.invalid", period_error(period))
+        self._loaded: dict[Path, LoadedPolicy] = {}
+        self._chosen: dict[str, LoadedPolicy] = {}
+        self.default = self._load(choose(target, self.period, extra, files))
+        fixed = (files and is_file_target(target)) or SEPARATOR in target
+        self.several = not fixed and len(versions_of(target, extra)) > 1
+        self.own_period = "periode" not in self.default.policy.inputs  # else `periode` is the policy's input
+
+    def _load(self, path: Path) -> LoadedPolicy:
+        if path not in self._loaded:
+            self._loaded[path] = load(path, self.extra)
+        return self._loaded[path]
+
+    def for_record(self, record) -> LoadedPolicy:
+        """The loaded version for this record; one that refuses the record if none can be chosen."""
+        if not self.several or not self.own_period or not isinstance(record, dict):
+            return self.default
+        period = parse_period(record.get("periode"))
+        if period is None:  # absent, or malformed (the record reader says so)
+            return self.default
+        if period.text not in self._chosen:
+            try:
+                self._chosen[period.text] = self._load(choose(self.target, period, self.extra, self.files))
+            except PolicyError as error:
+                first = error.diagnostics[0]
+                message = f"{first.message}; {first.hint}" if first.hint else first.message
+                refusing = LoadedPolicy(self.default.policy, self.default.compiled,
+                                            _Refusing(RecordError("/periode", first.code, message)), [])
+                self._chosen[period.text] = refusing
+        return self._chosen[period.text]

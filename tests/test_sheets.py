@@ -409,7 +409,7 @@ def test_template_refuses_records_it_would_lose(run_cli, tmp_path):
 
 
 def test_preview_chooses_the_version_per_record():
-    from engine.policy.versions import Chooser
+    from engine.api import Chooser
     chooser = Chooser("pp-46-2011", "2020")
     data = fill(sheets.template_xlsx(chooser.default), _records("pp-46-2011"))
     result = sheets.preview(chooser, "isian.xlsx", data)

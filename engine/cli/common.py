@@ -11,7 +11,8 @@ from engine.evaluate.io import ResultWriter, detect_format, read_records
 from engine.evaluate.sheets import MAX_UPLOAD_BYTES, ResultBook, incoming
 from engine.i18n import N_, _
 from engine.policy.document import available
-from engine.policy.versions import SEPARATOR, Chooser, choose
+from engine.api import Chooser
+from engine.policy.versions import SEPARATOR, choose
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -49,7 +50,7 @@ def _load(target: str, say=None):
 
 
 def _chooser(target: str, period: str | None):
-    """The versions of a policy to evaluate records with (engine.policy.versions.Chooser), or None after
+    """The versions of a policy to evaluate records with (engine.policy.api.Chooser), or None after
     printing why none can be chosen."""
     try:
         return Chooser(target, period)

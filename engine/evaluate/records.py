@@ -17,13 +17,12 @@ from typing import Any, Callable
 from jsonschema import Draft202012Validator, validators
 
 from engine.i18n import N_, _
+from engine.policy.bounds import MAX_LIST_ITEMS
 from engine.policy.functions import TargetRange
 from engine.policy.model import InputSpec, PolicyView
 from engine.numbers import NumberError, from_decimal, from_int, read_number, to_decimal
 from engine.evaluate.runtime import MISSING, NOT_APPLICABLE, Item, RecordError, pointer
 
-#: Most items a list input may hold unless the policy says fewer.
-MAX_LIST_ITEMS = 1000
 #: Longest text value accepted in a record.
 MAX_TEXT_LENGTH = 1000
 #: Most problems reported for one record; the rest are counted.

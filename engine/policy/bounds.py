@@ -28,11 +28,12 @@ from engine.policy.functions import AGGREGATES, FUNCTIONS
 from engine.policy.names import Context, resolve
 from engine.policy.ranges import RangeAnalysis
 from engine.numbers import MAX_DIGITS, MAX_MAGNITUDE, MAX_PLACES
-from engine.evaluate.records import MAX_LIST_ITEMS
 from engine.policy.sizes import (  # noqa: F401 (re-exported: the size arithmetic lived here)
     SMALL, Size, _digits, _places_of_inverse, add, div, hull, literal, mul, rounded, sum_of,
 )
 
+#: Most items a list input may hold unless the policy says fewer (the record reader enforces it).
+MAX_LIST_ITEMS = 1000
 #: Most decimal digits of any value written out (its whole part and its places when it
 #: terminates, else AUDIT_PLACES): below Python's 4,300-digit limit on turning an integer into
 #: text, so no conversion can raise.

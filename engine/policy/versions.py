@@ -21,11 +21,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine import api
 from engine.policy import document as policyfile
 from engine.diagnostics import Diagnostic, Diagnostics, PolicyError, Position
 from engine.i18n import _
-from engine.evaluate.runtime import RecordError
 from engine.lru import LRU
 
 #: A period's text: a year, a month or a day.
@@ -189,11 +187,11 @@ def versions_of(policy_id: str, extra: list[Path] | None = None) -> list[Version
     return sorted(infos, key=lambda i: (i.mulai or date.min, i.version, str(i.path)))
 
 
-def _is_file_target(target: str) -> bool:
+def is_file_target(target: str) -> bool:
     return target.endswith((".yaml", ".yml")) or os.sep in target or Path(target).is_file()
 
 
-def _error(target: str, code: str, message: str, hint: str = "") -> PolicyError:
+def version_error(target: str, code: str, message: str, hint: str = "") -> PolicyError:
     return PolicyError([Diagnostic(Position(target), code, message, hint)])
 
 
@@ -209,13 +207,13 @@ def choose(target: str, period: Period | None = None, extra: list[Path] | None =
 
 
 def _choose(target: str, period: Period | None, extra: list[Path] | None, files: bool) -> Path:
-    if files and _is_file_target(target):
+    if files and is_file_target(target):
         return Path(target)
     policy_id, _separator, wanted = target.partition(SEPARATOR)
     infos = versions_of(policy_id, extra)
     if not infos:
         close = difflib.get_close_matches(policy_id, list(files_by_id(extra)), n=1)
-        raise _error(target, "policy.unknown", _("no policy with id '{id}'", id=policy_id),
+        raise version_error(target, "policy.unknown", _("no policy with id '{id}'", id=policy_id),
                      _("did you mean '{close}'?", close=close[0]) if close else _("run 'kinerja policies' to list them"))
     if wanted:
         return _named(target, policy_id, wanted, infos, extra)
@@ -245,9 +243,9 @@ def _named(target: str, policy_id: str, wanted: str, infos: list[VersionInfo], e
         return matches[0].path
     known = "; ".join(f"{i.version} ({i.hash[:19]}…)" for i in infos)
     if matches:
-        raise _error(target, "version.ambiguous", _("{count} versions of {id} match {what}", count=len(matches),
+        raise version_error(target, "version.ambiguous", _("{count} versions of {id} match {what}", count=len(matches),
                                                       id=policy_id, what=what), _("give more of the hash"))
-    raise _error(target, "version.unknown", _("{id} has no {what}", id=policy_id, what=what),
+    raise version_error(target, "version.unknown", _("{id} has no {what}", id=policy_id, what=what),
                  _("its versions: {versions}", versions=known))
 
 
@@ -257,78 +255,20 @@ def _in_force(target: str, period: Period, infos: list[VersionInfo]) -> VersionI
         return covering[0]
     policy_id = infos[0].id
     if len(covering) > 1:
-        raise _error(target, "version.overlap", _("{count} versions of {id} are in force for {period}: {versions}",
+        raise version_error(target, "version.overlap", _("{count} versions of {id} are in force for {period}: {versions}",
                                                     count=len(covering), id=policy_id, period=period.text,
                                                     versions="; ".join(i.label for i in covering)),
                      _("run 'kinerja check'"))
     touching = [i for i in infos if i.touches(period)]
     if len(touching) > 1:
-        raise _error(target, "version.straddles", _("period {period} straddles versions of {id}: {versions}",
+        raise version_error(target, "version.straddles", _("period {period} straddles versions of {id}: {versions}",
                                                       period=period.text, id=policy_id,
                                                       versions="; ".join(i.label for i in touching)),
                      _("name a version ({id}@VERSION) or give a narrower period (a month or a day)", id=policy_id))
-    raise _error(target, "version.none_in_force", _("no version of {id} is in force for the whole of {period}: {versions}",
+    raise version_error(target, "version.none_in_force", _("no version of {id} is in force for the whole of {period}: {versions}",
                                                     id=policy_id, period=period.text,
                                                     versions="; ".join(i.label for i in infos)),
                  _("give a period inside one version's validity, or name a version ({id}@VERSION)", id=policy_id))
-
-
-class _Refusing:
-    """A record reader that refuses every record with one reason (the version could not be chosen)."""
-
-    def __init__(self, error: RecordError):
-        self.error = error
-        self.schema: dict[Any, Any] = {}
-
-    def read(self, record):
-        return None, [self.error]
-
-
-class Chooser:
-    """The version each record is evaluated with: the record's `periode`, else the default period
-    (`--period`, a submission's period), else today. Each version is loaded once.
-
-    `default` is the version for records that carry no period of their own; it raises
-    PolicyError when the target or the default period chooses none.
-    """
-
-    def __init__(self, target: str, period: str | None = None, extra: list[Path] | None = None,
-                 files: bool = True):
-        self.target, self.extra, self.files = target, extra, files
-        self.period = None
-        if period is not None:
-            self.period = parse_period(period)
-            if self.period is None:
-                raise _error(str(period), "period.invalid", period_error(period))
-        self._loaded: dict[Path, api.LoadedPolicy] = {}
-        self._chosen: dict[str, api.LoadedPolicy] = {}
-        self.default = self._load(choose(target, self.period, extra, files))
-        fixed = (files and _is_file_target(target)) or SEPARATOR in target
-        self.several = not fixed and len(versions_of(target, extra)) > 1
-        self.own_period = "periode" not in self.default.policy.inputs  # else `periode` is the policy's input
-
-    def _load(self, path: Path) -> api.LoadedPolicy:
-        if path not in self._loaded:
-            self._loaded[path] = api.load(path, self.extra)
-        return self._loaded[path]
-
-    def for_record(self, record) -> api.LoadedPolicy:
-        """The loaded version for this record; one that refuses the record if none can be chosen."""
-        if not self.several or not self.own_period or not isinstance(record, dict):
-            return self.default
-        period = parse_period(record.get("periode"))
-        if period is None:  # absent, or malformed (the record reader says so)
-            return self.default
-        if period.text not in self._chosen:
-            try:
-                self._chosen[period.text] = self._load(choose(self.target, period, self.extra, self.files))
-            except PolicyError as error:
-                first = error.diagnostics[0]
-                message = f"{first.message}; {first.hint}" if first.hint else first.message
-                refusing = api.LoadedPolicy(self.default.policy, self.default.compiled,
-                                            _Refusing(RecordError("/periode", first.code, message)), [])
-                self._chosen[period.text] = refusing
-        return self._chosen[period.text]
 
 
 # Checks ------------------------------------------------------------------------------------------
@@ -413,7 +353,7 @@ def diagnostics_for(targets: list[str]) -> list[Diagnostic]:
         return check_versions()
     found: list[Diagnostic] = []
     for target in targets:
-        if _is_file_target(target):
+        if is_file_target(target):
             path = Path(target)
             found += check_versions([path.parent], {id_of_stem(path.stem)}) if path.is_file() else []
         else:

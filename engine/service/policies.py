@@ -65,7 +65,7 @@ def load_policy(policy_id: str, path: str = "/policy", store: Store | None = Non
 
 
 def _chooser(target: str, path: str, store: Store | None, period: str | None = None,
-             period_path: str = "/period") -> versions.Chooser:
+             period_path: str = "/period") -> api.Chooser:
     """The versions of a policy to evaluate with, the one for `period` by default (engine.policy.versions).
 
     A period that is not a year, month or day (free text such as 2024-Q1) chooses nothing; it is
@@ -76,7 +76,7 @@ def _chooser(target: str, path: str, store: Store | None, period: str | None = N
     extra = [published_dir(store)] if store is not None else None
     chosen = period if versions.parse_period(period) else None
     try:
-        chooser = versions.Chooser(target, chosen, extra, files=False)
+        chooser = api.Chooser(target, chosen, extra, files=False)
     except PolicyError as error:
         first = error.diagnostics[0]
         if first.code in ("policy.unknown", "version.unknown", "version.ambiguous"):
