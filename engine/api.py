@@ -26,7 +26,7 @@ from engine.evaluate.batch import encode_fast
 from engine.evaluate.io import (
     MAX_LINE_BYTES, DuplicateKeyError, Incoming, check_unique_keys, decode_input, duplicate_error, encode,
 )
-from engine.evaluate.kernel import FastPolicy, _short_numbers, decode_pairs
+from engine.evaluate.kernel import FastPolicy, short_numbers, decode_pairs
 from engine.lru import LRU
 from engine.policy.versions import (
     SEPARATOR, choose, is_file_target, parse_period, period_error, version_error, versions_of,
@@ -61,7 +61,7 @@ class LoadedPolicy:
         text, else the record itself when its numbers are short; anything it hands back goes to
         the exact evaluator, which explains every problem. `record` may be a function that reads
         it, so a line is decoded exactly only when the exact evaluator needs it."""
-        if pairs is None and not callable(record) and _short_numbers(record):
+        if pairs is None and not callable(record) and short_numbers(record):
             pairs = record
         if pairs is not None:
             result = self.kernel.try_fast(pairs)

@@ -68,7 +68,7 @@ def test_a_twenty_level_if_chain_checks_and_evaluates_in_milliseconds(write_poli
     began = time.perf_counter()
     for value in (0, 7, 55, 100):
         assert "outputs" in api.evaluate(loaded, {"v0": Decimal(value)})
-        assert "outputs" in api.fast(loaded).evaluate({"v0": Decimal(value)})
+        assert "outputs" in loaded.result({"v0": Decimal(value)})
     evaluated = (time.perf_counter() - began) / 8
     print(f"20-level if chain: check {checked * 1000:.0f} ms, evaluation {evaluated * 1000:.2f} ms")
     assert checked < 5 and evaluated < 0.5  # generous: the point is no exponential blow-up
@@ -80,7 +80,7 @@ def test_a_twenty_level_nested_if_in_one_formula_is_cheap(write_policy):
             f"values:\n  hasil: \"{formula}\"\noutputs:\n  hasil: {{}}\n")
     began = time.perf_counter()
     loaded = api.load(write_policy(text))
-    assert api.fast(loaded).evaluate({"x": Decimal(10)})["outputs"]["hasil"] == api.evaluate(loaded, {"x": 10})["outputs"]["hasil"]
+    assert loaded.result({"x": Decimal(10)})["outputs"]["hasil"] == api.evaluate(loaded, {"x": 10})["outputs"]["hasil"]
     assert time.perf_counter() - began < 10
 
 
@@ -111,7 +111,7 @@ def test_the_magnitude_limit_keeps_every_value_writable(write_policy):
     result = api.evaluate(loaded, record, trace=True)
     assert len(encode(result["values"])) > 1900  # v6 has 1,920 places, written digit for digit
     assert explain(result.pop("trace"))
-    assert len(encode(api.fast(loaded).evaluate(record)["values"])) > 1900
+    assert len(encode(loaded.result(record)["values"])) > 1900
 
 
 def test_the_bundled_policies_stay_within_the_bounds(run_cli):
@@ -130,7 +130,7 @@ def test_a_chain_of_values_used_inside_branches_compiles_in_bounded_time(write_p
     kernel = api.fast(loaded)
     compiled = time.perf_counter() - began
     began = time.perf_counter()
-    result = kernel.evaluate({"x": Decimal("7.5")})
+    result = loaded.result({"x": Decimal("7.5")})
     evaluated = time.perf_counter() - began
     print(f"20-level branch chain: kernel generation {compiled * 1000:.0f} ms, evaluation {evaluated * 1000:.2f} ms")
     assert result["outputs"]["v20"] == api.evaluate(loaded, {"x": Decimal("7.5")})["outputs"]["v20"] == 15 + 7 - 13

@@ -69,9 +69,8 @@ def test_median_of_no_items_is_a_record_error_as_for_mean(feedback):
 
 
 def test_the_batch_path_gives_what_the_exact_evaluator_gives(feedback):
-    from engine.evaluate.batch import evaluate_batch
     records = [_feedback(("rekan_sejawat", 70), ("rekan_sejawat", 81)), _feedback(("atasan", 1))]
-    assert evaluate_batch(feedback, records) == [api.evaluate(feedback, r) for r in records]
+    assert api.evaluate_records(lambda record: feedback, records) == [api.evaluate(feedback, r) for r in records]
 
 
 def test_median_of_text_is_a_type_error(tmp_path):

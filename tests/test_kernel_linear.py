@@ -129,4 +129,4 @@ def test_grown_policies_run_on_the_kernel_and_agree_with_the_exact_evaluator(wri
         raw = encode(record)
         decoded = decode_json(raw)
         assert kernel.try_fast(decode_pairs(raw)) is not None, json.dumps(record, default=str)
-        assert encode(kernel.evaluate(decoded, raw)) == encode(api.evaluate(loaded, decoded))
+        assert encode(loaded.result(decoded, decode_pairs(raw))) == encode(api.evaluate(loaded, decoded))

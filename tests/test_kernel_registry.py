@@ -88,4 +88,4 @@ def test_median_on_the_kernel(loaded, values, expected):
 def test_kernel_and_exact_evaluator_agree(loaded, skor, x):
     raw = encode({"skor": skor, "x": x})
     decoded = decode_json(raw)
-    assert encode(FastPolicy(loaded).evaluate(decoded, raw)) == encode(api.evaluate(loaded, decoded))
+    assert encode(loaded.result(decoded, decode_pairs(raw))) == encode(api.evaluate(loaded, decoded))

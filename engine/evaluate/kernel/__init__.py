@@ -118,28 +118,15 @@ class FastPolicy:
         except (ArithmeticError, TypeError, ValueError, KeyError, AttributeError, RecursionError):
             return None  # never trust a surprise: the exact path decides and explains
 
-    def evaluate(self, record: Any, raw: bytes | None = None) -> dict[str, Any]:
-        """A record (as engine.evaluate.io decodes it) -> its result, exactly as api.evaluate gives it.
-        With `raw`, the record's JSON text, the kernel reads its numbers as exact pairs."""
-        from engine import api
 
-        quick = decode_pairs(raw) if raw is not None else record if _short_numbers(record) else None
-        if quick is not None:
-            result = self.try_fast(quick)
-            if result is not None:
-                return result
-        found: dict[str, Any] = api.evaluate(self.loaded, record)
-        return found
-
-
-def _short_numbers(value: object, depth: int = 0) -> bool:
+def short_numbers(value: object, depth: int = 0) -> bool:
     """True when every Decimal in a decoded record has at most 15 significant digits."""
     if isinstance(value, Decimal) and value.__class__ is Decimal:
         return value.is_finite() and len(value.as_tuple().digits) <= 15
     if depth > 64:
         return False
     if isinstance(value, dict) and value.__class__ is dict:
-        return all(_short_numbers(v, depth + 1) for v in value.values())
+        return all(short_numbers(v, depth + 1) for v in value.values())
     if isinstance(value, list) and value.__class__ is list:
-        return all(_short_numbers(v, depth + 1) for v in value)
+        return all(short_numbers(v, depth + 1) for v in value)
     return True
