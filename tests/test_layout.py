@@ -94,3 +94,13 @@ def test_the_layout_check_sees_the_nesting():
         ROOT / "engine/api.py",
         ROOT / "server.py",
     }
+
+
+def test_every_package_is_installed():
+    """A non-editable install (the quick start) ships only the packages pyproject.toml lists: a new
+    subpackage missing there would import in a checkout and fail for everyone who installs it."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "engine").rglob("__init__.py")}
+    assert not found - listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
