@@ -57,7 +57,7 @@ class Driver:
         rules = {id(arg): arg for actions in self._table.states.values() for action, arg in actions.values()
                  if action is not Shift}
         self._reduces = {key: self._plan(rule, lark.options.keep_all_tokens) for key, rule in rules.items()}
-        self._lexer, self._keywords = self._lexer_for(lark)
+        self._lexer, self._keywords, self._ignore = self._lexer_for(lark)
 
     def _plan(self, rule, keep_all: bool) -> _Reduce:
         keep_all = keep_all or rule.options.keep_all_tokens
@@ -104,10 +104,10 @@ class Driver:
         kept = [t for t in terminals if t.name not in embedded]
         kept.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
         pattern = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in kept)
-        return re.compile(pattern), ({k: v for k, v in keywords.items()}, ignore)
+        return re.compile(pattern), keywords, ignore
 
     def _tokens(self, text: str):
-        keywords, ignore = self._keywords
+        keywords, ignore = self._keywords, self._ignore
         match, pos, end, line, line_start = self._lexer.match, 0, len(text), 1, 0
         while pos < end:
             found = match(text, pos)
@@ -125,17 +125,19 @@ class Driver:
 
     def parse(self, text: str, start: str):
         """The nodes `_ToNodes` would make of Lark's tree for `text`, or Fallback."""
-        states, reduces, transformer = self._table.states, self._reduces, self._transformer
+        states, reduces = self._table.states, self._reduces
         end_state = self._table.end_states[start]
         state_stack = [self._table.start_states[start]]
         # one entry per symbol: (value, line, column, height) where height is the Lark tree's
         value_stack: list[tuple] = []
         for token in self._tokens(text):
-            self._feed(token.type, (token, token.line, token.column, 0), states, state_stack, value_stack,
-                       reduces, transformer, None)
-        return self._feed("$END", None, states, state_stack, value_stack, reduces, transformer, end_state)
+            self._feed(token.type, (token, token.line, token.column, 0), states, state_stack, value_stack, reduces, None)
+        result = self._feed("$END", None, states, state_stack, value_stack, reduces, end_state)
+        if result is None:
+            raise Fallback
+        return result
 
-    def _feed(self, kind, entry, states, state_stack, value_stack, reduces, transformer, end_state):
+    def _feed(self, kind, entry, states, state_stack, value_stack, reduces, end_state):
         while True:
             action, arg = states[state_stack[-1]].get(kind, (None, None))
             if action is None:
@@ -156,7 +158,7 @@ class Driver:
                 del value_stack[-plan.size:]
             else:
                 raw = []
-            value_stack.append(self._reduce(plan, raw, transformer))
+            value_stack.append(self._reduce(plan, raw))
             state_stack.append(states[state_stack[-1]][plan.origin][1])
             if end_state is not None and state_stack[-1] == end_state:
                 return self._result(value_stack[-1])
@@ -167,7 +169,7 @@ class Driver:
             raise Fallback  # Lark's tree is too deep: the parser says so, at its place
         return value
 
-    def _reduce(self, plan: _Reduce, raw: list, transformer) -> tuple:
+    def _reduce(self, plan: _Reduce, raw: list) -> tuple:
         first = next((e for e in raw if e[1] is not None), None)
         line, column = (first[1], first[2]) if first is not None else (None, None)
         kids: list[tuple] = []  # (value, height of its Lark tree; 0 for a token or a placeholder)
