@@ -41,7 +41,9 @@ def test_four_thousand_values_check(write_policy, run_cli):
     path = write_policy(many_values(4000, unknown=False))
     began = time.perf_counter()
     assert run_cli("check", path) == (0, "", "")
-    print(f"4,000 values: kinerja check {time.perf_counter() - began:.2f} s")
+    elapsed = time.perf_counter() - began
+    print(f"4,000 values: kinerja check {elapsed:.2f} s")  # the target (under 1 s) is bench/check_scale.py's
+    assert elapsed < 60  # does not hang
 
 
 def test_a_did_you_mean_still_finds_the_closest_name(write_policy, run_cli):

@@ -16,6 +16,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from engine.language import nodes as n
+from engine.language.lalr import Driver, _Start
 from engine.i18n import N_, _
 from engine.numbers import NumberError, parse_number
 
@@ -55,6 +56,11 @@ def _lark() -> Lark:
     return build_parser()
 
 
+@lru_cache(maxsize=1)
+def _driver() -> Driver:
+    return Driver(_lark(), _ToNodes(), MAX_DEPTH)
+
+
 def parse_formula(text: str) -> n.Expr:
     """Parse one formula, raising FormulaError with a location and a hint."""
     return _parse(text, "start")
@@ -74,6 +80,18 @@ def _parse(text: str, start: str):
             1, 1, _("split it into named values"))
     if not text.strip():
         raise FormulaError("syntax.empty", _("the formula is empty"), 1, 1, _("write an expression, such as 'a + b'"))
+    return _parsed(text, start)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str, start: str):
+    """The nodes of a formula, by its text (nodes are frozen: a table repeats its cells)."""
+    try:
+        node = _driver().parse(text, start)
+    except Exception:  # lalr.Fallback, or anything else the fast path did not foresee: Lark decides
+        pass
+    else:
+        return node.children[0] if isinstance(node, _Start) else node
     try:
         tree = _lark().parse(text, start=start)
     except UnexpectedInput as error:

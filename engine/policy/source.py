@@ -7,11 +7,21 @@ and YAML 1.1 surprises (`no` as false, `1:30` as 90) stay text.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import yaml
+from yaml.composer import Composer
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+
+try:  # libyaml's parser, when PyYAML was built with it: the same events, ten times faster
+    from yaml.cyaml import CParser
+except ImportError:  # pragma: no cover - a PyYAML without libyaml
+    CParser = None
 
 from engine.diagnostics import Diagnostics, Position
 from engine.i18n import _
@@ -88,12 +98,10 @@ class _Refused(yaml.MarkedYAMLError):
         self.code = code
 
 
-class _Loader(yaml.SafeLoader):
+class _Guards:
     """A composer that refuses aliases and bounds depth; nothing here constructs objects."""
 
-    def __init__(self, stream):
-        super().__init__(stream)
-        self._depth = 0
+    _depth = 0
 
     def compose_node(self, parent, index):
         if self.check_event(AliasEvent):
@@ -109,6 +117,66 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+class _Loader(_Guards, yaml.SafeLoader):
+    """PyYAML's own reader, scanner and parser: the reference, and the one whose errors are shown."""
+
+
+if CParser is not None:
+    class _FastLoader(_Guards, Composer, CParser, Resolver):
+        """libyaml's events, composed by the same Python composer with the same guards."""
+
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            Resolver.__init__(self)
+else:  # pragma: no cover
+    _FastLoader = None
+
+
+#: Where libyaml and PyYAML part ways (found by comparing them on mutated policies): a tab, a
+#: `?`, a YAML 1.1 line break or a byte-order mark, and an empty value inside {} or [].
+_LIBYAML_DIFFERS = re.compile(r"[\t?\x85\u2028\u2029\ufeff]")
+
+
+def _compose_fast(text: str):
+    """The node tree by libyaml, or None to let PyYAML's reader and parser read (and explain) it.
+
+    On the texts it accepts here, libyaml builds the same nodes at the same places as PyYAML
+    (tests/test_fast_paths.py compares them), but it words its errors differently and accepts a
+    few things PyYAML refuses. The diagnostics are PyYAML's: any text libyaml does not compose
+    cleanly, or that holds a construct where the two differ, goes the reference way."""
+    if (_FastLoader is None or not text.endswith("\n") or _LIBYAML_DIFFERS.search(text)
+            or Reader.NON_PRINTABLE.search(text)):
+        return None
+    loader = None
+    try:
+        loader = _FastLoader(text)
+        node = loader.get_single_node()
+    except Exception:  # a YAML error, a refused construct, an encoding libyaml rejects
+        return None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return None if node is None or _empty_in_flow(node, False) else node
+
+
+def _empty_in_flow(node, in_flow: bool) -> bool:
+    """Whether an empty plain value sits in a flow collection (`{a: }`): libyaml places it elsewhere."""
+    stack = [(node, in_flow)]
+    while stack:
+        node, in_flow = stack.pop()
+        if isinstance(node, ScalarNode):
+            if in_flow and not node.value and not node.style:
+                return True
+        elif isinstance(node, MappingNode):
+            flow = in_flow or bool(node.flow_style)
+            stack.extend((child, flow) for pair in node.value for child in pair)
+        else:
+            flow = in_flow or bool(node.flow_style)
+            stack.extend((child, flow) for child in node.value)
+    return False
 
 
 def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object, SourceMap]:
@@ -129,10 +197,12 @@ def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object
             diagnostics.add(Position(file, line, column), "yaml.encoding",
                             _("the file is not UTF-8 text ({reason})", reason=error.reason), _("save the file as UTF-8"))
             return None, sources
+    node = _compose_fast(text)
     loader = None
     try:
-        loader = _Loader(text)  # the reader refuses characters YAML does not allow, here already
-        node = loader.get_single_node()
+        if node is None:
+            loader = _Loader(text)  # the reader refuses characters YAML does not allow, here already
+            node = loader.get_single_node()
     except _Refused as error:
         mark = error.problem_mark
         diagnostics.add(Position(file, mark.line + 1, mark.column + 1), error.code, error.problem)
@@ -263,7 +333,11 @@ class _Text:
 
     def __init__(self, text: str):
         self.text = text
-        self.starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+
+    @cached_property
+    def starts(self) -> list[int]:
+        """Where each line begins; only a value written over several lines needs them."""
+        return [0] + [found.end() for found in re.finditer("\n", self.text)]
 
     def place(self, index: int) -> tuple[int, int]:
         import bisect
