@@ -33,7 +33,7 @@ class TypeRules(Protocol):
 
     def infer(self, node: n.Expr, context: Any) -> Type: ...
 
-    def need(self, node: n.Expr, context: Any, wanted: Type, what: str) -> Type: ...
+    def need(self, node: n.Expr, context: Any, wanted: Type, what: str | Callable[[], str]) -> Type: ...
 
     def error(self, node: n.Expr, code: str, message: str, hint: str = "") -> None: ...
 
@@ -152,7 +152,7 @@ def trimmed_mean(values: list[Fraction]) -> Fraction:
 
 def _numbers(checker: TypeRules, node: n.Call, context: Any) -> Type:
     for i, arg in enumerate(node.args):
-        checker.need(arg, context, NUMBER, _("argument {number} of {name}()", number=i + 1, name=node.function))
+        checker.need(arg, context, NUMBER, lambda: _("argument {number} of {name}()", number=i + 1, name=node.function))
     return NUMBER
 
 
@@ -177,7 +177,7 @@ def _capaian_type(checker: TypeRules, node: n.Call, context: Any) -> Type:
         if len(target.items) != 2:
             checker.error(target, "type.range", _("a range target is two numbers: [low, high]"))
         for item in target.items:
-            checker.need(item, context, NUMBER, _("a bound of the range"))
+            checker.need(item, context, NUMBER, lambda: _("a bound of the range"))
         return NUMBER
     found = checker.infer(target, context)
     if found.kind not in ("number", "number_or_range", "any"):
@@ -187,7 +187,7 @@ def _capaian_type(checker: TypeRules, node: n.Call, context: Any) -> Type:
 
 def _round_type(checker: TypeRules, node: n.Call, context: Any) -> Type:
     args = node.args
-    checker.need(args[0], context, NUMBER, _("the value to round"))
+    checker.need(args[0], context, NUMBER, lambda: _("the value to round"))
     places = args[1]
     if not (isinstance(places, n.Number) and places.value.denominator == 1 and 0 <= places.value <= 10):
         checker.error(places, "type.round", _("round() needs a whole number of places from 0 to 10"))

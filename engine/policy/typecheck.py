@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from fractions import Fraction
-from typing import Any
+from typing import Any, Callable
 
 from engine.language import nodes as n
 from engine.diagnostics import Diagnostics
@@ -184,9 +184,12 @@ class TypeChecker:
         finally:
             self._formula = previous
 
-    def need(self, node: n.Expr, context: Context, wanted: Type, what: str) -> Type:
+    def need(self, node: n.Expr, context: Context, wanted: Type, what: str | Callable[[], str]) -> Type:
+        """The type of `node`, which must be `wanted`. `what` names the operand in the error, and may be
+        a function that words it: most operands are fine, and wording each costs a translation."""
         actual = self.infer(node, context)
         if actual.kind not in ("any", wanted.kind):
+            what = what() if callable(what) else what
             hint = _("a target can be a range; use capaian(realisasi, target)") if actual.kind == "number_or_range" else ""
             self.error(node, "type.mismatch", _("{what} must be {expected}, not {actual}", what=what, expected=wanted,
                                                   actual=actual), hint)
@@ -206,20 +209,20 @@ class TypeChecker:
             case n.Field(obj=obj, name=field_name):
                 return self._field(node, obj, field_name, context)
             case n.Negate(operand=x):
-                self.need(x, context, NUMBER, _("the value after '-'"))
+                self.need(x, context, NUMBER, lambda: _("the value after '-'"))
                 return NUMBER
             case n.Not(operand=x):
-                self.need(x, context, BOOLEAN, _("the value after 'not'"))
+                self.need(x, context, BOOLEAN, lambda: _("the value after 'not'"))
                 return BOOLEAN
             case n.Binary(op=op, left=a, right=b):
-                self.need(a, context, NUMBER, _("the left side of '{operator}'", operator=op.value))
-                self.need(b, context, NUMBER, _("the right side of '{operator}'", operator=op.value))
+                self.need(a, context, NUMBER, lambda: _("the left side of '{operator}'", operator=op.value))
+                self.need(b, context, NUMBER, lambda: _("the right side of '{operator}'", operator=op.value))
                 return NUMBER
             case n.Compare(op=op, left=a, right=b):
                 return self._compare(node, op, a, b, context)
             case n.Logical(op=op, left=a, right=b):
-                self.need(a, context, BOOLEAN, _("the left side of '{operator}'", operator=op.value))
-                self.need(b, context, BOOLEAN, _("the right side of '{operator}'", operator=op.value))
+                self.need(a, context, BOOLEAN, lambda: _("the left side of '{operator}'", operator=op.value))
+                self.need(b, context, BOOLEAN, lambda: _("the right side of '{operator}'", operator=op.value))
                 return BOOLEAN
             case n.Member(element=a, container=b):
                 element, container = self.infer(a, context), self.infer(b, context)
@@ -229,7 +232,7 @@ class TypeChecker:
                     self._comparable(node, element, container.element or ANY, a, b)
                 return BOOLEAN
             case n.Conditional(test=test, then=then, otherwise=otherwise):
-                self.need(test, context, BOOLEAN, _("the condition after 'if'"))
+                self.need(test, context, BOOLEAN, lambda: _("the condition after 'if'"))
                 result = unify(self.infer(then, context), self.infer(otherwise, context))
                 if result.kind == "mixed":
                     self.error(node, "type.mismatch", _("the 'then' and 'else' parts give values of different types"))
@@ -327,14 +330,14 @@ class TypeChecker:
         element = source.element if source.kind == "list" else ANY
         inner = context.bind(node.var, element or ANY)
         if node.filter is not None:
-            self.need(node.filter, inner, BOOLEAN, _("the condition after 'if'"))
+            self.need(node.filter, inner, BOOLEAN, lambda: _("the condition after 'if'"))
         if spec is None:  # the names pass reports it
             self.infer(node.element, inner)
             return ANY
         if spec.element is None:
             self.infer(node.element, inner)
         else:
-            self.need(node.element, inner, spec.element, _("the values of {name}()", name=node.function))
+            self.need(node.element, inner, spec.element, lambda: _("the values of {name}()", name=node.function))
         return spec.result
 
 
