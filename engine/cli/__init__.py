@@ -15,7 +15,7 @@ from engine import __version__
 from engine.i18n import LANGUAGES, N_, _, language, using
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-INPUT_FORMATS = ("json", "jsonl", "csv", "xlsx")
+INPUT_FORMATS = ("json", "jsonl", "csv", "xlsx", "parquet", "arrow")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--trace", action="store_true", help=_("add the trace to each result"))
     p.add_argument("--period", metavar="P", help=_("the period (2023, 2023-07, 2023-07-15) that chooses the version "
                    "in force, for records without their own `periode` (default: today)"))
+    p.add_argument("--outputs-only", action="store_true", help=_("leave out the audit values (only the outputs)"))
+    p.add_argument("--explain-engine", action="store_true", help=_("say which path evaluated how many records"))
+    p.add_argument("--dask", metavar="SCHEDULER", help=_("evaluate a Parquet file on a Dask cluster ('local' starts one)"))
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("explain", parents=[common], help=_("explain, in sentences, how each record's result came about"))
@@ -406,6 +409,10 @@ def cmd_eval(args) -> int:
     chooser = _chooser(args.policy, args.period)
     if chooser is None:
         return EXIT_USAGE
+    from engine.evaluate.columnar_io import is_columnar
+    if args.dask or any(is_columnar(name, args.input_format) for name in args.inputs):
+        from engine.evaluate.columns.cli import eval_columnar
+        return eval_columnar(args, chooser)
     target = open(args.output, "wb") if args.output else sys.stdout.buffer
     try:
         if args.explain or args.trace:
@@ -431,7 +438,8 @@ def _eval_batch(args, chooser, target) -> int:
     progress = batch.Progress(total)
     bad = 0
     writer = None if args.format == "jsonl" else _writer(target, args.format, list(loaded.policy.outputs))
-    evaluator = batch.LineEvaluator(chooser.for_record, loaded)
+    from engine.evaluate.columns.lines import ChunkEvaluator
+    evaluator = ChunkEvaluator(chooser.for_record, loaded, with_values=not args.outputs_only)
     try:
         for name, stream in _open_inputs(args.inputs):
             fmt = args.input_format
@@ -439,7 +447,7 @@ def _eval_batch(args, chooser, target) -> int:
                 fmt = detect_format(name, stream.peek(64) if hasattr(stream, "peek") else b"")
             if fmt == "jsonl" and writer is None:
                 size = os.path.getsize(name) if name != "-" and os.path.isfile(name) else None
-                workers = batch.default_workers(size)
+                workers = 1 if args.explain_engine else batch.default_workers(size)
                 if workers > 1:  # a large file: each core reads its own part of it
                     target.flush()
                     _, failed = batch.run_file(name, target, evaluator, workers, progress)
@@ -450,6 +458,8 @@ def _eval_batch(args, chooser, target) -> int:
             records = _read(name, stream, fmt, loaded.policy)
             for result, failed in batch.results_of(records, chooser.for_record, loaded):
                 bad += failed
+                if args.outputs_only:
+                    result.pop("values", None)
                 if writer is None:
                     target.write(encode(result) + b"\n")
                 else:
@@ -461,6 +471,8 @@ def _eval_batch(args, chooser, target) -> int:
         else:
             target.flush()
         progress.close()
+    if args.explain_engine:
+        _err(evaluator.explain())
     return bad
 
 
