@@ -267,6 +267,9 @@ def _plain(value, specs: dict | None):
 
 
 def _convert(value, spec: InputSpec | None):
+    if isinstance(value, Decimal):
+        # DECIMAL(p, s) pads to s places; a message quoting the number shows it as a person wrote it
+        return int(value) if value == value.to_integral_value() else Decimal(format(value.normalize(), "f"))
     if spec is None:
         return _plain(value, None) if isinstance(value, dict) else value
     if spec.type in ("number", "integer") and isinstance(value, str):
