@@ -48,7 +48,7 @@ def both_ways(loaded, lines: list[bytes]) -> tuple[bytes, bytes, ChunkEvaluator]
     """(the scalar path's lines, the columns' lines, the chunk evaluator with its counts)."""
     scalar = LineEvaluator(lambda record: loaded, loaded)
     expected = b"".join(scalar.line(raw, number)[0] for number, raw in enumerate(lines, start=1) if raw.strip())
-    chunked = ChunkEvaluator(lambda record: loaded, loaded)
+    chunked = ChunkEvaluator(lambda record: loaded, loaded, use_columns=True)
     got, _records, _bad, _size = chunked.chunk(1, lines)
     return expected, got, chunked
 

@@ -87,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
                    "in force, for records without their own `periode` (default: today)"))
     p.add_argument("--outputs-only", action="store_true", help=_("leave out the audit values (only the outputs)"))
     p.add_argument("--explain-engine", action="store_true", help=_("say which path evaluated how many records"))
+    p.add_argument("--columns", action="store_true", help=_("evaluate JSON Lines in columns too (Parquet always is)"))
     p.add_argument("--dask", metavar="SCHEDULER", help=_("evaluate a Parquet file on a Dask cluster ('local' starts one)"))
     p.set_defaults(run=cmd_eval)
 
@@ -439,7 +440,7 @@ def _eval_batch(args, chooser, target) -> int:
     bad = 0
     writer = None if args.format == "jsonl" else _writer(target, args.format, list(loaded.policy.outputs))
     from engine.evaluate.columns.lines import ChunkEvaluator
-    evaluator = ChunkEvaluator(chooser.for_record, loaded, with_values=not args.outputs_only)
+    evaluator = ChunkEvaluator(chooser.for_record, loaded, with_values=not args.outputs_only, use_columns=args.columns)
     try:
         for name, stream in _open_inputs(args.inputs):
             fmt = args.input_format

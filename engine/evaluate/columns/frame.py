@@ -139,8 +139,8 @@ def _good_id(x) -> bool:
 
 def _presence(frame: Frame, spec: InputSpec, values: list, owner: np.ndarray, checked: np.ndarray) -> np.ndarray:
     """Refuse rows whose field is absent or null where the spec forbids it; True where it has a value."""
-    absent = np.fromiter((v is ABSENT for v in values), dtype=bool, count=len(values))
-    null = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+    codes = np.fromiter((1 if v is ABSENT else 2 if v is None else 0 for v in values), dtype=np.int8, count=len(values))
+    absent, null = codes == 1, codes == 2
     wrong = np.zeros(len(values), dtype=bool)
     if spec.required:
         wrong |= absent
@@ -164,12 +164,17 @@ def _read(frame: Frame, spec: InputSpec, values: list, path: tuple, owner: np.nd
     there = _presence(frame, spec, values, owner, checked)
     kind = spec.type
     if kind in ("number", "integer"):
-        raw = np.array([_pair_of(v) for v in values], dtype=np.int64).reshape(len(values), 2)
+        pairs = [v if v.__class__ is tuple else (v, 1) if v.__class__ is int else _pair_of(v) for v in values]
+        try:
+            raw = np.array(pairs, dtype=np.int64).reshape(len(values), 2)
+        except OverflowError:  # an int beyond int64: checked one by one
+            raw = np.array([_pair_of(v) for v in values], dtype=np.int64).reshape(len(values), 2)
         if kind == "integer":
             is_int = np.fromiter((v.__class__ is int for v in values), dtype=bool, count=len(values))
             raw[~is_int & there] = _BAD
         p = Pairs(np.ascontiguousarray(raw[:, 0]), np.ascontiguousarray(raw[:, 1]))
-        ok = number_bounds(spec, p, p.d > 0)
+        ok = (p.d > 0) & ((p.d != 1) | (np.abs(p.n) <= MAX_INPUT))  # an int within the kernel's limit
+        ok = number_bounds(spec, p, ok)
         _refuse(frame, there & ~ok, owner)
         p.d = np.where(there & ok, p.d, 1)
         p.n = np.where(there & ok, p.n, 0)

@@ -1,5 +1,10 @@
 """JSON Lines through the columns: a chunk of lines decoded, evaluated at once, written in bulk.
 
+Not the default for JSON Lines (`kinerja eval --columns` asks for it): measured on this machine,
+turning decoded JSON objects into columns costs more Python per record than the scalar kernel
+spends on the whole record, so the columns pay off from columnar files (Parquet, Arrow), where
+the reading is done in C++ (docs/performance.md has the figures).
+
 batch.LineEvaluator turns one line into one result line; ChunkEvaluator does the same for a
 chunk (batch._evaluate_chunk calls `chunk` when the evaluator has it), so `kinerja eval` keeps
 its streaming, its worker processes and its output byte for byte. A line the columns do not
@@ -42,15 +47,18 @@ def without_values(line: bytes) -> bytes:
 class ChunkEvaluator(LineEvaluator):
     """LineEvaluator with a columnar `chunk`; `with_values=False` leaves the audit values out."""
 
-    def __init__(self, choose, default, with_values: bool = True):
+    def __init__(self, choose, default, with_values: bool = True, use_columns: bool = True):
         super().__init__(choose, default)
         self.with_values = with_values
         self.counts = Counts()
         self.columns = columns(default)
+        self.use_columns = use_columns
 
     def explain(self) -> str:
         """One line for --explain-engine: which path evaluated how many records."""
         from engine.i18n import _
+        if not self.use_columns:
+            return _("engine: scalar path (kernel or exact) for {scalar} record(s)", scalar=self.counts.scalar)
         if not self.columns.usable:
             return _("engine: scalar path (kernel or exact) for {scalar} record(s); the columns do not take this "
                      "policy: {reason}", scalar=self.counts.scalar, reason=self.columns.reason)
@@ -67,7 +75,7 @@ class ChunkEvaluator(LineEvaluator):
         out: list = [None] * len(lines)
         taken, records, places = [], 0, []
         size = 0
-        usable = self.columns.usable
+        usable = self.columns.usable and self.use_columns
         for offset, raw in enumerate(lines):
             size += len(raw)
             if not raw.strip():
