@@ -114,6 +114,7 @@ def outputs(result: dict) -> dict:
 # The columnar backend (engine.evaluate.columns): P read from Parquet with DECIMAL columns -----------
 
 _lines: list[bytes] = []
+_files: dict = {}
 
 
 def parse_keep(line: bytes) -> bytes:
@@ -122,17 +123,20 @@ def parse_keep(line: bytes) -> bytes:
     return line
 
 
-def _parquet():
-    """The parsed lines as a Parquet file (DECIMAL(18, 6) numbers), written once and cached."""
+def _parquet(lines: list[bytes]):
+    """The lines as a Parquet file (DECIMAL(18, 6) numbers), written once per set of lines."""
+    import hashlib
     import pyarrow.parquet as pq
     from engine.evaluate import columnar_io as cio
     from engine.evaluate.io import decode_json
     api, loaded = _loaded()
-    path = Path(__file__).resolve().parent / ".cache" / f"p-{len(_lines)}.parquet"
+    key = hashlib.sha256(b"\n".join(lines)).hexdigest()[:16]
+    path = Path(__file__).resolve().parent / ".cache" / f"p-{len(lines)}-{key}.parquet"
     if not path.exists():
+        path.parent.mkdir(exist_ok=True)
         writer = None
-        for start in range(0, len(_lines), 50_000):
-            table = cio.table_from_records(loaded.policy, [decode_json(x) for x in _lines[start:start + 50_000]])
+        for start in range(0, len(lines), 50_000):
+            table = cio.table_from_records(loaded.policy, [decode_json(x) for x in lines[start:start + 50_000]])
             writer = writer or pq.ParquetWriter(str(path) + ".part", table.schema)
             writer.write_table(table, row_group_size=65_536)
         writer.close()
@@ -142,11 +146,14 @@ def _parquet():
 
 def make_columns():
     """Parquet in, outputs out: read each record batch, read it into columns, compute, format the
-    outputs; rows the columns cannot trust take the scalar path (none on P's data)."""
+    outputs; rows the columns cannot trust take the scalar path (none on P's data). The file is
+    written before the clock starts (from the lines the harness parsed)."""
     from engine.evaluate import columnar_io as cio
-    loaded, path = _parquet()
+    if _lines:
+        _parquet(_lines)
 
     def run(records):
+        loaded, path = _parquet(records)
         results, first = [], 1
         for batch in cio.batches(str(path), rows=65_536):
             results += cio.evaluate_batch(loaded, lambda record: loaded, batch, first, with_values=False).results
@@ -177,13 +184,21 @@ def make_columns_compute():
     import pyarrow.parquet as pq
     from engine.evaluate import columnar_io as cio
     from engine.evaluate.columns.evaluator import Run
-    loaded, path = _parquet()
-    frames = [cio.frame_of(loaded.policy, b) for b in pq.read_table(path).to_batches(max_chunksize=65_536)]
+
+    def frames(lines):
+        if len(lines) not in _files:
+            loaded, path = _parquet(lines)
+            _files[len(lines)] = loaded, [cio.frame_of(loaded.policy, b)
+                                          for b in pq.read_table(path).to_batches(max_chunksize=65_536)]
+        return _files[len(lines)]
+    if _lines:
+        frames(_lines)
 
     def run(records):
+        loaded, ready = frames(records)
         runs = []
         with np.errstate(all="ignore"):
-            for frame in frames:
+            for frame in ready:
                 one = Run(loaded.policy, frame)
                 one.run()
                 runs.append(one)
