@@ -56,36 +56,51 @@ def partitions(path: str) -> list[Partition]:
         return out
 
 
-def read_partition(part: Partition):
+def read_partition(part: Partition, rows: int = cio.BATCH_ROWS):
+    """A partition's record batches, one at a time (constant memory whatever the row group's size)."""
     import pyarrow as pa
     if part.path.lower().endswith((".parquet", ".pq")):
         import pyarrow.parquet as pq
-        return pq.ParquetFile(part.path).read_row_group(part.index).combine_chunks().to_batches()
+        yield from pq.ParquetFile(part.path).iter_batches(batch_size=rows, row_groups=[part.index])
+        return
     with pa.memory_map(part.path) as source:
-        return [pa.ipc.open_file(source).get_batch(part.index)]
+        yield pa.ipc.open_file(source).get_batch(part.index)
 
 
-def evaluate_partition(policy_target: str, period: str | None, part: Partition, with_values: bool,
-                       columnar_out: bool, output_names: list[str]):
-    """A partition's results, ready to write: JSON Lines bytes, or an Arrow table. This is the
-    function Dask maps; it loads the policy itself (a worker may be another machine)."""
+def evaluate_pieces(policy_target: str, period: str | None, part: Partition, with_values: bool,
+                    columnar_out: bool, output_names: list[str]):
+    """A partition's results batch by batch, ready to write: JSON Lines bytes, or an Arrow table."""
     from engine.policy.versions import Chooser
     chooser = _chooser_cache.get((policy_target, period))
     if chooser is None:
         chooser = _chooser_cache[(policy_target, period)] = Chooser(policy_target, period)
-    results, totals, first = [], Totals(partitions=1), part.first_row
+    first = part.first_row
     for batch in read_partition(part):
         cio.check_schema(chooser.default.policy, batch.schema)
         done = cio.evaluate_batch(chooser.default, chooser.for_record, batch, first, with_values)
+        totals = Totals(batch.num_rows, done.bad, done.columns, done.scalar, 0)
+        if columnar_out:
+            yield cio.result_table(done.results, first, output_names, with_values), totals
+        else:
+            yield cio.result_lines(done.results), totals
         first += batch.num_rows
-        results.extend(done.results)
-        totals.records += batch.num_rows
-        totals.bad += done.bad
-        totals.columns += done.columns
-        totals.scalar += done.scalar
+
+
+def evaluate_partition(policy_target: str, period: str | None, part: Partition, with_values: bool,
+                       columnar_out: bool, output_names: list[str]):
+    """A partition's results in one piece: the function Dask maps. It loads the policy itself
+    (a worker may be another machine)."""
+    import pyarrow as pa
+    pieces, totals = [], Totals()
+    for piece, counted in evaluate_pieces(policy_target, period, part, with_values, columnar_out, output_names):
+        pieces.append(piece)
+        totals.records += counted.records
+        totals.bad += counted.bad
+        totals.columns += counted.columns
+        totals.scalar += counted.scalar
     if columnar_out:
-        return cio.result_table(results, part.first_row, output_names, with_values), totals
-    return cio.result_lines(results), totals
+        return (pa.concat_tables(pieces) if pieces else cio.result_table([], part.first_row, output_names, with_values)), totals
+    return b"".join(pieces), totals
 
 
 _chooser_cache: dict = {}
@@ -107,7 +122,7 @@ def run(policy_target: str, period: str | None, inputs: list[str], out: IO[bytes
             pa.ipc.open_file(pa.memory_map(path)).schema
         cio.check_schema(chooser.default.policy, schema)
     pieces = _map(scheduler, policy_target, period, parts, with_values, columnar_out, names)
-    totals, writer = Totals(), None
+    totals, writer = Totals(partitions=len(parts)), None
     target = out
     if out_path is not None and not columnar_out:
         target = open(out_path, "wb")
@@ -117,7 +132,6 @@ def run(policy_target: str, period: str | None, inputs: list[str], out: IO[bytes
             totals.bad += counted.bad
             totals.columns += counted.columns
             totals.scalar += counted.scalar
-            totals.partitions += 1
             if columnar_out:
                 if writer is None:
                     writer = cio.writer_for(out_path, piece.schema)
@@ -142,7 +156,7 @@ def _map(scheduler, policy_target, period, parts, with_values, columnar_out, nam
     """The partitions' results in order: here, or on Dask (`local` starts a LocalCluster)."""
     if scheduler is None:
         for part in parts:
-            yield evaluate_partition(policy_target, period, part, with_values, columnar_out, names)
+            yield from evaluate_pieces(policy_target, period, part, with_values, columnar_out, names)
         return
     from dask.distributed import Client, LocalCluster
     cluster = None
