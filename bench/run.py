@@ -564,7 +564,25 @@ def report(info: dict, sections: dict, target_rows, elapsed: dict) -> str:
                 "",
                 "`python bench/http_evaluate.py` (bounded: requests in all, and seconds), as it printed:",
                 "", "```", text, "```", ""]
-    out += ["## How to run",
+    out += ["## Columnar files and Dask",
+            "",
+            "`kinerja eval` reads Parquet and Arrow IPC (`.parquet`, `.arrow`): numbers from DECIMAL, integer or "
+            "decimal-text columns, never from float columns (refused with a message), list inputs as "
+            "list<struct> columns, one record batch at a time. Rows the columns cannot trust (a problem to "
+            "report, a possible int64 overflow) take the scalar path in their place; `--explain-engine` says how "
+            "many. `-o OUT.parquet` writes one row per record with each output as exact JSON text. With "
+            "`--dask SCHEDULER` the same function is mapped over the file's row groups on a Dask cluster "
+            "(`local` starts a two-worker LocalCluster); the results are written in order by the client, the "
+            "same bytes as a local run:",
+            "",
+            "```sh",
+            "pip install 'kinerja[dask]'",
+            "dask scheduler &                        # on the scheduler machine",
+            "dask worker tcp://SCHEDULER:8786 &      # on each worker machine (Kinerja installed there too)",
+            "kinerja eval --policy pp-46-2011 --dask tcp://SCHEDULER:8786 data.parquet -o results.parquet --explain-engine",
+            "```",
+            "",
+            "## How to run",
             "",
             "```sh",
             "python3 bench/run.py             # everything, under 10 minutes; writes this page",
