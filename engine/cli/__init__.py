@@ -410,8 +410,8 @@ def cmd_eval(args) -> int:
     chooser = _chooser(args.policy, args.period)
     if chooser is None:
         return EXIT_USAGE
-    from engine.evaluate.columnar_io import is_columnar
-    if args.dask or any(is_columnar(name, args.input_format) for name in args.inputs):
+    if args.dask or args.input_format in ("parquet", "arrow") or \
+            any(name.lower().endswith((".parquet", ".pq", ".arrow", ".feather", ".ipc")) for name in args.inputs):
         from engine.evaluate.columns.cli import eval_columnar
         return eval_columnar(args, chooser)
     target = open(args.output, "wb") if args.output else sys.stdout.buffer
@@ -439,8 +439,10 @@ def _eval_batch(args, chooser, target) -> int:
     progress = batch.Progress(total)
     bad = 0
     writer = None if args.format == "jsonl" else _writer(target, args.format, list(loaded.policy.outputs))
-    from engine.evaluate.columns.lines import ChunkEvaluator
-    evaluator = ChunkEvaluator(chooser.for_record, loaded, with_values=not args.outputs_only, use_columns=args.columns)
+    evaluator = batch.LineEvaluator(chooser.for_record, loaded)
+    if args.columns or args.outputs_only or args.explain_engine:  # NumPy is imported only then
+        from engine.evaluate.columns.lines import ChunkEvaluator
+        evaluator = ChunkEvaluator(chooser.for_record, loaded, with_values=not args.outputs_only, use_columns=args.columns)
     try:
         for name, stream in _open_inputs(args.inputs):
             fmt = args.input_format

@@ -51,8 +51,8 @@ class ChunkEvaluator(LineEvaluator):
         super().__init__(choose, default)
         self.with_values = with_values
         self.counts = Counts()
-        self.columns = columns(default)
         self.use_columns = use_columns
+        self.columns = columns(default) if use_columns else None  # NumPy only when asked for
 
     def explain(self) -> str:
         """One line for --explain-engine: which path evaluated how many records."""
@@ -75,7 +75,7 @@ class ChunkEvaluator(LineEvaluator):
         out: list = [None] * len(lines)
         taken, records, places = [], 0, []
         size = 0
-        usable = self.columns.usable and self.use_columns
+        usable = self.use_columns and self.columns.usable
         for offset, raw in enumerate(lines):
             size += len(raw)
             if not raw.strip():
