@@ -206,7 +206,7 @@ def test_outputs_only_leaves_the_values_out_and_keeps_the_outputs():
 
 
 def test_dask_on_a_two_worker_local_cluster_writes_the_local_bytes(tmp_path):
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import LocalCluster
     _to_parquet("serang", ROOT / "examples" / "serang.jsonl", tmp_path / "in.parquet", row_group=40)
     local = io.BytesIO()
     files.run("serang", None, [str(tmp_path / "in.parquet")], local, None, True)

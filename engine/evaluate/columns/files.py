@@ -9,7 +9,7 @@ so a Dask run writes the same bytes as a local one.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO
 
 from engine.evaluate import columnar_io as cio
