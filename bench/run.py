@@ -56,6 +56,8 @@ class Sizes:
 
 FULL = Sizes(200_000, 5, 45.0, 1_000_000, 150.0, 1_000, 40, 1_000, 120.0)
 QUICK = Sizes(2_000, 2, 3.0, 20_000, 60.0, 200, 8, 200, 30.0)
+#: A tenth of the full sizes, for a shared machine where the full run does not finish (prints only).
+MEDIUM = Sizes(20_000, 3, 15.0, 100_000, 150.0, 1_000, 20, 1_000, 60.0)
 
 
 # ------------------------------------------------------------------------------------ environment
@@ -602,15 +604,16 @@ def report(info: dict, sections: dict, target_rows, elapsed: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run that writes nothing")
+    parser.add_argument("--medium", action="store_true", help="a tenth of the full sizes; writes nothing")
     parser.add_argument("--only", action="append", choices=[*P_ENTRIES, *SECTIONS], metavar="NAME",
                         help=f"run only this ({', '.join([*P_ENTRIES, *SECTIONS])}); repeatable")
     args = parser.parse_args()
     ensure_environment()
     sys.path.insert(0, str(HERE))
-    sizes = QUICK if args.quick else FULL
+    sizes = QUICK if args.quick else MEDIUM if args.medium else FULL
     only = set(args.only or [])
     p_names = [n for n in P_ENTRIES if not only or n in only or "p" in only]
-    full = not args.quick and not only
+    full = not args.quick and not args.medium and not only
     began = time.perf_counter()
     elapsed: dict[str, float] = {}
     sections: dict = {}
@@ -620,7 +623,7 @@ def main() -> None:
 
     info = machine()
     log(f"bench: {info['nproc']} cores ({info['cpu']}), {info['python']}; zen-engine {info['zen-engine']}; "
-        f"{'quick' if args.quick else 'full'} sizes")
+        f"{'quick' if args.quick else 'medium' if args.medium else 'full'} sizes")
     p_results = pp46_runs = None
     if p_names:
         log(f"== policy P, {sizes.p_records:,} records")
