@@ -293,6 +293,7 @@ class BatchResult:
     bad: int
     columns: int
     scalar: int
+    scalar_rows: frozenset = frozenset()  # rows from the scalar path (their numbers may be Fractions)
 
 
 def evaluate_batch(loaded: api.LoadedPolicy, choose, batch: pa.RecordBatch, first_row: int,
@@ -318,13 +319,17 @@ def evaluate_batch(loaded: api.LoadedPolicy, choose, batch: pa.RecordBatch, firs
         elif not with_values:
             result.pop("values", None)
         results[row] = result
-    return BatchResult(results, bad, counted, len(rest))
+    return BatchResult(results, bad, counted, len(rest), frozenset(rest))
 
 
-def result_lines(results: list) -> bytes:
-    """Results as JSON Lines, as `kinerja eval` writes them."""
+def result_lines(results: list, scalar_rows=None) -> bytes:
+    """Results as JSON Lines, as `kinerja eval` writes them: the columns' results hold only ints,
+    exact floats and plain Decimals (as the kernel's), so they skip io.encode's conversions."""
+    from engine.evaluate.batch import encode_fast
     from engine.evaluate.io import encode
-    return b"".join(encode(r) + b"\n" for r in results)
+    if scalar_rows is None:
+        return b"".join(encode(r) + b"\n" for r in results)
+    return b"".join((encode(r) if i in scalar_rows else encode_fast(r)) + b"\n" for i, r in enumerate(results))
 
 
 def result_table(results: list, first_row: int, output_names: list[str], with_values: bool) -> pa.Table:

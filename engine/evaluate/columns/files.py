@@ -82,7 +82,7 @@ def evaluate_pieces(policy_target: str, period: str | None, part: Partition, wit
         if columnar_out:
             yield cio.result_table(done.results, first, output_names, with_values), totals
         else:
-            yield cio.result_lines(done.results), totals
+            yield cio.result_lines(done.results, done.scalar_rows), totals
         first += batch.num_rows
 
 
