@@ -332,24 +332,25 @@ def result_lines(results: list, scalar_rows=None) -> bytes:
     return b"".join((encode(r) if i in scalar_rows else encode_fast(r)) + b"\n" for i, r in enumerate(results))
 
 
-def result_table(results: list, first_row: int, output_names: list[str], with_values: bool) -> pa.Table:
-    """Results as columns (module docstring): exact JSON text, never floats."""
-    from engine.evaluate.io import jsonable
+def result_table(results: list, first_row: int, output_names: list[str], with_values: bool,
+                 scalar_rows=None) -> pa.Table:
+    """Results as columns (module docstring): exact JSON text, never floats. Rows not in
+    `scalar_rows` (None: every row) hold only the kernel's plain numbers and skip io.encode."""
+    from engine.evaluate.batch import encode_fast
+    from engine.evaluate.io import encode
+
+    def texts(values):
+        return pa.array([None if v is None else (encode(v) if scalar_rows is None or i in scalar_rows
+                                                 else encode_fast(v)).decode("utf-8")
+                         for i, v in enumerate(values)], type=pa.string())
     columns = {"line": pa.array(range(first_row, first_row + len(results)), type=pa.int64()),
                "id": pa.array([None if r.get("id") is None else str(r.get("id")) for r in results], type=pa.string())}
     for name in output_names:
-        columns[name] = pa.array([_json_text(r.get("outputs", {}).get(name), jsonable) for r in results], type=pa.string())
+        columns[name] = texts([r.get("outputs", {}).get(name) for r in results])
     if with_values:
-        columns["values"] = pa.array([_json_text(r.get("values"), jsonable) for r in results], type=pa.string())
-    columns["errors"] = pa.array([_json_text(r.get("errors"), jsonable) for r in results], type=pa.string())
+        columns["values"] = texts([r.get("values") for r in results])
+    columns["errors"] = texts([r.get("errors") for r in results])
     return pa.table(columns)
-
-
-def _json_text(value, jsonable):
-    if value is None:
-        return None
-    from engine.evaluate.io import encode
-    return encode(value).decode("utf-8")
 
 
 def writer_for(path: str, schema: pa.Schema):

@@ -80,7 +80,7 @@ def evaluate_pieces(policy_target: str, period: str | None, part: Partition, wit
         done = cio.evaluate_batch(chooser.default, chooser.for_record, batch, first, with_values)
         totals = Totals(batch.num_rows, done.bad, done.columns, done.scalar, 0)
         if columnar_out:
-            yield cio.result_table(done.results, first, output_names, with_values), totals
+            yield cio.result_table(done.results, first, output_names, with_values, done.scalar_rows), totals
         else:
             yield cio.result_lines(done.results, done.scalar_rows), totals
         first += batch.num_rows
