@@ -49,6 +49,13 @@ ENTRIES = {
                              "make_outputs", parsed="records parsed (engine.evaluate.kernel.decode_pairs)", parse="parse_pairs"),
     "kinerja-batch": Entry("Kinerja batch.evaluate_batch (both cores)", "kinerja_p", "make_batch",
                            parsed="records parsed (engine.evaluate.kernel.decode_pairs)", parse="parse_pairs"),
+    "kinerja-columns": Entry("Kinerja columns (engine.evaluate.columns): outputs only", "kinerja_p", "make_columns",
+                             parsed="Parquet file in (DECIMAL columns), read in the timed pass", parse="parse_keep"),
+    "kinerja-columns-compute": Entry("Kinerja columns, compute only (the data already in columns)", "kinerja_p",
+                                     "make_columns_compute", parsed="columns in memory (from Parquet, untimed)",
+                                     parse="parse_keep"),
+    "openfisca": Entry("OpenFisca, float32 (its default), compute only (NumPy over the population)", "peers.openfisca_p",
+                       parsed="arrays in memory (untimed)"),
 }
 
 

@@ -34,9 +34,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 VENV = HERE / ".venv"
 DOC = ROOT / "docs" / "performance.md"
-PEERS = ["zen-engine==2.1.3"]  # the version BENCH.md measured; pinned so runs compare
+PEERS = ["zen-engine==2.1.3", "openfisca-core==46.0.1"]  # the versions BENCH.md measured; pinned so runs compare
 
-P_ENTRIES = ["fraction", "float", "zen", "kinerja-exact", "kinerja-fast", "kinerja-outputs", "kinerja-batch"]
+P_ENTRIES = ["fraction", "float", "zen", "openfisca", "kinerja-exact", "kinerja-fast", "kinerja-outputs", "kinerja-batch",
+             "kinerja-columns", "kinerja-columns-compute"]
 SECTIONS = ["p", "pp46", "http"]
 
 
@@ -55,6 +56,8 @@ class Sizes:
 
 FULL = Sizes(200_000, 5, 45.0, 1_000_000, 150.0, 1_000, 40, 1_000, 120.0)
 QUICK = Sizes(2_000, 2, 3.0, 20_000, 60.0, 200, 8, 200, 30.0)
+#: A tenth of the full sizes, for a shared machine where the full run does not finish (prints only).
+MEDIUM = Sizes(20_000, 3, 15.0, 100_000, 150.0, 1_000, 20, 1_000, 60.0)
 
 
 # ------------------------------------------------------------------------------------ environment
@@ -209,6 +212,8 @@ class EndToEnd:
     sampled: int = 0
     sample_differ: int = 0
     example: str = ""
+    every: str = ""
+    every_differ: int = 0
 
 
 def run_pp46(sizes: Sizes, log) -> tuple[int, list[EndToEnd]]:
@@ -227,19 +232,86 @@ def run_pp46(sizes: Sizes, log) -> tuple[int, list[EndToEnd]]:
                   "python bench/peers/pp46_float.py IN.jsonl OUT.jsonl"),
          [sys.executable, HERE / "peers" / "pp46_float.py", path, float_out], float_out),
     ]
+    parquet_in = _pp46_parquet(path, log)
+    kinerja = Path(sys.executable).parent / "kinerja"
+    columnar = [
+        (EndToEnd("Kinerja columns: kinerja eval --policy pp-46-2011 IN.parquet -o OUT.jsonl",
+                  "kinerja eval --policy pp-46-2011 IN.parquet -o OUT.jsonl"),
+         [kinerja, "eval", "--policy", "pp-46-2011", parquet_in, "-o", out_dir / "pp46-columns.jsonl"],
+         out_dir / "pp46-columns.jsonl"),
+        (EndToEnd("Kinerja columns: kinerja eval --policy pp-46-2011 IN.parquet -o OUT.parquet",
+                  "kinerja eval --policy pp-46-2011 IN.parquet -o OUT.parquet"),
+         [kinerja, "eval", "--policy", "pp-46-2011", parquet_in, "-o", out_dir / "pp46-columns.parquet"],
+         out_dir / "pp46-columns.parquet"),
+    ]
+    runs += columnar
     for run, argv, out in runs:
         out.unlink(missing_ok=True)
         run.finished = run_process(argv, timeout=sizes.pp46_timeout)
-        run.lines = _count_lines(out)
+        run.lines = _count_rows(out) if out.suffix == ".parquet" else _count_lines(out)
         state = "stopped at the time limit" if run.finished.code is None else f"exit {run.finished.code}"
         log(f"  {run.label}: {run.finished.wall:.1f} s, peak {run.finished.peak_mib:,.0f} MiB, {state}, "
             f"{run.lines:,} lines written")
-    _check_samples(path, sizes, [(run, out) for run, _, out in runs])
+    _check_samples(path, sizes, [(run, out) for run, _, out in runs if out.suffix != ".parquet"])
+    _check_every_record(runs[0][2], runs[-1], log)
     for run, _, out in runs:
         log(f"  {run.label}: sampled {run.sampled:,} outputs, {run.sample_differ:,} differ from api.evaluate"
             + (f" (e.g. {run.example})" if run.example else ""))
         out.unlink(missing_ok=True)
     return sizes.pp46_records, [run for run, _, _ in runs]
+
+
+def _pp46_parquet(path: Path, log) -> Path:
+    """The pp-46 data as Parquet with DECIMAL columns (engine.evaluate.columnar_io), made once."""
+    target = path.with_suffix(".parquet")
+    if target.exists():
+        return target
+    import pyarrow.parquet as pq
+    from engine import api
+    from engine.evaluate import columnar_io as cio
+    from engine.evaluate.io import decode_json
+    started, policy, writer, chunk = time.perf_counter(), api.load("pp-46-2011").policy, None, []
+    with open(path, "rb") as source:
+        for line in [*source, None]:
+            if line is not None:
+                chunk.append(decode_json(line))
+            if len(chunk) == 65_536 or line is None and chunk:
+                table = cio.table_from_records(policy, chunk)
+                writer = writer or pq.ParquetWriter(str(target) + ".part", table.schema)
+                writer.write_table(table)
+                chunk = []
+    writer.close()
+    Path(str(target) + ".part").rename(target)
+    log(f"data: {target.relative_to(ROOT)} written in {time.perf_counter() - started:.0f} s (untimed)")
+    return target
+
+
+def _count_rows(path: Path) -> int:
+    if not path.exists():
+        return 0
+    import pyarrow.parquet as pq
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def _check_every_record(kernel_out: Path, run, log) -> None:
+    """The columnar Parquet output against `kinerja eval`'s JSON Lines (every record's outputs)."""
+    entry, _argv, out = run
+    if not out.exists() or not kernel_out.exists():
+        return
+    import pyarrow.parquet as pq
+    names = ["nilai_skp", "nilai_perilaku", "nilai_prestasi_kerja", "predikat"]
+    differ = checked = 0
+    with open(kernel_out, "rb") as lines:
+        for batch in pq.ParquetFile(out).iter_batches(batch_size=65_536, columns=["id", *names]):
+            for row in batch.to_pylist():
+                want = json.loads(lines.readline())
+                got = {name: json.loads(row[name]) for name in names if row[name] is not None}
+                checked += 1
+                if str(want.get("id")) != row["id"] or want.get("outputs") != got:
+                    differ += 1
+    entry.every_differ = differ
+    entry.every = f"{checked - differ:,} of {checked:,} equal to kinerja eval's JSON Lines (the scalar kernel)"
+    log(f"  {entry.label}: {entry.every}")
 
 
 def _count_lines(path: Path) -> int:
@@ -352,7 +424,7 @@ def targets(p: list[PResult] | None, pp46: list[EndToEnd] | None, pp46_count: in
                  (f"{label}: every sampled output equals the exact reference", "not run", "-", "MISSED (not run)"),
                  ("kinerja eval end to end no slower than the hand-written float script", "not run", "-", "MISSED (not run)")]
     else:
-        kin, flo = pp46
+        kin, flo = pp46[:2]
         done = kin.finished.code == 0 and kin.lines == pp46_count
         wall = kin.finished.wall
         if done:
@@ -380,8 +452,43 @@ def targets(p: list[PResult] | None, pp46: list[EndToEnd] | None, pp46_count: in
             rows.append(("kinerja eval end to end no slower than the hand-written float script",
                          f"{wall:.1f} s vs {flo.finished.wall:.1f} s", f"{ratio:.2f}x the script's time",
                          "MET" if ratio <= 1 else "MISSED"))
+    rows += columnar_targets(by, pp46 or [])
     rows.append(("the whole bench runs in under 10 minutes", f"{elapsed / 60:.1f} min" + ("" if full else " (not a full run)"),
                  f"{elapsed / 600:.2f}x the limit", "MET" if elapsed < 600 and full else "MISSED"))
+    return rows
+
+
+def columnar_targets(by: dict, pp46: list) -> list[tuple[str, str, str, str]]:
+    """Issue 15's targets (the columnar backend)."""
+    rows = []
+
+    def ratio(goal, mine, theirs, limit, faster: bool):
+        a, b = by.get(mine), by.get(theirs)
+        if a is None or b is None or a.us is None or b.us is None:
+            rows.append((goal, "not run" if a is None or b is None else (a.problem or b.problem), "-", "MISSED"))
+            return
+        value = b.us / a.us if faster else a.us / b.us
+        ok = (value >= limit if faster else value <= limit) and a.is_exact
+        rows.append((goal, f"{_us(a.us)} µs vs {_us(b.us)} µs per record; exact: {'yes' if a.is_exact else 'no'}",
+                     f"{value:.1f}x {'faster' if faster else 'the time'}", "MET" if ok else "MISSED"))
+
+    ratio("(issue 15) Policy P in columns (Parquet in), exact: >= 10x faster than zen-engine per record",
+          "kinerja-columns", "zen", 10, True)
+    ratio("(issue 15) Policy P in columns, compute only, exact: within 3x of OpenFisca's compute time",
+          "kinerja-columns-compute", "openfisca", 3, False)
+    rows.append(("(issue 15) Policy P from JSON Lines end to end, exact: no slower than the float script",
+                 "not measured by this bench (JSON Lines stay on the scalar kernel; see below)", "-", "MISSED (not run)"))
+    for run in pp46[2:]:
+        f = run.finished
+        done = f is not None and f.code == 0
+        rows.append((f"(issue 15) pp-46-2011 from Parquet < 5 s: {run.command}", f"{f.wall:.1f} s, peak {f.peak_mib:,.0f} MiB"
+                     + ("" if done else f" (exit {f.code})"), f"{f.wall / 5:.2f}x the limit",
+                     "MET" if done and f.wall < 5 else "MISSED"))
+    kinerja_p = [r for r in by.values() if r.name.startswith("kinerja")]
+    wrong = [r.name for r in kinerja_p if not r.is_exact]
+    wrong += [r.command for r in pp46 if r.command.startswith("kinerja") and (r.sample_differ or r.every_differ)]
+    rows.append(("(issue 15) zero records differing from the exact reference, on every Kinerja run",
+                 "all equal" if not wrong else "differ: " + ", ".join(wrong), "-", "MET" if kinerja_p and not wrong else "MISSED"))
     return rows
 
 
@@ -426,7 +533,7 @@ def report(info: dict, sections: dict, target_rows, elapsed: dict) -> str:
            f"Kinerja {info['kinerja']}; peers from PyPI: zen-engine {info['zen-engine']}; msgspec {info['msgspec']} "
            "(Kinerja's JSON reader). Other work may have shared the machine during the run.",
            "",
-           "## Targets (issue 5)",
+           "## Targets (issues 5 and 15)",
            "", *targets_table(target_rows), ""]
     if "p" in sections:
         results, total, rates = sections["p"]
@@ -450,14 +557,34 @@ def report(info: dict, sections: dict, target_rows, elapsed: dict) -> str:
                 "full result (outputs, every named value, the policy reference); the float script writes the id and "
                 "the four outputs and validates nothing. Sampled outputs: lines picked at random (seeded) and "
                 "compared with `api.evaluate` on the same input line.",
-                "", *pp46_table(count, runs), ""]
+                "", *pp46_table(count, runs), "",
+                "The columnar runs read the same records from Parquet (DECIMAL(18, 6) columns, written from the "
+                "JSON Lines file untimed and cached). " + " ".join(f"{r.command}: {r.every}." for r in runs if r.every), ""]
     if "http" in sections:
         text, _ = sections["http"]
         out += ["## HTTP evaluate endpoint",
                 "",
                 "`python bench/http_evaluate.py` (bounded: requests in all, and seconds), as it printed:",
                 "", "```", text, "```", ""]
-    out += ["## How to run",
+    out += ["## Columnar files and Dask",
+            "",
+            "`kinerja eval` reads Parquet and Arrow IPC (`.parquet`, `.arrow`): numbers from DECIMAL, integer or "
+            "decimal-text columns, never from float columns (refused with a message), list inputs as "
+            "list<struct> columns, one record batch at a time. Rows the columns cannot trust (a problem to "
+            "report, a possible int64 overflow) take the scalar path in their place; `--explain-engine` says how "
+            "many. `-o OUT.parquet` writes one row per record with each output as exact JSON text. With "
+            "`--dask SCHEDULER` the same function is mapped over the file's row groups on a Dask cluster "
+            "(`local` starts a two-worker LocalCluster); the results are written in order by the client, the "
+            "same bytes as a local run:",
+            "",
+            "```sh",
+            "pip install 'kinerja[dask]'",
+            "dask scheduler &                        # on the scheduler machine",
+            "dask worker tcp://SCHEDULER:8786 &      # on each worker machine (Kinerja installed there too)",
+            "kinerja eval --policy pp-46-2011 --dask tcp://SCHEDULER:8786 data.parquet -o results.parquet --explain-engine",
+            "```",
+            "",
+            "## How to run",
             "",
             "```sh",
             "python3 bench/run.py             # everything, under 10 minutes; writes this page",
@@ -477,15 +604,16 @@ def report(info: dict, sections: dict, target_rows, elapsed: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run that writes nothing")
+    parser.add_argument("--medium", action="store_true", help="a tenth of the full sizes; writes nothing")
     parser.add_argument("--only", action="append", choices=[*P_ENTRIES, *SECTIONS], metavar="NAME",
                         help=f"run only this ({', '.join([*P_ENTRIES, *SECTIONS])}); repeatable")
     args = parser.parse_args()
     ensure_environment()
     sys.path.insert(0, str(HERE))
-    sizes = QUICK if args.quick else FULL
+    sizes = QUICK if args.quick else MEDIUM if args.medium else FULL
     only = set(args.only or [])
     p_names = [n for n in P_ENTRIES if not only or n in only or "p" in only]
-    full = not args.quick and not only
+    full = not args.quick and not args.medium and not only
     began = time.perf_counter()
     elapsed: dict[str, float] = {}
     sections: dict = {}
@@ -495,7 +623,7 @@ def main() -> None:
 
     info = machine()
     log(f"bench: {info['nproc']} cores ({info['cpu']}), {info['python']}; zen-engine {info['zen-engine']}; "
-        f"{'quick' if args.quick else 'full'} sizes")
+        f"{'quick' if args.quick else 'medium' if args.medium else 'full'} sizes")
     p_results = pp46_runs = None
     if p_names:
         log(f"== policy P, {sizes.p_records:,} records")

@@ -278,12 +278,13 @@ def results_of(incoming: Iterable[Incoming], choose: Callable[[object], LoadedPo
 
 
 def stream_jsonl(name: str, stream: IO[bytes], out: IO[bytes], evaluator: LineEvaluator,
-                 progress: batch.Progress | None = None) -> tuple[int, int]:
+                 progress: batch.Progress | None = None, one_process: bool = False) -> tuple[int, int]:
     """A JSON Lines input (`name`, "-" for standard input) evaluated line by line into `out`:
     a large file on every core, each reading its own part (engine.evaluate.batch.run_file),
-    anything else in this process a chunk at a time; (records, records with errors)."""
+    anything else (or with `one_process`, which --explain-engine needs to count) in this process a
+    chunk at a time; (records, records with errors)."""
     size = os.path.getsize(name) if name != "-" and os.path.isfile(name) else None
-    workers = batch.default_workers(size)
+    workers = 1 if one_process else batch.default_workers(size)
     if workers > 1:
         out.flush()  # the workers' results are copied after what is already written
         return batch.run_file(name, out, evaluator, workers, progress)

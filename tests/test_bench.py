@@ -63,7 +63,8 @@ def test_generated_data_is_deterministic_and_has_edges_and_midpoints(lines):
 
 
 @pytest.mark.parametrize("make, parse", [("make_exact", "parse"), ("make_fast", "parse_pairs"),
-                                         ("make_outputs", "parse_pairs"), ("make_batch", "parse_pairs")])
+                                         ("make_outputs", "parse_pairs"), ("make_batch", "parse_pairs"),
+                                         ("make_columns", "parse_keep"), ("make_columns_compute", "parse_keep")])
 def test_kinerja_agrees_with_the_fraction_reference_on_every_record(make, parse, lines, reference):
     evaluate_all = getattr(kinerja_p, make)()
     results = evaluate_all([getattr(kinerja_p, parse)(line) for line in lines])

@@ -17,7 +17,7 @@ from engine.policy.versions import SEPARATOR, choose
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-INPUT_FORMATS = ("json", "jsonl", "csv", "xlsx")
+INPUT_FORMATS = ("json", "jsonl", "csv", "xlsx", "parquet", "arrow")
 
 
 DB_HELP = N_("database URL (default: $KINERJA_DB, else sqlite:///kinerja.sqlite)")

@@ -26,6 +26,11 @@ def cmd_eval(args) -> int:
     chooser = _chooser(args.policy, args.period)
     if chooser is None:
         return EXIT_USAGE
+    if args.dask or args.input_format in ("parquet", "arrow") or \
+            any(name.lower().endswith((".parquet", ".pq", ".arrow", ".feather", ".ipc")) for name in args.inputs):
+        from engine.cli.columnar import eval_columnar  # pyarrow and NumPy only for columnar files
+
+        return eval_columnar(args, chooser)
     target = open(args.output, "wb") if args.output else sys.stdout.buffer
     try:
         if args.explain or args.trace:
@@ -51,18 +56,26 @@ def _eval_batch(args, chooser, target) -> int:
     bad = 0
     writer = None if args.format == "jsonl" else _writer(target, args.format, list(loaded.policy.outputs))
     evaluator = api.LineEvaluator(chooser.for_record, loaded)
+    if args.columns or args.outputs_only or args.explain_engine:  # NumPy is imported only then
+        from engine.cli.columnar_lines import ChunkEvaluator
+
+        evaluator = ChunkEvaluator(chooser.for_record, loaded, with_values=not args.outputs_only,
+                                   use_columns=args.columns)
     try:
         for name, stream in _open_inputs(args.inputs):
             fmt = args.input_format
             if fmt is None:
                 fmt = detect_format(name, stream.peek(64) if hasattr(stream, "peek") else b"")
             if fmt == "jsonl" and writer is None:
-                _, failed = api.stream_jsonl(name, stream, target, evaluator, progress)
+                _, failed = api.stream_jsonl(name, stream, target, evaluator, progress,
+                                             one_process=args.explain_engine)
                 bad += failed
                 continue
             records = _read(name, stream, fmt, loaded.policy)
             for result, failed in api.results_of(records, chooser.for_record, loaded):
                 bad += failed
+                if args.outputs_only:
+                    result.pop("values", None)
                 if writer is None:
                     target.write(encode(result) + b"\n")
                 else:
@@ -74,6 +87,8 @@ def _eval_batch(args, chooser, target) -> int:
         else:
             target.flush()
         progress.close()
+    if args.explain_engine:
+        _err(evaluator.explain())
     return bad
 
 

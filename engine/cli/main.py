@@ -84,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--trace", action="store_true", help=_("add the trace to each result"))
     p.add_argument("--period", metavar="P", help=_("the period (2023, 2023-07, 2023-07-15) that chooses the version "
                    "in force, for records without their own `periode` (default: today)"))
+    p.add_argument("--outputs-only", action="store_true", help=_("leave out the audit values (only the outputs)"))
+    p.add_argument("--explain-engine", action="store_true", help=_("say which path evaluated how many records"))
+    p.add_argument("--columns", action="store_true", help=_("evaluate JSON Lines in columns too (Parquet always is)"))
+    p.add_argument("--dask", metavar="SCHEDULER", help=_("evaluate a Parquet file on a Dask cluster ('local' starts one)"))
     p.set_defaults(run="evaluate.cmd_eval")
 
     p = sub.add_parser("explain", parents=[common], help=_("explain, in sentences, how each record's result came about"))
