@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:  # pyarrow is imported where a columnar file is read
+    import pyarrow as pa
 
 from engine.api import Chooser, LoadedPolicy
 from engine.evaluate import columnar_io as cio
@@ -112,7 +115,7 @@ class BatchResult:
     scalar_rows: frozenset = frozenset()  # rows from the scalar path (their numbers may be Fractions)
 
 
-def evaluate_batch(loaded: LoadedPolicy, choose, batch: "pa.RecordBatch", first_row: int,
+def evaluate_batch(loaded: LoadedPolicy, choose, batch: pa.RecordBatch, first_row: int,
                    with_values: bool = True) -> BatchResult:
     """One record batch -> its results (columns where they can, the scalar path elsewhere).
     `first_row` numbers the rows (from 1) for the errors' `line`."""
