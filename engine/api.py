@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.policy import checked as checking, model, document as policyfile
-from engine.policy.checked import CheckedPolicy
+from engine.policy.checked import CheckedPolicy, MatrixValue, TableValue
 from engine.evaluate.exact import CompiledPolicy
 from engine.diagnostics import Diagnostic, Diagnostics, PolicyError, Position, Severity, capped
 from engine.i18n import _, language
@@ -217,11 +217,11 @@ def coverage_targets(policy: CheckedPolicy) -> dict[tuple, str]:
     """Everything `kinerja test` should reach: each table row and each matrix cell."""
     targets = {}
     for key, d in policy.values.items():
-        if d.table is not None:
+        if isinstance(d, TableValue):
             for index, row in enumerate(d.table.rows, start=1):
                 targets[(key, index)] = _("{name} row {row} ({cells})", name=d.name, row=index,
                                           cells=", ".join(_when_text(row)))
-        if d.matrix is not None:
+        if isinstance(d, MatrixValue):
             for cell in d.matrix.cells:
                 targets[(key, cell)] = _("{name} cell {row} x {column}", name=d.name, row=cell[0], column=cell[1])
     return targets

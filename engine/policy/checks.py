@@ -17,7 +17,7 @@ from engine.language import nodes as n
 from engine.policy.bounds import BoundAnalysis, check_bounds
 from engine.diagnostics import Diagnostics, Position, Severity
 from engine.i18n import N_, _
-from engine.policy.model import Formula, IndicatorValue, Policy, TableValue, WeightedValue, formulas_of
+from engine.policy.model import Formula, IndicatorValue, MatrixValue, Policy, TableValue, WeightedValue, formulas_of
 from engine.policy.functions import AGGREGATES, FUNCTIONS
 from engine.policy.names import Context, references, resolve, visible_names
 from engine.language.parser import KEYWORDS
@@ -558,13 +558,13 @@ def _labels(policy: Policy, formula: Formula, ranges: RangeAnalysis) -> list[Any
     d = policy.values.get((None, formula.node.id))
     if d is None:
         return None
-    if d.table is not None:
+    if isinstance(d, TableValue):
         produced = []
         for row, narrowed in ranges.rows(d, Context(d.scope)):
             if narrowed is not False and isinstance(row.then, str):
                 produced.append(row.then)
         return list(dict.fromkeys(produced))
-    if d.matrix is not None:
+    if isinstance(d, MatrixValue):
         return list(dict.fromkeys(v for v in d.matrix.cells.values() if isinstance(v, str)))
     return None
 

@@ -21,7 +21,9 @@ from engine.evaluate.columns.frame import Frame, Leaf
 from engine.language import nodes as n
 from engine.numbers import RoundingMode
 from engine.policy.names import Context, resolve
-from engine.policy.model import Policy, ValueDef
+from engine.policy.model import (
+    ComputedValue, IndicatorValue, MatrixValue, Policy, TableValue, ValueDef, WeightedValue,
+)
 from engine.evaluate.columns.decisions import Decisions
 from engine.evaluate.columns.kinds import (  # noqa: F401 - ROW, Unsupported and the segments are used from here
     _NEVER, ROW, Entry, Level, Unsupported, Val, _literal_pairs, _ops, segment_lcm, segment_reduce, segment_sum,
@@ -171,15 +173,16 @@ class Run(Decisions):
         return entry
 
     def value_body(self, d: ValueDef, lv: Level) -> Val:
-        if d.kind in ("formula", "indicator"):
-            return self.expr(d.formula.node, lv)
-        if d.kind == "table":
-            return self.table(d, lv)
-        if d.kind == "matrix":
-            return self.matrix(d, lv)
-        if d.kind == "weighted":
-            return self.weighted(d, lv)
-        raise Unsupported(f"value kind {d.kind}")
+        match d:
+            case ComputedValue(formula=formula) | IndicatorValue(formula=formula):
+                return self.expr(formula.node, lv)
+            case TableValue():
+                return self.table(d, lv)
+            case MatrixValue():
+                return self.matrix(d, lv)
+            case WeightedValue():
+                return self.weighted(d, lv)
+        raise Unsupported(f"value {d.name}: {type(d).__name__}")
 
     # branches --------------------------------------------------------------------------------------
     def under(self, lv: Level, mask, thunk):
