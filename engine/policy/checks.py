@@ -146,9 +146,10 @@ def dependencies(policy: Policy) -> dict[Key, set[Key]]:
     return graph
 
 
-def check_cycles(policy: Policy, out: Diagnostics) -> None:
-    """Values that depend on themselves, reported once per cycle."""
-    graph = dependencies(policy)
+def check_cycles(policy: Policy, out: Diagnostics, graph: dict[Key, set[Key]] | None = None) -> None:
+    """Values that depend on themselves, reported once per cycle. `graph`: the dependencies, when
+    the caller has them already (run computes them once for this pass and check_unused)."""
+    graph = dependencies(policy) if graph is None else graph
     index: dict[Key, int] = {}
     low: dict[Key, int] = {}
     stack: list[Key] = []
@@ -603,9 +604,9 @@ def check_tests(policy: Policy, out: Diagnostics) -> None:
                           output=key))
 
 
-def check_unused(policy: Policy, out: Diagnostics) -> None:
+def check_unused(policy: Policy, out: Diagnostics, graph: dict[Key, set[Key]] | None = None) -> None:
     """Values no output depends on: dead rules a reviewer would otherwise have to read."""
-    graph = dependencies(policy)
+    graph = dependencies(policy) if graph is None else graph
     used: set[Key] = set()
     todo = []
     roots = [(f, Context()) for o in policy.outputs.values() for f in (o.value, o.when)]
@@ -645,7 +646,8 @@ def run(policy: Policy, out: Diagnostics) -> Analyses:
     reachable labels) run only on a policy whose names and types are sound: an unknown name
     makes a value 'anything', and reporting what 'anything' can reach would mislead."""
     check_names(policy, out)
-    check_cycles(policy, out)
+    graph = dependencies(policy)
+    check_cycles(policy, out, graph)
     checker = check_types(policy, out)
     check_weights(policy, out)
     from engine.policy.keychecks import check_weight_keys
@@ -664,7 +666,7 @@ def run(policy: Policy, out: Diagnostics) -> Analyses:
         bounds = check_bounds(policy, out, ranges)
     check_tests(policy, out)
     if not out.errors:  # with unknown names, what counts as used is not known yet
-        check_unused(policy, out)
+        check_unused(policy, out, graph)
     return Analyses(checker, ranges, bounds)
 
 
