@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.language import nodes as n
 from engine.policy.functions import AGGREGATES, FUNCTIONS
@@ -15,6 +15,10 @@ from engine.policy.model import (Formula, IndicatorValue, InputSpec, MatrixValue
 from engine.policy.names import Context
 from engine.numbers import RoundingMode, exact_text, format_number, is_terminating
 from engine.language.printer import path_text
+
+if TYPE_CHECKING:  # the rulebook reads a policy as built or as checked
+    from engine.policy.checked import CheckedPolicy
+    AnyPolicy = Policy | CheckedPolicy
 
 ROUNDING_WORDS = {
     RoundingMode.HALF_UP: "setengah ke atas", RoundingMode.HALF_EVEN: "setengah ke genap",
@@ -110,7 +114,7 @@ def literal(value) -> str:
     return "—" if value is None else str(value)
 
 
-def _bound(policy: Policy, bound: n.Bound, scope) -> str:
+def _bound(policy: AnyPolicy, bound: n.Bound, scope) -> str:
     if bound.name is None:
         return number(bound.value)
     for key in ((scope, bound.name), (None, bound.name)):
@@ -120,7 +124,7 @@ def _bound(policy: Policy, bound: n.Bound, scope) -> str:
     return bound.name
 
 
-def cell_words(policy: Policy, cell, scope=None) -> str:
+def cell_words(policy: AnyPolicy, cell, scope=None) -> str:
     """A table cell as a reader says it: '≤ 24', '≥ 76 dan < 91', 'pemula atau terampil'."""
     match cell:
         case None:
@@ -277,7 +281,7 @@ def plain_math(node: n.Expr) -> str:
 
 # Building the rulebook ------------------------------------------------------------------------
 
-def value_anchors(policy: Policy) -> dict[tuple, str]:
+def value_anchors(policy: AnyPolicy) -> dict[tuple, str]:
     """The anchor of each value's section, by (scope, name): `nilai-<name>`, or
     `nilai-<scope>-<name>` (`umum` for the top level) where two scopes share a name. Pages that
     explain an evaluation link each number to `/kebijakan/<id>#<anchor>`."""
@@ -289,7 +293,7 @@ def value_anchors(policy: Policy) -> dict[tuple, str]:
 class _Book:
     """Decides what the rulebook says; knows nothing of Markdown or HTML."""
 
-    def __init__(self, policy: Policy, report=None, previous: Policy | None = None):
+    def __init__(self, policy: AnyPolicy, report=None, previous: AnyPolicy | None = None):
         self.policy, self.report, self.previous = policy, report, previous
         self.anchors = value_anchors(policy)
 
