@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Iterator, cast
+from typing import Any, cast
 
 from engine.evaluate import tabular
 from engine.i18n import _
