@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from http import HTTPStatus
+from typing import cast
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -246,9 +247,9 @@ def impact():
 def problem(error: Exception) -> Response:
     """Any error as an RFC 9457 problem with located `errors`; never a traceback. Outside /v1 (a
     page that does not exist, say) the error is the web's HTML page instead."""
-    if not request.path.startswith(v1.url_prefix) and "kinerja_web" in current_app.extensions:
+    if not request.path.startswith(cast(str, v1.url_prefix)) and "kinerja_web" in current_app.extensions:
         return web.error_page(error)
-    headers = {}
+    headers: dict[str, str] = {}
     if isinstance(error, ServiceError):
         status, detail, errors = error.status, error.message, error.field_errors
         if status >= 500:

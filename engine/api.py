@@ -19,7 +19,7 @@ from engine.evaluate.runtime import RecordError, RecordErrors
 
 import time
 from functools import cached_property
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator, cast
 
 from engine.evaluate import batch
 from engine.evaluate.batch import encode_fast
@@ -181,6 +181,7 @@ def evaluate(loaded: LoadedPolicy, record, trace: bool = False, coverage: set | 
         result["errors"] = [e.as_json() for e in errors]
         return result
     try:
+        inputs = cast(dict[str, Any], inputs)  # the reader gives data whenever it finds no error
         outputs, frame = loaded.compiled.run(inputs, trace, coverage)
     except RecordError as error:
         result["errors"] = [error.as_json()]
@@ -215,7 +216,7 @@ def collect_values(policy: CheckedPolicy, frame, inputs: dict) -> dict:
 
 def coverage_targets(policy: CheckedPolicy) -> dict[tuple, str]:
     """Everything `kinerja test` should reach: each table row and each matrix cell."""
-    targets = {}
+    targets: dict[tuple[Any, ...], str] = {}
     for key, d in policy.values.items():
         if isinstance(d, TableValue):
             for index, row in enumerate(d.table.rows, start=1):
@@ -402,7 +403,7 @@ class Chooser:
             except PolicyError as error:
                 first = error.diagnostics[0]
                 message = f"{first.message}; {first.hint}" if first.hint else first.message
-                refusing = LoadedPolicy(self.default.policy, self.default.compiled,
-                                            _Refusing(RecordError("/periode", first.code, message)), [])
+                reader = cast(RecordReader, _Refusing(RecordError("/periode", first.code, message)))  # reads alike
+                refusing = LoadedPolicy(self.default.policy, self.default.compiled, reader, [])
                 self._chosen[period.text] = refusing
         return self._chosen[period.text]

@@ -72,6 +72,7 @@ def from_decimal(value: Decimal) -> Fraction:
     if not value.is_finite():
         raise NumberError(_("{value} is not a finite number", value=value))
     sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # a finite Decimal's exponent (not 'n', 'N', 'F')
     if len(digits) > MAX_DIGITS:
         raise NumberError(_("{text} has more than {limit} significant digits", text=value, limit=MAX_DIGITS))
     if value.adjusted() > 15:

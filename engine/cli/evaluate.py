@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import cast
 from pathlib import Path
 
 from engine import api
@@ -51,7 +52,7 @@ def _eval_batch(args, chooser, target) -> int:
     facade's same rule."""
     loaded = chooser.default
     sizes = [os.path.getsize(name) if name != "-" and os.path.isfile(name) else None for name in args.inputs or ["-"]]
-    total = None if None in sizes else sum(sizes)
+    total = None if None in sizes else sum(cast(list[int], sizes))
     progress = batch.Progress(total)
     bad = 0
     writer = None if args.format == "jsonl" else _writer(target, args.format, list(loaded.policy.outputs))

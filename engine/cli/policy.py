@@ -149,6 +149,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_export(args) -> int:
+    source: Path | str
     try:
         source, content = bundled_text(args.id)
     except PolicyError as error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import IO, Iterable, Iterator, Protocol
+from typing import IO, Any, Iterable, Iterator, Protocol
 
 import msgspec
 
@@ -34,7 +34,7 @@ class Evaluator(Protocol):
 _fast_encoder = msgspec.json.Encoder(decimal_format="number")
 
 
-def encode_fast(result: dict) -> bytes:
+def encode_fast(result: dict[str, Any]) -> bytes:
     """A result of the fast kernel: its numbers are already ints, exact floats or plain Decimals,
     so it needs none of engine.evaluate.io.encode's conversions."""
     return _fast_encoder.encode(result)
@@ -178,10 +178,10 @@ def run_file(path: str, out: IO[bytes], evaluator: Evaluator, workers: int,
     return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
 
-_counters: tuple | None = None
+_counters: tuple[Any, Any] | None = None  # the shared arrays (multiprocessing's, untyped)
 
 
-def _share_counters(done, done_bytes) -> None:
+def _share_counters(done: Any, done_bytes: Any) -> None:
     global _counters
     _counters = (done, done_bytes)
 

@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any, cast
 
 from engine.evaluate import tabular
 from engine.i18n import _
@@ -84,7 +85,7 @@ def _label(spec: InputSpec) -> str:
 
 # Templates ------------------------------------------------------------------------------------
 
-def template_csv(loaded) -> bytes:
+def template_csv(loaded: Any) -> bytes:
     """The CSV template: one header row of dotted keys (as `kinerja eval` reads CSV), with the
     columns of the first item of each list input (add `kegiatan.1. ...` for more)."""
     sheets = layout(loaded.policy)
@@ -101,7 +102,7 @@ def template_csv(loaded) -> bytes:
     return (",".join(keys) + "\n").encode("utf-8")
 
 
-def template_xlsx(loaded, records: list[dict] | None = None) -> bytes:
+def template_xlsx(loaded: Any, records: list[dict[str, Any]] | None = None) -> bytes:
     """The policy's data template as an .xlsx workbook (layout in the module docstring), filled
     with `records` when given (a JSON Lines file turned into the workbook an agency uploads)."""
     from openpyxl import Workbook
@@ -157,7 +158,7 @@ def template_xlsx(loaded, records: list[dict] | None = None) -> bytes:
     return out.getvalue()
 
 
-def _fill(book, sheets: list[SheetLayout], records: list[dict]) -> None:
+def _fill(book: Any, sheets: list[SheetLayout], records: list[dict[str, Any]]) -> None:
     """Records written below the example rows, as an operator would type them; raises ValueError
     for a value the layout has no cell for (it would be lost)."""
     main = sheets[0]
@@ -176,7 +177,7 @@ def _fill(book, sheets: list[SheetLayout], records: list[dict]) -> None:
                 _put(sheet, row, index, _typed(value))
                 written.add(column.key.split(".")[0])
         for layout_ in sheets[1:]:
-            items = record.get(layout_.list_name)
+            items = record.get(cast(str, layout_.list_name))  # the sheets after the first are lists'
             if items is None:
                 continue
             written.add(layout_.list_name)
@@ -198,13 +199,13 @@ def _fill(book, sheets: list[SheetLayout], records: list[dict]) -> None:
                                number=number, keys=", ".join(map(str, left))))
 
 
-def _put(sheet, row: int, column: int, value) -> None:
+def _put(sheet: Any, row: int, column: int, value: Any) -> None:
     cell = sheet.cell(row, column, value)
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"  # text as typed, never a formula
 
 
-def _find(node, parts: list[str]):
+def _find(node: Any, parts: list[str]) -> tuple[Any, bool]:
     for part in parts:
         if not isinstance(node, dict) or part not in node:
             return None, False
@@ -212,7 +213,7 @@ def _find(node, parts: list[str]):
     return node, True
 
 
-def _typed(value):
+def _typed(value: Any) -> Any:
     """A record value as a cell holds it (numbers beyond a spreadsheet's 15 digits as their text)."""
     if value is None:
         return tabular.NULL_TEXTS[0]
@@ -228,7 +229,7 @@ def _typed(value):
     return str(value)
 
 
-def json_text(value) -> str:
+def json_text(value: Any) -> str:
     from engine.evaluate.io import encode
     return encode(value).decode("utf-8")
 
@@ -259,7 +260,7 @@ def _describe(column: Column) -> str:
     return f"{column.description} ({text})" if column.description and text else column.description or text
 
 
-def _plain(value) -> str:
+def _plain(value: Any) -> str:
     if isinstance(value, Fraction):
         return format_number(value)
     return str(value)
@@ -273,7 +274,7 @@ def _number_format(spec: InputSpec) -> str:
     return "General"
 
 
-def _validation(spec: InputSpec, choices, used: int) -> tuple | None:
+def _validation(spec: InputSpec, choices: Any, used: int) -> tuple[Any, ...] | None:
     """(type, operator, formula1, formula2) of the cell check for this declaration, if any."""
     if spec.enum is not None or spec.type == "boolean":
         values = list(spec.enum) if spec.enum is not None else ["ya", "tidak"]
@@ -297,7 +298,7 @@ def _validation(spec: InputSpec, choices, used: int) -> tuple | None:
     return None
 
 
-def _example(policy: Policy) -> dict:
+def _example(policy: Policy) -> dict[str, Any]:
     """The record of the policy's first passing test case (else an empty one), for the example row."""
     for case in policy.tests:
         if not case.expect_errors and isinstance(case.record, dict):
@@ -305,7 +306,7 @@ def _example(policy: Policy) -> dict:
     return {}
 
 
-def _example_rows(sheet, layout_: SheetLayout, columns: list[Column], record: dict) -> None:
+def _example_rows(sheet: Any, layout_: SheetLayout, columns: list[Column], record: dict[str, Any]) -> None:
     from openpyxl.styles import Font
     style = Font(italic=True, color="808080")
     items = [record] if layout_.list_name is None else (record.get(layout_.list_name) or [{}])[:1]
@@ -324,7 +325,7 @@ def _example_rows(sheet, layout_: SheetLayout, columns: list[Column], record: di
             cell.font = style
 
 
-def _dig(node, parts):
+def _dig(node: Any, parts: list[str]) -> Any:
     for part in parts:
         if not isinstance(node, dict):
             return None
@@ -332,7 +333,7 @@ def _dig(node, parts):
     return node
 
 
-def _cell_value(value):
+def _cell_value(value: Any) -> Any:
     if isinstance(value, bool):
         return "ya" if value else "tidak"
     if isinstance(value, Fraction):
@@ -342,11 +343,11 @@ def _cell_value(value):
     return value
 
 
-def _cell_number(value: Fraction):
+def _cell_number(value: Fraction) -> int | Decimal:
     return int(value) if value.denominator == 1 else Decimal(format_number(value))
 
 
-def _guide(sheet, loaded, sheets: list[SheetLayout]) -> None:
+def _guide(sheet: Any, loaded: Any, sheets: list[SheetLayout]) -> None:
     from openpyxl.styles import Font
     policy = loaded.policy
     lines = [

@@ -17,7 +17,8 @@ import msgspec
 
 from engine.i18n import N_, _
 from engine.numbers import format_number
-from engine.evaluate.runtime import MISSING, NOT_APPLICABLE, Item, TargetRange
+from engine.evaluate.runtime import MISSING, NOT_APPLICABLE, Item
+from engine.policy.functions import TargetRange
 from engine.evaluate.tabular import neutralise, read_csv
 
 if TYPE_CHECKING:

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 from engine.evaluate import tabular
 from engine.i18n import _
@@ -66,11 +67,11 @@ class Upload:
     errors: list[CellError] = field(default_factory=list)
 
     @property
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         return [row.record for row in self.rows if row.record is not None]
 
 
-def read_upload(loaded, filename: str, data: bytes) -> Upload:
+def read_upload(loaded: Any, filename: str, data: bytes) -> Upload:
     """Read an uploaded .xlsx or .csv (chosen by the name, else by the content) for a loaded policy
     (engine.api.LoadedPolicy). Never raises for bad content: every problem is a CellError at its
     place, and a file without a single record says so."""
@@ -148,7 +149,7 @@ def _archive_problem(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _read_book(policy: Policy, book, upload: Upload) -> None:
+def _read_book(policy: Policy, book: Any, upload: Upload) -> None:
     sheets = {s.list_name: s for s in layout(policy) if s.list_name is not None}
     by_title = {s.title: s for s in sheets.values()}
     titles = list(book.sheetnames)
@@ -160,7 +161,7 @@ def _read_book(policy: Policy, book, upload: Upload) -> None:
         return
     budget = [MAX_CELLS]
     main_rows = _sheet_rows(book[main_title], main_title, policy, None, upload, budget)
-    records: list[tuple[int, list, list[CellError]]] = []  # (row number, entries, cell errors)
+    records: list[tuple[int, list[Any], list[CellError]]] = []  # (row number, entries, cell errors)
     owners: dict[str, int] = {}
     for number, entries, errors, record_id in main_rows:
         records.append((number, entries, errors))
@@ -172,12 +173,12 @@ def _read_book(policy: Policy, book, upload: Upload) -> None:
             else:
                 owners[record_id] = len(records) - 1
     counts: dict[tuple[int, str | None], int] = {}
-    present = []
+    present: list[str] = []
     for title in titles:
         if title not in by_title:
             continue
         layout_ = by_title[title]
-        present.append(layout_.list_name)
+        present.append(cast(str, layout_.list_name))  # `by_title` holds list sheets only
         for number, entries, errors, record_id in _sheet_rows(book[title], title, policy, layout_, upload, budget):
             owner = owners.get(record_id) if record_id is not None else None
             if owner is None:
@@ -204,7 +205,8 @@ def _read_book(policy: Policy, book, upload: Upload) -> None:
         upload.rows.append(Row(main_title, number, None if errors else record, errors, cells))
 
 
-def _sheet_rows(sheet, title: str, policy: Policy, layout_: SheetLayout | None, upload: Upload, budget: list):
+def _sheet_rows(sheet: Any, title: str, policy: Policy, layout_: SheetLayout | None, upload: Upload,
+                budget: list[int]) -> Iterator[tuple[int, list[Any], list[CellError], str | None]]:
     """(row number, entries, cell errors, id) for each data row of one sheet."""
     base = None
     if layout_ is not None:
@@ -269,14 +271,15 @@ def _first_key(layout_: SheetLayout | None, policy: Policy) -> str:
     return columns[0].key if columns else "id"
 
 
-def _value(cell):
+def _value(cell: Any) -> Any:
     value = getattr(cell, "value", None)
     if isinstance(value, str) and not value.strip():
         return None
     return value
 
 
-def _key_row(cells, policy: Policy, layout_: SheetLayout | None, base):
+def _key_row(cells: Any, policy: Policy, layout_: SheetLayout | None,
+             base: InputSpec | None) -> list[tuple[int, list[str], InputSpec | None, str]] | None:
     """The columns, if this row is the row of keys: most of its filled cells name known values."""
     texts = [(i, c.value.strip()) for i, c in enumerate(cells) if isinstance(getattr(c, "value", None), str)
              and c.value.strip()]
@@ -301,7 +304,7 @@ def _key_row(cells, policy: Policy, layout_: SheetLayout | None, base):
 _NUMBER_CELL = (int, float, Decimal)
 
 
-def _read_cell(cell, spec: InputSpec | None):
+def _read_cell(cell: Any, spec: InputSpec | None) -> Any:
     """One cell's record value (ABSENT when empty); raises CellProblem for what a cell can't hold."""
     value = getattr(cell, "value", None)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -334,7 +337,7 @@ def _read_cell(cell, spec: InputSpec | None):
     return str(value)
 
 
-def _exact(value):
+def _exact(value: Any) -> int | Decimal | None:
     """A numeric cell's exact value: ints as they are, doubles at Excel's 15 significant digits."""
     if isinstance(value, int):
         return value
@@ -348,7 +351,7 @@ def _exact(value):
     return number
 
 
-def _shown(value) -> str:
+def _shown(value: Any) -> str:
     return format(value, ".6g").upper() if isinstance(value, float) else str(value)
 
 
@@ -374,7 +377,7 @@ def _cell_for(row: Row, path: str) -> Cell | None:
     return next(iter(row.cells.values()), None)
 
 
-def incoming(policy: Policy, filename: str, data: bytes):
+def incoming(policy: Policy, filename: str, data: bytes) -> Iterator[Incoming]:
     """An .xlsx's records as engine.evaluate.io reads other files (for `kinerja eval`): a row that cannot be
     read, or a problem of the file, is one error with its place in the message."""
     upload = _read(policy, filename, data, "xlsx")
@@ -398,8 +401,8 @@ class PreviewRow:
     sheet: str
     row: int
     id: str | None
-    record: dict | None
-    result: dict | None
+    record: dict[str, Any] | None
+    result: dict[str, Any] | None
     errors: list[CellError]
 
     @property
@@ -412,7 +415,7 @@ class Preview:
     """Every record of an upload, evaluated, before anything is stored."""
 
     filename: str
-    policy: dict  # {id, version, hash} of the default version
+    policy: dict[str, Any]  # {id, version, hash} of the default version
     rows: list[PreviewRow]
     errors: list[CellError]  # problems of the file as a whole
 
@@ -430,12 +433,12 @@ class Preview:
         return len(self.rows) - self.valid
 
     @property
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         """The records read, in file order (what a submission of this file stores)."""
         return [row.record for row in self.rows if row.record is not None]
 
 
-def preview(loaded_or_chooser, filename: str, data: bytes) -> Preview:
+def preview(loaded_or_chooser: Any, filename: str, data: bytes) -> Preview:
     """Read an upload and evaluate every readable record exactly as `kinerja eval` does
     (engine.api.LoadedPolicy.result), each record error shown at its cell. Pure: nothing is stored."""
     if hasattr(loaded_or_chooser, "for_record"):
@@ -457,7 +460,7 @@ def preview(loaded_or_chooser, filename: str, data: bytes) -> Preview:
     return Preview(filename, loaded.ref, rows, list(upload.errors))
 
 
-def _placed(row: Row, error: dict) -> CellError:
+def _placed(row: Row, error: dict[str, Any]) -> CellError:
     cell = _cell_for(row, error.get("path", ""))
     if cell is None:
         return CellError(row.sheet, row.row, None, None, error.get("path", ""), error["code"], error["message"])
@@ -467,7 +470,7 @@ def _placed(row: Row, error: dict) -> CellError:
 
 # Results --------------------------------------------------------------------------------------
 
-def results_xlsx(results: list[dict], output_names: list[str]) -> bytes:
+def results_xlsx(results: list[dict[str, Any]], output_names: list[str]) -> bytes:
     """Results as a workbook: a row per result (id, each output, the errors). Numbers are numeric
     cells when a spreadsheet can hold them exactly (15 significant digits), text otherwise; text
     that a spreadsheet would run as a formula is neutralised."""
@@ -487,7 +490,7 @@ def results_xlsx(results: list[dict], output_names: list[str]) -> bytes:
     return out.getvalue()
 
 
-def _out_cell(value, text: bool = False):
+def _out_cell(value: Any, text: bool = False) -> Any:
     if value is None:
         return None
     if isinstance(value, bool):
@@ -503,7 +506,7 @@ def _out_cell(value, text: bool = False):
     return tabular.neutralise(str(value))
 
 
-def results_csv(results: list[dict], output_names: list[str]) -> bytes:
+def results_csv(results: list[dict[str, Any]], output_names: list[str]) -> bytes:
     """Results as CSV, exactly as `kinerja eval --format csv` writes them."""
     out = io.BytesIO()
     writer = ResultWriter(out, "csv", output_names)
@@ -516,11 +519,11 @@ def results_csv(results: list[dict], output_names: list[str]) -> bytes:
 class ResultBook:
     """ResultWriter's interface for .xlsx output: results are kept and written as one workbook."""
 
-    def __init__(self, stream, output_names: list[str]):
+    def __init__(self, stream: Any, output_names: list[str]) -> None:
         self.stream, self.output_names = stream, output_names
-        self.results: list[dict] = []
+        self.results: list[dict[str, Any]] = []
 
-    def write(self, result: dict) -> None:
+    def write(self, result: dict[str, Any]) -> None:
         self.results.append(result)
 
     def close(self) -> None:

@@ -5,11 +5,14 @@ or in English, each naming its rule, the numbers that went in and the policy lin
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import cast
 
 from engine.evaluate.exact import TraceEntry
 from engine.diagnostics import shown_file
 from engine.i18n import N_, _, decimal_mark, language, using
+from engine.language.nodes import Expr
 from engine.language.printer import to_text, value_text
+from engine.policy.model import Formula, MatrixValue, TableValue, WeightedValue
 from engine.evaluate.runtime import Item, _Absent
 
 _WORDS = {  # English message ids; the Indonesian texts are in the catalogue
@@ -53,8 +56,8 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
     label = d.label or d.name.replace("_", " ")
     prefix = ""
     if entry.item is not None:
-        parts = entry.item.strip("/").split("/")
-        prefix = words["item"].format(list=parts[0].replace("_", " ").capitalize(), n=int(parts[1]) + 1) + ": "
+        steps = entry.item.strip("/").split("/")
+        prefix = words["item"].format(list=steps[0].replace("_", " ").capitalize(), n=int(steps[1]) + 1) + ": "
     scalars, repeated = _reads(entry.reads, _aggregate_vars(d))
     value = _show(entry.value, words, mark)
     clauses: list[str] = []
@@ -73,10 +76,11 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
         if repeated:
             clauses.append(words["of"].format(values="; ".join(
                 f"{name}: {', '.join(_show(v, words, mark) for v in values)}" for name, values in repeated.items())))
-    elif d.kind == "table" and entry.detail:
+    elif isinstance(d, TableValue) and entry.detail:  # the variant of each kind
         text = f"{prefix}{label} = {value}"
         columns = ", ".join(f"{to_text(f.node, math=True, decimal_mark=mark)} = {_show(_lookup(f, scalars), words, mark)}"
-                            for f in d.table.on if f.node is not None)
+                            for f in cast(tuple[Formula, ...], d.table.on)  # a table that ran read each column
+                            if f.node is not None)
         when = "; ".join(w.replace(".", mark) if mark != "." else w for w in entry.detail["when"])
         clauses.append(words["because_row"].format(columns=columns, row=entry.detail["row"], when=when))
         row = d.table.rows[entry.detail["row"] - 1]
@@ -84,11 +88,12 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
             clauses.append(words["with_formula"].format(
                 formula=to_text(row.then.node, math=True, decimal_mark=mark),
                 numbers=to_text(row.then.node, math=True, values=scalars, decimal_mark=mark)))
-    elif d.kind == "matrix" and entry.detail:
+    elif isinstance(d, MatrixValue) and entry.detail:
         text = f"{prefix}{label} = {value}"
-        cells = " × ".join(f"{to_text(f.node)} = {c}" for f, c in zip((d.matrix.rows, d.matrix.columns), entry.detail["cell"]))
+        axes = cast(tuple[Formula, Formula], (d.matrix.rows, d.matrix.columns))  # a matrix that ran read both
+        cells = " × ".join(f"{to_text(cast(Expr, f.node))} = {c}" for f, c in zip(axes, entry.detail["cell"]))
         clauses.append(words["cell"].format(cells=cells))
-    elif d.kind == "weighted" and entry.detail:
+    elif isinstance(d, WeightedValue) and entry.detail:
         text = f"{prefix}{label} = {value}"
         parts = ", ".join(words["weight"].format(name=name, value=_show(v, words, mark), weight=_show(w, words, mark))
                           for name, v, w in entry.detail["applied"]) or words["none"]

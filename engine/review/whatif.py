@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from itertools import pairwise
+from typing import cast
 
 from engine.language import nodes as n
 from engine.i18n import N_, _, decimal_mark, language, using
@@ -225,6 +226,8 @@ class _Search:
         """Every other allowed value; the nearest that reaches the goal."""
         best = None
         old = _fraction(leaf.value)
+        assert leaf.choices is not None  # called for a choice only
+        shown: object
         for option in leaf.choices:
             if option == leaf.value and type(option) is type(leaf.value) or \
                     (isinstance(option, Fraction) and option == old):
@@ -233,8 +236,9 @@ class _Search:
                 size, shown = Fraction(1), option
             elif isinstance(option, str):
                 size, shown = Fraction(abs(leaf.choices.index(option) - leaf.choices.index(leaf.value))), option
-            else:
-                size, shown = abs(option - old) / max(abs(old), Fraction(1)), _json_value(option, False)
+            else:  # a numeric choice: the record holds a number too
+                old_number = cast(Fraction, old)
+                size, shown = abs(option - old_number) / max(abs(old_number), Fraction(1)), _json_value(option, False)
             if best is not None and size >= best.size:
                 continue
             _, result = self.evaluate(leaf.path, shown)
@@ -245,7 +249,7 @@ class _Search:
 
     def number(self, leaf: _Leaf) -> Change | None:
         """The nearest grid value, up or down, that reaches the goal."""
-        old = _fraction(leaf.value)
+        old = cast(Fraction, _fraction(leaf.value))  # a number leaf holds a number
         step = Fraction(1) if leaf.integer else Fraction(1, 10 ** max(2, _places(leaf.value)))
         start = old / step
         if start.denominator != 1:  # an integer input holding a fraction: the reader refused it
@@ -372,6 +376,7 @@ def _reader(name: str, scope: str | None, index: int | None):
     def read(changed: dict, result: dict):
         computed = result.get("values") or {}
         if scope is not None:
+            assert index is not None  # a scoped reader is made for one item
             items = computed.get(scope)
             computed = items[index] if isinstance(items, list) and index < len(items) else {}
             data = changed.get(scope)
@@ -404,7 +409,7 @@ def _json_value(value: Fraction, integer: bool):
 #: Most changes listed per record in text; the rest are counted.
 MAX_SHOWN = 10
 
-_WORDS = {  # English message ids; the Indonesian texts are in the catalogue
+_WORDS: dict[str, str | tuple[str, ...]] = {  # English message ids; the Indonesian texts are in the catalogue
     "header": N_('To do better: {output} is now {current}; one level up is {goal}.'),
     "best": N_('Smallest single-input change: {change}.'),
     "each": N_('Per input (smallest change first):'),
@@ -471,6 +476,7 @@ def _change_text(change: Change) -> str:
         how = words["steps"][change.size != 1].format(n=change.size)
     else:
         percent = format_number(round_to(change.size * 100, 2, RoundingMode.HALF_UP), None, mark)
+        old, new = cast(Fraction, old), cast(Fraction, new)  # a number changed: both are numbers
         how = f"{words['up'] if new > old else words['down']} {format_number(abs(new - old), None, mark)}; {percent}%"
     return words["change"].format(where=where_text(change.path, change.range_end, lang),
                                   old=_shown(change.old, words, mark), new=_shown(change.new, words, mark),
@@ -482,7 +488,8 @@ def where_text(path: tuple, range_end: int | None = None, lang: str | None = Non
     with using(lang or language()):
         words = _words()
     parts = list(path[:-1]) if range_end is not None else list(path)
-    item, names = None, []
+    item: str | None = None
+    names: list[str] = []
     for part in parts:
         if isinstance(part, int):
             inner = words["item"].format(list=".".join(names), n=part + 1)
@@ -499,7 +506,7 @@ def _shown(value, words: dict, mark: str) -> str:
         return words["yes"] if value else words["no"]
     if isinstance(value, str):
         return value
-    return format_number(_fraction(value), None, mark)
+    return format_number(cast(Fraction, _fraction(value)), None, mark)
 
 
 def whatif_json(report: WhatIf) -> dict:

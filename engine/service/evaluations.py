@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -144,7 +145,7 @@ def _replay(store: Store, caller: Caller, key: str, request_hash: str) -> tuple[
     if existing.request_hash != request_hash:
         raise ServiceError(422, "idempotency_key_reused",
                            _("this Idempotency-Key was used for a different request; use a new key"))
-    return 201, decode_json(existing.response.encode("utf-8")), True
+    return 201, cast(dict[str, Any], decode_json(existing.response.encode("utf-8"))), True  # a stored response
 
 
 def _store_submission(store, caller, loaded, period, records, results, idempotency_key, request_hash):
@@ -207,7 +208,7 @@ def _keep_policy_version(session, loaded: api.LoadedPolicy) -> None:
 def get_submission(store: Store, caller: Caller, submission_id: str) -> dict:
     with store.session() as session:
         submission = _visible_row(session, caller, Submission, submission_id, N_("submission"))
-    return decode_json(submission.response.encode("utf-8"))
+    return cast(dict[str, Any], decode_json(submission.response.encode("utf-8")))  # a stored response
 
 
 def list_evaluations(store: Store, caller: Caller, policy: str | None = None, period: str | None = None,

@@ -1,6 +1,8 @@
 """Impact: whom changing from one policy to another would move, over the stored evaluations."""
 from __future__ import annotations
 
+from typing import Any, cast
+
 from sqlalchemy import select
 
 from engine import api
@@ -42,7 +44,7 @@ def stored_impact(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, po
     conditions = [column == value for column, value in ((Evaluation.policy_id, policy), (Evaluation.period, period))
                   if value is not None]
     with store.session() as session:
-        count = session.scalar(select(func.count()).select_from(Evaluation).where(*conditions))
+        count = cast(int, session.scalar(select(func.count()).select_from(Evaluation).where(*conditions)))
         if limit is not None and count > limit:
             message = _("{count} stored evaluations match; at most {limit} per request", count=f"{count:,}",
                         limit=f"{limit:,}")
@@ -83,5 +85,5 @@ def impact_of_change(store: Store, caller: Caller, body) -> dict:
         result = impact(old, new, [])  # no stored value can look like this
     else:
         result = stored_impact(store, old, new, policy, period, MAX_IMPACT_EVALUATIONS)
-    labels = list(old.policy.outputs[result.label_output].labels) if result.label_output else []
+    labels = list(cast(tuple[Any, ...], old.policy.outputs[result.label_output].labels)) if result.label_output else []
     return {"old": old.ref, "new": new.ref, "policy": policy, "period": period, **impact_json(result, labels)}

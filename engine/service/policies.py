@@ -199,7 +199,7 @@ def _shown(text: str, directories: list[Path]) -> str:
 def _version_json(info: versions.VersionInfo, row: PolicyVersion | None) -> dict:
     published = row is not None and row.published
     return {"id": info.id, **info.as_json(), "source": "published" if published else "bundled",
-            "published_at": iso(row.published_at) if published and row.published_at else None}
+            "published_at": iso(row.published_at) if published and row is not None and row.published_at else None}
 
 
 def publish_policy(store: Store, caller: Caller, body) -> tuple[int, dict]:
@@ -216,6 +216,7 @@ def publish_policy(store: Store, caller: Caller, body) -> tuple[int, dict]:
                                       _("the policy's YAML text is required"), "/policy"))
     if problems:
         raise ServiceError(422, "invalid_body", _("the body needs `policy`: the policy's YAML text"), problems)
+    assert isinstance(text, str)  # else `problems` said so above
     directory = published_dir(store)
     policy, diagnostics = api.check_text(text, "policy.yaml", [directory])
     hidden = [directory, policyfile.bundled_dir()]
@@ -244,10 +245,10 @@ def publish_policy(store: Store, caller: Caller, body) -> tuple[int, dict]:
     with tempfile.TemporaryDirectory() as candidate_dir:
         candidate = Path(candidate_dir) / f"{policy.id}@new.yaml"
         candidate.write_bytes(text.encode("utf-8", "surrogatepass"))
-        problems = versions.check_versions([directory, Path(candidate_dir)], {policy.id})
+        overlaps = versions.check_versions([directory, Path(candidate_dir)], {policy.id})
         hidden.append(Path(candidate_dir))
         errors = [FieldError(d.code, _shown(d.render(), hidden).replace(candidate.name, "policy.yaml"), "/policy")
-                  for d in problems if d.severity.value == "error"]
+                  for d in overlaps if d.severity.value == "error"]
     if errors:
         raise ServiceError(422, "invalid_versions", _("the validity of {id} version {version} does not fit its other "
                                                       "versions; nothing was published", id=policy.id,

@@ -7,7 +7,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from engine.evaluate.kernel.emitter import Ctx, Emitter, Unsupported, Val, mul, spec_sign
-from engine.evaluate.records import MAX_ID_LENGTH, MAX_LIST_ITEMS, MAX_TEXT_LENGTH, RECORD_META
+from engine.evaluate.records import MAX_ID_LENGTH, MAX_TEXT_LENGTH, RECORD_META
+from engine.policy.bounds import MAX_LIST_ITEMS
 from engine.policy.model import InputSpec, OutputDef, Requirement
 
 

@@ -6,13 +6,19 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 from engine.language import nodes as n
 from engine.policy.functions import AGGREGATES, FUNCTIONS
-from engine.policy.model import Formula, InputSpec, Policy, ValueDef
+from engine.policy.model import (Formula, IndicatorValue, InputSpec, MatrixValue, Policy, TableValue, ValueDef,
+                                 Weighted, WeightedValue)
 from engine.policy.names import Context
 from engine.numbers import RoundingMode, exact_text, format_number, is_terminating
 from engine.language.printer import path_text
+
+if TYPE_CHECKING:  # the rulebook reads a policy as built or as checked
+    from engine.policy.checked import CheckedPolicy
+    AnyPolicy = Policy | CheckedPolicy
 
 ROUNDING_WORDS = {
     RoundingMode.HALF_UP: "setengah ke atas", RoundingMode.HALF_EVEN: "setengah ke genap",
@@ -108,7 +114,7 @@ def literal(value) -> str:
     return "—" if value is None else str(value)
 
 
-def _bound(policy: Policy, bound: n.Bound, scope) -> str:
+def _bound(policy: AnyPolicy, bound: n.Bound, scope) -> str:
     if bound.name is None:
         return number(bound.value)
     for key in ((scope, bound.name), (None, bound.name)):
@@ -118,7 +124,7 @@ def _bound(policy: Policy, bound: n.Bound, scope) -> str:
     return bound.name
 
 
-def cell_words(policy: Policy, cell, scope=None) -> str:
+def cell_words(policy: AnyPolicy, cell, scope=None) -> str:
     """A table cell as a reader says it: '≤ 24', '≥ 76 dan < 91', 'pemula atau terampil'."""
     match cell:
         case None:
@@ -141,6 +147,19 @@ _CONDITIONAL, _OR, _AND, _NOT, _COMPARE, _SUM, _PRODUCT, _UNARY, _ATOM = range(9
 
 class _Notation:
     """Walks a formula once for both writers; subclasses say how each piece looks."""
+
+    # What each subclass writes (_PlainMath, _MathML); declared here for the walk's types.
+    def name(self, text: str) -> str: raise NotImplementedError
+    def num(self, text: str) -> str: raise NotImplementedError
+    def text(self, text: str) -> str: raise NotImplementedError
+    def op(self, symbol: str) -> str: raise NotImplementedError
+    def word(self, word: str) -> str: raise NotImplementedError
+    def row(self, *parts: str) -> str: raise NotImplementedError
+    def parens(self, text: str) -> str: raise NotImplementedError
+    def call(self, name: str, args: list[str]) -> str: raise NotImplementedError
+    def bracket(self, items: list[str]) -> str: raise NotImplementedError
+    def divide(self, a: n.Expr, b: n.Expr) -> tuple[str, int]: raise NotImplementedError
+    def cases(self, cases: list[tuple[str, str]], otherwise: str) -> str: raise NotImplementedError
 
     def show(self, node: n.Expr, context: int = _CONDITIONAL) -> str:
         text, strength = self.node(node)
@@ -177,7 +196,8 @@ class _Notation:
                 word = "tidak termasuk" if negated else "termasuk"
                 return self.row(self.show(a, _SUM), self.word(word), self.show(b, _SUM)), _COMPARE
             case n.Conditional():
-                cases, otherwise = [], node
+                cases: list[tuple[str, str]] = []
+                otherwise: n.Expr = node
                 while isinstance(otherwise, n.Conditional):
                     cases.append((self.show(otherwise.then, _OR), self.show(otherwise.test, _OR)))
                     otherwise = otherwise.otherwise
@@ -261,7 +281,7 @@ def plain_math(node: n.Expr) -> str:
 
 # Building the rulebook ------------------------------------------------------------------------
 
-def value_anchors(policy: Policy) -> dict[tuple, str]:
+def value_anchors(policy: AnyPolicy) -> dict[tuple, str]:
     """The anchor of each value's section, by (scope, name): `nilai-<name>`, or
     `nilai-<scope>-<name>` (`umum` for the top level) where two scopes share a name. Pages that
     explain an evaluation link each number to `/kebijakan/<id>#<anchor>`."""
@@ -273,7 +293,7 @@ def value_anchors(policy: Policy) -> dict[tuple, str]:
 class _Book:
     """Decides what the rulebook says; knows nothing of Markdown or HTML."""
 
-    def __init__(self, policy: Policy, report=None, previous: Policy | None = None):
+    def __init__(self, policy: AnyPolicy, report=None, previous: AnyPolicy | None = None):
         self.policy, self.report, self.previous = policy, report, previous
         self.anchors = value_anchors(policy)
 
@@ -314,7 +334,8 @@ class _Book:
 
     # 2. inputs
     def inputs(self) -> Section:
-        rows, ids = [], []
+        rows: list[list[list[object]]] = []
+        ids: list[str] = []
         for spec in self.policy.inputs.values():
             self._input_rows(spec, spec.name, rows, ids)
         head = [["Nama"], ["Jenis"], ["Batasan"], ["Wajib diisi"], ["Bila null"], ["Keterangan"]]
@@ -393,16 +414,16 @@ class _Book:
         if d.kind in ("formula", "indicator"):
             blocks.append(self._display(d.name, d.formula))
             formulas.append(d.formula)
-        if d.kind == "indicator":
+        if isinstance(d, IndicatorValue):  # the variant of each kind
             blocks += self.indicator(d)
             formulas.append(d.indicator.applies_when)
-        if d.kind == "table":
+        if isinstance(d, TableValue):
             blocks += self.table(d)
             formulas += list(d.table.on) + [r.then for r in d.table.rows if isinstance(r.then, Formula)]
-        if d.kind == "matrix":
+        if isinstance(d, MatrixValue):
             blocks.append(self.matrix(d))
             formulas += [d.matrix.rows, d.matrix.columns]
-        if d.kind == "weighted":
+        if isinstance(d, WeightedValue):
             blocks += self.weighted(d)
             formulas.append(d.weighted.by)
         if d.range is not None:
@@ -413,6 +434,7 @@ class _Book:
         if glossary:
             blocks += [Para(["Keterangan nama:"], "judul-kecil"), Items(glossary)]
         for output in self.policy.outputs.values():
+            assert output.value is not None  # the rulebook is written for a policy that reads
             if d.scope is None and output.value.node is not None and path_text(output.value.node) == d.name:
                 blocks.append(Para(["Dilaporkan sebagai keluaran ", Name(output.name), ", ",
                                     self.output_rounding(output), "."]))
@@ -429,7 +451,7 @@ class _Book:
             return [Math(formula.node)] if formula.node is not None else [Name(formula.text)]
         return [literal(formula)]
 
-    def table(self, d: ValueDef) -> list:
+    def table(self, d: TableValue) -> list:
         t = d.table
         head = [["Baris"]] + [self._formula_parts(f) for f in t.on] + [["Hasil"]]
         with_basis = any(r.basis for r in t.rows)
@@ -446,7 +468,7 @@ class _Book:
                    ". ", HIT_WORDS.get(t.hit, f"hit: {t.hit}")]
         return [Grid(head, rows, "tabel-keputusan", caption=caption)]
 
-    def matrix(self, d: ValueDef) -> Grid:
+    def matrix(self, d: MatrixValue) -> Grid:
         m = d.matrix
         corner = self._formula_parts(m.rows) + [" \\ "] + self._formula_parts(m.columns)
         head = [corner] + [[literal(c)] for c in m.column_keys]
@@ -455,13 +477,14 @@ class _Book:
                    *self._formula_parts(m.columns)]
         return Grid(head, rows, "matriks", caption=caption, row_head=True)
 
-    def weighted(self, d: ValueDef) -> list:
+    def weighted(self, d: WeightedValue) -> list:
         w = d.weighted
         sets = list(w.weights)
         head = [["Indikator"]] + [[("lainnya" if k == "default" and w.by is not None else "bobot")
                                    if k == "default" else literal(k)] for k in sets]
-        rows = [[[self.link((d.scope, name))]] + [[number(w.weights[k][name]) if name in w.weights[k] else "—"]
-                                                  for k in sets] for name in w.indicators]
+        rows: list[list[list[Any]]] = [
+            [[self.link((d.scope, name))]] + [[number(w.weights[k][name]) if name in w.weights[k] else "—"]
+                                              for k in sets] for name in w.indicators]
         rows.append([["Jumlah"]] + [[number(sum(w.weights[k].values(), Fraction(0)))] for k in sets])
         blocks: list = [Para([f"Nilai = jumlah (bobot × nilai indikator) ÷ {number(w.total)}, atas indikator yang berlaku."])]
         if w.by is not None:
@@ -471,7 +494,7 @@ class _Book:
         blocks.append(Para([self.not_applicable(w)]))
         return blocks
 
-    def not_applicable(self, w) -> str:
+    def not_applicable(self, w: Weighted) -> str:
         if w.not_applicable == "renormalise":
             return ("Indikator yang tidak berlaku (tidak ada dalam set bobot jabatannya, atau syarat berlakunya tidak "
                     f"terpenuhi) tidak dihitung; bobot indikator lain diskalakan ulang sehingga jumlahnya tetap "
@@ -480,7 +503,7 @@ class _Book:
             return "Indikator yang tidak berlaku bernilai 0; bobotnya tetap dihitung."
         return f"Indikator yang tidak berlaku: {w.not_applicable}."
 
-    def indicator(self, d: ValueDef) -> list:
+    def indicator(self, d: IndicatorValue) -> list:
         parent = self.policy.values.get((d.scope, d.parent))
         w = parent.weighted if parent is not None else None
         blocks: list = []
@@ -542,9 +565,9 @@ class _Book:
             if spec is None or parts[0] not in spec.fields:
                 return None
             spec = spec.fields[parts[0]]
-        elif scope is not None and p.inputs.get(scope) and p.inputs[scope].items \
-                and head in p.inputs[scope].items.fields:
-            spec = p.inputs[scope].items.fields[head]
+        elif scope is not None and p.inputs.get(scope) and (items := p.inputs[scope].items) \
+                and head in items.fields:
+            spec = items.fields[head]
         elif (scope, head) in p.values or (None, head) in p.values:
             key = (scope, head) if (scope, head) in p.values else (None, head)
             d = p.values[key]
@@ -553,6 +576,7 @@ class _Book:
             spec, scope = p.inputs[head], None
         else:
             return None
+        assert spec is not None  # each branch above that goes on found the spec
         trail = [scope + "[]"] if scope is not None and spec is not p.inputs.get(head) else []
         trail.append(parts[0])
         for part in parts[1:]:
@@ -573,6 +597,7 @@ class _Book:
     def outputs(self) -> Section:
         rows = []
         for o in self.policy.outputs.values():
+            assert o.value is not None  # the rulebook is written for a policy that reads
             target = path_text(o.value.node) if o.value.node is not None else None
             shown = [self.link((None, target))] if target is not None and (None, target) in self.policy.values \
                 else self._formula_parts(o.value)
@@ -661,6 +686,7 @@ class _Book:
         value_key, where = key
         d = self.policy.values[value_key]
         if isinstance(where, int):
+            assert isinstance(d, TableValue)  # a row number names a table's row
             cells = ", ".join(cell_words(self.policy, c, d.scope) for c in d.table.rows[where - 1].cells)
             return [self.link(value_key), f" baris {where} ({cells})"]
         return [self.link(value_key), f" sel {literal(where[0])} × {literal(where[1])}"]

@@ -5,12 +5,15 @@ policy reaches the output only through a writer's escaping, so it is always show
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from engine.language import nodes as n
-from engine.policy.model import Policy
 from engine.review.rulebook.book import (
     Display, Grid, Items, Math, Name, Para, Section, _Book, _MathML, _parts, _x, plain_math,
 )
+
+if TYPE_CHECKING:
+    from engine.review.rulebook.book import AnyPolicy
 
 
 # Writers -------------------------------------------------------------------------------------
@@ -73,7 +76,7 @@ def _md_block(block) -> list[str]:
     raise TypeError(type(block).__name__)
 
 
-def render_markdown(policy: Policy, report=None, previous: Policy | None = None) -> str:
+def render_markdown(policy: AnyPolicy, report=None, previous: AnyPolicy | None = None) -> str:
     """The rulebook as Markdown: GitHub tables, formulas as plain-text math in code spans."""
     book = _Book(policy, report, previous)
     lines = [f"# Buku aturan: {_md(policy.title or policy.id)}", ""]
@@ -170,13 +173,13 @@ section.nilai { border-top: 1px solid #bbb; }
 """
 
 
-def render_fragment(policy: Policy, report=None, previous: Policy | None = None) -> str:
+def render_fragment(policy: AnyPolicy, report=None, previous: AnyPolicy | None = None) -> str:
     """The rulebook's sections as HTML to place inside a page (the web's /kebijakan/<id>): the same
     sections and anchors as `render_html` (`nilai-<name>` per value), without a document around them."""
     return "".join(_h_block(section) for section in _Book(policy, report, previous).sections())
 
 
-def render_html(policy: Policy, report=None, previous: Policy | None = None) -> str:
+def render_html(policy: AnyPolicy, report=None, previous: AnyPolicy | None = None) -> str:
     """The rulebook as one HTML file: inline style only, MathML formulas, no script, nothing fetched."""
     title = f"Buku aturan: {policy.title or policy.id}"
     body = render_fragment(policy, report, previous)
