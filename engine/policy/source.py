@@ -32,7 +32,7 @@ MAX_POLICY_BYTES = 1_000_000
 #: Deepest nesting of mappings and lists in a policy file.
 MAX_YAML_DEPTH = 32
 
-Path = tuple  # of str keys and int indices
+Path = tuple[str | int, ...]  # of str keys and int indices
 
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
