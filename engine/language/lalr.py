@@ -13,8 +13,9 @@ the same answer or the error in the author's words. So it never decides what is 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from lark import Lark, Token
 from lark.grammar import Rule, Terminal

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Callable, TypeAlias, cast
+from typing import Any, TypeAlias, cast
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.tree import Meta
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.tree import Meta
 
 from engine.language import nodes as n
 from engine.language.lalr import Driver, _Start

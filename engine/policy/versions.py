@@ -21,10 +21,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.policy import document as policyfile
 from engine.diagnostics import Diagnostic, Diagnostics, PolicyError, Position
 from engine.i18n import _
 from engine.lru import LRU
+from engine.policy import document as policyfile
 
 #: A period's text: a year, a month or a day.
 PERIOD_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
