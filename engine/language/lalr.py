@@ -13,16 +13,22 @@ the same answer or the error in the author's words. So it never decides what is 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from lark import Lark, Token
+from lark.grammar import Rule, Terminal
 from lark.lexer import PatternStr
 from lark.parsers.lalr_analysis import Shift
 
 
 class Fallback(Exception):
     """The fast path stepped off what it mirrors exactly: let Lark parse this text."""
+
+
+#: One value-stack entry: (value, line, column, height of its Lark tree).
+_Entry = tuple[Any, "int | None", "int | None", int]
 
 
 class _Meta(NamedTuple):
@@ -38,18 +44,18 @@ class _Reduce:
 
     size: int
     origin: str
-    include: tuple  # (index, splice, nones before) per kept child, as Lark's ChildFilter
+    include: tuple[tuple[int, bool, int], ...]  # (index, splice, nones before) per kept child, as Lark's ChildFilter
     nones_after: int
     expand_single: bool
     inline: bool  # a `_rule` whose children are spliced into its parent's
-    method: Callable | None
+    method: Callable[[_Meta, list[Any]], Any] | None
     unit: bool  # `?a: b`: the child itself is the value, at its own place
 
 
 class Driver:
     """The tables and lexer of one Lark parser, and a loop that reduces straight into nodes."""
 
-    def __init__(self, lark: Lark, transformer, max_height: int):
+    def __init__(self, lark: Lark, transformer: object, max_height: int):
         frontend = lark.parser.parser.parser
         self._table = frontend.parse_table
         self._transformer = transformer
@@ -59,7 +65,7 @@ class Driver:
         self._reduces = {key: self._plan(rule, lark.options.keep_all_tokens) for key, rule in rules.items()}
         self._lexer, self._keywords, self._ignore = self._lexer_for(lark)
 
-    def _plan(self, rule, keep_all: bool) -> _Reduce:
+    def _plan(self, rule: Rule, keep_all: bool) -> _Reduce:
         keep_all = keep_all or rule.options.keep_all_tokens
         expansion, empty = rule.expansion, rule.options.empty_indices
         if empty:
@@ -70,7 +76,7 @@ class Driver:
         include, pending = [], 0
         for index, symbol in enumerate(expansion):
             pending += nones[index]
-            if keep_all or not (symbol.is_term and symbol.filter_out):
+            if keep_all or not (symbol.is_term and cast(Terminal, symbol).filter_out):
                 include.append((index, not symbol.is_term and symbol.name.startswith("_"), pending))
                 pending = 0
         name = rule.alias or rule.origin.name
@@ -83,7 +89,7 @@ class Driver:
                        rule.origin.name.startswith("_"), method if callable(method) else None, unit)
 
     @staticmethod
-    def _lexer_for(lark: Lark):
+    def _lexer_for(lark: Lark) -> tuple[re.Pattern[str], dict[str, dict[str, str]], set[str]]:
         """One regular expression over every terminal, in the order Lark's lexer tries them; the
         words that a name pattern also matches (`if`, `and`) come back as keywords."""
         ignore = set(lark.lexer_conf.ignore)
@@ -99,21 +105,22 @@ class Driver:
                 found = compiled.match(word.pattern.value)
                 if word.priority == term.priority and found and found.group(0) == word.pattern.value:
                     keywords.setdefault(term.name, {})[word.pattern.value] = word.name
-                    if word.pattern.flags <= term.pattern.flags:
+                    # Lark keeps a pattern's flags as a frozenset
+                    if cast("frozenset[str]", word.pattern.flags) <= cast("frozenset[str]", term.pattern.flags):
                         embedded.add(word.name)
         kept = [t for t in terminals if t.name not in embedded]
         kept.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
         pattern = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in kept)
         return re.compile(pattern), keywords, ignore
 
-    def _tokens(self, text: str):
+    def _tokens(self, text: str) -> Iterator[Token]:
         keywords, ignore = self._keywords, self._ignore
         match, pos, end, line, line_start = self._lexer.match, 0, len(text), 1, 0
         while pos < end:
             found = match(text, pos)
             if found is None or found.end() == pos:
                 raise Fallback
-            kind, value = found.lastgroup, found.group(0)
+            kind, value = cast(str, found.lastgroup), found.group(0)  # every alternative is a named group
             if kind not in ignore:
                 kind = keywords.get(kind, {}).get(value, kind)
                 yield Token(kind, value, pos, line, pos - line_start + 1)
@@ -123,13 +130,13 @@ class Driver:
                 line_start = pos + value.rindex("\n") + 1
             pos = found.end()
 
-    def parse(self, text: str, start: str):
+    def parse(self, text: str, start: str) -> Any:
         """The nodes `_ToNodes` would make of Lark's tree for `text`, or Fallback."""
         states, reduces = self._table.states, self._reduces
         end_state = self._table.end_states[start]
         state_stack = [self._table.start_states[start]]
         # one entry per symbol: (value, line, column, height) where height is the Lark tree's
-        value_stack: list[tuple] = []
+        value_stack: list[_Entry] = []
         for token in self._tokens(text):
             self._feed(token.type, (token, token.line, token.column, 0), states, state_stack, value_stack, reduces, None)
         result = self._feed("$END", None, states, state_stack, value_stack, reduces, end_state)
@@ -137,14 +144,16 @@ class Driver:
             raise Fallback
         return result
 
-    def _feed(self, kind, entry, states, state_stack, value_stack, reduces, end_state):
+    def _feed(self, kind: str, entry: _Entry | None, states: dict[Any, dict[str, tuple[Any, Any]]],
+              state_stack: list[Any], value_stack: list[_Entry], reduces: dict[int, _Reduce],
+              end_state: Any) -> Any:
         while True:
             action, arg = states[state_stack[-1]].get(kind, (None, None))
             if action is None:
                 raise Fallback
             if action is Shift:
                 state_stack.append(arg)
-                value_stack.append(entry)
+                value_stack.append(cast(_Entry, entry))  # $END, the one None, is never shifted
                 return None
             plan = reduces[id(arg)]
             if plan.unit:  # the value and its place stay; only the state moves on
@@ -163,16 +172,16 @@ class Driver:
             if end_state is not None and state_stack[-1] == end_state:
                 return self._result(value_stack[-1])
 
-    def _result(self, entry: tuple):
+    def _result(self, entry: _Entry) -> Any:
         value, _line, _column, height = entry
         if height > self._max_height:
             raise Fallback  # Lark's tree is too deep: the parser says so, at its place
         return value
 
-    def _reduce(self, plan: _Reduce, raw: list) -> tuple:
+    def _reduce(self, plan: _Reduce, raw: list[_Entry]) -> _Entry:
         first = next((e for e in raw if e[1] is not None), None)
         line, column = (first[1], first[2]) if first is not None else (None, None)
-        kids: list[tuple] = []  # (value, height of its Lark tree; 0 for a token or a placeholder)
+        kids: list[tuple[Any, int]] = []  # (value, height of its Lark tree; 0 for a token or a placeholder)
         for index, splice, nones in plan.include:
             kids.extend([(None, 0)] * nones)
             entry = raw[index]
@@ -201,4 +210,4 @@ class Driver:
 class _Start:
     """A start rule without a method: Lark's Tree('start', [expr]) as `_parse` unwraps it."""
 
-    children: list
+    children: list[Any]

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
+from typing import Any, TypeAlias, cast
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.tree import Meta
 
 from engine.language import nodes as n
 from engine.language.lalr import Driver, _Start
@@ -63,15 +66,15 @@ def _driver() -> Driver:
 
 def parse_formula(text: str) -> n.Expr:
     """Parse one formula, raising FormulaError with a location and a hint."""
-    return _parse(text, "start")
+    return cast("n.Expr", _parse(text, "start"))
 
 
 def parse_cell(text: str) -> n.Cell:
     """Parse one decision-table cell such as `>= 91`, `[76, 91)`, `-` or `"mahir", "penyelia"`."""
-    return _parse(text, "cell")
+    return cast("n.Cell", _parse(text, "cell"))
 
 
-def _parse(text: str, start: str):
+def _parse(text: str, start: str) -> n.Expr | n.Cell:
     if not isinstance(text, str):
         raise FormulaError("syntax.type", _("a formula must be text"), 1, 1)
     if len(text) > MAX_FORMULA_CHARS:
@@ -84,14 +87,15 @@ def _parse(text: str, start: str):
 
 
 @lru_cache(maxsize=4096)
-def _parsed(text: str, start: str):
+def _parsed(text: str, start: str) -> n.Expr | n.Cell:
     """The nodes of a formula, by its text (nodes are frozen: a table repeats its cells)."""
     try:
         node = _driver().parse(text, start)
     except Exception:  # lalr.Fallback, or anything else the fast path did not foresee: Lark decides
         pass
     else:
-        return node.children[0] if isinstance(node, _Start) else node
+        fast: n.Expr | n.Cell = node.children[0] if isinstance(node, _Start) else node
+        return fast
     try:
         tree = _lark().parse(text, start=start)
     except UnexpectedInput as error:
@@ -103,10 +107,11 @@ def _parsed(text: str, start: str):
         if isinstance(error.orig_exc, FormulaError):
             raise error.orig_exc from None
         raise
-    return node.children[0] if isinstance(node, Tree) else node
+    result: n.Expr | n.Cell = cast("n.Expr | n.Cell", node.children[0]) if isinstance(node, Tree) else node
+    return result
 
 
-def _check_depth(tree: Tree) -> None:
+def _check_depth(tree: Tree[Token]) -> None:
     stack = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
@@ -219,7 +224,7 @@ def _offset(text: str, line: int, column: int) -> int:
 
 # Parse tree -> nodes --------------------------------------------------------------------------
 
-def _loc(meta_or_token) -> n.Loc:
+def _loc(meta_or_token: object) -> n.Loc:
     return n.Loc(getattr(meta_or_token, "line", 1) or 1, getattr(meta_or_token, "column", 1) or 1)
 
 
@@ -227,102 +232,112 @@ def _number(token: Token) -> Fraction:
     try:
         return parse_number(str(token))
     except NumberError as error:
-        raise FormulaError("syntax.number", str(error), token.line, token.column) from None
+        # a token from either lexer carries its place
+        raise FormulaError("syntax.number", str(error), cast(int, token.line), cast(int, token.column)) from None
+
+
+#: A rule's children: tokens and the nodes already made of its subrules.
+_Children: TypeAlias = list[Any]
 
 
 @v_args(meta=True)
-class _ToNodes(Transformer):
-    def number(self, meta, children):
+class _ToNodes(Transformer[Token, Any]):
+    # `meta` is Lark's Meta, or on the fast path lalr._Meta, which has the same line and column.
+    def number(self, meta: Meta, children: _Children) -> n.Number:
         (token,) = children
         return n.Number(_number(token), str(token), _loc(token))
 
-    def negative(self, meta, children):
+    def negative(self, meta: Meta, children: _Children) -> n.Number:
         (token,) = children
         return n.Number(-_number(token), "-" + str(token), _loc(meta))
 
-    def string(self, meta, children):
+    def string(self, meta: Meta, children: _Children) -> n.Text:
         (token,) = children
         return n.Text(str(token)[1:-1], _loc(token))
 
-    def true(self, meta, children):
+    def true(self, meta: Meta, children: _Children) -> n.Bool:
         return n.Bool(True, _loc(meta))
 
-    def false(self, meta, children):
+    def false(self, meta: Meta, children: _Children) -> n.Bool:
         return n.Bool(False, _loc(meta))
 
-    def name(self, meta, children):
+    def name(self, meta: Meta, children: _Children) -> n.Name:
         (token,) = children
         return n.Name(str(token), _loc(token))
 
-    def field(self, meta, children):
+    def field(self, meta: Meta, children: _Children) -> n.Field:
         obj, token = children
         return n.Field(obj, str(token), _loc(token))
 
-    def neg(self, meta, children):
+    def neg(self, meta: Meta, children: _Children) -> n.Number | n.Negate:
         (operand,) = children
         if isinstance(operand, n.Number):
             return n.Number(-operand.value, "-" + operand.text, _loc(meta))
         return n.Negate(operand, _loc(meta))
 
-    def not_(self, meta, children):
+    def not_(self, meta: Meta, children: _Children) -> n.Not:
         return n.Not(children[0], _loc(meta))
 
-    def _binary(op):  # noqa: N805 - a small factory used at class creation
-        def build(self, meta, children):
+    @staticmethod
+    def _binary(op: n.BinOp) -> Callable[[_ToNodes, Meta, _Children], n.Binary]:
+        """A small factory used at class creation."""
+        def build(self: _ToNodes, meta: Meta, children: _Children) -> n.Binary:
             left, right = children
             return n.Binary(op, left, right, _loc(meta))
         return build
 
     add, sub, mul, div = _binary(n.BinOp.ADD), _binary(n.BinOp.SUB), _binary(n.BinOp.MUL), _binary(n.BinOp.DIV)
 
-    def compare(self, meta, children):
+    def compare(self, meta: Meta, children: _Children) -> n.Compare:
         left, op, right = children
         return n.Compare(n.CmpOp(str(op)), left, right, _loc(op))
 
-    def and_(self, meta, children):
+    def and_(self, meta: Meta, children: _Children) -> n.Logical:
         return n.Logical(n.LogicOp.AND, children[0], children[1], _loc(meta))
 
-    def or_(self, meta, children):
+    def or_(self, meta: Meta, children: _Children) -> n.Logical:
         return n.Logical(n.LogicOp.OR, children[0], children[1], _loc(meta))
 
-    def member(self, meta, children):
+    def member(self, meta: Meta, children: _Children) -> n.Member:
         return n.Member(children[0], children[1], False, _loc(meta))
 
-    def not_member(self, meta, children):
+    def not_member(self, meta: Meta, children: _Children) -> n.Member:
         return n.Member(children[0], children[1], True, _loc(meta))
 
-    def conditional(self, meta, children):
-        return n.Conditional(*children, _loc(meta))
+    def conditional(self, meta: Meta, children: _Children) -> n.Conditional:
+        test, then, otherwise = children
+        return n.Conditional(test, then, otherwise, _loc(meta))
 
-    def arguments(self, meta, children):
+    def arguments(self, meta: Meta, children: _Children) -> tuple[Any, ...]:
         return tuple(children)
 
-    def call(self, meta, children):
+    def call(self, meta: Meta, children: _Children) -> n.Call:
         token, args = children
         return n.Call(str(token), args or (), _loc(token))
 
-    def filter(self, meta, children):
+    def filter(self, meta: Meta, children: _Children) -> Any:
         return children[0]
 
-    def aggregate(self, meta, children):
+    def aggregate(self, meta: Meta, children: _Children) -> n.Aggregate:
         token, element, var, source, condition = children
         # which names are aggregates is the function registry's to say (the names check)
         return n.Aggregate(sys.intern(str(token)), element, str(var), source, condition, _loc(token))
 
-    def list(self, meta, children):
+    def list(self, meta: Meta, children: _Children) -> n.ListExpr:
         (args,) = children
         return n.ListExpr(args or (), _loc(meta))
 
     # cells
-    def any(self, meta, children):
+    def any(self, meta: Meta, children: _Children) -> n.AnyCell:
         return n.AnyCell(_loc(meta))
 
-    def cell_compare(self, meta, children):
+    def cell_compare(self, meta: Meta, children: _Children) -> n.CompareCell:
         op, bound = children
         return n.CompareCell(n.CmpOp(str(op)), _bound(bound), _loc(meta))
 
-    def _interval(low_closed, high_closed):  # noqa: N805
-        def build(self, meta, children):
+    @staticmethod
+    def _interval(low_closed: bool, high_closed: bool) -> Callable[[_ToNodes, Meta, _Children], n.IntervalCell]:
+        def build(self: _ToNodes, meta: Meta, children: _Children) -> n.IntervalCell:
             low, high = children
             return n.IntervalCell(_bound(low), _bound(high), low_closed, high_closed, _loc(meta))
         return build
@@ -330,15 +345,15 @@ class _ToNodes(Transformer):
     closed, closed_open, open_closed, open = (
         _interval(True, True), _interval(True, False), _interval(False, True), _interval(False, False))
 
-    def literals(self, meta, children):
+    def literals(self, meta: Meta, children: _Children) -> n.LiteralsCell:
         return n.LiteralsCell(tuple(child.value for child in children), _loc(meta))
 
-    def word(self, meta, children):
+    def word(self, meta: Meta, children: _Children) -> n.Text:
         (token,) = children
         return n.Text(str(token), _loc(token))
 
 
-def _bound(node) -> n.Bound:
+def _bound(node: n.Number | n.Name) -> n.Bound:
     if isinstance(node, n.Number):
         return n.Bound(node.value, None, node.loc)
     return n.Bound(None, node.id, node.loc)

@@ -21,12 +21,13 @@ from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any, cast
 
 import jsonschema
 from jsonschema import Draft202012Validator
 
 from engine.policy import source
-from engine.diagnostics import Diagnostics, PolicyError, Position
+from engine.diagnostics import Diagnostic, Diagnostics, PolicyError, Position
 from engine.i18n import N_, _
 from engine.policy.source import SourceMap
 
@@ -39,7 +40,7 @@ NOT_INHERITED = ("id", "extends", "tests", "berlaku_mulai", "berlaku_sampai")
 class PolicyDocument:
     """A policy's merged data, where each part came from, and its content hash."""
 
-    data: dict
+    data: dict[str, Any]
     sources: SourceMap
     file: str
     chain: list[str] = field(default_factory=list)  # ids from this policy up to the root
@@ -102,7 +103,7 @@ def _schema_validator() -> Draft202012Validator:
 
 
 @lru_cache(maxsize=1)
-def _schema_check():
+def _schema_check() -> Any:
     """A compiled validator that only answers "valid or not", in microseconds, or None.
 
     jsonschema walks a 4,000-value policy in half a second; jsonschema-rs says "valid" in a few
@@ -110,13 +111,13 @@ def _schema_check():
     so a policy jsonschema-rs finds invalid, or any doubt, is validated again by jsonschema."""
     try:
         import jsonschema_rs
-        return jsonschema_rs.Draft202012Validator(_schema_validator().schema, validate_formats=False)
+        return jsonschema_rs.Draft202012Validator(policy_schema(), validate_formats=False)
     except Exception:  # not installed, or a schema it cannot compile: jsonschema alone
         return None
 
 
-def policy_schema() -> dict:
-    return _schema_validator().schema
+def policy_schema() -> dict[str, Any]:
+    return cast("dict[str, Any]", _schema_validator().schema)  # the schema file holds an object
 
 
 def read_document(path: Path, diagnostics: Diagnostics, extra: list[Path] | None = None,
@@ -200,7 +201,7 @@ def _merge_documents(parent: PolicyDocument, child: PolicyDocument) -> PolicyDoc
     return PolicyDocument(data, sources, child.file, child.chain + parent.chain)
 
 
-def merge(base, overlay, path: tuple, overlay_sources: SourceMap, sources: SourceMap):
+def merge(base: Any, overlay: Any, path: source.Path, overlay_sources: SourceMap, sources: SourceMap) -> Any:
     """Merge `overlay` onto `base` by the documented rules, recording origins into `sources`."""
     if isinstance(base, dict) and isinstance(overlay, dict):
         result = dict(base)
@@ -222,18 +223,18 @@ def merge(base, overlay, path: tuple, overlay_sources: SourceMap, sources: Sourc
     return overlay
 
 
-def _drop(sources: SourceMap, prefix: tuple) -> None:
+def _drop(sources: SourceMap, prefix: source.Path) -> None:
     for path in [p for p in sources.origins if p[: len(prefix)] == prefix]:
         del sources.origins[path]
 
 
-def _copy(origin: SourceMap, target: SourceMap, prefix: tuple) -> None:
+def _copy(origin: SourceMap, target: SourceMap, prefix: source.Path) -> None:
     for path, where in origin.origins.items():
         if path[: len(prefix)] == prefix:
             target.origins[path] = where
 
 
-def _validate_schema(data: dict, sources: SourceMap, file: str, diagnostics: Diagnostics) -> None:
+def _validate_schema(data: dict[str, Any], sources: SourceMap, file: str, diagnostics: Diagnostics) -> None:
     instance = _jsonable(data)
     check = _schema_check()
     try:
@@ -258,7 +259,7 @@ _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 _THOUSANDS_DOTS = re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?")
 
 
-def _number_as_text(error, position: Position, diagnostics: Diagnostics) -> bool:
+def _number_as_text(error: jsonschema.ValidationError, position: Position, diagnostics: Diagnostics) -> bool:
     """A number written the Indonesian way (0,5 or 3.000.000) where a number is expected: said so."""
     expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
     if error.validator != "type" or not isinstance(error.instance, str) or not {"number", "integer"} & set(expected):
@@ -276,11 +277,14 @@ def _number_as_text(error, position: Position, diagnostics: Diagnostics) -> bool
     return False
 
 
-def _unknown_keys(error, path: tuple, sources: SourceMap, file: str, diagnostics: Diagnostics) -> None:
+def _unknown_keys(error: jsonschema.ValidationError, path: source.Path, sources: SourceMap, file: str,
+                  diagnostics: Diagnostics) -> None:
     """One diagnostic per unknown key, at the key itself, with the closest known key."""
     import difflib
-    known = sorted(error.schema.get("properties", {}))
-    for key in sorted(set(error.instance) - set(known), key=lambda k: sources.position(path + (k, ""), file)):
+    # additionalProperties fails only on an object, against an object schema
+    known = sorted(cast("dict[str, Any]", error.schema).get("properties", {}))
+    unknown = set(cast("dict[str, Any]", error.instance)) - set(known)
+    for key in sorted(unknown, key=lambda k: sources.position(path + (k, ""), file)):
         close = difflib.get_close_matches(key, known, n=1)
         diagnostics.add(sources.position(path + (key, ""), file), "schema.unknown_key",
                         _("unknown key '{key}' in {where}", key=key, where=_where(path)),
@@ -288,7 +292,7 @@ def _unknown_keys(error, path: tuple, sources: SourceMap, file: str, diagnostics
                         else _("allowed here: {names}", names=", ".join(known)))
 
 
-def _leaves(error: jsonschema.ValidationError) -> list:
+def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
     """For a oneOf/anyOf failure, the errors of the alternative whose type the value has.
 
     A value written as a mapping is reported against the mapping alternative ("unknown key
@@ -296,7 +300,7 @@ def _leaves(error: jsonschema.ValidationError) -> list:
     """
     if error.validator not in ("oneOf", "anyOf") or not error.context:
         return [error]
-    branches: dict[int, list] = {}
+    branches: dict[str | int, list[jsonschema.ValidationError]] = {}
     for sub in error.context:
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
     fitting = [subs for subs in branches.values()
@@ -308,29 +312,30 @@ def _leaves(error: jsonschema.ValidationError) -> list:
     return [error]  # several alternatives fit, each for another reason: say what is expected
 
 
-def _code(error) -> str:
+def _code(error: jsonschema.ValidationError) -> str:
     return {"additionalProperties": "unknown_key", "required": "required", "type": "type", "enum": "enum",
             "pattern": "pattern", "oneOf": "one_of", "const": "const"}.get(str(error.validator), str(error.validator))
 
 
-def _where(path: tuple) -> str:
+def _where(path: source.Path) -> str:
     return ".".join(str(p) for p in path) or _("the policy")
 
 
-def _schema_message(error, path: tuple) -> str:
+def _schema_message(error: jsonschema.ValidationError, path: source.Path) -> str:
     where = _where(path)
     if error.validator == "required":
         return _("{where} needs {key}", where=where, key=error.message.split(' is a required')[0])
     if error.validator == "enum":
         return _("{where} is {value}; allowed: {allowed}", where=where, value=repr(error.instance),
-                 allowed=", ".join(map(str, error.validator_value)))
+                 allowed=", ".join(map(str, cast("list[Any]", error.validator_value))))
     if error.validator == "pattern":
         return _("{where} {value} is not a valid name", where=where, value=repr(error.instance))
     if error.validator == "oneOf" and isinstance(error.instance, dict):
         return _("{where} must have exactly one of formula, table, matrix, weighted (or then/formula for a row)",
                  where=where)
     if error.validator == "type":
-        types = [error.validator_value] if isinstance(error.validator_value, str) else error.validator_value
+        value = error.validator_value
+        types = [value] if isinstance(value, str) else cast("list[str]", value)
         expected = _(" or ").join(_(_TYPE_NAMES[t]) if t in _TYPE_NAMES else t for t in types)
         return _("{where} must be {expected}", where=where, expected=expected)
     bounds = {"minimum": N_("{where} must be at least {limit}"), "maximum": N_("{where} must be at most {limit}"),
@@ -348,7 +353,7 @@ _TYPE_NAMES = {"number": N_("number"), "integer": N_("integer"), "string": N_("s
                "object": N_("object"), "array": N_("array"), "null": N_("null")}
 
 
-def _jsonable(value):
+def _jsonable(value: Any) -> Any:
     """Exact numbers are shown to jsonschema as ints or floats: only their type and rough size matter there."""
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
@@ -359,7 +364,7 @@ def _jsonable(value):
     return value
 
 
-def canonical(value):
+def canonical(value: Any) -> Any:
     """Canonical JSON-ready form: exact numbers as their exact decimal or p/q text."""
     if isinstance(value, dict):
         return {k: canonical(v) for k, v in sorted(value.items())}
@@ -371,11 +376,10 @@ def canonical(value):
     return value
 
 
-def content_hash(data: dict) -> str:
+def content_hash(data: dict[str, Any]) -> str:
     text = json.dumps(canonical(data), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _diag(position, code, message, hint=""):
-    from engine.diagnostics import Diagnostic
+def _diag(position: Position, code: str, message: str, hint: str = "") -> Diagnostic:
     return Diagnostic(position, code, message, hint)

@@ -10,18 +10,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 from yaml.composer import Composer
-from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.error import Mark
+from yaml.events import AliasEvent, Event
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import Reader
 from yaml.resolver import Resolver
 
 try:  # libyaml's parser, when PyYAML was built with it: the same events, ten times faster
-    from yaml.cyaml import CParser
+    # yaml.cyaml imports CParser from yaml._yaml; its stub does not re-export it
+    from yaml.cyaml import CParser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - a PyYAML without libyaml
-    CParser = None
+    CParser = None  # type: ignore[assignment,misc]  # an optional base class: mypy has no spelling for it
 
 from engine.diagnostics import Diagnostics, Position
 from engine.i18n import _
@@ -32,7 +35,7 @@ MAX_POLICY_BYTES = 1_000_000
 #: Deepest nesting of mappings and lists in a policy file.
 MAX_YAML_DEPTH = 32
 
-Path = tuple  # of str keys and int indices
+Path = tuple[str | int, ...]  # of str keys and int indices
 
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
@@ -46,7 +49,8 @@ class Origin:
 
     position: Position
     style: str | None  # None (plain), "'", '"', "|" or ">"
-    places: tuple | None = None  # for text over several lines: (line, column) of each character
+    # for text over several lines: (line, column, character) of each character
+    places: tuple[tuple[int, int, str], ...] | None = None
 
     def locate(self, line: int, column: int) -> Position:
         """File position of (line, column) within the scalar's text."""
@@ -59,12 +63,13 @@ class Origin:
 
     def _offset(self, line: int, column: int) -> int:
         # the text's own lines are those of the parsed value, which `places` follows one to one
-        return self._line_starts[line - 1] + column - 1 if line <= len(self._line_starts) else len(self.places)
+        places = cast("tuple[tuple[int, int, str], ...]", self.places)  # only read when there are places
+        return self._line_starts[line - 1] + column - 1 if line <= len(self._line_starts) else len(places)
 
     @property
     def _line_starts(self) -> list[int]:
         starts, index = [0], 0
-        for index, (_, _, char) in enumerate(self.places):
+        for index, (_, _, char) in enumerate(cast("tuple[tuple[int, int, str], ...]", self.places)):
             if char == "\n":
                 starts.append(index + 1)
         return starts
@@ -93,26 +98,36 @@ class SourceMap:
 class _Refused(yaml.MarkedYAMLError):
     """A construct the loader refuses on purpose (an alias, too deep a nesting), with its code."""
 
-    def __init__(self, code: str, problem: str, mark):
+    def __init__(self, code: str, problem: str, mark: Any) -> None:  # PyYAML's Mark or libyaml's
         super().__init__(None, None, problem, mark)
         self.code = code
 
 
-class _Guards:
+if TYPE_CHECKING:  # what _Guards is mixed into: a parser's events (PyYAML's or libyaml's) and a composer
+    from fractions import Fraction
+
+    class _Composing(Composer):
+        def check_event(self, *choices: Any) -> bool: ...
+        def peek_event(self) -> Event | None: ...
+else:
+    _Composing = object
+
+
+class _Guards(_Composing):
     """A composer that refuses aliases and bounds depth; nothing here constructs objects."""
 
     _depth = 0
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         if self.check_event(AliasEvent):
-            event = self.peek_event()
+            event = cast(Event, self.peek_event())  # the alias just checked
             raise _Refused(
                 "yaml.alias", _("aliases (*name) are not allowed in a policy; write the value out"), event.start_mark)
         self._depth += 1
         if self._depth > MAX_YAML_DEPTH:
             raise _Refused(
                 "yaml.too_deep", _("nested more than {limit} levels deep", limit=MAX_YAML_DEPTH),
-                self.peek_event().start_mark)
+                cast(Event, self.peek_event()).start_mark)
         try:
             return super().compose_node(parent, index)
         finally:
@@ -127,12 +142,12 @@ if CParser is not None:
     class _FastLoader(_Guards, Composer, CParser, Resolver):
         """libyaml's events, composed by the same Python composer with the same guards."""
 
-        def __init__(self, stream):
+        def __init__(self, stream: str) -> None:
             CParser.__init__(self, stream)
             Composer.__init__(self)
             Resolver.__init__(self)
 else:  # pragma: no cover
-    _FastLoader = None
+    _FastLoader = None  # type: ignore[assignment,misc]  # see CParser
 
 
 #: Where libyaml and PyYAML part ways (found by comparing them on mutated policies): a tab, a
@@ -140,7 +155,7 @@ else:  # pragma: no cover
 _LIBYAML_DIFFERS = re.compile(r"[\t?\x85\u2028\u2029\ufeff]")
 
 
-def _compose_fast(text: str):
+def _compose_fast(text: str) -> Node | None:
     """The node tree by libyaml, or None to let PyYAML's reader and parser read (and explain) it.
 
     On the texts it accepts here, libyaml builds the same nodes at the same places as PyYAML
@@ -162,7 +177,7 @@ def _compose_fast(text: str):
     return None if node is None or _empty_in_flow(node, False) else node
 
 
-def _empty_in_flow(node, in_flow: bool) -> bool:
+def _empty_in_flow(node: Node, in_flow: bool) -> bool:
     """Whether an empty plain value sits in a flow collection (`{a: }`): libyaml places it elsewhere."""
     stack = [(node, in_flow)]
     while stack:
@@ -174,7 +189,7 @@ def _empty_in_flow(node, in_flow: bool) -> bool:
             flow = in_flow or bool(node.flow_style)
             stack.extend((child, flow) for pair in node.value for child in pair)
         else:
-            flow = in_flow or bool(node.flow_style)
+            flow = in_flow or bool(cast(SequenceNode, node).flow_style)  # neither scalar nor mapping
             stack.extend((child, flow) for child in node.value)
     return False
 
@@ -192,7 +207,7 @@ def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
-            before = text[:error.start]
+            before = cast(bytes, text)[:error.start]  # still the bytes that did not decode
             line, column = before.count(b"\n") + 1, len(before) - (before.rfind(b"\n") + 1) + 1
             diagnostics.add(Position(file, line, column), "yaml.encoding",
                             _("the file is not UTF-8 text ({reason})", reason=error.reason), _("save the file as UTF-8"))
@@ -204,8 +219,8 @@ def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object
             loader = _Loader(text)  # the reader refuses characters YAML does not allow, here already
             node = loader.get_single_node()
     except _Refused as error:
-        mark = error.problem_mark
-        diagnostics.add(Position(file, mark.line + 1, mark.column + 1), error.code, error.problem)
+        mark = cast(Mark, error.problem_mark)  # _Refused always has its mark and problem
+        diagnostics.add(Position(file, mark.line + 1, mark.column + 1), error.code, cast(str, error.problem))
         return None, sources
     except yaml.MarkedYAMLError as error:
         line, column, code, message, hint = _mistake(error, text)
@@ -213,9 +228,9 @@ def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object
         return None, sources
     except yaml.reader.ReaderError as error:
         line, column = _line_column(text, error.position)
-        code = error.character if isinstance(error.character, int) else ord(error.character)
+        codepoint = error.character if isinstance(error.character, int) else ord(error.character)
         diagnostics.add(Position(file, line, column), "yaml.character",
-                        _("character U+{code} is not allowed in YAML ({reason})", code=f"{code:04X}",
+                        _("character U+{code} is not allowed in YAML ({reason})", code=f"{codepoint:04X}",
                           reason=error.reason),
                         _("remove it; policies are plain UTF-8 text"))
         return None, sources
@@ -272,11 +287,11 @@ def _mistake(error: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str, str
         return (line, column, "yaml.indent", _("the indentation of this line does not match the lines above"),
                 _("indent the keys of one mapping (and the items of one list) by the same number of spaces"))
     if "quoted scalar" in context:
-        start = error.context_mark
+        start = cast(Mark, error.context_mark)  # a quote or bracket left open has its start
         return (start.line + 1, start.column + 1, "yaml.quote", _("this quoted text has no closing quote"),
                 _("end the text with the same quote it starts with"))
     if "flow sequence" in context or "flow mapping" in context:
-        start = error.context_mark
+        start = cast(Mark, error.context_mark)  # a quote or bracket left open has its start
         closing = "]" if "sequence" in context else "}"
         return (start.line + 1, start.column + 1, "yaml.syntax",
                 _("this '{opening}' is not closed with '{closing}'", opening="[" if closing == "]" else "{",
@@ -316,7 +331,7 @@ def _missing_colon(line: str) -> tuple[str, str]:
             _("a key and its value are separated by ': ', for example '{written}'", written=written))
 
 
-def _split_by_comma(value: object, key: object, key_value: object, text: str) -> bool:
+def _split_by_comma(value: Node, key: Node, key_value: Node, text: str) -> bool:
     """Whether `{a: 0,5}` was read as a: 0 and a key '5' without value (a decimal comma)."""
     plain = [isinstance(n, ScalarNode) and not n.style for n in (value, key, key_value)]
     return (all(plain) and value.value.lstrip("+-").isdigit() and key.value.isdigit() and key_value.value == ""
@@ -345,7 +360,7 @@ class _Text:
         return line + 1, index - self.starts[line] + 1
 
 
-def _places(node: ScalarNode, source: _Text) -> tuple:
+def _places(node: ScalarNode, source: _Text) -> tuple[tuple[int, int, str], ...]:
     """(line, column, character) in the file for each character of a scalar written over several
     lines. Folding turns line breaks and indentation into spaces; the other characters appear
     in the file in the same order, so each is found by scanning forward."""
@@ -355,7 +370,7 @@ def _places(node: ScalarNode, source: _Text) -> tuple:
         j = text.index("\n", j) + 1  # content starts after the header line
     elif node.style in ("'", '"'):
         j += 1
-    places = []
+    places: list[tuple[int, int, str]] = []
     for char in node.value:
         if char in " \t\n":
             places.append((*source.place(min(j, end)), char))
@@ -372,7 +387,7 @@ def _places(node: ScalarNode, source: _Text) -> tuple:
     return tuple(places)
 
 
-def _convert(node, path: Path, file: str, source: "_Text", sources: SourceMap, diagnostics: Diagnostics):
+def _convert(node: Node, path: Path, file: str, source: "_Text", sources: SourceMap, diagnostics: Diagnostics) -> Any:
     position = Position(file, node.start_mark.line + 1, node.start_mark.column + 1)
     if node.tag not in _STANDARD_TAGS:
         diagnostics.add(position, "yaml.tag", _("YAML tag {tag} is not allowed in a policy", tag=node.tag),
@@ -380,7 +395,7 @@ def _convert(node, path: Path, file: str, source: "_Text", sources: SourceMap, d
         return None
     if isinstance(node, MappingNode):
         sources.origins[path] = Origin(position, None)
-        result: dict = {}
+        result: dict[str, Any] = {}
         previous = None  # the pair before, to read {bobot: 0,5} back as the text '0,5'
         for key_node, value_node in node.value:
             if previous is not None and _split_by_comma(previous[1], key_node, value_node, source.text):
@@ -406,13 +421,15 @@ def _convert(node, path: Path, file: str, source: "_Text", sources: SourceMap, d
     if isinstance(node, SequenceNode):
         sources.origins[path] = Origin(position, None)
         return [_convert(item, path + (i,), file, source, sources, diagnostics) for i, item in enumerate(node.value)]
+    node = cast(ScalarNode, node)  # neither mapping nor sequence
     style = node.style if node.style in ("'", '"', "|", ">") else None
     spans_lines = style in ("|", ">") or node.start_mark.line != node.end_mark.line
     sources.origins[path] = Origin(position, style, _places(node, source) if spans_lines and node.value else None)
     return _scalar(node, position, diagnostics)
 
 
-def _scalar(node: ScalarNode, position: Position, diagnostics: Diagnostics):
+def _scalar(node: ScalarNode, position: Position, diagnostics: Diagnostics) -> Fraction | str | bool | None:
+    value: str  # a scalar's text
     tag, value = node.tag.rsplit(":", 1)[-1], node.value
     if node.style is not None and node.style != "":
         return value  # quoted or block: always text

@@ -21,10 +21,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.policy import document as policyfile
 from engine.diagnostics import Diagnostic, Diagnostics, PolicyError, Position
 from engine.i18n import _
 from engine.lru import LRU
+from engine.policy import document as policyfile
 
 #: A period's text: a year, a month or a day.
 PERIOD_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
@@ -40,7 +40,7 @@ class Period:
     last: date
 
 
-def parse_period(text) -> Period | None:
+def parse_period(text: object) -> Period | None:
     """`2023`, `2023-07` or `2023-07-15` as the days they span; None for anything else."""
     if not isinstance(text, str) or not re.fullmatch(PERIOD_PATTERN, text):
         return None
@@ -58,11 +58,11 @@ def parse_period(text) -> Period | None:
         return None
 
 
-def period_error(text) -> str:
+def period_error(text: object) -> str:
     return _("a period is a year (2023), a month (2023-07) or a day (2023-07-15), got {text}", text=repr(text))
 
 
-def _day(value) -> date | None:
+def _day(value: object) -> date | None:
     if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         try:
             return date.fromisoformat(value)
@@ -81,7 +81,7 @@ class VersionInfo:
     hash: str
     berlaku_mulai: str | None
     berlaku_sampai: str | None
-    positions: dict[Any, Any] = field(default_factory=dict)  # key -> Position of that key in its file
+    positions: dict[str, Position] = field(default_factory=dict)  # key -> Position of that key in its file
     problems: list[Diagnostic] = field(default_factory=list)  # why it could not be read, if it could not
 
     @property
@@ -140,7 +140,7 @@ def files_by_id(extra: list[Path] | None = None) -> dict[str, list[Path]]:
 
 #: Version headers kept in memory, one per file version (the index of a policy directory).
 MAX_VERSION_INFOS = 512
-_info_cache: LRU[tuple[VersionInfo, list]] = LRU(MAX_VERSION_INFOS)
+_info_cache: LRU[tuple[VersionInfo, list[tuple[str, tuple[Any, ...]]]]] = LRU(MAX_VERSION_INFOS)
 
 
 def _signature(path: Path) -> tuple[Any, ...]:
@@ -229,7 +229,7 @@ def _choose(target: str, period: Period | None, extra: list[Path] | None, files:
     return (current[0] if len(current) == 1 else infos[-1]).path
 
 
-def _named(target: str, policy_id: str, wanted: str, infos: list[VersionInfo], extra) -> Path:
+def _named(target: str, policy_id: str, wanted: str, infos: list[VersionInfo], extra: list[Path] | None) -> Path:
     if wanted.startswith(HASH_PREFIX):
         matches = [i for i in infos if i.hash.startswith(wanted)]
         what = _("content hash {hash}", hash=wanted)
