@@ -51,7 +51,7 @@ class Diagnostic:
     hint: str = ""
     severity: Severity = Severity.ERROR
 
-    def sort_key(self):
+    def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.position.file, self.position.line, self.position.column, self.code, self.message)
 
     def render(self) -> str:

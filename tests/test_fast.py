@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine import api
+from engine.policy.model import TableValue
 from engine.evaluate import batch
 from engine.evaluate.kernel import FastPolicy, decode_pairs
 from engine.evaluate.io import decode_json, encode
@@ -90,7 +91,7 @@ def _bounds(policy) -> list[Fraction]:
     known = constants(policy)
     found = set()
     for definition in policy.values.values():
-        for row in definition.table.rows if definition.table is not None else ():
+        for row in definition.table.rows if isinstance(definition, TableValue) else ():
             for cell in row.cells:
                 bounds = [cell.bound] if isinstance(cell, n.CompareCell) else \
                     [cell.low, cell.high] if isinstance(cell, n.IntervalCell) else []

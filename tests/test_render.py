@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from engine import api
+from engine.policy.model import TableValue
 from engine.cli import main
 from test_diff import THRESHOLD, copy_of_pp30  # the copy of pp-30-2019 that kinerja diff compares
 
@@ -166,7 +167,7 @@ def test_every_value_has_a_section_in_both_formats(monkeypatch):
 def test_coverage_and_history_sections_say_what_was_run(monkeypatch):
     markdown = run(["render", "pp-46-2011"], monkeypatch)[1]
     policy = api.load("pp-46-2011").policy
-    rows_and_cells = sum(len(d.table.rows) for d in policy.values.values() if d.table is not None)
+    rows_and_cells = sum(len(d.table.rows) for d in policy.values.values() if isinstance(d, TableValue))
     assert rows_and_cells == 13  # nilai_waktu 2, nilai_biaya 2, nilai_tugas_tambahan 4, predikat 5
     coverage = section(markdown, "## Cakupan uji")
     assert f"{len(policy.tests)} dari {len(policy.tests)} kasus uji lulus; 13 dari 13 baris" in coverage

@@ -56,12 +56,13 @@ def _eval_batch(args, chooser, target) -> int:
     progress = batch.Progress(total)
     bad = 0
     writer = None if args.format == "jsonl" else _writer(target, args.format, list(loaded.policy.outputs))
-    evaluator = api.LineEvaluator(chooser.for_record, loaded)
+    evaluator: api.LineEvaluator = api.LineEvaluator(chooser.for_record, loaded)
+    chunked = None  # the columnar evaluator, when asked for: it counts which path ran
     if args.columns or args.outputs_only or args.explain_engine:  # NumPy is imported only then
         from engine.cli.columnar_lines import ChunkEvaluator
 
-        evaluator = ChunkEvaluator(chooser.for_record, loaded, with_values=not args.outputs_only,
-                                   use_columns=args.columns)
+        evaluator = chunked = ChunkEvaluator(chooser.for_record, loaded, with_values=not args.outputs_only,
+                                             use_columns=args.columns)
     try:
         for name, stream in _open_inputs(args.inputs):
             fmt = args.input_format
@@ -88,8 +89,8 @@ def _eval_batch(args, chooser, target) -> int:
         else:
             target.flush()
         progress.close()
-    if args.explain_engine:
-        _err(evaluator.explain())
+    if chunked is not None and args.explain_engine:
+        _err(chunked.explain())
     return bad
 
 

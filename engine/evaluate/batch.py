@@ -96,7 +96,8 @@ def _chunks(stream: IO[bytes], size: int = CHUNK_LINES) -> Iterator[tuple[int, l
 def _evaluate_chunk(evaluator: Evaluator, first: int, lines: list[bytes]) -> tuple[bytes, int, int, int]:
     """(the encoded results, records, records with errors, bytes read)."""
     if hasattr(evaluator, "chunk"):  # a whole chunk at once (engine.cli.columnar_lines)
-        return evaluator.chunk(first, lines)
+        chunked: tuple[bytes, int, int, int] = evaluator.chunk(first, lines)
+        return chunked
     out, records, bad, size = [], 0, 0, 0
     for offset, raw in enumerate(lines):
         size += len(raw)

@@ -25,9 +25,8 @@ and freezes the result into a `CheckedPolicy`. How a consumer (an evaluator, a r
 - Mappings are read-only views and sequences are tuples: nothing downstream changes the policy.
   `data` is the merged document as read (what is stored and diffed), not to be changed either.
 
-Transition: each variant still answers `.kind` ("formula", "indicator", "table", "matrix",
-"weighted") and `None` for the other variants' slots (`d.table` on a formula), for modules that
-are not yet ported to the union.
+Each variant also answers `.kind` ("formula", "indicator", "table", "matrix", "weighted"): its
+name as outputs show it (`--trace`), never a switch; a variant has only its own slots.
 """
 from __future__ import annotations
 

@@ -235,9 +235,9 @@ def check_types(policy: Policy, out: Diagnostics) -> TypeChecker:
 def check_weights(policy: Policy, out: Diagnostics) -> None:
     """Every weight set adds up to the declared total and names only known indicators."""
     for definition in policy.values.values():
-        weighted = definition.weighted
-        if weighted is None:
+        if not isinstance(definition, WeightedValue):
             continue
+        weighted = definition.weighted
         known = set(weighted.indicators)
         for key, weights in weighted.weights.items():
             position = weighted.weight_positions.get(key, definition.position)
@@ -447,8 +447,10 @@ def _adjacent(a: iv.Interval, b: iv.Interval) -> bool:
 def check_matrices(policy: Policy, out: Diagnostics, checker: TypeChecker) -> None:
     """Every combination of the row and column values has a cell; no cell key is unknown."""
     for d in policy.values.values():
+        if not isinstance(d, MatrixValue):
+            continue
         matrix = d.matrix
-        if matrix is None or matrix.rows is None or matrix.columns is None:
+        if matrix.rows is None or matrix.columns is None:
             continue
         context = Context(d.scope)
         row_type, column_type = checker.formula(matrix.rows, context), checker.formula(matrix.columns, context)

@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.diagnostics import Diagnostics
 from engine.i18n import _
-from engine.policy.model import Formula, Policy
+from engine.policy.model import Formula, Policy, WeightedValue
 from engine.policy.names import Context
 from engine.policy.typecheck import TypeChecker
 
@@ -35,8 +35,10 @@ def check_weight_keys(policy: Policy, out: Diagnostics, checker: TypeChecker) ->
     `weights.open_domain` (the field has no fixed set of values and there is no `default`).
     """
     for d in policy.values.values():
+        if not isinstance(d, WeightedValue):
+            continue
         weighted = d.weighted
-        if weighted is None or weighted.by is None or weighted.by.node is None:
+        if weighted.by is None or weighted.by.node is None:
             continue
         by = weighted.by.text
         domain = _domain(checker, weighted.by, Context(d.scope))

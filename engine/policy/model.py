@@ -94,11 +94,6 @@ class Weighted:
     weight_positions: Mapping[Any, Position]
 
 
-#: Attributes of the old one-class ValueDef that a variant without them answers with None, so that
-#: modules not yet ported to the union (they test `d.table is not None`) keep working.
-_LEGACY_SLOTS = frozenset({"formula", "table", "matrix", "weighted", "indicator", "parent"})
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ValueBase:
     """A named value: computed once per record (or once per list item when `scope` is set).
@@ -125,13 +120,9 @@ class ValueBase:
 
     @property
     def kind(self) -> str:
-        """Transitional: the old kind string, for modules not yet ported to the union."""
+        """The variant's name as outputs show it (`--trace`'s "kind", the rulebook, a growth
+        chain); code chooses by the variant's class, never by this string."""
         raise NotImplementedError
-
-    def __getattr__(self, name: str) -> None:
-        if name in _LEGACY_SLOTS:
-            return None
-        raise AttributeError(name)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,11 +148,6 @@ class IndicatorValue(ValueBase):
     @property
     def kind(self) -> str:
         return "indicator"
-
-    @property
-    def indicator(self) -> "IndicatorValue":
-        """Transitional: the old `d.indicator.applies_when` reads the variant itself."""
-        return self
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

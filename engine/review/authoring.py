@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from engine import api
+from engine.policy.model import ComputedValue, IndicatorValue, WeightedValue
 from engine.policy import document as policyfile
 from engine.i18n import _
 from engine.numbers import exact_text
@@ -85,9 +86,10 @@ def new_regional_policy(policy_id: str, parent: str) -> str:
     for (scope, name), d in policy.values.items():
         if scope is not None:
             continue
-        if d.formula is not None and d.formula.node is not None and type(d.formula.node).__name__ == "Number":
+        if (isinstance(d, (ComputedValue, IndicatorValue)) and d.formula is not None and d.formula.node is not None
+                and type(d.formula.node).__name__ == "Number"):
             values.append(f"  {name}: {{formula: {_quoted(d.formula.text)}}}" + (f"  # {d.label}" if d.label else ""))
-        elif d.weighted is not None and d.weighted.weights and d.weighted.by is not None:
+        elif isinstance(d, WeightedValue) and d.weighted.weights and d.weighted.by is not None:
             values.append(f"  {name}:" + (f"  # {d.label}" if d.label else ""))
             values.append("    weighted:")
             values.append("      weights:")

@@ -12,7 +12,7 @@ from engine.diagnostics import shown_file
 from engine.i18n import N_, _, decimal_mark, language, using
 from engine.language.nodes import Expr
 from engine.language.printer import to_text, value_text
-from engine.policy.model import Formula, MatrixValue, TableValue, WeightedValue
+from engine.policy.model import ComputedValue, Formula, IndicatorValue, MatrixValue, TableValue, WeightedValue
 from engine.evaluate.runtime import Item, _Absent
 
 _WORDS = {  # English message ids; the Indonesian texts are in the catalogue
@@ -61,7 +61,7 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
     scalars, repeated = _reads(entry.reads, _aggregate_vars(d))
     value = _show(entry.value, words, mark)
     clauses: list[str] = []
-    if d.kind in ("formula", "indicator") and d.formula is not None and d.formula.node is not None:
+    if isinstance(d, (ComputedValue, IndicatorValue)) and d.formula is not None and d.formula.node is not None:
         node, conditions = _taken_branch(d.formula.node, scalars, entry)
         for test, holds in conditions:
             clauses.append(words["because"].format(test=to_text(test, math=True, decimal_mark=mark),
@@ -140,7 +140,7 @@ def _lookup(formula, scalars: dict):
 
 def _aggregate_vars(d) -> set[str]:
     from engine.language import nodes as n
-    found, todo = set(), [f.node for f in [d.formula] if f is not None and f.node is not None]
+    found, todo = set(), [d.formula.node] if isinstance(d, (ComputedValue, IndicatorValue)) and d.formula is not None and d.formula.node is not None else []
     while todo:
         node = todo.pop()
         if isinstance(node, n.Aggregate):
@@ -172,7 +172,7 @@ def trace_json(trace: list[TraceEntry]) -> list[dict]:
             item["item"] = entry.item
         if d.label:
             item["label"] = d.label
-        if d.formula is not None:
+        if isinstance(d, (ComputedValue, IndicatorValue)) and d.formula is not None:
             item["formula"] = d.formula.text.strip()
         if d.basis:
             item["basis"] = d.basis

@@ -37,6 +37,7 @@ from itertools import pairwise
 from typing import cast
 
 from engine.language import nodes as n
+from engine.policy.model import TableValue
 from engine.i18n import N_, _, decimal_mark, language, using
 from engine.numbers import MAX_MAGNITUDE, RoundingMode, format_number, round_to, to_decimal
 from engine.language.printer import path_text
@@ -338,7 +339,7 @@ def _thresholds(policy, record: dict, values: dict) -> list[tuple]:
     input; `read(changed record, result)` gives that column's value (one reader per list item)."""
     found = []
     for d in policy.values.values():
-        if d.table is None:
+        if not isinstance(d, TableValue):
             continue
         for column, formula in enumerate(d.table.on):
             name = path_text(formula.node) if formula is not None and formula.node is not None else None

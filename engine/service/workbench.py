@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from engine import api
+from engine.policy.model import ComputedValue, MatrixValue, TableValue, WeightedValue
 from engine.review import cases as testing
 from engine.diagnostics import Position, Severity
 from engine.i18n import N_, _
@@ -81,21 +82,21 @@ def numbers(loaded: api.LoadedPolicy) -> list[Number]:
     for d in policy.values.values():
         group = f"{d.label} ({d.name})" if d.label else d.name
         where = lambda path: policy.sources.position(path, policy.file)  # noqa: E731
-        if d.kind == "formula" and d.formula is not None and _plain_number(d.formula.text) is not None:
+        if isinstance(d, ComputedValue) and d.formula is not None and _plain_number(d.formula.text) is not None:
             found.append(Number(_key(d.formula.path), "nilai", _plain_number(d.formula.text),
                                 d.label or d.name, group, d.basis, where(d.formula.path), d.formula.path))
-        if d.kind == "weighted":
-            for key, weights in d.weighted.weights.items():  # type: ignore[union-attr]  # a weighted value's
+        if isinstance(d, WeightedValue):
+            for key, weights in d.weighted.weights.items():
                 for name, weight in weights.items():
                     path = d.path + ("weighted", "weights", key, name)
                     label = _("weight of {indicator} for {group}", indicator=name,
                               group=_("others") if key == "default" else key)
                     found.append(Number(_key(path), "bobot", weight, label, group, d.basis, where(path), path))
-        if d.kind == "table":
+        if isinstance(d, TableValue):
             found += _table_numbers(policy, d, group, where)
-        if d.kind == "matrix":
+        if isinstance(d, MatrixValue):
             labels = _labels_of(policy, d)
-            for (row, column), value in d.matrix.cells.items():  # type: ignore[union-attr]  # a matrix's
+            for (row, column), value in d.matrix.cells.items():
                 path = d.path + ("matrix", "cells", row, column)
                 label = _("cell {row} × {column}", row=row, column=column)
                 found.append(Number(_key(path), "sel", value, label, group, d.basis, where(path), path,

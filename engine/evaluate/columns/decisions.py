@@ -9,13 +9,13 @@ import numpy as np
 from engine.evaluate.columns import pairs as P
 from engine.evaluate.columns.kinds import Level, Unsupported, Val, _literal_pairs
 from engine.language import nodes as n
-from engine.policy.model import Formula, ValueDef
+from engine.policy.model import Formula, IndicatorValue, MatrixValue, TableValue, WeightedValue
 
 
 class Decisions:
     """Tables, matrices and weights; Run supplies expr, under, merge, use_value and expect."""
 
-    def table(self, d: ValueDef, lv: Level) -> Val:
+    def table(self, d: TableValue, lv: Level) -> Val:
         columns = [self.expr(f.node, lv) for f in d.table.on]
         guard = lv.guard
         size = guard.size
@@ -80,7 +80,7 @@ class Decisions:
                 return np.asarray(test, dtype=bool)
         raise Unsupported(f"cell {cell!r}")
 
-    def matrix(self, d: ValueDef, lv: Level) -> Val:
+    def matrix(self, d: MatrixValue, lv: Level) -> Val:
         rows, columns = self.expr(d.matrix.rows.node, lv), self.expr(d.matrix.columns.node, lv)
         cells = dict(d.matrix.cells)
         if {type(v) for v in cells.values()} != {str} or "num" in (rows.kind, columns.kind) or \
@@ -96,7 +96,7 @@ class Decisions:
         out[:] = [f if f is not None else "" for f in found]
         return Val("text", values=out)
 
-    def weighted(self, d: ValueDef, lv: Level) -> Val:
+    def weighted(self, d: WeightedValue, lv: Level) -> Val:
         w = d.weighted
         named = [(k, weights) for k, weights in w.weights.items() if k != "default"]
         default = w.weights.get("default")
@@ -123,13 +123,14 @@ class Decisions:
             vals.append(self.under(lv, left, lambda: self.weighted_sum(d, default, lv)))
         return self.merge(masks, vals, d.name)
 
-    def weighted_sum(self, d: ValueDef, weights: dict, lv: Level) -> Val:
+    def weighted_sum(self, d: WeightedValue, weights: dict, lv: Level) -> Val:
         w = d.weighted
         guard = lv.guard
         total = P.constant(0)
         applied = P.constant(0)
         for indicator, weight in weights.items():
-            definition = self.policy.values[(d.scope, indicator)].indicator
+            definition = self.policy.values[(d.scope, indicator)]
+            assert isinstance(definition, IndicatorValue)
             guarded = definition.applies_when is not None and definition.applies_when.node is not None
             mask = np.bool_(True)
             if guarded:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.language import nodes as n
 from engine.policy.functions import AGGREGATES, FUNCTIONS
-from engine.policy.model import (Formula, IndicatorValue, InputSpec, MatrixValue, Policy, TableValue, ValueDef,
+from engine.policy.model import (ComputedValue, Formula, IndicatorValue, InputSpec, MatrixValue, Policy, TableValue, ValueDef,
                                  Weighted, WeightedValue)
 from engine.policy.names import Context
 from engine.numbers import RoundingMode, exact_text, format_number, is_terminating
@@ -119,7 +119,7 @@ def _bound(policy: AnyPolicy, bound: n.Bound, scope) -> str:
         return number(bound.value)
     for key in ((scope, bound.name), (None, bound.name)):
         d = policy.values.get(key)
-        if d is not None and d.formula is not None and isinstance(d.formula.node, n.Number):
+        if isinstance(d, (ComputedValue, IndicatorValue)) and d.formula is not None and isinstance(d.formula.node, n.Number):
             return f"{bound.name} ({number(d.formula.node.value)})"
     return bound.name
 
@@ -403,7 +403,7 @@ class _Book:
         kind = {"formula": "Rumus", "table": "Tabel keputusan", "matrix": "Matriks",
                 "weighted": "Rata-rata tertimbang", "indicator": "Indikator"}[d.kind]
         about: list = [kind]
-        if d.parent is not None:
+        if isinstance(d, IndicatorValue) and d.parent is not None:
             about += [" dari ", self.link((d.scope, d.parent))]
         if d.scope is not None:
             about += [", dihitung untuk tiap butir ", Name(d.scope)]
@@ -411,12 +411,12 @@ class _Book:
         if d.description:
             blocks.append(Para([d.description]))
         formulas: list[Formula | None] = []
-        if d.kind in ("formula", "indicator"):
+        if isinstance(d, (ComputedValue, IndicatorValue)):
             blocks.append(self._display(d.name, d.formula))
             formulas.append(d.formula)
         if isinstance(d, IndicatorValue):  # the variant of each kind
             blocks += self.indicator(d)
-            formulas.append(d.indicator.applies_when)
+            formulas.append(d.applies_when)
         if isinstance(d, TableValue):
             blocks += self.table(d)
             formulas += list(d.table.on) + [r.then for r in d.table.rows if isinstance(r.then, Formula)]
@@ -505,7 +505,7 @@ class _Book:
 
     def indicator(self, d: IndicatorValue) -> list:
         parent = self.policy.values.get((d.scope, d.parent))
-        w = parent.weighted if parent is not None else None
+        w = parent.weighted if isinstance(parent, WeightedValue) else None
         blocks: list = []
         if w is not None:
             given = [(k, s[d.name]) for k, s in w.weights.items() if d.name in s]
@@ -519,9 +519,9 @@ class _Book:
                     weight.append(" Tidak dipakai untuk: " + ", ".join(
                         "lainnya" if k == "default" else literal(k) for k in missing) + ".")
             blocks.append(Para(weight))
-        if d.indicator.applies_when is not None:
-            blocks.append(Para(["Berlaku hanya bila ", *self._formula_parts(d.indicator.applies_when), "."]))
-        if w is not None and (d.indicator.applies_when is not None or any(d.name not in s for s in w.weights.values())):
+        if d.applies_when is not None:
+            blocks.append(Para(["Berlaku hanya bila ", *self._formula_parts(d.applies_when), "."]))
+        if w is not None and (d.applies_when is not None or any(d.name not in s for s in w.weights.values())):
             blocks.append(Para(["Bila tidak berlaku: ", self.not_applicable(w)]))
         return blocks
 
