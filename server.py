@@ -6,6 +6,7 @@ stay the exact decimals they are (flask.jsonify would pass them through binary f
 error, whether refused by the service, raised by werkzeug or unexpected, becomes
 `application/problem+json` in one place: `problem`.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,11 +17,10 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine import __version__, service
-from engine.service import openapi, ratelimit, web
-from engine.i18n import N_, _, language, negotiate, reset_language, set_language
 from engine.errors import FieldError, Problem
 from engine.evaluate.io import DuplicateKeyError, decode_input, encode
-from engine.service import ServiceError
+from engine.i18n import N_, _, language, negotiate, reset_language, set_language
+from engine.service import ServiceError, openapi, ratelimit, web
 from engine.service.store import Store, database_url, open_store
 
 #: Largest request body, in bytes, unless the configuration says otherwise.
@@ -40,9 +40,12 @@ v1 = Blueprint("v1", __name__, url_prefix="/v1")
 def create_app(config: dict | None = None) -> Flask:
     """The service on the store at DATABASE_URL (migrations applied on opening)."""
     app = Flask(__name__)
-    app.config.update(DATABASE_URL=database_url(), MAX_CONTENT_LENGTH=DEFAULT_MAX_CONTENT_LENGTH,
-                      RATE_LIMIT_PER_KEY=DEFAULT_RATE_LIMIT_PER_KEY,
-                      CHECK_RATE_LIMIT_PER_KEY=DEFAULT_CHECK_RATE_LIMIT_PER_KEY)
+    app.config.update(
+        DATABASE_URL=database_url(),
+        MAX_CONTENT_LENGTH=DEFAULT_MAX_CONTENT_LENGTH,
+        RATE_LIMIT_PER_KEY=DEFAULT_RATE_LIMIT_PER_KEY,
+        CHECK_RATE_LIMIT_PER_KEY=DEFAULT_CHECK_RATE_LIMIT_PER_KEY,
+    )
     app.config.update(config or {})
     app.extensions["kinerja_store"] = open_store(app.config["DATABASE_URL"])
     ratelimit.init_app(app)
@@ -76,6 +79,7 @@ def _reset_language(_error=None) -> None:
 
 # Parsing and serialising ---------------------------------------------------------------------
 
+
 def _rate_key() -> str:
     """Whose requests a limit counts: the API key's id (read from the key's own text, so counting
     needs no database), else the client's address."""
@@ -91,8 +95,12 @@ def _too_many() -> str:
     return _("too many requests with this API key; wait the seconds that Retry-After says, then send again")
 
 
-ratelimit.limiter.limit(lambda: current_app.config["RATE_LIMIT_PER_KEY"], key_func=_rate_key,
-                        error_message=_too_many, exempt_when=lambda: request.endpoint in UNLIMITED_ENDPOINTS)(v1)
+ratelimit.limiter.limit(
+    lambda: current_app.config["RATE_LIMIT_PER_KEY"],
+    key_func=_rate_key,
+    error_message=_too_many,
+    exempt_when=lambda: request.endpoint in UNLIMITED_ENDPOINTS,
+)(v1)
 
 
 def _store() -> Store:
@@ -112,24 +120,31 @@ def _body(raw: bytes) -> dict:
     try:
         body = decode_input(raw)
     except DuplicateKeyError as error:
-        raise ServiceError(422, "duplicate_key", str(error),
-                           [FieldError("duplicate_key", str(e), e.pointer) for e in error.every]) from None
+        raise ServiceError(
+            422, "duplicate_key", str(error), [FieldError("duplicate_key", str(e), e.pointer) for e in error.every]
+        ) from None
     except ValueError as error:
         raise ServiceError(400, "malformed_json", _("the body is not valid JSON: {problem}", problem=error)) from None
     if not isinstance(body, dict):
-        raise ServiceError(422, "invalid_body", _("the body must be a JSON object"),
-                           [FieldError("type", _("must be a JSON object"))])
+        raise ServiceError(
+            422, "invalid_body", _("the body must be a JSON object"), [FieldError("type", _("must be a JSON object"))]
+        )
     return body
 
 
 def _whole_number(name: str, text: str) -> int:
     if not re.fullmatch(r"[0-9]{1,9}", text):
-        raise ServiceError(422, name, _("{name} must be a whole number", name=name),
-                           [FieldError("type", _("must be a whole number, got {got}", got=f"'{text}'"), name)])
+        raise ServiceError(
+            422,
+            name,
+            _("{name} must be a whole number", name=name),
+            [FieldError("type", _("must be a whole number, got {got}", got=f"'{text}'"), name)],
+        )
     return int(text)
 
 
 # Routes ----------------------------------------------------------------------------------------
+
 
 @v1.get("/health")
 def health():
@@ -165,15 +180,20 @@ def policy_schema(policy_id: str):
 
 
 @v1.post("/policies/check")
-@ratelimit.limiter.limit(lambda: current_app.config["CHECK_RATE_LIMIT_PER_KEY"], key_func=_rate_key,
-                         error_message=_too_many)
+@ratelimit.limiter.limit(
+    lambda: current_app.config["CHECK_RATE_LIMIT_PER_KEY"], key_func=_rate_key, error_message=_too_many
+)
 def check_policy():
     _caller()
     body = _body(request.get_data())
     if not isinstance(body.get("policy"), str):
         code = "type" if "policy" in body else "required"
-        raise ServiceError(422, "invalid_body", _("the body needs `policy`: the policy's YAML text"),
-                           [FieldError(code, _("the policy's YAML text is required"), "/policy")])
+        raise ServiceError(
+            422,
+            "invalid_body",
+            _("the body needs `policy`: the policy's YAML text"),
+            [FieldError(code, _("the policy's YAML text is required"), "/policy")],
+        )
     return _json(service.check_policy_text(body["policy"]))
 
 
@@ -244,6 +264,7 @@ def impact():
 
 # Errors --------------------------------------------------------------------------------------
 
+
 def problem(error: Exception) -> Response:
     """Any error as an RFC 9457 problem with located `errors`; never a traceback. Outside /v1 (a
     page that does not exist, say) the error is the web's HTML page instead."""
@@ -256,8 +277,11 @@ def problem(error: Exception) -> Response:
             current_app.logger.error("%s %s: %s %s", request.method, request.path, error.message, error.errors)
     elif isinstance(error, HTTPException):
         status = error.code or 500
-        detail = _(_DETAILS[status], method=request.method, path=request.path) if status in _DETAILS \
+        detail = (
+            _(_DETAILS[status], method=request.method, path=request.path)
+            if status in _DETAILS
             else error.description or _title(status)
+        )
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         if isinstance(error, RequestEntityTooLarge) and limit:
             detail = _("the request body is over the limit of {limit} bytes", limit=f"{limit:,}")
@@ -282,10 +306,20 @@ def problem(error: Exception) -> Response:
 
 
 #: Titles of the statuses the API answers with (HTTP's own phrases are the English ones).
-_TITLES = {400: N_("Bad Request"), 401: N_("Unauthorized"), 403: N_("Forbidden"), 404: N_("Not Found"),
-           405: N_("Method Not Allowed"), 409: N_("Conflict"), 413: N_("Request Entity Too Large"),
-           415: N_("Unsupported Media Type"), 422: N_("Unprocessable Entity"), 429: N_("Too Many Requests"),
-           500: N_("Internal Server Error"), 503: N_("Service Unavailable")}
+_TITLES = {
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    409: N_("Conflict"),
+    413: N_("Request Entity Too Large"),
+    415: N_("Unsupported Media Type"),
+    422: N_("Unprocessable Entity"),
+    429: N_("Too Many Requests"),
+    500: N_("Internal Server Error"),
+    503: N_("Service Unavailable"),
+}
 #: What werkzeug's own refusals mean, in the caller's language (its descriptions are English).
 _DETAILS = {404: N_("there is nothing at {path}"), 405: N_("{method} is not allowed on {path}")}
 

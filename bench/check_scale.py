@@ -10,6 +10,7 @@ prints, best of --runs:
 The machine's load shows in wall time; CPU time is what the code costs. Uses the Python it runs
 under (the project's venv): no environment of its own, no peers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,7 @@ def stages(path: Path) -> dict[str, float]:
     """CPU seconds of each stage of `api.check`, in this process."""
     from engine.diagnostics import Diagnostics
     from engine.language import parser
-    from engine.policy import checks, document, model, source
+    from engine.policy import builder, checks, document, source
 
     parser._parsed.cache_clear()  # each run parses every formula, as a new process does
     clock = time.process_time
@@ -49,7 +50,7 @@ def stages(path: Path) -> dict[str, float]:
     read = clock()
     document._validate_schema(data, sources, str(path), out)
     validated = clock()
-    policy = model.build(document.PolicyDocument(data, sources, str(path), [data["id"]]), out)
+    policy = builder.build(document.PolicyDocument(data, sources, str(path), [data["id"]]), out)
     built = clock()
     checks.run(policy, out)
     checked = clock()
@@ -62,8 +63,9 @@ def cli(path: Path) -> tuple[float, float, str]:
     kinerja = shutil.which("kinerja", path=str(Path(sys.executable).parent)) or "kinerja"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
-    done = subprocess.run([kinerja, "check", str(path)], capture_output=True, text=True,
-                          env={**os.environ, "KINERJA_LANG": "en"})
+    done = subprocess.run(
+        [kinerja, "check", str(path)], capture_output=True, text=True, env={**os.environ, "KINERJA_LANG": "en"}
+    )
     wall = time.perf_counter() - began
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -91,8 +93,11 @@ def main() -> None:
             runs = [cli(path) for _ in range(args.runs)]
             wall, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
             total = sum(best.values())
-            print(f"{size:>7} | " + " | ".join(f"{best[s]:>6.3f}" for s in STAGES)
-                  + f" | {total:>7.3f} | {wall:>8.3f} | {cpu:>7.3f} | {cpu / size * 1000:>6.3f}")
+            print(
+                f"{size:>7} | "
+                + " | ".join(f"{best[s]:>6.3f}" for s in STAGES)
+                + f" | {total:>7.3f} | {wall:>8.3f} | {cpu:>7.3f} | {cpu / size * 1000:>6.3f}"
+            )
             if runs[0][2] != "exit 0" and runs[0][2]:
                 print(f"        kinerja check said: {runs[0][2][:200]}")
     print(f"load after {os.getloadavg()[0]:.1f}; issue 10's target: 4,000 values under 1 s from the command line")

@@ -7,6 +7,7 @@ OUTPUTS as one line each (bench/exactness.py), further passes run while the budg
 last line printed is a JSON summary. The collector stays on; the parsed records are frozen out of
 its reach (gc.freeze) since they are the harness's data, not the engine's garbage.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,31 +32,69 @@ class Entry:
     module: str
     make: str = "make"
     parsed: str = "records already parsed"
-    limit: int | None = None   # records timed, when the full set would take too long
+    limit: int | None = None  # records timed, when the full set would take too long
     parse: str = "parse"  # the module's function that parses a line into the engine's own form
 
 
 ENTRIES = {
-    "fraction": Entry("plain Python, fractions.Fraction (the exact reference)", "peers.fraction_p",
-                      parsed="records parsed (json, numbers as Fraction)"),
+    "fraction": Entry(
+        "plain Python, fractions.Fraction (the exact reference)",
+        "peers.fraction_p",
+        parsed="records parsed (json, numbers as Fraction)",
+    ),
     "float": Entry("plain Python, floats, hand-written", "peers.float_p", parsed="records parsed (json, floats)"),
-    "zen": Entry("zen-engine, ZenEngine.evaluate (JDM graph)", "peers.zen_p",
-                 parsed="JSON line in (zen's fast path, parsed in Rust)"),
-    "kinerja-exact": Entry("Kinerja api.evaluate (exact interpreter, all values)", "kinerja_p", "make_exact",
-                           parsed="records parsed (engine.evaluate.io.decode_json)", limit=10_000),
-    "kinerja-fast": Entry("Kinerja compiled kernel, scalar: outputs and every value", "kinerja_p", "make_fast",
-                          parsed="records parsed (engine.evaluate.kernel.decode_pairs)", parse="parse_pairs"),
-    "kinerja-outputs": Entry("Kinerja compiled kernel, scalar: outputs only (zen's job)", "kinerja_p",
-                             "make_outputs", parsed="records parsed (engine.evaluate.kernel.decode_pairs)", parse="parse_pairs"),
-    "kinerja-batch": Entry("Kinerja batch.evaluate_batch (both cores)", "kinerja_p", "make_batch",
-                           parsed="records parsed (engine.evaluate.kernel.decode_pairs)", parse="parse_pairs"),
-    "kinerja-columns": Entry("Kinerja columns (engine.evaluate.columns): outputs only", "kinerja_p", "make_columns",
-                             parsed="Parquet file in (DECIMAL columns), read in the timed pass", parse="parse_keep"),
-    "kinerja-columns-compute": Entry("Kinerja columns, compute only (the data already in columns)", "kinerja_p",
-                                     "make_columns_compute", parsed="columns in memory (from Parquet, untimed)",
-                                     parse="parse_keep"),
-    "openfisca": Entry("OpenFisca, float32 (its default), compute only (NumPy over the population)", "peers.openfisca_p",
-                       parsed="arrays in memory (untimed)"),
+    "zen": Entry(
+        "zen-engine, ZenEngine.evaluate (JDM graph)",
+        "peers.zen_p",
+        parsed="JSON line in (zen's fast path, parsed in Rust)",
+    ),
+    "kinerja-exact": Entry(
+        "Kinerja api.evaluate (exact interpreter, all values)",
+        "kinerja_p",
+        "make_exact",
+        parsed="records parsed (engine.evaluate.io.decode_json)",
+        limit=10_000,
+    ),
+    "kinerja-fast": Entry(
+        "Kinerja compiled kernel, scalar: outputs and every value",
+        "kinerja_p",
+        "make_fast",
+        parsed="records parsed (engine.evaluate.kernel.decode_pairs)",
+        parse="parse_pairs",
+    ),
+    "kinerja-outputs": Entry(
+        "Kinerja compiled kernel, scalar: outputs only (zen's job)",
+        "kinerja_p",
+        "make_outputs",
+        parsed="records parsed (engine.evaluate.kernel.decode_pairs)",
+        parse="parse_pairs",
+    ),
+    "kinerja-batch": Entry(
+        "Kinerja batch.evaluate_batch (both cores)",
+        "kinerja_p",
+        "make_batch",
+        parsed="records parsed (engine.evaluate.kernel.decode_pairs)",
+        parse="parse_pairs",
+    ),
+    "kinerja-columns": Entry(
+        "Kinerja columns (engine.evaluate.columns): outputs only",
+        "kinerja_p",
+        "make_columns",
+        parsed="Parquet file in (DECIMAL columns), read in the timed pass",
+        parse="parse_keep",
+    ),
+    "kinerja-columns-compute": Entry(
+        "Kinerja columns, compute only (the data already in columns)",
+        "kinerja_p",
+        "make_columns_compute",
+        parsed="columns in memory (from Parquet, untimed)",
+        parse="parse_keep",
+    ),
+    "openfisca": Entry(
+        "OpenFisca, float32 (its default), compute only (NumPy over the population)",
+        "peers.openfisca_p",
+        parsed="arrays in memory (untimed)",
+    ),
 }
 
 

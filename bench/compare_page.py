@@ -9,6 +9,7 @@ nothing.
 
 Run: python bench/compare_page.py [--evaluations 10000] [--runs 5] [--db URL]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from engine import api, service
-from engine.service import review as review_service, workbench
 from engine.evaluate.io import decode_json, encode
+from engine.service import review as review_service
+from engine.service import workbench
 
 #: Records per stored submission (the service's limit per request).
 PER_SUBMISSION = service.MAX_RECORDS_PER_REQUEST
@@ -43,8 +45,11 @@ def store_evaluations(app, count: int) -> None:
         body = {"policy": "serang", "period": "2025-01", "records": records}
         service.submit(store, service.Caller(f"kunci-{agency}", "agency", agency), body, None, encode(body))
     loaded = api.load("serang")
-    text = workbench.child_yaml(loaded, workbench.changes_from(loaded, {"values/batas_di_atas/formula": "105"}),
-                                workbench.Identity("serang-ambang", "1", "Serang, Di Atas mulai 105", "2024-01-01"))
+    text = workbench.child_yaml(
+        loaded,
+        workbench.changes_from(loaded, {"values/batas_di_atas/formula": "105"}),
+        workbench.Identity("serang-ambang", "1", "Serang, Di Atas mulai 105", "2024-01-01"),
+    )
     service.publish_policy(store, service.Caller("admin", "admin", None), {"policy": text})
 
 
@@ -63,14 +68,18 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     args = parser.parse_args(argv)
-    from server import create_app
     from webtools import add_user, sign_in
+
+    from server import create_app
+
     with tempfile.TemporaryDirectory() as directory:
         url = args.db or f"sqlite:///{Path(directory) / 'bench.sqlite'}"
         app = create_app({"DATABASE_URL": url, "TESTING": True})
         began = time.perf_counter()
         store_evaluations(app, args.evaluations)
-        print(f"stored {args.evaluations:,} serang evaluations in {time.perf_counter() - began:.1f} s ({url.split(':')[0]})")
+        print(
+            f"stored {args.evaluations:,} serang evaluations in {time.perf_counter() - began:.1f} s ({url.split(':')[0]})"
+        )
         add_user(app, "peninjau", "reviewer")
         client = app.test_client()
         sign_in(client, "peninjau")
@@ -86,8 +95,10 @@ def main(argv=None) -> int:
         service_times = timed(lambda: review_service.compare(store, reviewer, "serang", "serang-ambang"), args.runs)
         page_times = timed(page, args.runs)
         print(f"review_service.compare: median {statistics.median(service_times):.2f} s over {args.runs} runs")
-        print(f"GET /tinjauan (server time, page rendered): median {statistics.median(page_times):.2f} s "
-              f"over {args.runs} runs (min {min(page_times):.2f}, max {max(page_times):.2f})")
+        print(
+            f"GET /tinjauan (server time, page rendered): median {statistics.median(page_times):.2f} s "
+            f"over {args.runs} runs (min {min(page_times):.2f}, max {max(page_times):.2f})"
+        )
         store.dispose()
     return 0
 

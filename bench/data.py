@@ -11,6 +11,7 @@
 
 Run `python bench/data.py [--p N] [--pp46 N]` to write (or reuse) the files and print the rates.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,7 +62,7 @@ def _planted(rng: random.Random, midpoint: bool) -> list[tuple[int, int]] | None
     rest = sum(w * c for w, c in zip(P_BOBOT[1:], capaian[1:]))
     if midpoint:
         m = round(10 * (P_BOBOT[0] * rng.gauss(100, 13) + rest))
-        m += 5 - m % 10                       # 1000 x hasil kerja ends in 5: an exact x.xx5
+        m += 5 - m % 10  # 1000 x hasil kerja ends in 5: an exact x.xx5
         first = Fraction(m - 10 * rest, 10 * P_BOBOT[0])
     else:
         first = Fraction(100 * rng.choice((90, 110)) - rest, P_BOBOT[0])
@@ -106,13 +107,16 @@ def _kegiatan(rng: random.Random) -> str:
     tw = rng.choice((12, 12, 6, 3))
     draw = rng.random()
     if draw < 0.04:
-        rw = tw * 76                         # efficiency exactly 24%: 100 exact, 76 in floats
+        rw = tw * 76  # efficiency exactly 24%: 100 exact, 76 in floats
     elif draw < 0.5:
-        rw = tw * 100                        # on time
+        rw = tw * 100  # on time
     else:
         rw = max(0, round(tw * 100 * rng.gauss(0.95, 0.1)))
-    parts = [f'"kuantitas": {{"target": {to}, "realisasi": {ro}}}', f'"kualitas": {{"target": 100, "realisasi": {rk}}}',
-             f'"waktu": {{"target": {tw}, "realisasi": {_number(rw)}}}']
+    parts = [
+        f'"kuantitas": {{"target": {to}, "realisasi": {ro}}}',
+        f'"kualitas": {{"target": 100, "realisasi": {rk}}}',
+        f'"waktu": {{"target": {tw}, "realisasi": {_number(rw)}}}',
+    ]
     if rng.random() < 0.3:
         tb = rng.randrange(5, 200) * 500_000
         parts.append(f'"biaya": {{"target": {tb}, "realisasi": {round(tb * rng.uniform(0.7, 1.05))}}}')
@@ -125,8 +129,10 @@ def pp46_line(rng: random.Random, index: int) -> str:
     if rng.random() < 0.25:
         names.append("kepemimpinan")
     perilaku = ", ".join(f'"{n}": {max(50, min(100, round(rng.gauss(82, 6))))}' for n in names)
-    return (f'{{"id": "{_nip(index)}", "kegiatan": [{kegiatan}], "tugas_tambahan": {rng.choice((0, 0, 0, 1, 2, 3, 4, 7))}, '
-            f'"kreativitas": {rng.choice((0, 0, 0, 0, 3, 6, 12))}, "perilaku": {{{perilaku}}}}}\n')
+    return (
+        f'{{"id": "{_nip(index)}", "kegiatan": [{kegiatan}], "tugas_tambahan": {rng.choice((0, 0, 0, 1, 2, 3, 4, 7))}, '
+        f'"kreativitas": {rng.choice((0, 0, 0, 0, 3, 6, 12))}, "perilaku": {{{perilaku}}}}}\n'
+    )
 
 
 # ---------------------------------------------------------------------------------------- files
@@ -184,8 +190,10 @@ def main() -> None:
     args = parser.parse_args()
     path = ensure("p", args.p)
     total, edges, midpoints = rates(path)
-    print(f"{path}: {total:,} records; exactly on 90 or 110: {edges:,} ({edges / total:.2%}); "
-          f"exact x.xx5 midpoints: {midpoints:,} ({midpoints / total:.2%})")
+    print(
+        f"{path}: {total:,} records; exactly on 90 or 110: {edges:,} ({edges / total:.2%}); "
+        f"exact x.xx5 midpoints: {midpoints:,} ({midpoints / total:.2%})"
+    )
     if args.pp46:
         print(ensure("pp46", args.pp46))
 

@@ -2,6 +2,7 @@
 
 Prints figures; asserts nothing. Run: python bench/eval_record.py [--seconds N]
 """
+
 from __future__ import annotations
 
 import argparse

@@ -3,6 +3,7 @@
 Outputs are reduced to one text line each (numbers as exact two-decimal numerals), so results from
 floats, Decimals and Fractions compare alike and whole runs can be streamed to a file and back.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,8 +31,9 @@ def numeral(value) -> str:
 
 def line(outputs: dict) -> str:
     """One result's five outputs as a tab-separated line."""
-    return "\t".join(numeral(outputs.get(name)) if name in ("hasil_kerja", "perilaku") else str(outputs.get(name))
-                     for name in FIELDS)
+    return "\t".join(
+        numeral(outputs.get(name)) if name in ("hasil_kerja", "perilaku") else str(outputs.get(name)) for name in FIELDS
+    )
 
 
 @dataclass
@@ -62,9 +64,11 @@ class Comparison:
             return f"yes ({self.records:,} of {self.records:,})"
         d = self.differ
         ratings = d["rating_hasil_kerja"] + d["rating_perilaku"]
-        return (f"no: {d['predikat']:,} predikat flips, {ratings:,} rating flips, "
-                f"{d['hasil_kerja']:,} hasil_kerja cents off ({d['hasil_kerja'] / self.records:.2%})"
-                + (f", {d['perilaku']:,} perilaku off" if d["perilaku"] else ""))
+        return (
+            f"no: {d['predikat']:,} predikat flips, {ratings:,} rating flips, "
+            f"{d['hasil_kerja']:,} hasil_kerja cents off ({d['hasil_kerja'] / self.records:.2%})"
+            + (f", {d['perilaku']:,} perilaku off" if d["perilaku"] else "")
+        )
 
 
 def compare(reference_lines, other_lines) -> Comparison:

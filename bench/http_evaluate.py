@@ -9,6 +9,7 @@ asserts nothing. Clients and server share this machine's cores, as they would on
 Run: python bench/http_evaluate.py [--requests N] [--clients N] [--records N] [--seconds S]
                                    [--url http://127.0.0.1:PORT --key KEY]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,9 +50,25 @@ def start_server(directory: str, threads: int) -> tuple[subprocess.Popen, str, s
     The server's log goes to server.log in `directory` (waitress notes each time requests queue)."""
     with open(Path(directory) / "server.log", "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "serve", "--host", "127.0.0.1", "--port", "0", "--threads",
-             str(threads), "--db", f"sqlite:///{Path(directory) / 'bench.sqlite'}"],
-            cwd=directory, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "engine.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--threads",
+                str(threads),
+                "--db",
+                f"sqlite:///{Path(directory) / 'bench.sqlite'}",
+            ],
+            cwd=directory,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+        )
     lines: queue.Queue = queue.Queue()
 
     def read() -> None:
@@ -76,8 +93,9 @@ def start_server(directory: str, threads: int) -> tuple[subprocess.Popen, str, s
 
 
 def post(connection: http.client.HTTPConnection, body: bytes, key: str) -> tuple[int, bytes]:
-    connection.request("POST", PATH, body=body, headers={
-        "Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    connection.request(
+        "POST", PATH, body=body, headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    )
     response = connection.getresponse()
     return response.status, response.read()
 
@@ -140,10 +158,14 @@ def run(base: str, key: str, body: bytes, records: int, requests: int, clients: 
         thread.join(timeout=seconds + 90)
     elapsed = time.perf_counter() - started
     done = len(latencies)
-    print(f"POST {PATH}: {records:,} records per request, {clients} concurrent clients (keep-alive), "
-          f"loopback, {os.cpu_count()} cores shared by clients and server")
-    print(f"{done} requests answered 200 in {elapsed:.2f} s ({len(failures)} failed"
-          f"{', stopped at the time limit' if done + len(failures) < requests else ''})")
+    print(
+        f"POST {PATH}: {records:,} records per request, {clients} concurrent clients (keep-alive), "
+        f"loopback, {os.cpu_count()} cores shared by clients and server"
+    )
+    print(
+        f"{done} requests answered 200 in {elapsed:.2f} s ({len(failures)} failed"
+        f"{', stopped at the time limit' if done + len(failures) < requests else ''})"
+    )
     for failure in failures[:5]:
         print(f"  failed: {failure}")
     if not done:
@@ -151,8 +173,10 @@ def run(base: str, key: str, body: bytes, records: int, requests: int, clients: 
     ordered = sorted(latencies)
     p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
     print(f"throughput: {done / elapsed:.2f} requests/s, {done * records / elapsed:,.0f} records/s")
-    print(f"latency: p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-          f"max {ordered[-1] * 1000:.0f} ms")
+    print(
+        f"latency: p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+        f"max {ordered[-1] * 1000:.0f} ms"
+    )
 
 
 def main() -> None:
@@ -165,15 +189,26 @@ def main() -> None:
     parser.add_argument("--url", help="a running server, e.g. http://127.0.0.1:8000 (with --key)")
     parser.add_argument("--key", help="an API key for --url")
     args = parser.parse_args()
-    if not (1 <= args.requests <= 10_000 and 1 <= args.clients <= 64 and 1 <= args.records <= 5000
-            and 0 < args.seconds <= 600):
+    if not (
+        1 <= args.requests <= 10_000
+        and 1 <= args.clients <= 64
+        and 1 <= args.records <= 5000
+        and 0 < args.seconds <= 600
+    ):
         parser.error("bounded: --requests 1..10000, --clients 1..64, --records 1..5000, --seconds up to 600")
     if bool(args.url) != bool(args.key):
         parser.error("give --url and --key together")
     body = request_body(args.records)
     if args.url:
-        run(args.url.rstrip("/").removesuffix("/v1"), args.key, body, args.records, args.requests, args.clients,
-            args.seconds)
+        run(
+            args.url.rstrip("/").removesuffix("/v1"),
+            args.key,
+            body,
+            args.records,
+            args.requests,
+            args.clients,
+            args.seconds,
+        )
         return
     with tempfile.TemporaryDirectory(prefix="kinerja-bench-") as directory:
         process, base, key = start_server(directory, args.threads)

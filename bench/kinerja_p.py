@@ -4,6 +4,7 @@ Records are parsed as the product parses them (`engine.evaluate.io.decode_json`:
 int). The compiled fast path and the batch path are being built; until they import, `make`
 raises `Unavailable` and the table says "not available".
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,11 +19,13 @@ class Unavailable(Exception):
 
 def parse(line: bytes) -> dict:
     from engine.evaluate.io import decode_json
+
     return decode_json(line)
 
 
 def _loaded():
     from engine import api
+
     return api, api.load(POLICY)
 
 
@@ -37,6 +40,7 @@ def parse_pairs(line: bytes):
     """As `kinerja eval` parses a line for the compiled kernel: exact (numerator, denominator)
     pairs (engine.evaluate.kernel.decode_pairs); the line is kept for the exact path, as the CLI keeps it."""
     from engine.evaluate.kernel import decode_pairs
+
     return decode_pairs(line), line
 
 
@@ -51,6 +55,7 @@ def _kernel():
     def evaluate(parsed):  # the facade's rule, the exact reading only when the kernel hands the record back
         record, line = parsed
         return loaded.result(lambda: decode_json(line), record)
+
     return kernel, evaluate
 
 
@@ -70,6 +75,7 @@ def make_outputs():
             return {"outputs": run(parsed[0])[0]}
         except Exception:  # anything unusual: the exact path, as the product does
             return evaluate(parsed)
+
     return lambda records: [outputs_only(r) for r in records]
 
 
@@ -79,6 +85,7 @@ def make_batch():
     _, evaluate = _kernel()
     import multiprocessing
     import os
+
     workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     global _evaluate
     _evaluate = evaluate
@@ -90,6 +97,7 @@ def make_batch():
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             parts = pool.map(_outputs_of, [(k * share, min(len(records), (k + 1) * share)) for k in range(workers)])
         return [result for part in parts for result in part]
+
     return run
 
 
@@ -99,8 +107,10 @@ _records: list = []
 
 def _outputs_of(span):
     start, end = span
-    return [{"outputs": r.get("outputs"), "errors": r.get("errors")} if "errors" in r else {"outputs": r["outputs"]}
-            for r in (_evaluate(record) for record in _records[start:end])]
+    return [
+        {"outputs": r.get("outputs"), "errors": r.get("errors")} if "errors" in r else {"outputs": r["outputs"]}
+        for r in (_evaluate(record) for record in _records[start:end])
+    ]
 
 
 def outputs(result: dict) -> dict:
@@ -124,9 +134,12 @@ def parse_keep(line: bytes) -> bytes:
 def _parquet(lines: list[bytes]):
     """The lines as a Parquet file (DECIMAL(18, 6) numbers), written once per set of lines."""
     import hashlib
+
     import pyarrow.parquet as pq
+
     from engine.evaluate import columnar_io as cio
     from engine.evaluate.io import decode_json
+
     api, loaded = _loaded()
     key = hashlib.sha256(b"\n".join(lines)).hexdigest()[:16]
     path = Path(__file__).resolve().parent / ".cache" / f"p-{len(lines)}-{key}.parquet"
@@ -134,7 +147,7 @@ def _parquet(lines: list[bytes]):
         path.parent.mkdir(exist_ok=True)
         writer = None
         for start in range(0, len(lines), 50_000):
-            table = cio.table_from_records(loaded.policy, [decode_json(x) for x in lines[start:start + 50_000]])
+            table = cio.table_from_records(loaded.policy, [decode_json(x) for x in lines[start : start + 50_000]])
             writer = writer or pq.ParquetWriter(str(path) + ".part", table.schema)
             writer.write_table(table, row_group_size=65_536)
         writer.close()
@@ -148,6 +161,7 @@ def make_columns():
     written before the clock starts (from the lines the harness parsed)."""
     from engine.cli import columnar_files
     from engine.evaluate import columnar_io as cio
+
     if _lines:
         _parquet(_lines)
 
@@ -155,9 +169,12 @@ def make_columns():
         loaded, path = _parquet(records)
         results, first = [], 1
         for batch in cio.batches(str(path), rows=65_536):
-            results += columnar_files.evaluate_batch(loaded, lambda record: loaded, batch, first, with_values=False).results
+            results += columnar_files.evaluate_batch(
+                loaded, lambda record: loaded, batch, first, with_values=False
+            ).results
             first += batch.num_rows
         return results
+
     return run
 
 
@@ -170,7 +187,9 @@ class _Later(list):
 
     def __iter__(self):
         import numpy as np
+
         from engine.evaluate.columns.results import build
+
         for run in self.runs:
             with np.errstate(all="ignore"):
                 yield from build(run, np.flatnonzero(run.trusted()), self.ref, with_values=False)
@@ -181,15 +200,19 @@ def make_columns_compute():
     (untimed), then every value and output of P computed exactly over them (timed)."""
     import numpy as np
     import pyarrow.parquet as pq
+
     from engine.evaluate import columnar_io as cio
     from engine.evaluate.columns.evaluator import Run
 
     def frames(lines):
         if len(lines) not in _files:
             loaded, path = _parquet(lines)
-            _files[len(lines)] = loaded, [cio.frame_of(loaded.policy, b)
-                                          for b in pq.read_table(path).to_batches(max_chunksize=65_536)]
+            _files[len(lines)] = (
+                loaded,
+                [cio.frame_of(loaded.policy, b) for b in pq.read_table(path).to_batches(max_chunksize=65_536)],
+            )
         return _files[len(lines)]
+
     if _lines:
         frames(_lines)
 
@@ -204,4 +227,5 @@ def make_columns_compute():
         if sum(int(r.trusted().sum()) for r in runs) != len(records):
             raise RuntimeError("some rows need the scalar path; this entry times the columns alone")
         return _Later(runs, loaded.ref)
+
     return run

@@ -12,6 +12,7 @@ the peers from PyPI, re-executes itself there, and measures side by side in one 
 Prints one table per section and the targets of issue 5 (MET / MISSED with the measured ratio),
 and writes the same to docs/performance.md (full runs only; --quick and --only just print).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -36,8 +37,18 @@ VENV = HERE / ".venv"
 DOC = ROOT / "docs" / "performance.md"
 PEERS = ["zen-engine==2.1.3", "openfisca-core==46.0.1"]  # the versions BENCH.md measured; pinned so runs compare
 
-P_ENTRIES = ["fraction", "float", "zen", "openfisca", "kinerja-exact", "kinerja-fast", "kinerja-outputs", "kinerja-batch",
-             "kinerja-columns", "kinerja-columns-compute"]
+P_ENTRIES = [
+    "fraction",
+    "float",
+    "zen",
+    "openfisca",
+    "kinerja-exact",
+    "kinerja-fast",
+    "kinerja-outputs",
+    "kinerja-batch",
+    "kinerja-columns",
+    "kinerja-columns-compute",
+]
 SECTIONS = ["p", "pp46", "http"]
 
 
@@ -45,9 +56,9 @@ SECTIONS = ["p", "pp46", "http"]
 class Sizes:
     p_records: int
     runs: int
-    p_budget: float          # seconds of timed passes per P engine
+    p_budget: float  # seconds of timed passes per P engine
     pp46_records: int
-    pp46_timeout: float      # each end-to-end run is stopped after this
+    pp46_timeout: float  # each end-to-end run is stopped after this
     samples: int
     http_requests: int
     http_records: int
@@ -112,8 +123,13 @@ def run_process(argv: list, timeout: float) -> Finished:
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Finished(None if stopped else process.returncode, wall, usage.ru_maxrss / 1024,
-                        out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+        return Finished(
+            None if stopped else process.returncode,
+            wall,
+            usage.ru_maxrss / 1024,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
 
 
 # ------------------------------------------------------------------------------------ policy P
@@ -138,8 +154,10 @@ def run_p(sizes: Sizes, names: list[str], log) -> list[PResult]:
 
     path = data.ensure("p", sizes.p_records)
     total, edges, midpoints = data.rates(path)
-    log(f"data: {path.relative_to(ROOT)}: {total:,} records; exactly on 90 or 110: {edges:,} ({edges / total:.2%}); "
-        f"exact x.xx5 midpoints: {midpoints:,} ({midpoints / total:.2%})")
+    log(
+        f"data: {path.relative_to(ROOT)}: {total:,} records; exactly on 90 or 110: {edges:,} ({edges / total:.2%}); "
+        f"exact x.xx5 midpoints: {midpoints:,} ({midpoints / total:.2%})"
+    )
     reference = path.with_suffix(".reference.tsv")
     if "fraction" not in names and not reference.exists():
         names = ["fraction", *names]
@@ -148,7 +166,17 @@ def run_p(sizes: Sizes, names: list[str], log) -> list[PResult]:
         entry = ENTRIES[name]
         result = PResult(name, entry.label, entry.parsed)
         outputs = reference if name == "fraction" else data.CACHE / f"p-{sizes.p_records}.{name}.tsv"
-        argv = [sys.executable, HERE / "child.py", name, path, outputs, "--runs", sizes.runs, "--budget", sizes.p_budget]
+        argv = [
+            sys.executable,
+            HERE / "child.py",
+            name,
+            path,
+            outputs,
+            "--runs",
+            sizes.runs,
+            "--budget",
+            sizes.p_budget,
+        ]
         finished = run_process(argv, timeout=3 * sizes.p_budget + 180)
         summary = _last_json(finished.stdout)
         result.peak_mib = finished.peak_mib
@@ -157,7 +185,9 @@ def run_p(sizes: Sizes, names: list[str], log) -> list[PResult]:
         elif "unavailable" in summary:
             result.problem = f"not available ({summary['unavailable']})"
         elif "error" in summary or finished.code != 0 or "times" not in summary:
-            result.problem = "failed: " + (summary.get("error") or finished.stderr.strip().splitlines()[-1:] or ["?"])[0]
+            result.problem = (
+                "failed: " + (summary.get("error") or finished.stderr.strip().splitlines()[-1:] or ["?"])[0]
+            )
         else:
             result.records, result.runs = summary["records"], len(summary["times"])
             result.us = statistics.median(summary["times"]) / result.records * 1e6
@@ -168,7 +198,9 @@ def run_p(sizes: Sizes, names: list[str], log) -> list[PResult]:
             with open(reference, encoding="utf-8") as a, open(outputs, encoding="utf-8") as b:
                 comparison = exactness.compare(a, b)
             result.is_exact = comparison.exact and comparison.records == result.records
-            result.exact = comparison.summary() + ("" if result.records == total else f"; first {result.records:,} only")
+            result.exact = comparison.summary() + (
+                "" if result.records == total else f"; first {result.records:,} only"
+            )
             for index, want, got in comparison.examples[:1]:
                 result.exact += f" (e.g. record {index}: {got.split(chr(9))} instead of {want.split(chr(9))})"
         results.append(result)
@@ -187,14 +219,18 @@ def _last_json(text: str) -> dict:
 
 
 def p_table(results: list[PResult], total: int) -> list[str]:
-    rows = ["| engine | input | µs / record | records / s | peak MiB | exact on all {:,}? (vs Fraction) |".format(total),
-            "|---|---|---:|---:|---:|---|"]
+    rows = [
+        f"| engine | input | µs / record | records / s | peak MiB | exact on all {total:,}? (vs Fraction) |",
+        "|---|---|---:|---:|---:|---|",
+    ]
     for r in results:
         if r.us is None:
             rows.append(f"| {r.label} | {r.parsed} | {r.problem} | - | - | - |")
             continue
-        rows.append(f"| {r.label} | {r.parsed} | {_us(r.us)} (median of {r.runs}) | {1e6 / r.us:,.0f} | "
-                    f"{r.peak_mib:.0f} | {r.exact} |")
+        rows.append(
+            f"| {r.label} | {r.parsed} | {_us(r.us)} (median of {r.runs}) | {1e6 / r.us:,.0f} | "
+            f"{r.peak_mib:.0f} | {r.exact} |"
+        )
     return rows
 
 
@@ -225,24 +261,42 @@ def run_pp46(sizes: Sizes, log) -> tuple[int, list[EndToEnd]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     kinerja_out, float_out = out_dir / "pp46-kinerja.jsonl", out_dir / "pp46-float.jsonl"
     runs = [
-        (EndToEnd("Kinerja: kinerja eval --policy pp-46-2011 IN.jsonl -o OUT.jsonl",
-                  "kinerja eval --policy pp-46-2011 IN.jsonl -o OUT.jsonl"),
-         [Path(sys.executable).parent / "kinerja", "eval", "--policy", "pp-46-2011", path, "-o", kinerja_out], kinerja_out),
-        (EndToEnd("hand-written float script (stdlib json): bench/peers/pp46_float.py",
-                  "python bench/peers/pp46_float.py IN.jsonl OUT.jsonl"),
-         [sys.executable, HERE / "peers" / "pp46_float.py", path, float_out], float_out),
+        (
+            EndToEnd(
+                "Kinerja: kinerja eval --policy pp-46-2011 IN.jsonl -o OUT.jsonl",
+                "kinerja eval --policy pp-46-2011 IN.jsonl -o OUT.jsonl",
+            ),
+            [Path(sys.executable).parent / "kinerja", "eval", "--policy", "pp-46-2011", path, "-o", kinerja_out],
+            kinerja_out,
+        ),
+        (
+            EndToEnd(
+                "hand-written float script (stdlib json): bench/peers/pp46_float.py",
+                "python bench/peers/pp46_float.py IN.jsonl OUT.jsonl",
+            ),
+            [sys.executable, HERE / "peers" / "pp46_float.py", path, float_out],
+            float_out,
+        ),
     ]
     parquet_in = _pp46_parquet(path, log)
     kinerja = Path(sys.executable).parent / "kinerja"
     columnar = [
-        (EndToEnd("Kinerja columns: kinerja eval --policy pp-46-2011 IN.parquet -o OUT.jsonl",
-                  "kinerja eval --policy pp-46-2011 IN.parquet -o OUT.jsonl"),
-         [kinerja, "eval", "--policy", "pp-46-2011", parquet_in, "-o", out_dir / "pp46-columns.jsonl"],
-         out_dir / "pp46-columns.jsonl"),
-        (EndToEnd("Kinerja columns: kinerja eval --policy pp-46-2011 IN.parquet -o OUT.parquet",
-                  "kinerja eval --policy pp-46-2011 IN.parquet -o OUT.parquet"),
-         [kinerja, "eval", "--policy", "pp-46-2011", parquet_in, "-o", out_dir / "pp46-columns.parquet"],
-         out_dir / "pp46-columns.parquet"),
+        (
+            EndToEnd(
+                "Kinerja columns: kinerja eval --policy pp-46-2011 IN.parquet -o OUT.jsonl",
+                "kinerja eval --policy pp-46-2011 IN.parquet -o OUT.jsonl",
+            ),
+            [kinerja, "eval", "--policy", "pp-46-2011", parquet_in, "-o", out_dir / "pp46-columns.jsonl"],
+            out_dir / "pp46-columns.jsonl",
+        ),
+        (
+            EndToEnd(
+                "Kinerja columns: kinerja eval --policy pp-46-2011 IN.parquet -o OUT.parquet",
+                "kinerja eval --policy pp-46-2011 IN.parquet -o OUT.parquet",
+            ),
+            [kinerja, "eval", "--policy", "pp-46-2011", parquet_in, "-o", out_dir / "pp46-columns.parquet"],
+            out_dir / "pp46-columns.parquet",
+        ),
     ]
     runs += columnar
     for run, argv, out in runs:
@@ -250,13 +304,17 @@ def run_pp46(sizes: Sizes, log) -> tuple[int, list[EndToEnd]]:
         run.finished = run_process(argv, timeout=sizes.pp46_timeout)
         run.lines = _count_rows(out) if out.suffix == ".parquet" else _count_lines(out)
         state = "stopped at the time limit" if run.finished.code is None else f"exit {run.finished.code}"
-        log(f"  {run.label}: {run.finished.wall:.1f} s, peak {run.finished.peak_mib:,.0f} MiB, {state}, "
-            f"{run.lines:,} lines written")
+        log(
+            f"  {run.label}: {run.finished.wall:.1f} s, peak {run.finished.peak_mib:,.0f} MiB, {state}, "
+            f"{run.lines:,} lines written"
+        )
     _check_samples(path, sizes, [(run, out) for run, _, out in runs if out.suffix != ".parquet"])
     _check_every_record(runs[0][2], runs[-1], log)
     for run, _, out in runs:
-        log(f"  {run.label}: sampled {run.sampled:,} outputs, {run.sample_differ:,} differ from api.evaluate"
-            + (f" (e.g. {run.example})" if run.example else ""))
+        log(
+            f"  {run.label}: sampled {run.sampled:,} outputs, {run.sample_differ:,} differ from api.evaluate"
+            + (f" (e.g. {run.example})" if run.example else "")
+        )
         out.unlink(missing_ok=True)
     return sizes.pp46_records, [run for run, _, _ in runs]
 
@@ -267,9 +325,11 @@ def _pp46_parquet(path: Path, log) -> Path:
     if target.exists():
         return target
     import pyarrow.parquet as pq
+
     from engine import api
     from engine.evaluate import columnar_io as cio
     from engine.evaluate.io import decode_json
+
     started, policy, writer, chunk = time.perf_counter(), api.load("pp-46-2011").policy, None, []
     with open(path, "rb") as source:
         for line in [*source, None]:
@@ -290,6 +350,7 @@ def _count_rows(path: Path) -> int:
     if not path.exists():
         return 0
     import pyarrow.parquet as pq
+
     return pq.ParquetFile(path).metadata.num_rows
 
 
@@ -299,6 +360,7 @@ def _check_every_record(kernel_out: Path, run, log) -> None:
     if not out.exists() or not kernel_out.exists():
         return
     import pyarrow.parquet as pq
+
     names = ["nilai_skp", "nilai_perilaku", "nilai_prestasi_kerja", "predikat"]
     differ = checked = 0
     with open(kernel_out, "rb") as lines:
@@ -344,11 +406,15 @@ def _check_samples(path: Path, sizes: Sizes, runs: list) -> None:
                         continue
                     result = json.loads(got)
                     run.sampled += 1
-                    same = result.get("id") == want.get("id") and _normal(result.get("outputs")) == _normal(want.get("outputs"))
+                    same = result.get("id") == want.get("id") and _normal(result.get("outputs")) == _normal(
+                        want.get("outputs")
+                    )
                     if not same:
                         run.sample_differ += 1
                         if not run.example:
-                            run.example = f"line {index + 1}: {result.get('outputs')} instead of {_normal(want.get('outputs'))}"
+                            run.example = (
+                                f"line {index + 1}: {result.get('outputs')} instead of {_normal(want.get('outputs'))}"
+                            )
     finally:
         for f in files:
             if f:
@@ -359,25 +425,41 @@ def _normal(outputs) -> dict | None:
     if not isinstance(outputs, dict):
         return None
     from exactness import numeral
+
     return {k: v if isinstance(v, str) else numeral(v) for k, v in outputs.items()}
 
 
 def pp46_table(count: int, runs: list[EndToEnd]) -> list[str]:
-    rows = [f"| {count:,} pp-46-2011 records, file to file | wall s | records / s | peak RSS MiB | exit | "
-            "sampled outputs equal to api.evaluate |", "|---|---:|---:|---:|---|---|"]
+    rows = [
+        f"| {count:,} pp-46-2011 records, file to file | wall s | records / s | peak RSS MiB | exit | "
+        "sampled outputs equal to api.evaluate |",
+        "|---|---:|---:|---:|---|---|",
+    ]
     for run in runs:
         f = run.finished
         state = f"stopped after {f.wall:.0f} s with {run.lines:,} lines written" if f.code is None else str(f.code)
         rate = f"{run.lines / f.wall:,.0f}"
-        rows.append(f"| {run.label} | {f.wall:.1f} | {rate} | {f.peak_mib:,.0f} | {state} | "
-                    f"{run.sampled - run.sample_differ:,} of {run.sampled:,} |")
+        rows.append(
+            f"| {run.label} | {f.wall:.1f} | {rate} | {f.peak_mib:,.0f} | {state} | "
+            f"{run.sampled - run.sample_differ:,} of {run.sampled:,} |"
+        )
     return rows
 
 
 # ------------------------------------------------------------------------------------ HTTP
 def run_http(sizes: Sizes, log) -> tuple[str, dict]:
-    argv = [sys.executable, HERE / "http_evaluate.py", "--requests", sizes.http_requests, "--clients", 8,
-            "--records", sizes.http_records, "--seconds", sizes.http_seconds]
+    argv = [
+        sys.executable,
+        HERE / "http_evaluate.py",
+        "--requests",
+        sizes.http_requests,
+        "--clients",
+        8,
+        "--records",
+        sizes.http_records,
+        "--seconds",
+        sizes.http_seconds,
+    ]
     finished = run_process(argv, timeout=sizes.http_seconds + 150)
     text = (finished.stdout + ("\n" + finished.stderr if finished.code else "")).strip()
     figures = {}
@@ -391,8 +473,9 @@ def run_http(sizes: Sizes, log) -> tuple[str, dict]:
 
 
 # ------------------------------------------------------------------------------------ targets
-def targets(p: list[PResult] | None, pp46: list[EndToEnd] | None, pp46_count: int, elapsed: float,
-            full: bool) -> list[tuple[str, str, str, str]]:
+def targets(
+    p: list[PResult] | None, pp46: list[EndToEnd] | None, pp46_count: int, elapsed: float, full: bool
+) -> list[tuple[str, str, str, str]]:
     rows = []
     by = {r.name: r for r in p or []}
     zen = by.get("zen")
@@ -407,54 +490,109 @@ def targets(p: list[PResult] | None, pp46: list[EndToEnd] | None, pp46_count: in
             rows.append((goal, f"{what} {mine.problem}", "-", "MISSED"))
         else:
             ratio_text, ok = test(mine.us, zen.us)
-            measured = (f"{_us(mine.us)} µs vs zen {_us(zen.us)} µs per record; "
-                        f"exact: {'yes' if mine.is_exact else 'no'}")
+            measured = (
+                f"{_us(mine.us)} µs vs zen {_us(zen.us)} µs per record; exact: {'yes' if mine.is_exact else 'no'}"
+            )
             rows.append((goal, measured, ratio_text, "MET" if ok and mine.is_exact else "MISSED"))
 
-    versus_zen("kinerja-fast", "api.fast", "Kinerja scalar, exact, on P (record already parsed) <= 0.5x zen's time per record",
-               lambda mine, theirs: (f"{mine / theirs:.2f}x zen's time", mine / theirs <= 0.5))
-    versus_zen("kinerja-outputs", "kernel", "(the same job as zen: outputs only) Kinerja scalar, exact, <= 0.5x zen's time",
-               lambda mine, theirs: (f"{mine / theirs:.2f}x zen's time", mine / theirs <= 0.5))
-    versus_zen("kinerja-batch", "batch", "Kinerja batch, exact, on P (records parsed) >= 10x faster than zen per record",
-               lambda mine, theirs: (f"{theirs / mine:.1f}x zen's speed", theirs / mine >= 10))
+    versus_zen(
+        "kinerja-fast",
+        "api.fast",
+        "Kinerja scalar, exact, on P (record already parsed) <= 0.5x zen's time per record",
+        lambda mine, theirs: (f"{mine / theirs:.2f}x zen's time", mine / theirs <= 0.5),
+    )
+    versus_zen(
+        "kinerja-outputs",
+        "kernel",
+        "(the same job as zen: outputs only) Kinerja scalar, exact, <= 0.5x zen's time",
+        lambda mine, theirs: (f"{mine / theirs:.2f}x zen's time", mine / theirs <= 0.5),
+    )
+    versus_zen(
+        "kinerja-batch",
+        "batch",
+        "Kinerja batch, exact, on P (records parsed) >= 10x faster than zen per record",
+        lambda mine, theirs: (f"{theirs / mine:.1f}x zen's speed", theirs / mine >= 10),
+    )
     label = f"pp-46-2011, {pp46_count:,} records end to end"
     if not pp46:
-        rows += [(f"{label} < 15 s", "not run", "-", "MISSED (not run)"),
-                 (f"{label}: peak RSS < 1 GiB", "not run", "-", "MISSED (not run)"),
-                 (f"{label}: every sampled output equals the exact reference", "not run", "-", "MISSED (not run)"),
-                 ("kinerja eval end to end no slower than the hand-written float script", "not run", "-", "MISSED (not run)")]
+        rows += [
+            (f"{label} < 15 s", "not run", "-", "MISSED (not run)"),
+            (f"{label}: peak RSS < 1 GiB", "not run", "-", "MISSED (not run)"),
+            (f"{label}: every sampled output equals the exact reference", "not run", "-", "MISSED (not run)"),
+            (
+                "kinerja eval end to end no slower than the hand-written float script",
+                "not run",
+                "-",
+                "MISSED (not run)",
+            ),
+        ]
     else:
         kin, flo = pp46[:2]
         done = kin.finished.code == 0 and kin.lines == pp46_count
         wall = kin.finished.wall
         if done:
-            rows.append((f"{label} < 15 s", f"{wall:.1f} s", f"{wall / 15:.2f}x the limit", "MET" if wall < 15 else "MISSED"))
+            rows.append(
+                (f"{label} < 15 s", f"{wall:.1f} s", f"{wall / 15:.2f}x the limit", "MET" if wall < 15 else "MISSED")
+            )
         else:
             projected = pp46_count / max(kin.lines / wall, 1e-9)
             how = "stopped at the time limit" if kin.finished.code is None else f"exit {kin.finished.code}"
-            rows.append((f"{label} < 15 s", f"not finished ({how}) after {wall:.0f} s with {kin.lines:,} lines written; "
-                         f"at that rate about {projected:,.0f} s",
-                         f"about {projected / 15:.1f}x the limit", "MISSED"))
-        rows.append((f"{label}: peak RSS < 1 GiB", f"{kin.finished.peak_mib:,.0f} MiB" + ("" if done else " (unfinished run)"),
-                     f"{kin.finished.peak_mib / 1024:.2f}x the limit",
-                     "MET" if done and kin.finished.peak_mib < 1024 else "MISSED"))
-        rows.append((f"{label}: every sampled output equals the exact reference",
-                     f"{kin.sampled - kin.sample_differ:,} of {kin.sampled:,} sampled equal" + ("" if done else " (of the lines written)"),
-                     "-", "MET" if done and kin.sampled and not kin.sample_differ else "MISSED"))
+            rows.append(
+                (
+                    f"{label} < 15 s",
+                    f"not finished ({how}) after {wall:.0f} s with {kin.lines:,} lines written; "
+                    f"at that rate about {projected:,.0f} s",
+                    f"about {projected / 15:.1f}x the limit",
+                    "MISSED",
+                )
+            )
+        rows.append(
+            (
+                f"{label}: peak RSS < 1 GiB",
+                f"{kin.finished.peak_mib:,.0f} MiB" + ("" if done else " (unfinished run)"),
+                f"{kin.finished.peak_mib / 1024:.2f}x the limit",
+                "MET" if done and kin.finished.peak_mib < 1024 else "MISSED",
+            )
+        )
+        rows.append(
+            (
+                f"{label}: every sampled output equals the exact reference",
+                f"{kin.sampled - kin.sample_differ:,} of {kin.sampled:,} sampled equal"
+                + ("" if done else " (of the lines written)"),
+                "-",
+                "MET" if done and kin.sampled and not kin.sample_differ else "MISSED",
+            )
+        )
         flo_done = flo.finished.code == 0 and flo.lines == pp46_count
         if not done or not flo_done:
             kin_rate, flo_rate = kin.lines / wall, flo.lines / flo.finished.wall
-            rows.append(("kinerja eval end to end no slower than the hand-written float script",
-                         f"not both finished; {kin_rate:,.0f} vs {flo_rate:,.0f} records/s",
-                         f"about {flo_rate / max(kin_rate, 1e-9):.1f}x the script's time (by rate)", "MISSED"))
+            rows.append(
+                (
+                    "kinerja eval end to end no slower than the hand-written float script",
+                    f"not both finished; {kin_rate:,.0f} vs {flo_rate:,.0f} records/s",
+                    f"about {flo_rate / max(kin_rate, 1e-9):.1f}x the script's time (by rate)",
+                    "MISSED",
+                )
+            )
         else:
             ratio = wall / flo.finished.wall
-            rows.append(("kinerja eval end to end no slower than the hand-written float script",
-                         f"{wall:.1f} s vs {flo.finished.wall:.1f} s", f"{ratio:.2f}x the script's time",
-                         "MET" if ratio <= 1 else "MISSED"))
+            rows.append(
+                (
+                    "kinerja eval end to end no slower than the hand-written float script",
+                    f"{wall:.1f} s vs {flo.finished.wall:.1f} s",
+                    f"{ratio:.2f}x the script's time",
+                    "MET" if ratio <= 1 else "MISSED",
+                )
+            )
     rows += columnar_targets(by, pp46 or [])
-    rows.append(("the whole bench runs in under 10 minutes", f"{elapsed / 60:.1f} min" + ("" if full else " (not a full run)"),
-                 f"{elapsed / 600:.2f}x the limit", "MET" if elapsed < 600 and full else "MISSED"))
+    rows.append(
+        (
+            "the whole bench runs in under 10 minutes",
+            f"{elapsed / 60:.1f} min" + ("" if full else " (not a full run)"),
+            f"{elapsed / 600:.2f}x the limit",
+            "MET" if elapsed < 600 and full else "MISSED",
+        )
+    )
     return rows
 
 
@@ -469,32 +607,68 @@ def columnar_targets(by: dict, pp46: list) -> list[tuple[str, str, str, str]]:
             return
         value = b.us / a.us if faster else a.us / b.us
         ok = (value >= limit if faster else value <= limit) and a.is_exact
-        rows.append((goal, f"{_us(a.us)} µs vs {_us(b.us)} µs per record; exact: {'yes' if a.is_exact else 'no'}",
-                     f"{value:.1f}x {'faster' if faster else 'the time'}", "MET" if ok else "MISSED"))
+        rows.append(
+            (
+                goal,
+                f"{_us(a.us)} µs vs {_us(b.us)} µs per record; exact: {'yes' if a.is_exact else 'no'}",
+                f"{value:.1f}x {'faster' if faster else 'the time'}",
+                "MET" if ok else "MISSED",
+            )
+        )
 
-    ratio("(issue 15) Policy P in columns (Parquet in), exact: >= 10x faster than zen-engine per record",
-          "kinerja-columns", "zen", 10, True)
-    ratio("(issue 15) Policy P in columns, compute only, exact: within 3x of OpenFisca's compute time",
-          "kinerja-columns-compute", "openfisca", 3, False)
-    rows.append(("(issue 15) Policy P from JSON Lines end to end, exact: no slower than the float script",
-                 "not measured by this bench (JSON Lines stay on the scalar kernel; see below)", "-", "MISSED (not run)"))
+    ratio(
+        "(issue 15) Policy P in columns (Parquet in), exact: >= 10x faster than zen-engine per record",
+        "kinerja-columns",
+        "zen",
+        10,
+        True,
+    )
+    ratio(
+        "(issue 15) Policy P in columns, compute only, exact: within 3x of OpenFisca's compute time",
+        "kinerja-columns-compute",
+        "openfisca",
+        3,
+        False,
+    )
+    rows.append(
+        (
+            "(issue 15) Policy P from JSON Lines end to end, exact: no slower than the float script",
+            "not measured by this bench (JSON Lines stay on the scalar kernel; see below)",
+            "-",
+            "MISSED (not run)",
+        )
+    )
     for run in pp46[2:]:
         f = run.finished
         done = f is not None and f.code == 0
-        rows.append((f"(issue 15) pp-46-2011 from Parquet < 5 s: {run.command}", f"{f.wall:.1f} s, peak {f.peak_mib:,.0f} MiB"
-                     + ("" if done else f" (exit {f.code})"), f"{f.wall / 5:.2f}x the limit",
-                     "MET" if done and f.wall < 5 else "MISSED"))
+        rows.append(
+            (
+                f"(issue 15) pp-46-2011 from Parquet < 5 s: {run.command}",
+                f"{f.wall:.1f} s, peak {f.peak_mib:,.0f} MiB" + ("" if done else f" (exit {f.code})"),
+                f"{f.wall / 5:.2f}x the limit",
+                "MET" if done and f.wall < 5 else "MISSED",
+            )
+        )
     kinerja_p = [r for r in by.values() if r.name.startswith("kinerja")]
     wrong = [r.name for r in kinerja_p if not r.is_exact]
     wrong += [r.command for r in pp46 if r.command.startswith("kinerja") and (r.sample_differ or r.every_differ)]
-    rows.append(("(issue 15) zero records differing from the exact reference, on every Kinerja run",
-                 "all equal" if not wrong else "differ: " + ", ".join(wrong), "-", "MET" if kinerja_p and not wrong else "MISSED"))
+    rows.append(
+        (
+            "(issue 15) zero records differing from the exact reference, on every Kinerja run",
+            "all equal" if not wrong else "differ: " + ", ".join(wrong),
+            "-",
+            "MET" if kinerja_p and not wrong else "MISSED",
+        )
+    )
     return rows
 
 
 def targets_table(rows) -> list[str]:
-    return ["| target | measured | ratio | verdict |", "|---|---|---|---|",
-            *[f"| {goal} | {measured} | {ratio} | **{verdict}** |" for goal, measured, ratio, verdict in rows]]
+    return [
+        "| target | measured | ratio | verdict |",
+        "|---|---|---|---|",
+        *[f"| {goal} | {measured} | {ratio} | **{verdict}** |" for goal, measured, ratio, verdict in rows],
+    ]
 
 
 # ------------------------------------------------------------------------------------ report
@@ -515,89 +689,119 @@ def machine() -> dict:
         except PackageNotFoundError:
             return "not installed"
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.strip()
-    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "nproc": os.cpu_count(), "cpu": cpu,
-            "python": f"{platform.python_implementation()} {platform.python_version()}", "os": platform.platform(),
-            "kinerja": f"{installed('kinerja')} at {commit or '?'}{' with uncommitted changes' if dirty else ''}",
-            "zen-engine": installed("zen-engine"), "msgspec": installed("msgspec")}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "os": platform.platform(),
+        "kinerja": f"{installed('kinerja')} at {commit or '?'}{' with uncommitted changes' if dirty else ''}",
+        "zen-engine": installed("zen-engine"),
+        "msgspec": installed("msgspec"),
+    }
 
 
 def report(info: dict, sections: dict, target_rows, elapsed: dict) -> str:
-    out = ["# Performance",
-           "",
-           f"Generated by `python3 bench/run.py` on {info['date']}; re-run it to refresh this page (do not edit by hand).",
-           "",
-           f"Machine: {info['nproc']} cores ({info['cpu']}), {info['python']}, {info['os']}. "
-           f"Kinerja {info['kinerja']}; peers from PyPI: zen-engine {info['zen-engine']}; msgspec {info['msgspec']} "
-           "(Kinerja's JSON reader). Other work may have shared the machine during the run.",
-           "",
-           "## Targets (issues 5 and 15)",
-           "", *targets_table(target_rows), ""]
+    out = [
+        "# Performance",
+        "",
+        f"Generated by `python3 bench/run.py` on {info['date']}; re-run it to refresh this page (do not edit by hand).",
+        "",
+        f"Machine: {info['nproc']} cores ({info['cpu']}), {info['python']}, {info['os']}. "
+        f"Kinerja {info['kinerja']}; peers from PyPI: zen-engine {info['zen-engine']}; msgspec {info['msgspec']} "
+        "(Kinerja's JSON reader). Other work may have shared the machine during the run.",
+        "",
+        "## Targets (issues 5 and 15)",
+        "",
+        *targets_table(target_rows),
+        "",
+    ]
     if "p" in sections:
         results, total, rates = sections["p"]
-        out += ["## Policy P (BENCH.md) side by side",
-                "",
-                f"{total:,} generated records (bench/data.py; {rates}). Each engine runs in a process of its own: it "
-                "parses all records into its own input form (untimed), then times whole passes over them; the "
-                "figure is the median pass divided by the records in it. Peak MiB is the process's peak RSS "
-                "(ru_maxrss), the parsed records included. Every engine's outputs (hasil_kerja and perilaku at "
-                "2 decimals, both ratings, predikat) are compared with the plain-Fraction reference on every record "
-                "it evaluated. zen-engine is given each record as its JSON line (its fast path, parsing in Rust, as "
-                "BENCH.md measured it); the others get records already parsed. `api.evaluate` also validates "
-                "each record and returns every named value, and is timed on a subset.",
-                "", *p_table(results, total), ""]
+        out += [
+            "## Policy P (BENCH.md) side by side",
+            "",
+            f"{total:,} generated records (bench/data.py; {rates}). Each engine runs in a process of its own: it "
+            "parses all records into its own input form (untimed), then times whole passes over them; the "
+            "figure is the median pass divided by the records in it. Peak MiB is the process's peak RSS "
+            "(ru_maxrss), the parsed records included. Every engine's outputs (hasil_kerja and perilaku at "
+            "2 decimals, both ratings, predikat) are compared with the plain-Fraction reference on every record "
+            "it evaluated. zen-engine is given each record as its JSON line (its fast path, parsing in Rust, as "
+            "BENCH.md measured it); the others get records already parsed. `api.evaluate` also validates "
+            "each record and returns every named value, and is timed on a subset.",
+            "",
+            *p_table(results, total),
+            "",
+        ]
     if "pp46" in sections:
         count, runs = sections["pp46"]
-        out += ["## pp-46-2011 end to end",
-                "",
-                f"{count:,} generated records (bench/data.py), JSON Lines file to JSON Lines file, each command a "
-                "process of its own; wall time from start to exit, peak RSS from os.wait4. `kinerja eval` writes the "
-                "full result (outputs, every named value, the policy reference); the float script writes the id and "
-                "the four outputs and validates nothing. Sampled outputs: lines picked at random (seeded) and "
-                "compared with `api.evaluate` on the same input line.",
-                "", *pp46_table(count, runs), "",
-                "The columnar runs read the same records from Parquet (DECIMAL(18, 6) columns, written from the "
-                "JSON Lines file untimed and cached). " + " ".join(f"{r.command}: {r.every}." for r in runs if r.every), ""]
+        out += [
+            "## pp-46-2011 end to end",
+            "",
+            f"{count:,} generated records (bench/data.py), JSON Lines file to JSON Lines file, each command a "
+            "process of its own; wall time from start to exit, peak RSS from os.wait4. `kinerja eval` writes the "
+            "full result (outputs, every named value, the policy reference); the float script writes the id and "
+            "the four outputs and validates nothing. Sampled outputs: lines picked at random (seeded) and "
+            "compared with `api.evaluate` on the same input line.",
+            "",
+            *pp46_table(count, runs),
+            "",
+            "The columnar runs read the same records from Parquet (DECIMAL(18, 6) columns, written from the "
+            "JSON Lines file untimed and cached). " + " ".join(f"{r.command}: {r.every}." for r in runs if r.every),
+            "",
+        ]
     if "http" in sections:
         text, _ = sections["http"]
-        out += ["## HTTP evaluate endpoint",
-                "",
-                "`python bench/http_evaluate.py` (bounded: requests in all, and seconds), as it printed:",
-                "", "```", text, "```", ""]
-    out += ["## Columnar files and Dask",
+        out += [
+            "## HTTP evaluate endpoint",
             "",
-            "`kinerja eval` reads Parquet and Arrow IPC (`.parquet`, `.arrow`): numbers from DECIMAL, integer or "
-            "decimal-text columns, never from float columns (refused with a message), list inputs as "
-            "list<struct> columns, one record batch at a time. Rows the columns cannot trust (a problem to "
-            "report, a possible int64 overflow) take the scalar path in their place; `--explain-engine` says how "
-            "many. `-o OUT.parquet` writes one row per record with each output as exact JSON text. With "
-            "`--dask SCHEDULER` the same function is mapped over the file's row groups on a Dask cluster "
-            "(`local` starts a two-worker LocalCluster); the results are written in order by the client, the "
-            "same bytes as a local run:",
+            "`python bench/http_evaluate.py` (bounded: requests in all, and seconds), as it printed:",
             "",
-            "```sh",
-            "pip install 'kinerja[dask]'",
-            "dask scheduler &                        # on the scheduler machine",
-            "dask worker tcp://SCHEDULER:8786 &      # on each worker machine (Kinerja installed there too)",
-            "kinerja eval --policy pp-46-2011 --dask tcp://SCHEDULER:8786 data.parquet -o results.parquet --explain-engine",
+            "```",
+            text,
             "```",
             "",
-            "## How to run",
-            "",
-            "```sh",
-            "python3 bench/run.py             # everything, under 10 minutes; writes this page",
-            "python3 bench/run.py --quick     # small sizes, a smoke run (prints only)",
-            "python3 bench/run.py --only zen --only kinerja-fast   # some entries (prints only)",
-            "```",
-            "",
-            "The first run creates `bench/.venv` (Kinerja from this checkout, editable, plus "
-            f"{', '.join(PEERS)}) and the data in `bench/.cache/`; later runs reuse both. "
-            f"Names for --only: {', '.join(P_ENTRIES)}, p (all of policy P), pp46, http.",
-            "",
-            "Time per section: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in elapsed.items()) + ".",
-            ""]
+        ]
+    out += [
+        "## Columnar files and Dask",
+        "",
+        "`kinerja eval` reads Parquet and Arrow IPC (`.parquet`, `.arrow`): numbers from DECIMAL, integer or "
+        "decimal-text columns, never from float columns (refused with a message), list inputs as "
+        "list<struct> columns, one record batch at a time. Rows the columns cannot trust (a problem to "
+        "report, a possible int64 overflow) take the scalar path in their place; `--explain-engine` says how "
+        "many. `-o OUT.parquet` writes one row per record with each output as exact JSON text. With "
+        "`--dask SCHEDULER` the same function is mapped over the file's row groups on a Dask cluster "
+        "(`local` starts a two-worker LocalCluster); the results are written in order by the client, the "
+        "same bytes as a local run:",
+        "",
+        "```sh",
+        "pip install 'kinerja[dask]'",
+        "dask scheduler &                        # on the scheduler machine",
+        "dask worker tcp://SCHEDULER:8786 &      # on each worker machine (Kinerja installed there too)",
+        "kinerja eval --policy pp-46-2011 --dask tcp://SCHEDULER:8786 data.parquet -o results.parquet --explain-engine",
+        "```",
+        "",
+        "## How to run",
+        "",
+        "```sh",
+        "python3 bench/run.py             # everything, under 10 minutes; writes this page",
+        "python3 bench/run.py --quick     # small sizes, a smoke run (prints only)",
+        "python3 bench/run.py --only zen --only kinerja-fast   # some entries (prints only)",
+        "```",
+        "",
+        "The first run creates `bench/.venv` (Kinerja from this checkout, editable, plus "
+        f"{', '.join(PEERS)}) and the data in `bench/.cache/`; later runs reuse both. "
+        f"Names for --only: {', '.join(P_ENTRIES)}, p (all of policy P), pp46, http.",
+        "",
+        "Time per section: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in elapsed.items()) + ".",
+        "",
+    ]
     return "\n".join(out)
 
 
@@ -605,8 +809,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run that writes nothing")
     parser.add_argument("--medium", action="store_true", help="a tenth of the full sizes; writes nothing")
-    parser.add_argument("--only", action="append", choices=[*P_ENTRIES, *SECTIONS], metavar="NAME",
-                        help=f"run only this ({', '.join([*P_ENTRIES, *SECTIONS])}); repeatable")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[*P_ENTRIES, *SECTIONS],
+        metavar="NAME",
+        help=f"run only this ({', '.join([*P_ENTRIES, *SECTIONS])}); repeatable",
+    )
     args = parser.parse_args()
     ensure_environment()
     sys.path.insert(0, str(HERE))
@@ -622,13 +831,16 @@ def main() -> None:
         print(text, flush=True)
 
     info = machine()
-    log(f"bench: {info['nproc']} cores ({info['cpu']}), {info['python']}; zen-engine {info['zen-engine']}; "
-        f"{'quick' if args.quick else 'medium' if args.medium else 'full'} sizes")
+    log(
+        f"bench: {info['nproc']} cores ({info['cpu']}), {info['python']}; zen-engine {info['zen-engine']}; "
+        f"{'quick' if args.quick else 'medium' if args.medium else 'full'} sizes"
+    )
     p_results = pp46_runs = None
     if p_names:
         log(f"== policy P, {sizes.p_records:,} records")
         start = time.perf_counter()
         import data
+
         p_results = run_p(sizes, p_names, log)
         total, edges, midpoints = data.rates(data.ensure("p", sizes.p_records))
         rates = f"exactly on 90 or 110: {edges / total:.2%}; exact x.xx5 midpoints: {midpoints / total:.2%}"

@@ -4,6 +4,7 @@ CSV. Prints the median of a few runs per step; nothing is asserted.
 
     python bench/sheets.py [--records 5000] [--runs 3] [--policy serang]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,10 +38,18 @@ def _csv(loaded, records: list[dict]) -> bytes:
         for key in header:
             node = record
             for part in key.split("."):
-                node = node[int(part)] if isinstance(node, list) and part.isdigit() and int(part) < len(node) \
-                    else node.get(part) if isinstance(node, dict) else None
-            row.append("" if node is None or isinstance(node, (dict, list)) else
-                       ("ya" if node is True else "tidak" if node is False else str(node)))
+                node = (
+                    node[int(part)]
+                    if isinstance(node, list) and part.isdigit() and int(part) < len(node)
+                    else node.get(part)
+                    if isinstance(node, dict)
+                    else None
+                )
+            row.append(
+                ""
+                if node is None or isinstance(node, (dict, list))
+                else ("ya" if node is True else "tidak" if node is False else str(node))
+            )
         lines.append(",".join(row))
     return ("\n".join(lines) + "\n").encode()
 
@@ -73,8 +82,10 @@ def main() -> None:
             "preview csv": _median(args.runs, lambda: sheets.preview(loaded, "x.csv", table)),
         }
         shown = ", ".join(f"{step} {seconds:.2f} s" for step, seconds in timings.items())
-        print(f"{policy}: {args.records} records ({len(workbook) / 1e6:.1f} MB .xlsx, {len(table) / 1e6:.1f} MB .csv): "
-              f"{shown}")
+        print(
+            f"{policy}: {args.records} records ({len(workbook) / 1e6:.1f} MB .xlsx, {len(table) / 1e6:.1f} MB .csv): "
+            f"{shown}"
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ the slowest time of each; asserts nothing.
 
 Run: python bench/web_results.py [--records 5000] [--repeat 9] [--db URL]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,9 +20,9 @@ from pathlib import Path
 
 import yaml
 
-from engine.service import accounts, submissions
 from engine import service
 from engine.evaluate.io import decode_json, encode
+from engine.service import accounts, submissions
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT_SIZE = 100
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--db")
     args = parser.parse_args()
     from server import create_app
+
     directory = tempfile.mkdtemp(prefix="kinerja-bench-")
     app = create_app({"DATABASE_URL": args.db or f"sqlite:///{directory}/bench.sqlite"})
     store = app.extensions["kinerja_store"]
@@ -44,9 +46,15 @@ def main() -> None:
         record["id"] = f"19800101{number:010d}"
         records.append(record)
     user = accounts.create_user(store, "bench", "kata-sandi-bench", "agency", "dinkes")
-    units = [{"id": f"unit-{i:03d}", "name": f"Unit {i:03d}", "predikat": "Baik",
-              "members": [r["id"] for r in records[i * UNIT_SIZE:(i + 1) * UNIT_SIZE]]}
-             for i in range(-(-len(records) // UNIT_SIZE))]
+    units = [
+        {
+            "id": f"unit-{i:03d}",
+            "name": f"Unit {i:03d}",
+            "predikat": "Baik",
+            "members": [r["id"] for r in records[i * UNIT_SIZE : (i + 1) * UNIT_SIZE]],
+        }
+        for i in range(-(-len(records) // UNIT_SIZE))
+    ]
     units_yaml = yaml.safe_dump({"units": units}).encode("utf-8")
     body = {"policy": "serang", "period": "2025-06", "records": records}
     started = time.perf_counter()
@@ -55,14 +63,18 @@ def main() -> None:
     parsed, problems = submissions.read_units("unit.yaml", units_yaml)
     assert not problems, problems
     from engine.service.store import SubmissionUnits
+
     with store.session() as session, session.begin():
         session.add(SubmissionUnits(submission_id=stored["id"], units=encode(submissions.units_json(parsed)).decode()))
     client = app.test_client()
     with client.session_transaction() as session:
         session["user"] = user.id
     url = f"/kiriman/{stored['id']}"
-    variants = {"as shown": url, "sorted by tpp, descending": url + "?urut=tpp&arah=turun",
-                "one unit, one predikat": url + "?unit=unit-007&predikat=Baik"}
+    variants = {
+        "as shown": url,
+        "sorted by tpp, descending": url + "?urut=tpp&arah=turun",
+        "one unit, one predikat": url + "?unit=unit-007&predikat=Baik",
+    }
     started = time.perf_counter()
     client.get(url)  # the first request compiles the policy version and decodes the results, once per process
     print(f"results page, first request (cold): {(time.perf_counter() - started) * 1000:.0f} ms")
@@ -73,8 +85,10 @@ def main() -> None:
             answer = client.get(target)
             times.append(time.perf_counter() - started)
             assert answer.status_code == 200, answer.status_code
-        print(f"results page, {name}: median {statistics.median(times) * 1000:.0f} ms, "
-              f"slowest {max(times) * 1000:.0f} ms ({len(answer.data):,} bytes, {args.repeat} requests)")
+        print(
+            f"results page, {name}: median {statistics.median(times) * 1000:.0f} ms, "
+            f"slowest {max(times) * 1000:.0f} ms ({len(answer.data):,} bytes, {args.repeat} requests)"
+        )
     store.dispose()
 
 

@@ -3,33 +3,47 @@ policy -> result, and the one rule of evaluation: the fast kernel decides a reco
 else the exact evaluator does (`LoadedPolicy.decide`). The CLI and the HTTP service call these
 functions and nothing deeper; engine.evaluate.* never imports this module (tests/test_facade.py).
 """
+
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
-
-from engine.policy import checked as checking, model, document as policyfile
-from engine.policy.checked import CheckedPolicy, MatrixValue, TableValue
-from engine.evaluate.exact import CompiledPolicy
-from engine.diagnostics import Diagnostic, Diagnostics, PolicyError, Position, Severity, capped
-from engine.i18n import _, language
-from engine.evaluate.records import RecordReader
-from engine.evaluate.runtime import RecordError, RecordErrors
-
 import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import cached_property
-from typing import IO, Any, Callable, Iterable, Iterator, cast
+from pathlib import Path
+from typing import IO, Any, cast
 
+from engine.diagnostics import Diagnostic, Diagnostics, PolicyError, Position, Severity, capped
 from engine.evaluate import batch
 from engine.evaluate.batch import encode_fast
+from engine.evaluate.exact import CompiledPolicy
 from engine.evaluate.io import (
-    MAX_LINE_BYTES, DuplicateKeyError, Incoming, check_unique_keys, decode_input, duplicate_error, encode,
+    MAX_LINE_BYTES,
+    DuplicateKeyError,
+    Incoming,
+    check_unique_keys,
+    decode_input,
+    duplicate_error,
+    encode,
 )
-from engine.evaluate.kernel import FastPolicy, short_numbers, decode_pairs
+from engine.evaluate.kernel import FastPolicy, decode_pairs, short_numbers
+from engine.evaluate.records import RecordReader
+from engine.evaluate.runtime import RecordError, RecordErrors
+from engine.i18n import _, language
 from engine.lru import LRU
+from engine.policy import builder
+from engine.policy import checked as checking
+from engine.policy import document as policyfile
+from engine.policy.checked import CheckedPolicy, MatrixValue, TableValue
 from engine.policy.versions import (
-    SEPARATOR, choose, is_file_target, parse_period, period_error, version_error, versions_of,
+    SEPARATOR,
+    choose,
+    is_file_target,
+    parse_period,
+    period_error,
+    version_error,
+    versions_of,
 )
 
 #: Checked, compiled policies (each with its kernel) kept in memory, one per file version and language.
@@ -74,8 +88,9 @@ class LoadedPolicy:
         return self.decide(record, pairs)[0]
 
 
-def check(target: str | Path, extra: list[Path] | None = None,
-          extends_ids_only: bool = False) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
+def check(
+    target: str | Path, extra: list[Path] | None = None, extends_ids_only: bool = False
+) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
     """Read and check a policy; every diagnostic, sorted. The model is None if it could not be read.
 
     `extends_ids_only` is for policy text from outside (the HTTP service): its `extends` may only
@@ -88,23 +103,29 @@ def check(target: str | Path, extra: list[Path] | None = None,
     document = policyfile.read_document(path, out, extra, extends_ids_only)
     if document is None:
         return None, capped(out.sorted())
-    draft = model.build(document, out)
+    draft = builder.build(document, out)
     policy = checking.check(draft, out, run=not any(d.code.startswith(("yaml.", "schema.")) for d in out.errors))
     return policy, capped(out.sorted())
 
 
-def check_text(text: str, name: str = "policy.yaml", extra: list[Path] | None = None
-               ) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
+def check_text(
+    text: str, name: str = "policy.yaml", extra: list[Path] | None = None
+) -> tuple[CheckedPolicy | None, list[Diagnostic]]:
     """`check` for policy text from outside (the HTTP service): read as the file `name`, its
     `extends` naming policies on the search path (and `extra`) by id only, never a file.
     Diagnostics in the text are placed in `name`."""
     import tempfile
+
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "policy.yaml"
         path.write_bytes(text.encode("utf-8", "surrogatepass"))  # a lone surrogate is a located yaml error
         policy, diagnostics = check(path, extra, extends_ids_only=True)
-    return policy, [Diagnostic(Position(name, d.position.line, d.position.column), d.code, d.message, d.hint, d.severity)
-                    if d.position.file == str(path) else d for d in diagnostics]
+    return policy, [
+        Diagnostic(Position(name, d.position.line, d.position.column), d.code, d.message, d.hint, d.severity)
+        if d.position.file == str(path)
+        else d
+        for d in diagnostics
+    ]
 
 
 _cache: LRU[tuple[LoadedPolicy, list]] = LRU(MAX_LOADED_POLICIES)
@@ -153,14 +174,18 @@ def load_document(data: dict, name: str) -> LoadedPolicy:
     Raises PolicyError listing every error.
     """
     from engine.policy.source import SourceMap
+
     out = Diagnostics()
     sources = SourceMap()
     if not isinstance(data, dict):
-        raise PolicyError([Diagnostic(Position(name), "schema.type", _("a policy must be a mapping of keys to values"))])
-    document = policyfile.PolicyDocument(data, sources, name, [str(data.get("id", name))],
-                                         policyfile.content_hash(data))
+        raise PolicyError(
+            [Diagnostic(Position(name), "schema.type", _("a policy must be a mapping of keys to values"))]
+        )
+    document = policyfile.PolicyDocument(
+        data, sources, name, [str(data.get("id", name))], policyfile.content_hash(data)
+    )
     policyfile._validate_schema(data, sources, name, out)  # as read_document does for a file
-    draft = model.build(document, out)
+    draft = builder.build(document, out)
     policy = checking.check(draft, out, run=not any(d.code.startswith(("yaml.", "schema.")) for d in out.errors))
     diagnostics = out.sorted()
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
@@ -190,9 +215,16 @@ def evaluate(loaded: LoadedPolicy, record, trace: bool = False, coverage: set | 
         result["errors"] = [error.as_json() for error in failed.errors]
         return result
     except (ArithmeticError, TypeError, ValueError, KeyError, RecursionError) as error:  # a defect, never a crash
-        result["errors"] = [{"path": "", "code": "internal",
-                             "message": _("the engine could not evaluate this record ({error}); please report it with "
-                                          "the record", error=f"{type(error).__name__}: {error}")}]
+        result["errors"] = [
+            {
+                "path": "",
+                "code": "internal",
+                "message": _(
+                    "the engine could not evaluate this record ({error}); please report it with the record",
+                    error=f"{type(error).__name__}: {error}",
+                ),
+            }
+        ]
         return result
     result["outputs"] = outputs
     result["values"] = collect_values(loaded.policy, frame, inputs)
@@ -220,8 +252,9 @@ def coverage_targets(policy: CheckedPolicy) -> dict[tuple, str]:
     for key, d in policy.values.items():
         if isinstance(d, TableValue):
             for index, row in enumerate(d.table.rows, start=1):
-                targets[(key, index)] = _("{name} row {row} ({cells})", name=d.name, row=index,
-                                          cells=", ".join(_when_text(row)))
+                targets[(key, index)] = _(
+                    "{name} row {row} ({cells})", name=d.name, row=index, cells=", ".join(_when_text(row))
+                )
         if isinstance(d, MatrixValue):
             for cell in d.matrix.cells:
                 targets[(key, cell)] = _("{name} cell {row} x {column}", name=d.name, row=cell[0], column=cell[1])
@@ -230,6 +263,7 @@ def coverage_targets(policy: CheckedPolicy) -> dict[tuple, str]:
 
 def _when_text(row) -> list[str]:
     from engine.language.printer import cell_text
+
     return [cell_text(c) if c is not None else "?" for c in row.cells]
 
 
@@ -240,12 +274,14 @@ def fast(loaded: LoadedPolicy) -> FastPolicy:
 
 # Many records: the one rule applied to each --------------------------------------------------
 
+
 class OutOfTime(Exception):
     """A batch passed its deadline (a request's wall-clock budget) and was stopped."""
 
 
-def evaluate_records(choose: Callable[[object], LoadedPolicy], records: list, pairs: list | None = None,
-                     deadline: float | None = None) -> list[dict]:
+def evaluate_records(
+    choose: Callable[[object], LoadedPolicy], records: list, pairs: list | None = None, deadline: float | None = None
+) -> list[dict]:
     """Results of records already decoded (engine.evaluate.io.decode_json), as `evaluate` gives them,
     with the policy version chosen per record (`choose`, e.g. Chooser.for_record).
     `pairs`, the same records as `record_pairs` reads them, spare the kernel the Decimals. Past
@@ -265,8 +301,9 @@ def record_pairs(raw: bytes, count: int, field: str = "records") -> list | None:
     return found if isinstance(found, list) and len(found) == count else None
 
 
-def results_of(incoming: Iterable[Incoming], choose: Callable[[object], LoadedPolicy],
-               default: LoadedPolicy) -> Iterator[tuple[dict, bool]]:
+def results_of(
+    incoming: Iterable[Incoming], choose: Callable[[object], LoadedPolicy], default: LoadedPolicy
+) -> Iterator[tuple[dict, bool]]:
     """(result, had errors) for records read by engine.evaluate.io.read_records (JSON, CSV), in order."""
     for item in incoming:
         if item.error is not None:
@@ -278,8 +315,14 @@ def results_of(incoming: Iterable[Incoming], choose: Callable[[object], LoadedPo
         yield result, "errors" in result
 
 
-def stream_jsonl(name: str, stream: IO[bytes], out: IO[bytes], evaluator: LineEvaluator,
-                 progress: batch.Progress | None = None, one_process: bool = False) -> tuple[int, int]:
+def stream_jsonl(
+    name: str,
+    stream: IO[bytes],
+    out: IO[bytes],
+    evaluator: LineEvaluator,
+    progress: batch.Progress | None = None,
+    one_process: bool = False,
+) -> tuple[int, int]:
     """A JSON Lines input (`name`, "-" for standard input) evaluated line by line into `out`:
     a large file on every core, each reading its own part (engine.evaluate.batch.run_file),
     anything else (or with `one_process`, which --explain-engine needs to count) in this process a
@@ -311,16 +354,21 @@ class LineEvaluator:
     def line(self, raw: bytes, number: int) -> tuple[bytes, bool]:
         """(the result as a JSON line, whether the record had errors)."""
         if len(raw) > MAX_LINE_BYTES:
-            return self._error(number, "too_large", _("line {line} is over {limit} bytes", line=number,
-                                                                limit=f"{MAX_LINE_BYTES:,}"))
+            return self._error(
+                number, "too_large", _("line {line} is over {limit} bytes", line=number, limit=f"{MAX_LINE_BYTES:,}")
+            )
         pairs = decode_pairs(raw)
         if pairs is not None:
             try:
                 check_unique_keys(raw, pairs)
             except DuplicateKeyError as error:
                 shown = pairs.get("id") if isinstance(pairs, dict) and isinstance(pairs.get("id"), (str, int)) else None
-                result = {"id": shown, "policy": self.default.ref, "line": number,
-                          "errors": [duplicate_error(e) for e in error.every]}
+                result = {
+                    "id": shown,
+                    "policy": self.default.ref,
+                    "line": number,
+                    "errors": [duplicate_error(e) for e in error.every],
+                }
                 return encode(result) + b"\n", True
 
         def read():  # the exact reading: numbers as engine.evaluate.io reads them, every problem explained
@@ -344,12 +392,17 @@ class LineEvaluator:
         return encode(result) + b"\n", False
 
     def _error(self, number: int, code: str, message: str, path: str = "") -> tuple[bytes, bool]:
-        result = {"id": None, "policy": self.default.ref, "line": number,
-                  "errors": [{"path": path, "code": code, "message": message}]}
+        result = {
+            "id": None,
+            "policy": self.default.ref,
+            "line": number,
+            "errors": [{"path": path, "code": code, "message": message}],
+        }
         return encode(result) + b"\n", True
 
 
 # Versions per record ---------------------------------------------------------------------------
+
 
 class _Refusing:
     """A record reader that refuses every record with one reason (the version could not be chosen)."""
@@ -370,8 +423,7 @@ class Chooser:
     PolicyError when the target or the default period chooses none.
     """
 
-    def __init__(self, target: str, period: str | None = None, extra: list[Path] | None = None,
-                 files: bool = True):
+    def __init__(self, target: str, period: str | None = None, extra: list[Path] | None = None, files: bool = True):
         self.target, self.extra, self.files = target, extra, files
         self.period = None
         if period is not None:

@@ -1,4 +1,5 @@
 """Diagnostics: located, coded, collected, sorted (after OPA's ast/errors.go)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,7 +7,6 @@ from enum import Enum
 from pathlib import Path
 
 from engine.i18n import _
-
 
 #: Where the built-in policies live: beside the package in a checkout, inside it when installed.
 _BUNDLED = (Path(__file__).resolve().parent / "policies", Path(__file__).resolve().parent.parent / "policies")
@@ -62,8 +62,13 @@ class Diagnostic:
 
     def as_json(self) -> dict:
         return {
-            "file": shown_file(self.position.file), "line": self.position.line, "column": self.position.column,
-            "code": self.code, "severity": self.severity.value, "message": self.message, "hint": self.hint,
+            "file": shown_file(self.position.file),
+            "line": self.position.line,
+            "column": self.position.column,
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "hint": self.hint,
         }
 
 
@@ -73,11 +78,12 @@ class Diagnostics:
 
     items: list[Diagnostic] = field(default_factory=list)
 
-    def add(self, position: Position, code: str, message: str, hint: str = "",
-            severity: Severity = Severity.ERROR) -> None:
+    def add(
+        self, position: Position, code: str, message: str, hint: str = "", severity: Severity = Severity.ERROR
+    ) -> None:
         self.items.append(Diagnostic(position, code, message, hint, severity))
 
-    def extend(self, other: "Diagnostics | list[Diagnostic]") -> None:
+    def extend(self, other: Diagnostics | list[Diagnostic]) -> None:
         self.items.extend(other.items if isinstance(other, Diagnostics) else other)
 
     @property
@@ -102,13 +108,20 @@ def capped(items: list[Diagnostic], limit: int = MAX_DIAGNOSTICS) -> list[Diagno
     if len(items) <= limit:
         return items
     from engine.i18n import _
+
     kept = sorted(items, key=lambda d: d.severity is not Severity.ERROR)[:limit]
     kept.sort(key=Diagnostic.sort_key)
     rest = len(items) - limit
     severity = Severity.ERROR if any(d.severity is Severity.ERROR for d in items) else Severity.WARNING
-    return kept + [Diagnostic(kept[-1].position, "diagnostics.capped",
-                              _("and {count} more diagnostics not shown", count=f"{rest:,}"),
-                              _("correct the ones shown and check again"), severity)]
+    return kept + [
+        Diagnostic(
+            kept[-1].position,
+            "diagnostics.capped",
+            _("and {count} more diagnostics not shown", count=f"{rest:,}"),
+            _("correct the ones shown and check again"),
+            severity,
+        )
+    ]
 
 
 class PolicyError(Exception):

@@ -5,10 +5,11 @@ once (STYLE.md: errors have stable codes and places and are collected). Building
 values, not dicts by hand, keeps their shape in one place; `to_json` gives the exact dicts the
 HTTP API has always answered with. A leaf: it imports nothing of the engine.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,13 @@ class Problem:
     type: str = "about:blank"
 
     def to_json(self) -> dict:
-        return {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail,
-                "errors": [error.to_json() for error in self.errors]}
+        return {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "errors": [error.to_json() for error in self.errors],
+        }
 
 
 def field_errors(errors: Iterable[FieldError | Mapping]) -> tuple[FieldError, ...]:

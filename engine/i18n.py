@@ -9,14 +9,15 @@ The language in force is a context variable, so a message built deep in the engi
 `lang` argument: the CLI sets it from `--lang` or `KINERJA_LANG`, the API from `Accept-Language`,
 the web from the reader's choice. Codes (`name.unknown`, `type`) never change with the language.
 """
+
 from __future__ import annotations
 
 import contextvars
 import functools
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"

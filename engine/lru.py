@@ -4,11 +4,13 @@ Why: the facade and the version index keep what they read from disk (a checked, 
 with its kernel; a file's validity dates) for as long as the process lives. A server that reads
 many policies must not grow without bound, so each such cache states its size by name.
 """
+
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Generic, Hashable, TypeVar
+from collections.abc import Hashable
+from typing import Generic, TypeVar
 
 V = TypeVar("V")
 

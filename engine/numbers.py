@@ -5,6 +5,7 @@ band edges and 28-digit decimals round some midpoints the wrong way (PRODUCT.md,
 numbers are read from their decimal text, computed as fractions and turned back into decimal
 text only at the edge, with the rounding a policy states.
 """
+
 from __future__ import annotations
 
 import re
@@ -60,7 +61,9 @@ def parse_number(text: str) -> Fraction:
     if len((whole + (fraction_digits or "")).lstrip("0")) > MAX_DIGITS:
         raise NumberError(_("{text} has more than {limit} significant digits", text=text, limit=MAX_DIGITS))
     if exponent is not None and abs(int(exponent)) > 2 * MAX_DIGITS:
-        raise NumberError(_("{text} is out of range (at most 10^15 in size, {places} decimal places)", text=text, places=MAX_PLACES))
+        raise NumberError(
+            _("{text} is out of range (at most 10^15 in size, {places} decimal places)", text=text, places=MAX_PLACES)
+        )
     value = Fraction(text.strip())
     _check_places(value, text)
     check_magnitude(value, text)
@@ -91,7 +94,7 @@ def read_number(value) -> Fraction:
     """The one number rule for every input format (JSON Lines, JSON, HTTP, CSV, XLSX): a JSON
     integer, a Decimal read from JSON or a cell's text, each held to the same limits
     (MAX_MAGNITUDE, MAX_DIGITS, MAX_PLACES). Raises NumberError saying which limit."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise NumberError(f"{value!r} is not an exact number; write it as decimal text")
     if isinstance(value, int):
         return from_int(value)
@@ -105,8 +108,12 @@ def read_number(value) -> Fraction:
 def from_int(value: int) -> Fraction:
     if -_MAX_INT <= value <= _MAX_INT:
         return Fraction(value)
-    raise NumberError(_("{text} is out of range (at most 10^15 in size)",
-                         text=value if abs(value) < 10**40 else _("a very long integer")))
+    raise NumberError(
+        _(
+            "{text} is out of range (at most 10^15 in size)",
+            text=value if abs(value) < 10**40 else _("a very long integer"),
+        )
+    )
 
 
 def _check_places(value: Fraction, text: str) -> None:

@@ -1,12 +1,13 @@
 """Helpers shared by the example-data generators (examples/make_*.py): fictional NIPs, exact
 numbers, seeded choices. Stdlib only; the generators run as plain scripts beside this file."""
+
 from __future__ import annotations
 
 import calendar
 import random
-from pathlib import Path
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from pathlib import Path
 
 F = Fraction
 
@@ -14,9 +15,14 @@ F = Fraction
 BERAKHLAK = ["berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif"]
 #: The predikat matrix of PermenPANRB 6/2022 (rating hasil kerja, rating perilaku) -> predikat.
 MATRIX = {
-    ("di_atas", "di_bawah"): "Kurang/Misconduct", ("di_atas", "sesuai"): "Baik", ("di_atas", "di_atas"): "Sangat Baik",
-    ("sesuai", "di_bawah"): "Kurang/Misconduct", ("sesuai", "sesuai"): "Baik", ("sesuai", "di_atas"): "Baik",
-    ("di_bawah", "di_bawah"): "Sangat Kurang", ("di_bawah", "sesuai"): "Butuh Perbaikan",
+    ("di_atas", "di_bawah"): "Kurang/Misconduct",
+    ("di_atas", "sesuai"): "Baik",
+    ("di_atas", "di_atas"): "Sangat Baik",
+    ("sesuai", "di_bawah"): "Kurang/Misconduct",
+    ("sesuai", "sesuai"): "Baik",
+    ("sesuai", "di_atas"): "Baik",
+    ("di_bawah", "di_bawah"): "Sangat Kurang",
+    ("di_bawah", "sesuai"): "Butuh Perbaikan",
     ("di_bawah", "di_atas"): "Butuh Perbaikan",
 }
 
@@ -63,15 +69,17 @@ def exact(x) -> Fraction:
 
 def write_units(path: Path, units, region: str) -> None:
     """The units file `kinerja distribution` reads, members four to a line."""
-    out = [f"# Unit kerja contoh (fiktif) untuk examples/{region}.jsonl; dibuat oleh examples/make_{region}.py.",
-           "# predikat = predikat kinerja unit itu sendiri (Istimewa, Baik, Butuh Perbaikan, Kurang, Sangat Kurang).",
-           "units:"]
+    out = [
+        f"# Unit kerja contoh (fiktif) untuk examples/{region}.jsonl; dibuat oleh examples/make_{region}.py.",
+        "# predikat = predikat kinerja unit itu sendiri (Istimewa, Baik, Butuh Perbaikan, Kurang, Sangat Kurang).",
+        "units:",
+    ]
     for unit, members in units:
         out.append(f"  - id: {unit['id']}")
         out.append(f"    name: {unit['name']}")
         out.append(f"    predikat: {unit['predikat']}")
         if unit.get("catatan"):
             out.append(f"    # sengaja {unit['catatan']}")
-        rows = [", ".join(f'"{m}"' for m in members[i:i + 4]) for i in range(0, len(members), 4)]
+        rows = [", ".join(f'"{m}"' for m in members[i : i + 4]) for i in range(0, len(members), 4)]
         out.append("    members: [" + (",\n              ".join(rows)) + "]")
     path.write_text("\n".join(out) + "\n", encoding="utf-8")

@@ -5,6 +5,7 @@ The template's third row holds the keys by which each column is read (`perilaku.
 list input (`keterlambatan`) has a sheet of its own, one row per item, the NIP in column A. The
 example row (NIP `contoh`) is left as it is. NIPs are written as text, numbers as numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,14 +36,18 @@ def _cell(value):
 def fill(template: bytes, records: list[dict]) -> bytes:
     """The template with one row per record (and per list item on the list sheets)."""
     from openpyxl import load_workbook
+
     book = load_workbook(io.BytesIO(template))
     for sheet in book.worksheets:
         keys = [cell.value for cell in sheet[KEY_ROW]]
         if not keys or keys[0] != "id":
             continue
         row = sheet.max_row + 1
-        is_list = sheet.title in (records[0] if records else {}) and isinstance(records[0][sheet.title], list) \
-            if records else False
+        is_list = (
+            sheet.title in (records[0] if records else {}) and isinstance(records[0][sheet.title], list)
+            if records
+            else False
+        )
         for record in records:
             items = record.get(sheet.title) if is_list else [record]
             for item in items or ():

@@ -13,6 +13,7 @@ kurva distribusi of their own predikat (DOMAIN.md) and one does not; the numbers
 around the planned ratings and checked with an exact replica of policies/kertapati.yaml, so the
 engine's result is known in advance (a drawn record that misses its plan is drawn again).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,20 @@ BATAS_HASIL_DI_ATAS, BATAS_HASIL_SESUAI = Fraction(100), Fraction(76)
 BATAS_PERILAKU_DI_ATAS, BATAS_PERILAKU_SESUAI, BATAS_NILAI_DASAR = Fraction(90), Fraction(76), Fraction(76)
 PUBLIK = {"guru", "kepala_sekolah", "tenaga_kesehatan", "petugas_pelayanan"}
 WEIGHTS = {
-    "guru": {"kualitas_pengajaran": 35, "kehadiran_siswa": 20, "partisipasi_orang_tua": 15, "disiplin": 15, "kerja_sama": 15},
-    "kepala_sekolah": {"kualitas_pengajaran": 25, "kehadiran_siswa": 20, "partisipasi_orang_tua": 20, "disiplin": 15,
-                       "kerja_sama": 20},
+    "guru": {
+        "kualitas_pengajaran": 35,
+        "kehadiran_siswa": 20,
+        "partisipasi_orang_tua": 15,
+        "disiplin": 15,
+        "kerja_sama": 15,
+    },
+    "kepala_sekolah": {
+        "kualitas_pengajaran": 25,
+        "kehadiran_siswa": 20,
+        "partisipasi_orang_tua": 20,
+        "disiplin": 15,
+        "kerja_sama": 20,
+    },
     "tenaga_kesehatan": {"kecepatan_pelayanan": 30, "ketepatan_pelayanan": 40, "disiplin": 15, "kerja_sama": 15},
     "petugas_pelayanan": {"kecepatan_pelayanan": 35, "ketepatan_pelayanan": 35, "disiplin": 15, "kerja_sama": 15},
     "default": {"hasil_tugas": 70, "disiplin": 15, "kerja_sama": 15},
@@ -65,7 +77,9 @@ def capaian_indikator(name: str, target, realisasi) -> Fraction:
 def capaian_triwulan(jabatan: str, quarter: dict) -> Fraction:
     weights = WEIGHTS.get(jabatan, WEIGHTS["default"])
     total = sum(weights.values())
-    return sum(w * capaian_indikator(n, quarter[n]["target"], quarter[n]["realisasi"]) for n, w in weights.items()) / total
+    return (
+        sum(w * capaian_indikator(n, quarter[n]["target"], quarter[n]["realisasi"]) for n, w in weights.items()) / total
+    )
 
 
 def rating_band(c: Fraction) -> str:
@@ -116,29 +130,57 @@ def rating_perilaku(jabatan: str, perilaku: dict, umpan_balik: dict) -> str:
 # --- units and their planned predikat ----------------------------------------------------------
 # (id, name, unit predikat, {jabatan: count}, {predikat: count}); the counts of each unit add up.
 UNITS = [
-    ("disdik-sdn-3-kertapati", "SD Negeri 3 Kertapati", "Baik",
-     {"kepala_sekolah": 1, "guru": 27, "pengadministrasi": 6},
-     {"Sangat Baik": 6, "Baik": 22, "Butuh Perbaikan": 4, "Kurang/Misconduct": 1, "Sangat Kurang": 1}),
-    ("disdik-smpn-1-kertapati", "SMP Negeri 1 Kertapati", "Istimewa",
-     {"kepala_sekolah": 1, "guru": 46, "pengadministrasi": 9},
-     {"Sangat Baik": 36, "Baik": 17, "Butuh Perbaikan": 2, "Kurang/Misconduct": 1}),
+    (
+        "disdik-sdn-3-kertapati",
+        "SD Negeri 3 Kertapati",
+        "Baik",
+        {"kepala_sekolah": 1, "guru": 27, "pengadministrasi": 6},
+        {"Sangat Baik": 6, "Baik": 22, "Butuh Perbaikan": 4, "Kurang/Misconduct": 1, "Sangat Kurang": 1},
+    ),
+    (
+        "disdik-smpn-1-kertapati",
+        "SMP Negeri 1 Kertapati",
+        "Istimewa",
+        {"kepala_sekolah": 1, "guru": 46, "pengadministrasi": 9},
+        {"Sangat Baik": 36, "Baik": 17, "Butuh Perbaikan": 2, "Kurang/Misconduct": 1},
+    ),
     # violates the kurva distribusi on purpose: Baik 84% (at most 70%) and no Butuh Perbaikan or
     # Kurang/Misconduct (at least one needed)
-    ("disdik-sman-2-kertapati", "SMA Negeri 2 Kertapati", "Baik",
-     {"kepala_sekolah": 1, "guru": 41, "pengadministrasi": 8},
-     {"Sangat Baik": 8, "Baik": 42}),
-    ("dinkes-puskesmas-kertapati", "UPTD Puskesmas Kertapati", "Butuh Perbaikan",
-     {"tenaga_kesehatan": 36, "petugas_pelayanan": 4, "pengadministrasi": 5},
-     {"Sangat Baik": 3, "Baik": 10, "Butuh Perbaikan": 28, "Kurang/Misconduct": 3, "Sangat Kurang": 1}),
-    ("disdukcapil-kertapati", "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Kertapati", "Kurang",
-     {"petugas_pelayanan": 30, "analis": 4, "pengadministrasi": 8},
-     {"Sangat Baik": 2, "Baik": 6, "Butuh Perbaikan": 6, "Kurang/Misconduct": 26, "Sangat Kurang": 2}),
-    ("bkpsdm-kertapati", "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia Kabupaten Kertapati", "Baik",
-     {"analis": 20, "pengadministrasi": 22, "petugas_pelayanan": 6},
-     {"Sangat Baik": 10, "Baik": 33, "Butuh Perbaikan": 3, "Kurang/Misconduct": 2}),
-    ("dpmptsp-upt-kertapati-ilir", "UPT Pelayanan Perizinan Terpadu Kecamatan Kertapati Ilir", "Sangat Kurang",
-     {"petugas_pelayanan": 20, "pengadministrasi": 8, "analis": 2},
-     {"Sangat Kurang": 19, "Kurang/Misconduct": 3, "Butuh Perbaikan": 2, "Baik": 6}),
+    (
+        "disdik-sman-2-kertapati",
+        "SMA Negeri 2 Kertapati",
+        "Baik",
+        {"kepala_sekolah": 1, "guru": 41, "pengadministrasi": 8},
+        {"Sangat Baik": 8, "Baik": 42},
+    ),
+    (
+        "dinkes-puskesmas-kertapati",
+        "UPTD Puskesmas Kertapati",
+        "Butuh Perbaikan",
+        {"tenaga_kesehatan": 36, "petugas_pelayanan": 4, "pengadministrasi": 5},
+        {"Sangat Baik": 3, "Baik": 10, "Butuh Perbaikan": 28, "Kurang/Misconduct": 3, "Sangat Kurang": 1},
+    ),
+    (
+        "disdukcapil-kertapati",
+        "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Kertapati",
+        "Kurang",
+        {"petugas_pelayanan": 30, "analis": 4, "pengadministrasi": 8},
+        {"Sangat Baik": 2, "Baik": 6, "Butuh Perbaikan": 6, "Kurang/Misconduct": 26, "Sangat Kurang": 2},
+    ),
+    (
+        "bkpsdm-kertapati",
+        "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia Kabupaten Kertapati",
+        "Baik",
+        {"analis": 20, "pengadministrasi": 22, "petugas_pelayanan": 6},
+        {"Sangat Baik": 10, "Baik": 33, "Butuh Perbaikan": 3, "Kurang/Misconduct": 2},
+    ),
+    (
+        "dpmptsp-upt-kertapati-ilir",
+        "UPT Pelayanan Perizinan Terpadu Kecamatan Kertapati Ilir",
+        "Sangat Kurang",
+        {"petugas_pelayanan": 20, "pengadministrasi": 8, "analis": 2},
+        {"Sangat Kurang": 19, "Kurang/Misconduct": 3, "Butuh Perbaikan": 2, "Baik": 6},
+    ),
 ]
 
 # superiors (atasan langsung) per unit, and the one who rates far above the unit on purpose, so
@@ -193,8 +235,15 @@ class Generator:
                 return "ahli_pertama" if service < 12 else "ahli_muda"
             return "pemula" if service < 3 else "terampil" if service < 9 else "mahir" if service < 18 else "penyelia"
         if jabatan == "analis":
-            return "ahli_pertama" if service < 8 else "ahli_muda" if service < 18 else "ahli_utama" if service >= 30 and r < 0.25 \
+            return (
+                "ahli_pertama"
+                if service < 8
+                else "ahli_muda"
+                if service < 18
+                else "ahli_utama"
+                if service >= 30 and r < 0.25
                 else "ahli_madya"
+            )
         if jabatan == "petugas_pelayanan" and r < 0.2:
             return "pemula" if service < 5 else "terampil"
         return None
@@ -252,8 +301,9 @@ class Generator:
 
     def raters(self, jenis: str, count: int, centre: float) -> list:
         """Individual raters' scores (whole numbers, as forms collect them) around a centre."""
-        return [{"jenis": jenis, "nilai": max(0, min(100, round(centre + self.rng.uniform(-7, 7))))}
-                for _ in range(count)]
+        return [
+            {"jenis": jenis, "nilai": max(0, min(100, round(centre + self.rng.uniform(-7, 7))))} for _ in range(count)
+        ]
 
     def behaviour(self, jabatan: str, plan: str, lenient: bool = False) -> tuple[dict, list]:
         while True:
@@ -276,7 +326,9 @@ class Generator:
                 rekan, masyarakat = rekan - 6, masyarakat - 6
             perilaku = dict(zip(BERAKHLAK, scores))
             r = self.rng.random()
-            umpan_balik = self.raters("rekan_sejawat", 2 if r < 0.08 else 3 if r < 0.3 else self.rng.randint(4, 7), rekan)
+            umpan_balik = self.raters(
+                "rekan_sejawat", 2 if r < 0.08 else 3 if r < 0.3 else self.rng.randint(4, 7), rekan
+            )
             if jabatan in PUBLIK:
                 umpan_balik += self.raters("masyarakat", self.rng.randint(5, 9), masyarakat)
             if rating_perilaku(jabatan, perilaku, umpan_balik) == plan:
@@ -295,20 +347,29 @@ class Generator:
         record["perilaku"], record["umpan_balik"] = self.behaviour(jabatan, perilaku_plan, lenient)
         if atasan is not None:
             record["atasan"] = atasan
-        assert MATRIX[(rating_hasil_kerja(jabatan, record["triwulan"]),
-                       rating_perilaku(jabatan, record["perilaku"], record["umpan_balik"]))] == predikat
+        assert (
+            MATRIX[
+                (
+                    rating_hasil_kerja(jabatan, record["triwulan"]),
+                    rating_perilaku(jabatan, record["perilaku"], record["umpan_balik"]),
+                )
+            ]
+            == predikat
+        )
         return record
 
 
 def units_yaml(units: list) -> str:
-    lines = ["# Units of examples/kertapati.jsonl (fictional). Each employee belongs to exactly one unit.",
-             "# predikat: the unit's own organisational predikat, which bounds its employees' predikat",
-             "# (kurva distribusi, DOMAIN.md). SMA Negeri 2 Kertapati violates it on purpose.",
-             "units:"]
+    lines = [
+        "# Units of examples/kertapati.jsonl (fictional). Each employee belongs to exactly one unit.",
+        "# predikat: the unit's own organisational predikat, which bounds its employees' predikat",
+        "# (kurva distribusi, DOMAIN.md). SMA Negeri 2 Kertapati violates it on purpose.",
+        "units:",
+    ]
     for unit_id, name, predikat, members in units:
         lines += [f"  - id: {unit_id}", f"    name: {name}", f"    predikat: {predikat}", "    members: ["]
         for i in range(0, len(members), 5):
-            chunk = ", ".join(json.dumps(m) for m in members[i:i + 5])
+            chunk = ", ".join(json.dumps(m) for m in members[i : i + 5])
             lines.append(f"        {chunk}{',' if i + 5 < len(members) else ''}")
         lines.append("      ]")
     return "\n".join(lines) + "\n"
@@ -316,22 +377,31 @@ def units_yaml(units: list) -> str:
 
 def bad_records(gen: Generator) -> list[str]:
     """One deliberate mistake per line, each on an otherwise valid record."""
+
     def base(jabatan="guru", predikat="Baik"):
         return gen.employee(jabatan, predikat)
+
     lines = []
-    r = base(); r["jenjang"] = "ahli muda"  # wrong enum code (ahli_muda)
+    r = base()
+    r["jenjang"] = "ahli muda"  # wrong enum code (ahli_muda)
     lines.append(r)
-    r = base(); del r["perilaku"]["kolaboratif"]  # missing required field
+    r = base()
+    del r["perilaku"]["kolaboratif"]  # missing required field
     lines.append(r)
-    r = base("pengadministrasi"); r["triwulan"][1]["hasil_tugas"]["target"] = 0  # zero target
+    r = base("pengadministrasi")
+    r["triwulan"][1]["hasil_tugas"]["target"] = 0  # zero target
     lines.append(r)
-    r = base("petugas_pelayanan"); r["umpan_balik"][0]["nilai"] = -82.5  # negative number
+    r = base("petugas_pelayanan")
+    r["umpan_balik"][0]["nilai"] = -82.5  # negative number
     lines.append(r)
-    r = base(); r["triwulan"][0]["disiplin"]["realisasi"] = "96,5"  # text where a number belongs
+    r = base()
+    r["triwulan"][0]["disiplin"]["realisasi"] = "96,5"  # text where a number belongs
     lines.append(r)
-    r = base("tenaga_kesehatan"); r["umpan_balik"][-1]["jenis"] = "masyarakt"  # unknown rater kind
+    r = base("tenaga_kesehatan")
+    r["umpan_balik"][-1]["jenis"] = "masyarakt"  # unknown rater kind
     lines.append(r)
-    r = base("analis"); r["triwulan"] = []  # an empty list where at least one item is needed
+    r = base("analis")
+    r["triwulan"] = []  # an empty list where at least one item is needed
     lines.append(r)
     text = [json.dumps(x, ensure_ascii=False) for x in lines]
     broken = json.dumps(base("kepala_sekolah"), ensure_ascii=False)

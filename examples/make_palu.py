@@ -13,6 +13,7 @@ kurva distribusi of their own predikat (DOMAIN.md) and one does not; the numbers
 around the planned ratings and checked with an exact replica of policies/palu.yaml, so the
 engine's result is known in advance (a drawn record that misses its plan is drawn again).
 """
+
 from __future__ import annotations
 
 import json
@@ -33,12 +34,29 @@ BATAS_PERILAKU_DI_ATAS, BATAS_PERILAKU_SESUAI, BATAS_NILAI_DASAR_MINIMUM = Fract
 
 # indicator: (direction, realisasi at most 100, possible targets, decimals of realisasi, uraian RHK)
 INDICATORS = {
-    "ketuntasan_belajar": ("naik", True, [75, 80, 85], 2, "Meningkatnya ketuntasan belajar siswa pada mata pelajaran yang diampu"),
+    "ketuntasan_belajar": (
+        "naik",
+        True,
+        [75, 80, 85],
+        2,
+        "Meningkatnya ketuntasan belajar siswa pada mata pelajaran yang diampu",
+    ),
     "kehadiran_siswa": ("naik", True, [90, 92, 95], 2, "Meningkatnya kehadiran siswa di kelas yang diampu"),
-    "angka_partisipasi_sekolah": ("naik", True, [95, 96.5, 98], 2,
-                                  "Meningkatnya angka partisipasi sekolah usia 7-15 tahun di wilayah binaan"),
+    "angka_partisipasi_sekolah": (
+        "naik",
+        True,
+        [95, 96.5, 98],
+        2,
+        "Meningkatnya angka partisipasi sekolah usia 7-15 tahun di wilayah binaan",
+    ),
     "angka_putus_sekolah": ("turun", False, [0.8, 1, 1.5], 2, "Menurunnya angka putus sekolah di wilayah binaan"),
-    "cakupan_imunisasi": ("naik", True, [90, 92, 95], 2, "Tercapainya cakupan imunisasi dasar lengkap di wilayah kerja"),
+    "cakupan_imunisasi": (
+        "naik",
+        True,
+        [90, 92, 95],
+        2,
+        "Tercapainya cakupan imunisasi dasar lengkap di wilayah kerja",
+    ),
     "waktu_tunggu_pelayanan": ("turun", False, [30, 45, 60], 2, "Menurunnya waktu tunggu pelayanan pasien (menit)"),
     "dokumen_diterbitkan": ("naik", False, [800, 1200, 2400, 3600], 0, "Terbitnya dokumen kependudukan yang dimohon"),
     "waktu_penyelesaian_dokumen": ("turun", False, [3, 5, 7], 2, "Cepatnya penyelesaian dokumen (hari kerja)"),
@@ -49,15 +67,28 @@ INDICATORS = {
 # jabatan: (indicators of its RHK utama, indicators for RHK tambahan); all from the policy's catalogue
 CATALOGUE = {
     "guru": (["ketuntasan_belajar", "kehadiran_siswa"], ["laporan_tepat_waktu"]),
-    "pengelola_pendidikan": (["angka_partisipasi_sekolah", "angka_putus_sekolah"], ["laporan_tepat_waktu", "realisasi_anggaran"]),
-    "tenaga_kesehatan": (["cakupan_imunisasi", "waktu_tunggu_pelayanan"], ["indeks_kepuasan_masyarakat", "laporan_tepat_waktu"]),
-    "petugas_pelayanan": (["dokumen_diterbitkan", "waktu_penyelesaian_dokumen"], ["indeks_kepuasan_masyarakat", "laporan_tepat_waktu"]),
+    "pengelola_pendidikan": (
+        ["angka_partisipasi_sekolah", "angka_putus_sekolah"],
+        ["laporan_tepat_waktu", "realisasi_anggaran"],
+    ),
+    "tenaga_kesehatan": (
+        ["cakupan_imunisasi", "waktu_tunggu_pelayanan"],
+        ["indeks_kepuasan_masyarakat", "laporan_tepat_waktu"],
+    ),
+    "petugas_pelayanan": (
+        ["dokumen_diterbitkan", "waktu_penyelesaian_dokumen"],
+        ["indeks_kepuasan_masyarakat", "laporan_tepat_waktu"],
+    ),
     "pengadministrasi": (["laporan_tepat_waktu", "realisasi_anggaran"], []),
 }
 # an indicator some employees use outside their position's catalogue (the policy reports it)
-OUTSIDE = {"guru": "angka_partisipasi_sekolah", "pengadministrasi": "indeks_kepuasan_masyarakat",
-           "pengelola_pendidikan": "kehadiran_siswa", "tenaga_kesehatan": "realisasi_anggaran",
-           "petugas_pelayanan": "realisasi_anggaran"}
+OUTSIDE = {
+    "guru": "angka_partisipasi_sekolah",
+    "pengadministrasi": "indeks_kepuasan_masyarakat",
+    "pengelola_pendidikan": "kehadiran_siswa",
+    "tenaga_kesehatan": "realisasi_anggaran",
+    "petugas_pelayanan": "realisasi_anggaran",
+}
 
 
 def capaian_rhk(rhk: dict) -> Fraction:
@@ -95,29 +126,57 @@ def rating_perilaku(perilaku: dict) -> str:
 
 # --- units and their planned predikat ----------------------------------------------------------
 UNITS = [
-    ("disdikbud-palu", "Dinas Pendidikan dan Kebudayaan Kota Palu", "Baik",
-     {"pengelola_pendidikan": 30, "pengadministrasi": 18},
-     {"Sangat Baik": 9, "Baik": 32, "Butuh Perbaikan": 4, "Kurang/Misconduct": 2, "Sangat Kurang": 1}),
-    ("disdikbud-sdn-5-palu", "SD Negeri 5 Palu", "Istimewa",
-     {"guru": 32, "pengadministrasi": 4},
-     {"Sangat Baik": 24, "Baik": 11, "Butuh Perbaikan": 1}),
-    ("disdikbud-smpn-4-palu", "SMP Negeri 4 Palu", "Baik",
-     {"guru": 50, "pengadministrasi": 8},
-     {"Sangat Baik": 12, "Baik": 40, "Butuh Perbaikan": 4, "Kurang/Misconduct": 1, "Sangat Kurang": 1}),
+    (
+        "disdikbud-palu",
+        "Dinas Pendidikan dan Kebudayaan Kota Palu",
+        "Baik",
+        {"pengelola_pendidikan": 30, "pengadministrasi": 18},
+        {"Sangat Baik": 9, "Baik": 32, "Butuh Perbaikan": 4, "Kurang/Misconduct": 2, "Sangat Kurang": 1},
+    ),
+    (
+        "disdikbud-sdn-5-palu",
+        "SD Negeri 5 Palu",
+        "Istimewa",
+        {"guru": 32, "pengadministrasi": 4},
+        {"Sangat Baik": 24, "Baik": 11, "Butuh Perbaikan": 1},
+    ),
+    (
+        "disdikbud-smpn-4-palu",
+        "SMP Negeri 4 Palu",
+        "Baik",
+        {"guru": 50, "pengadministrasi": 8},
+        {"Sangat Baik": 12, "Baik": 40, "Butuh Perbaikan": 4, "Kurang/Misconduct": 1, "Sangat Kurang": 1},
+    ),
     # violates the kurva distribusi on purpose: Butuh Perbaikan 52.5% (at least 60%) and Sangat
     # Baik 15% (at most 10%)
-    ("dinkes-puskesmas-palu-timur", "UPTD Puskesmas Palu Timur", "Butuh Perbaikan",
-     {"tenaga_kesehatan": 32, "petugas_pelayanan": 3, "pengadministrasi": 5},
-     {"Sangat Baik": 6, "Baik": 10, "Butuh Perbaikan": 21, "Kurang/Misconduct": 2, "Sangat Kurang": 1}),
-    ("disdukcapil-palu", "Dinas Kependudukan dan Pencatatan Sipil Kota Palu", "Kurang",
-     {"petugas_pelayanan": 32, "pengadministrasi": 12},
-     {"Sangat Baik": 3, "Baik": 6, "Butuh Perbaikan": 6, "Kurang/Misconduct": 27, "Sangat Kurang": 2}),
-    ("kecamatan-palu-barat", "Kantor Kecamatan Palu Barat", "Sangat Kurang",
-     {"petugas_pelayanan": 14, "pengadministrasi": 12},
-     {"Baik": 6, "Butuh Perbaikan": 2, "Kurang/Misconduct": 2, "Sangat Kurang": 16}),
-    ("dinkes-palu", "Dinas Kesehatan Kota Palu", "Baik",
-     {"tenaga_kesehatan": 30, "pengadministrasi": 14, "petugas_pelayanan": 8},
-     {"Sangat Baik": 11, "Baik": 35, "Butuh Perbaikan": 3, "Kurang/Misconduct": 2, "Sangat Kurang": 1}),
+    (
+        "dinkes-puskesmas-palu-timur",
+        "UPTD Puskesmas Palu Timur",
+        "Butuh Perbaikan",
+        {"tenaga_kesehatan": 32, "petugas_pelayanan": 3, "pengadministrasi": 5},
+        {"Sangat Baik": 6, "Baik": 10, "Butuh Perbaikan": 21, "Kurang/Misconduct": 2, "Sangat Kurang": 1},
+    ),
+    (
+        "disdukcapil-palu",
+        "Dinas Kependudukan dan Pencatatan Sipil Kota Palu",
+        "Kurang",
+        {"petugas_pelayanan": 32, "pengadministrasi": 12},
+        {"Sangat Baik": 3, "Baik": 6, "Butuh Perbaikan": 6, "Kurang/Misconduct": 27, "Sangat Kurang": 2},
+    ),
+    (
+        "kecamatan-palu-barat",
+        "Kantor Kecamatan Palu Barat",
+        "Sangat Kurang",
+        {"petugas_pelayanan": 14, "pengadministrasi": 12},
+        {"Baik": 6, "Butuh Perbaikan": 2, "Kurang/Misconduct": 2, "Sangat Kurang": 16},
+    ),
+    (
+        "dinkes-palu",
+        "Dinas Kesehatan Kota Palu",
+        "Baik",
+        {"tenaga_kesehatan": 30, "pengadministrasi": 14, "petugas_pelayanan": 8},
+        {"Sangat Baik": 11, "Baik": 35, "Butuh Perbaikan": 3, "Kurang/Misconduct": 2, "Sangat Kurang": 1},
+    ),
 ]
 
 PAIRS = {
@@ -147,8 +206,10 @@ class Generator:
                 continue
             month, day = self.rng.randint(1, 12), self.rng.randint(1, 28)
             tmt_month = self.rng.choice([1, 2, 3, 4, 12])
-            nip = f"{birth_year:04d}{month:02d}{day:02d}{tmt_year:04d}{tmt_month:02d}{self.rng.choice('12')}" \
-                  f"{self.rng.randint(1, 999):03d}"
+            nip = (
+                f"{birth_year:04d}{month:02d}{day:02d}{tmt_year:04d}{tmt_month:02d}{self.rng.choice('12')}"
+                f"{self.rng.randint(1, 999):03d}"
+            )
             if nip not in self.used_ids:
                 self.used_ids.add(nip)
                 return nip, YEAR - tmt_year
@@ -158,8 +219,15 @@ class Generator:
         if jabatan == "guru":
             return "ahli_pertama" if service < 10 else "ahli_muda" if service < 20 else "ahli_madya"
         if jabatan == "pengelola_pendidikan":
-            return "ahli_pertama" if service < 8 else "ahli_muda" if service < 18 else "ahli_utama" if service >= 30 and r < 0.25 \
+            return (
+                "ahli_pertama"
+                if service < 8
+                else "ahli_muda"
+                if service < 18
+                else "ahli_utama"
+                if service >= 30 and r < 0.25
                 else "ahli_madya"
+            )
         if jabatan == "tenaga_kesehatan":
             if r < 0.4:
                 return "ahli_pertama" if service < 12 else "ahli_muda"
@@ -183,8 +251,13 @@ class Generator:
     def one_rhk(self, jenis: str, indikator: str, low: float, high: float) -> dict | None:
         target = self.rng.choice(INDICATORS[indikator][2])
         for _ in range(200):
-            rhk = {"jenis": jenis, "uraian": INDICATORS[indikator][4], "indikator": indikator, "target": target,
-                   "realisasi": self.realisasi(indikator, target, self.rng.uniform(low, high))}
+            rhk = {
+                "jenis": jenis,
+                "uraian": INDICATORS[indikator][4],
+                "indikator": indikator,
+                "target": target,
+                "realisasi": self.realisasi(indikator, target, self.rng.uniform(low, high)),
+            }
             if low <= capaian_rhk(rhk) < high or (high > 120 and capaian_rhk(rhk) == 120):
                 return rhk
         return None  # this target cannot reach the band: the caller draws again
@@ -247,14 +320,16 @@ class Generator:
 
 
 def units_yaml(units: list) -> str:
-    lines = ["# Units of examples/palu.jsonl (fictional). Each employee belongs to exactly one unit.",
-             "# predikat: the unit's own organisational predikat, which bounds its employees' predikat",
-             "# (kurva distribusi, DOMAIN.md). UPTD Puskesmas Palu Timur violates it on purpose.",
-             "units:"]
+    lines = [
+        "# Units of examples/palu.jsonl (fictional). Each employee belongs to exactly one unit.",
+        "# predikat: the unit's own organisational predikat, which bounds its employees' predikat",
+        "# (kurva distribusi, DOMAIN.md). UPTD Puskesmas Palu Timur violates it on purpose.",
+        "units:",
+    ]
     for unit_id, name, predikat, members in units:
         lines += [f"  - id: {unit_id}", f"    name: {name}", f"    predikat: {predikat}", "    members: ["]
         for i in range(0, len(members), 5):
-            chunk = ", ".join(json.dumps(m) for m in members[i:i + 5])
+            chunk = ", ".join(json.dumps(m) for m in members[i : i + 5])
             lines.append(f"        {chunk}{',' if i + 5 < len(members) else ''}")
         lines.append("      ]")
     return "\n".join(lines) + "\n"
@@ -263,23 +338,30 @@ def units_yaml(units: list) -> str:
 def bad_records(gen: Generator) -> list[str]:
     """One deliberate mistake per line, each on an otherwise valid record."""
     lines = []
-    r = gen.employee("guru", "Baik"); r["rhk"][0]["jenis"] = "pokok"  # wrong enum code (utama)
+    r = gen.employee("guru", "Baik")
+    r["rhk"][0]["jenis"] = "pokok"  # wrong enum code (utama)
     lines.append(r)
-    r = gen.employee("pengelola_pendidikan", "Baik"); del r["rhk"][1]["realisasi"]  # missing required field
+    r = gen.employee("pengelola_pendidikan", "Baik")
+    del r["rhk"][1]["realisasi"]  # missing required field
     lines.append(r)
-    r = gen.employee("tenaga_kesehatan", "Baik"); r["rhk"][0]["target"] = 0  # zero target
+    r = gen.employee("tenaga_kesehatan", "Baik")
+    r["rhk"][0]["target"] = 0  # zero target
     lines.append(r)
-    r = gen.employee("petugas_pelayanan", "Baik"); r["rhk"][1]["realisasi"] = -2.5  # negative number
+    r = gen.employee("petugas_pelayanan", "Baik")
+    r["rhk"][1]["realisasi"] = -2.5  # negative number
     lines.append(r)
-    r = gen.employee("pengadministrasi", "Baik"); r["perilaku"]["loyal"] = "baik"  # text where a number belongs
+    r = gen.employee("pengadministrasi", "Baik")
+    r["perilaku"]["loyal"] = "baik"  # text where a number belongs
     lines.append(r)
-    r = gen.employee("guru", "Baik"); r["unit_kerja"] = "SMP Negeri 4 Palu"  # a field the policy does not declare
+    r = gen.employee("guru", "Baik")
+    r["unit_kerja"] = "SMP Negeri 4 Palu"  # a field the policy does not declare
     lines.append(r)
-    r = gen.employee("pengadministrasi", "Baik"); r["rhk"] = []  # an empty list where at least one RHK is needed
+    r = gen.employee("pengadministrasi", "Baik")
+    r["rhk"] = []  # an empty list where at least one RHK is needed
     lines.append(r)
     text = [json.dumps(x, ensure_ascii=False) for x in lines]
     broken = json.dumps(gen.employee("guru", "Baik"), ensure_ascii=False)
-    text.append(broken[:-1] + ',}')  # malformed JSON: a trailing comma
+    text.append(broken[:-1] + ",}")  # malformed JSON: a trailing comma
     return text
 
 

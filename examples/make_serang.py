@@ -10,6 +10,7 @@ Rating setiap pegawai direncanakan dari rencana predikat unitnya, lalu angkanya 
 diperiksa dengan aturan yang sama seperti kebijakan (hitungan pecahan eksak) sampai cocok.
 Semua nama, NIP dan angka adalah fiktif.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -27,25 +28,72 @@ HERE = Path(__file__).resolve().parent
 # Rencana unit: predikat unit dan banyaknya pegawai per predikat. Dua unit sengaja melanggar
 # kurva distribusi (lihat `catatan`).
 UNITS = [
-    dict(id="dinkes-puskesmas-kasemen", name="Puskesmas Kasemen", predikat="Baik", jenis="puskesmas",
-         ikm=(80, "83.40"), plan={"Sangat Baik": 8, "Baik": 32, "Butuh Perbaikan": 5, "Kurang/Misconduct": 2, "Sangat Kurang": 1}),
-    dict(id="dinkes-puskesmas-taktakan", name="Puskesmas Taktakan", predikat="Istimewa", jenis="puskesmas",
-         ikm=(80, "86.25"), plan={"Sangat Baik": 26, "Baik": 12, "Butuh Perbaikan": 2}),
-    dict(id="dinkes-puskesmas-walantaka", name="Puskesmas Walantaka", predikat="Butuh Perbaikan", jenis="puskesmas",
-         ikm=(80, "74.10"), plan={"Butuh Perbaikan": 22, "Baik": 9, "Sangat Baik": 3, "Kurang/Misconduct": 1}),
-    dict(id="dinkes-sekretariat", name="Sekretariat Dinas Kesehatan", predikat="Baik", jenis="kantor",
-         ikm=None, plan={"Sangat Baik": 5, "Baik": 21, "Butuh Perbaikan": 3, "Kurang/Misconduct": 1}),
-    dict(id="disdik-sdn-3-serang", name="SD Negeri 3 Serang", predikat="Baik", jenis="sekolah",
-         ikm=(78, "81.90"), plan={"Sangat Baik": 4, "Baik": 36},
-         catatan="melanggar: Baik 90% (> 70%) dan tidak ada Butuh Perbaikan atau Kurang/Misconduct"),
-    dict(id="disdik-smpn-5-serang", name="SMP Negeri 5 Serang", predikat="Kurang", jenis="sekolah",
-         ikm=(78, "70.20"), plan={"Kurang/Misconduct": 28, "Butuh Perbaikan": 6, "Baik": 8, "Sangat Baik": 3}),
-    dict(id="disdik-bidang-pembinaan-sd", name="Bidang Pembinaan SD Dinas Pendidikan", predikat="Sangat Kurang",
-         jenis="kantor", ikm=None,
-         plan={"Sangat Kurang": 19, "Kurang/Misconduct": 3, "Butuh Perbaikan": 2, "Baik": 6}),
-    dict(id="disdik-sekretariat", name="Sekretariat Dinas Pendidikan", predikat="Istimewa", jenis="kantor",
-         ikm=None, plan={"Sangat Baik": 27, "Baik": 7, "Butuh Perbaikan": 1},
-         catatan="melanggar: Sangat Baik 77% (> 70%)"),
+    dict(
+        id="dinkes-puskesmas-kasemen",
+        name="Puskesmas Kasemen",
+        predikat="Baik",
+        jenis="puskesmas",
+        ikm=(80, "83.40"),
+        plan={"Sangat Baik": 8, "Baik": 32, "Butuh Perbaikan": 5, "Kurang/Misconduct": 2, "Sangat Kurang": 1},
+    ),
+    dict(
+        id="dinkes-puskesmas-taktakan",
+        name="Puskesmas Taktakan",
+        predikat="Istimewa",
+        jenis="puskesmas",
+        ikm=(80, "86.25"),
+        plan={"Sangat Baik": 26, "Baik": 12, "Butuh Perbaikan": 2},
+    ),
+    dict(
+        id="dinkes-puskesmas-walantaka",
+        name="Puskesmas Walantaka",
+        predikat="Butuh Perbaikan",
+        jenis="puskesmas",
+        ikm=(80, "74.10"),
+        plan={"Butuh Perbaikan": 22, "Baik": 9, "Sangat Baik": 3, "Kurang/Misconduct": 1},
+    ),
+    dict(
+        id="dinkes-sekretariat",
+        name="Sekretariat Dinas Kesehatan",
+        predikat="Baik",
+        jenis="kantor",
+        ikm=None,
+        plan={"Sangat Baik": 5, "Baik": 21, "Butuh Perbaikan": 3, "Kurang/Misconduct": 1},
+    ),
+    dict(
+        id="disdik-sdn-3-serang",
+        name="SD Negeri 3 Serang",
+        predikat="Baik",
+        jenis="sekolah",
+        ikm=(78, "81.90"),
+        plan={"Sangat Baik": 4, "Baik": 36},
+        catatan="melanggar: Baik 90% (> 70%) dan tidak ada Butuh Perbaikan atau Kurang/Misconduct",
+    ),
+    dict(
+        id="disdik-smpn-5-serang",
+        name="SMP Negeri 5 Serang",
+        predikat="Kurang",
+        jenis="sekolah",
+        ikm=(78, "70.20"),
+        plan={"Kurang/Misconduct": 28, "Butuh Perbaikan": 6, "Baik": 8, "Sangat Baik": 3},
+    ),
+    dict(
+        id="disdik-bidang-pembinaan-sd",
+        name="Bidang Pembinaan SD Dinas Pendidikan",
+        predikat="Sangat Kurang",
+        jenis="kantor",
+        ikm=None,
+        plan={"Sangat Kurang": 19, "Kurang/Misconduct": 3, "Butuh Perbaikan": 2, "Baik": 6},
+    ),
+    dict(
+        id="disdik-sekretariat",
+        name="Sekretariat Dinas Pendidikan",
+        predikat="Istimewa",
+        jenis="kantor",
+        ikm=None,
+        plan={"Sangat Baik": 27, "Baik": 7, "Butuh Perbaikan": 1},
+        catatan="melanggar: Sangat Baik 77% (> 70%)",
+    ),
 ]
 
 JABATAN_UNIT = {
@@ -71,8 +119,16 @@ BOBOT = {
 }
 
 # Pagu TPP bulanan (rupiah) menurut kelas jabatan: fiktif, dalam kisaran 2,5-9 juta.
-PAGU_KELAS = {5: 2_550_000, 6: 2_900_000, 7: 3_450_000, 8: 4_100_000, 9: 4_900_000, 10: 5_800_000,
-              11: 6_900_000, 12: 8_250_000}
+PAGU_KELAS = {
+    5: 2_550_000,
+    6: 2_900_000,
+    7: 3_450_000,
+    8: 4_100_000,
+    9: 4_900_000,
+    10: 5_800_000,
+    11: 6_900_000,
+    12: 8_250_000,
+}
 
 
 def nip(rng: random.Random, used: set, masa_kerja_min: int = 0) -> str:
@@ -138,12 +194,18 @@ def make_hasil(rng: random.Random, jabatan: str, band: str, ikm) -> dict:
         rec: dict = {"jabatan": jabatan}
         if jabatan in ("bidan", "perawat", "dokter"):
             t = rng.choice([90, 92, 95])
-            rec["imunisasi"] = {"target": t, "realisasi": number(min(Decimal(100), dec(t * sample_capaian(rng, band) / 100)))}
+            rec["imunisasi"] = {
+                "target": t,
+                "realisasi": number(min(Decimal(100), dec(t * sample_capaian(rng, band) / 100))),
+            }
             t = rng.randrange(150, 601, 10)
             rec["pelayanan_kesehatan"] = {"target": t, "realisasi": round(t * sample_capaian(rng, band) / 100)}
         elif jabatan == "guru":
             t = rng.choice([75, 78, 80, 85])
-            rec["ketuntasan_belajar"] = {"target": t, "realisasi": number(min(Decimal(100), dec(t * sample_capaian(rng, band) / 100)))}
+            rec["ketuntasan_belajar"] = {
+                "target": t,
+                "realisasi": number(min(Decimal(100), dec(t * sample_capaian(rng, band) / 100))),
+            }
         else:
             t = rng.randrange(40, 201, 5)
             rec["layanan_administrasi"] = {"target": t, "realisasi": round(t * sample_capaian(rng, band) / 100)}
@@ -205,7 +267,9 @@ def build(rng: random.Random):
             rec["perilaku"] = make_perilaku(rng, perilaku_band)
             rec["tpp_pagu"] = PAGU_KELAS[kelas]
             rec["keterlambatan"] = make_keterlambatan(rng, perilaku_band)
-            rec["apel_senin_tidak_hadir"] = rng.choices([0, 1, 2, 3], weights=[80, 13, 5, 2] if perilaku_band != "di_bawah" else [30, 35, 25, 10])[0]
+            rec["apel_senin_tidak_hadir"] = rng.choices(
+                [0, 1, 2, 3], weights=[80, 13, 5, 2] if perilaku_band != "di_bawah" else [30, 35, 25, 10]
+            )[0]
             if jenjang:
                 rec["jenjang"] = jenjang
             records.append(rec)
@@ -224,32 +288,40 @@ def bad_records(rng: random.Random, good: list) -> list[str]:
         taken.add(i)
         return json.loads(json.dumps(good[i]))
 
-    lines = [json.dumps(pick("bidan"))]                                     # baik
-    r = pick("guru"); r["jabatan"] = "Guru"                                 # kode enum salah
+    lines = [json.dumps(pick("bidan"))]  # baik
+    r = pick("guru")
+    r["jabatan"] = "Guru"  # kode enum salah
     lines.append(json.dumps(r))
-    r = pick("staf"); del r["perilaku"]["loyal"]                            # field wajib tidak ada
+    r = pick("staf")
+    del r["perilaku"]["loyal"]  # field wajib tidak ada
     lines.append(json.dumps(r))
-    r = pick("bidan"); r["imunisasi"]["target"] = 0                         # target nol
+    r = pick("bidan")
+    r["imunisasi"]["target"] = 0  # target nol
     lines.append(json.dumps(r))
-    r = pick("staf"); r["keterlambatan"] = [{"menit": 20}, {"menit": -15}]  # angka negatif
+    r = pick("staf")
+    r["keterlambatan"] = [{"menit": 20}, {"menit": -15}]  # angka negatif
     lines.append(json.dumps(r))
-    r = pick("guru"); r["tpp_pagu"] = "4.100.000"                           # teks di tempat angka
+    r = pick("guru")
+    r["tpp_pagu"] = "4.100.000"  # teks di tempat angka
     lines.append(json.dumps(r))
-    r = pick("perawat"); r["apel_senin_absen"] = r.pop("apel_senin_tidak_hadir")  # field tak dikenal (salah eja)
+    r = pick("perawat")
+    r["apel_senin_absen"] = r.pop("apel_senin_tidak_hadir")  # field tak dikenal (salah eja)
     lines.append(json.dumps(r))
-    r = pick("bidan"); del r["imunisasi"]                                   # lolos skema, gagal saat dihitung
+    r = pick("bidan")
+    del r["imunisasi"]  # lolos skema, gagal saat dihitung
     lines.append(json.dumps(r))
     text = json.dumps(pick("guru"))
     lines.append(text[: text.index('"perilaku"')] + '"perilaku": {"berorientasi_pelayanan": 85,}')  # JSON rusak
-    lines.append(json.dumps(pick("staf")))                                  # baik
+    lines.append(json.dumps(pick("staf")))  # baik
     return lines
-
 
 
 def main() -> None:
     rng = random.Random(SEED)
     records, units = build(rng)
-    (HERE / "serang.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    (HERE / "serang.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
     (HERE / "serang-bad.jsonl").write_text("\n".join(bad_records(rng, records)) + "\n", encoding="utf-8")
     write_units(HERE / "serang-units.yaml", units, "serang")
     print(f"serang: {len(records)} pegawai, {len(units)} unit")

@@ -10,6 +10,7 @@ Rating setiap pegawai direncanakan dari rencana predikat unitnya, lalu angkanya 
 diperiksa dengan aturan yang sama seperti kebijakan (hitungan pecahan eksak) sampai cocok.
 Semua nama, NIP dan angka adalah fiktif.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,24 +26,63 @@ HERE = Path(__file__).resolve().parent
 PERIODE = "triwulan_1"
 
 UNITS = [
-    dict(id="disdukcapil-pendaftaran-penduduk", name="Disdukcapil Simeulue, Pelayanan Pendaftaran Penduduk",
-         predikat="Baik", jenis="dokumen", plan={"Sangat Baik": 10, "Baik": 30, "Butuh Perbaikan": 3, "Kurang/Misconduct": 2}),
-    dict(id="disdukcapil-pencatatan-sipil", name="Disdukcapil Simeulue, Pelayanan Pencatatan Sipil",
-         predikat="Istimewa", jenis="dokumen", plan={"Sangat Baik": 26, "Baik": 14}),
-    dict(id="disdukcapil-pengelolaan-informasi", name="Disdukcapil Simeulue, Pengelolaan Informasi Administrasi Kependudukan",
-         predikat="Baik", jenis="dokumen", plan={"Sangat Baik": 8, "Baik": 26, "Butuh Perbaikan": 4, "Kurang/Misconduct": 2}),
-    dict(id="dpmptsp-perizinan-pengaduan", name="DPMPTSP Simeulue, Perizinan dan Pengaduan", predikat="Butuh Perbaikan",
-         jenis="pengaduan", plan={"Butuh Perbaikan": 22, "Baik": 10, "Sangat Baik": 3}),
-    dict(id="disdik-pembinaan-sd", name="Dinas Pendidikan Simeulue, Bidang Pembinaan SD", predikat="Baik",
-         jenis="pendidikan", plan={"Sangat Baik": 6, "Baik": 34},
-         catatan="melanggar: Baik 85% (> 70%) dan tidak ada Butuh Perbaikan atau Kurang/Misconduct"),
-    dict(id="disdik-pembinaan-smp", name="Dinas Pendidikan Simeulue, Bidang Pembinaan SMP", predikat="Baik",
-         jenis="pendidikan", plan={"Sangat Baik": 8, "Baik": 27, "Butuh Perbaikan": 4, "Sangat Kurang": 1}),
-    dict(id="camat-simeulue-timur-pelayanan", name="Kantor Camat Simeulue Timur, Seksi Pelayanan", predikat="Kurang",
-         jenis="kecamatan", plan={"Kurang/Misconduct": 22, "Butuh Perbaikan": 5, "Baik": 6, "Sangat Baik": 2}),
-    dict(id="camat-teupah-selatan-pelayanan", name="Kantor Camat Teupah Selatan, Seksi Pelayanan",
-         predikat="Sangat Kurang", jenis="kecamatan",
-         plan={"Sangat Kurang": 19, "Butuh Perbaikan": 3, "Kurang/Misconduct": 2, "Baik": 6}),
+    dict(
+        id="disdukcapil-pendaftaran-penduduk",
+        name="Disdukcapil Simeulue, Pelayanan Pendaftaran Penduduk",
+        predikat="Baik",
+        jenis="dokumen",
+        plan={"Sangat Baik": 10, "Baik": 30, "Butuh Perbaikan": 3, "Kurang/Misconduct": 2},
+    ),
+    dict(
+        id="disdukcapil-pencatatan-sipil",
+        name="Disdukcapil Simeulue, Pelayanan Pencatatan Sipil",
+        predikat="Istimewa",
+        jenis="dokumen",
+        plan={"Sangat Baik": 26, "Baik": 14},
+    ),
+    dict(
+        id="disdukcapil-pengelolaan-informasi",
+        name="Disdukcapil Simeulue, Pengelolaan Informasi Administrasi Kependudukan",
+        predikat="Baik",
+        jenis="dokumen",
+        plan={"Sangat Baik": 8, "Baik": 26, "Butuh Perbaikan": 4, "Kurang/Misconduct": 2},
+    ),
+    dict(
+        id="dpmptsp-perizinan-pengaduan",
+        name="DPMPTSP Simeulue, Perizinan dan Pengaduan",
+        predikat="Butuh Perbaikan",
+        jenis="pengaduan",
+        plan={"Butuh Perbaikan": 22, "Baik": 10, "Sangat Baik": 3},
+    ),
+    dict(
+        id="disdik-pembinaan-sd",
+        name="Dinas Pendidikan Simeulue, Bidang Pembinaan SD",
+        predikat="Baik",
+        jenis="pendidikan",
+        plan={"Sangat Baik": 6, "Baik": 34},
+        catatan="melanggar: Baik 85% (> 70%) dan tidak ada Butuh Perbaikan atau Kurang/Misconduct",
+    ),
+    dict(
+        id="disdik-pembinaan-smp",
+        name="Dinas Pendidikan Simeulue, Bidang Pembinaan SMP",
+        predikat="Baik",
+        jenis="pendidikan",
+        plan={"Sangat Baik": 8, "Baik": 27, "Butuh Perbaikan": 4, "Sangat Kurang": 1},
+    ),
+    dict(
+        id="camat-simeulue-timur-pelayanan",
+        name="Kantor Camat Simeulue Timur, Seksi Pelayanan",
+        predikat="Kurang",
+        jenis="kecamatan",
+        plan={"Kurang/Misconduct": 22, "Butuh Perbaikan": 5, "Baik": 6, "Sangat Baik": 2},
+    ),
+    dict(
+        id="camat-teupah-selatan-pelayanan",
+        name="Kantor Camat Teupah Selatan, Seksi Pelayanan",
+        predikat="Sangat Kurang",
+        jenis="kecamatan",
+        plan={"Sangat Kurang": 19, "Butuh Perbaikan": 3, "Kurang/Misconduct": 2, "Baik": 6},
+    ),
 ]
 
 JABATAN_UNIT = {
@@ -64,8 +104,12 @@ KOMBINASI = {
 BOBOT = {
     "petugas_dokumen": {"waktu_pengurusan_dokumen": 60, "dokumen_terbit": 40},
     "petugas_pengaduan": {"waktu_respons_pengaduan": 40, "penyelesaian_pengaduan": 40, "sosialisasi_layanan": 20},
-    "kepala_seksi_pelayanan": {"waktu_pengurusan_dokumen": 30, "dokumen_terbit": 20, "waktu_respons_pengaduan": 30,
-                               "penyelesaian_pengaduan": 20},
+    "kepala_seksi_pelayanan": {
+        "waktu_pengurusan_dokumen": 30,
+        "dokumen_terbit": 20,
+        "waktu_respons_pengaduan": 30,
+        "penyelesaian_pengaduan": 20,
+    },
     "pengelola_program_pendidikan": {"program_pendidikan": 70, "waktu_respons_pengaduan": 30},
 }
 TERBALIK = {"waktu_pengurusan_dokumen", "waktu_respons_pengaduan"}
@@ -179,33 +223,39 @@ def bad_records(good: list) -> list[str]:
         taken.add(i)
         return json.loads(json.dumps(good[i]))
 
-    lines = [json.dumps(pick("petugas_dokumen"))]                                   # baik
-    r = pick("petugas_dokumen"); r["perilaku"]["harmonis"] = "baik"                  # kode enum salah
+    lines = [json.dumps(pick("petugas_dokumen"))]  # baik
+    r = pick("petugas_dokumen")
+    r["perilaku"]["harmonis"] = "baik"  # kode enum salah
     lines.append(json.dumps(r))
-    r = pick("pengelola_program_pendidikan"); del r["periode"]                       # field wajib tidak ada
+    r = pick("pengelola_program_pendidikan")
+    del r["periode"]  # field wajib tidak ada
     lines.append(json.dumps(r))
-    r = pick("petugas_dokumen"); r["waktu_pengurusan_dokumen"]["target"] = 0         # target nol
+    r = pick("petugas_dokumen")
+    r["waktu_pengurusan_dokumen"]["target"] = 0  # target nol
     lines.append(json.dumps(r))
     r = pick("petugas_pengaduan", lambda r: r.get("jumlah_pengaduan", 0) > 0)
-    r["jumlah_pengaduan"] = -4                                                       # angka negatif
+    r["jumlah_pengaduan"] = -4  # angka negatif
     lines.append(json.dumps(r))
-    r = pick("kepala_seksi_pelayanan"); r["dokumen_terbit"]["realisasi"] = "tiga ratus"  # teks di tempat angka
+    r = pick("kepala_seksi_pelayanan")
+    r["dokumen_terbit"]["realisasi"] = "tiga ratus"  # teks di tempat angka
     lines.append(json.dumps(r))
-    r = pick("petugas_dokumen"); r["waktu_pengurusan_dokumen"]["realisasi_hari"] = r["waktu_pengurusan_dokumen"].pop("realisasi")
-    lines.append(json.dumps(r))                                                      # field tak dikenal
+    r = pick("petugas_dokumen")
+    r["waktu_pengurusan_dokumen"]["realisasi_hari"] = r["waktu_pengurusan_dokumen"].pop("realisasi")
+    lines.append(json.dumps(r))  # field tak dikenal
     r = pick("petugas_pengaduan", lambda r: r.get("jumlah_pengaduan", 0) > 0)
-    del r["waktu_respons_pengaduan"]                                                 # lolos skema, gagal saat dihitung
+    del r["waktu_respons_pengaduan"]  # lolos skema, gagal saat dihitung
     lines.append(json.dumps(r))
-    lines.append(json.dumps(pick("petugas_pengaduan"))[:-1])                         # JSON rusak (terpotong)
-    lines.append(json.dumps(pick("pengelola_program_pendidikan")))                   # baik
+    lines.append(json.dumps(pick("petugas_pengaduan"))[:-1])  # JSON rusak (terpotong)
+    lines.append(json.dumps(pick("pengelola_program_pendidikan")))  # baik
     return lines
-
 
 
 def main() -> None:
     rng = random.Random(SEED)
     records, units = build(rng)
-    (HERE / "sinabang.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    (HERE / "sinabang.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
     (HERE / "sinabang-bad.jsonl").write_text("\n".join(bad_records(records)) + "\n", encoding="utf-8")
     write_units(HERE / "sinabang-units.yaml", units, "sinabang")
     print(f"sinabang: {len(records)} pegawai, {len(units)} unit")

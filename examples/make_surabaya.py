@@ -10,6 +10,7 @@ Rating setiap pegawai direncanakan dari rencana predikat unitnya, lalu angkanya 
 diperiksa dengan aturan yang sama seperti kebijakan (hitungan pecahan eksak) sampai cocok.
 Semua nama, NIP dan angka adalah fiktif.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,31 +19,70 @@ from decimal import Decimal
 from fractions import Fraction as F
 from pathlib import Path
 
-from fiktif import choose, dec, number, half_up, nip, write_units
+from fiktif import choose, dec, half_up, nip, number, write_units
 
 SEED = 20250202
 HERE = Path(__file__).resolve().parent
 
 UNITS = [
-    dict(id="dispendukcapil-mpp-siola", name="Layanan Adminduk Mal Pelayanan Publik Siola", predikat="Istimewa",
-         jenis="layanan", plan={"Sangat Baik": 33, "Baik": 15, "Butuh Perbaikan": 2}),
-    dict(id="dpmptsp-pelayanan-perizinan", name="DPMPTSP Bidang Pelayanan Perizinan", predikat="Baik", jenis="layanan",
-         plan={"Sangat Baik": 9, "Baik": 30, "Butuh Perbaikan": 4, "Kurang/Misconduct": 2}),
-    dict(id="kecamatan-tegalsari-pelayanan", name="Kecamatan Tegalsari, Seksi Pelayanan", predikat="Baik",
-         jenis="wilayah", plan={"Sangat Baik": 5, "Baik": 30},
-         catatan="melanggar: Baik 86% (> 70%) dan tidak ada Butuh Perbaikan atau Kurang/Misconduct"),
-    dict(id="kecamatan-rungkut-pelayanan", name="Kecamatan Rungkut, Seksi Pelayanan", predikat="Butuh Perbaikan",
-         jenis="wilayah", plan={"Butuh Perbaikan": 25, "Baik": 10, "Sangat Baik": 4, "Kurang/Misconduct": 1}),
-    dict(id="bapenda-upt-pbb", name="Bapenda, UPT Pelayanan PBB", predikat="Baik", jenis="layanan",
-         plan={"Sangat Baik": 12, "Baik": 34, "Butuh Perbaikan": 3, "Kurang/Misconduct": 1}),
-    dict(id="kelurahan-kapasari", name="Kelurahan Kapasari", predikat="Kurang", jenis="wilayah",
-         plan={"Kurang/Misconduct": 19, "Butuh Perbaikan": 4, "Baik": 6, "Sangat Baik": 1}),
-    dict(id="kecamatan-pabean-cantian-pelayanan", name="Kecamatan Pabean Cantian, Seksi Pelayanan",
-         predikat="Sangat Kurang", jenis="wilayah",
-         plan={"Sangat Kurang": 20, "Kurang/Misconduct": 2, "Butuh Perbaikan": 2, "Baik": 6}),
-    dict(id="dispendukcapil-pencatatan-sipil", name="Dispendukcapil, Bidang Pelayanan Pencatatan Sipil",
-         predikat="Butuh Perbaikan", jenis="layanan", plan={"Butuh Perbaikan": 20, "Baik": 14, "Sangat Baik": 6},
-         catatan="melanggar: Butuh Perbaikan 50% (< 60%) dan Sangat Baik 15% (> 10%)"),
+    dict(
+        id="dispendukcapil-mpp-siola",
+        name="Layanan Adminduk Mal Pelayanan Publik Siola",
+        predikat="Istimewa",
+        jenis="layanan",
+        plan={"Sangat Baik": 33, "Baik": 15, "Butuh Perbaikan": 2},
+    ),
+    dict(
+        id="dpmptsp-pelayanan-perizinan",
+        name="DPMPTSP Bidang Pelayanan Perizinan",
+        predikat="Baik",
+        jenis="layanan",
+        plan={"Sangat Baik": 9, "Baik": 30, "Butuh Perbaikan": 4, "Kurang/Misconduct": 2},
+    ),
+    dict(
+        id="kecamatan-tegalsari-pelayanan",
+        name="Kecamatan Tegalsari, Seksi Pelayanan",
+        predikat="Baik",
+        jenis="wilayah",
+        plan={"Sangat Baik": 5, "Baik": 30},
+        catatan="melanggar: Baik 86% (> 70%) dan tidak ada Butuh Perbaikan atau Kurang/Misconduct",
+    ),
+    dict(
+        id="kecamatan-rungkut-pelayanan",
+        name="Kecamatan Rungkut, Seksi Pelayanan",
+        predikat="Butuh Perbaikan",
+        jenis="wilayah",
+        plan={"Butuh Perbaikan": 25, "Baik": 10, "Sangat Baik": 4, "Kurang/Misconduct": 1},
+    ),
+    dict(
+        id="bapenda-upt-pbb",
+        name="Bapenda, UPT Pelayanan PBB",
+        predikat="Baik",
+        jenis="layanan",
+        plan={"Sangat Baik": 12, "Baik": 34, "Butuh Perbaikan": 3, "Kurang/Misconduct": 1},
+    ),
+    dict(
+        id="kelurahan-kapasari",
+        name="Kelurahan Kapasari",
+        predikat="Kurang",
+        jenis="wilayah",
+        plan={"Kurang/Misconduct": 19, "Butuh Perbaikan": 4, "Baik": 6, "Sangat Baik": 1},
+    ),
+    dict(
+        id="kecamatan-pabean-cantian-pelayanan",
+        name="Kecamatan Pabean Cantian, Seksi Pelayanan",
+        predikat="Sangat Kurang",
+        jenis="wilayah",
+        plan={"Sangat Kurang": 20, "Kurang/Misconduct": 2, "Butuh Perbaikan": 2, "Baik": 6},
+    ),
+    dict(
+        id="dispendukcapil-pencatatan-sipil",
+        name="Dispendukcapil, Bidang Pelayanan Pencatatan Sipil",
+        predikat="Butuh Perbaikan",
+        jenis="layanan",
+        plan={"Butuh Perbaikan": 20, "Baik": 14, "Sangat Baik": 6},
+        catatan="melanggar: Butuh Perbaikan 50% (< 60%) dan Sangat Baik 15% (> 10%)",
+    ),
 ]
 
 JABATAN_UNIT = {
@@ -107,13 +147,18 @@ def make_hasil(rng: random.Random, jabatan: str, band: str) -> dict:
             c = rng.uniform(low, high)
             rec["waktu_layanan"] = {"target": t, "realisasi": number(dec(t * (200 - c) / 100))}
         t = rng.choice([90, 95])
-        rec["kualitas_layanan"] = {"target": t, "realisasi": number(min(Decimal(100), dec(t * rng.uniform(low, high) / 100)))}
+        rec["kualitas_layanan"] = {
+            "target": t,
+            "realisasi": number(min(Decimal(100), dec(t * rng.uniform(low, high) / 100))),
+        }
         t = rng.randrange(250, 901, 25) if jabatan != "kepala_seksi" else rng.randrange(1500, 4001, 100)
         rec["jumlah_layanan"] = {"target": t, "realisasi": round(t * rng.uniform(low, high) / 100)}
         inovasi = inovasi_path or rng.random() < 0.04
         if inovasi:
             rec["inovasi"] = True
-        if rating_hasil(capaian_hasil(rec), inovasi) == band and (not inovasi_path or half_up(capaian_hasil(rec)) < 100):
+        if rating_hasil(capaian_hasil(rec), inovasi) == band and (
+            not inovasi_path or half_up(capaian_hasil(rec)) < 100
+        ):
             return rec
     raise RuntimeError(f"no hasil for {jabatan} {band}")
 
@@ -142,12 +187,15 @@ def make_perilaku(rng: random.Random, band: str, lenient: bool = False) -> dict:
     """Penilai satu per satu (DOMAIN.md, umpan balik 360): satu atasan dan nol atau lebih rekan.
     Atasan yang longgar menilai di ujung atas, rekannya di ujung bawah pita yang sama."""
     low, high = {"di_atas": (88, 98), "sesuai": (74, 92), "di_bawah": (55, 80)}[band]
-    a_low, a_high, r_low, r_high = ((high - 2, min(100, high + 6), low - 10, high - 8) if lenient
-                                    else (low, high, low - 4, min(100, high + 4)))
+    a_low, a_high, r_low, r_high = (
+        (high - 2, min(100, high + 6), low - 10, high - 8) if lenient else (low, high, low - 4, min(100, high + 4))
+    )
     for _ in range(2000):
         atasan = dec(rng.uniform(a_low, a_high), "0.1") if rng.random() < 0.3 else Decimal(rng.randint(a_low, a_high))
-        rekan = [{"jenis": "rekan_kerja", "nilai": rng.randint(r_low, r_high)}
-                 for _ in range(rng.choice([0, 1, 2, 3, 3, 4, 4, 5, 6, 7]))]
+        rekan = [
+            {"jenis": "rekan_kerja", "nilai": rng.randint(r_low, r_high)}
+            for _ in range(rng.choice([0, 1, 2, 3, 3, 4, 4, 5, 6, 7]))
+        ]
         if rating_perilaku(nilai_perilaku(atasan, rekan)) == band:
             return {"penilai": [{"jenis": "atasan", "nilai": number(atasan)}] + rekan}
     raise RuntimeError(band)
@@ -188,8 +236,13 @@ def build(rng: random.Random):
                 # Satu kasus tepat di bawah 85: 0,4 x 84,97 + 0,6 x 85 = 84,988 -> 84,99, rumus skor TPP
                 # memberi 100,0357 dan clamp membatasinya 100 (DOMAIN.md).
                 contoh_batas.append(code)
-                rec.update({"jabatan": jabatan, "kualitas_layanan": {"target": 100, "realisasi": 84.97},
-                            "jumlah_layanan": {"target": 500, "realisasi": 425}})
+                rec.update(
+                    {
+                        "jabatan": jabatan,
+                        "kualitas_layanan": {"target": 100, "realisasi": 84.97},
+                        "jumlah_layanan": {"target": 500, "realisasi": 425},
+                    }
+                )
             else:
                 rec.update(make_hasil(rng, jabatan, hasil_band))
             rec["atasan"] = superiors[index % len(superiors)]
@@ -213,32 +266,40 @@ def bad_records(good: list) -> list[str]:
         taken.add(i)
         return json.loads(json.dumps(good[i]))
 
-    lines = [json.dumps(pick("petugas_pelayanan"))]                            # baik
-    r = pick("verifikator"); r["jabatan"] = "verifikasi"                       # kode enum salah
+    lines = [json.dumps(pick("petugas_pelayanan"))]  # baik
+    r = pick("verifikator")
+    r["jabatan"] = "verifikasi"  # kode enum salah
     lines.append(json.dumps(r))
-    r = pick("pengadministrasi"); del r["penilai"]                             # field wajib tidak ada
+    r = pick("pengadministrasi")
+    del r["penilai"]  # field wajib tidak ada
     lines.append(json.dumps(r))
-    r = pick("petugas_pelayanan"); r["waktu_layanan"]["target"] = 0            # target nol
+    r = pick("petugas_pelayanan")
+    r["waktu_layanan"]["target"] = 0  # target nol
     lines.append(json.dumps(r))
-    r = pick("pengadministrasi"); r["menit_kurang_jam_kerja"] = -30            # angka negatif
+    r = pick("pengadministrasi")
+    r["menit_kurang_jam_kerja"] = -30  # angka negatif
     lines.append(json.dumps(r))
-    r = pick("verifikator"); r["penilai"].append({"jenis": "rekan_kerja", "nilai": "sangat baik"})  # teks di tempat angka
+    r = pick("verifikator")
+    r["penilai"].append({"jenis": "rekan_kerja", "nilai": "sangat baik"})  # teks di tempat angka
     lines.append(json.dumps(r))
-    r = pick("kepala_seksi"); r["inovasi_pelayanan"] = True                    # field tak dikenal
+    r = pick("kepala_seksi")
+    r["inovasi_pelayanan"] = True  # field tak dikenal
     lines.append(json.dumps(r))
-    r = pick("petugas_pelayanan"); del r["waktu_layanan"]                      # lolos skema, gagal saat dihitung
+    r = pick("petugas_pelayanan")
+    del r["waktu_layanan"]  # lolos skema, gagal saat dihitung
     lines.append(json.dumps(r))
     text = json.dumps(pick("pengadministrasi"))
-    lines.append(text.replace('"tpp_pagu": ', '"tpp_pagu": Rp', 1))            # JSON rusak
-    lines.append(json.dumps(pick("verifikator")))                              # baik
+    lines.append(text.replace('"tpp_pagu": ', '"tpp_pagu": Rp', 1))  # JSON rusak
+    lines.append(json.dumps(pick("verifikator")))  # baik
     return lines
-
 
 
 def main() -> None:
     rng = random.Random(SEED)
     records, units = build(rng)
-    (HERE / "surabaya.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    (HERE / "surabaya.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
     (HERE / "surabaya-bad.jsonl").write_text("\n".join(bad_records(records)) + "\n", encoding="utf-8")
     write_units(HERE / "surabaya-units.yaml", units, "surabaya")
     print(f"surabaya: {len(records)} pegawai, {len(units)} unit")

@@ -3,6 +3,7 @@
 Everything here goes through the public interfaces (engine.api, engine.cli.main, the policy
 files); nothing reaches into the engine's internals.
 """
+
 from __future__ import annotations
 
 import copy
@@ -36,8 +37,9 @@ _PlainDumper.add_representer(Decimal, _decimal)
 
 def policy_yaml(document: dict) -> str:
     """A policy document as YAML text (block style, keys in the order given, nothing folded)."""
-    return yaml.dump(document, Dumper=_PlainDumper, sort_keys=False, width=100_000, allow_unicode=True,
-                     default_flow_style=False)
+    return yaml.dump(
+        document, Dumper=_PlainDumper, sort_keys=False, width=100_000, allow_unicode=True, default_flow_style=False
+    )
 
 
 @pytest.fixture
@@ -104,8 +106,13 @@ def run_kinerja():
 
     def run(*args, stdin: bytes | None = None, timeout: float = 20) -> tuple[int, str, str]:
         try:
-            done = subprocess.run([sys.executable, "-m", "engine.cli", *map(str, args)], input=stdin or b"",
-                                  capture_output=True, timeout=timeout, cwd=ROOT)
+            done = subprocess.run(
+                [sys.executable, "-m", "engine.cli", *map(str, args)],
+                input=stdin or b"",
+                capture_output=True,
+                timeout=timeout,
+                cwd=ROOT,
+            )
         except subprocess.TimeoutExpired:
             pytest.fail(f"kinerja {' '.join(map(str, args))} did not finish within {timeout} s (a hang)")
         return (done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
@@ -118,9 +125,11 @@ def run_kinerja():
 PP46_RECORD = {
     "id": "199001012020011001",
     "kegiatan": [
-        {"kuantitas": {"target": 1, "realisasi": 1},
-         "kualitas": {"target": 100, "realisasi": 90},
-         "waktu": {"target": 12, "realisasi": 12}},
+        {
+            "kuantitas": {"target": 1, "realisasi": 1},
+            "kualitas": {"target": 100, "realisasi": 90},
+            "waktu": {"target": 12, "realisasi": 12},
+        },
     ],
     "tugas_tambahan": 0,
     "kreativitas": 0,
@@ -174,59 +183,97 @@ MARKED: dict[str, dict[str, str | frozenset[str]]] = {
         "test_serve.py": ALL,
         "test_server_budget.py": ALL,
         "test_versions.py": ALL,
-        "test_authoring.py": frozenset({
-            "test_init_writes_a_regional_policy_that_checks_and_tests_green",
-            "test_init_copies_the_parts_a_region_changes", "test_every_shipped_policy_file_validates_as_written",
-            "test_init_never_overwrites_and_refuses_a_bad_id"}),
-        "test_bounds.py": frozenset({
-            "test_the_bundled_policies_stay_within_the_bounds",
-            "test_a_squaring_chain_is_refused_at_the_value_that_passes_the_limit"}),
+        "test_authoring.py": frozenset(
+            {
+                "test_init_writes_a_regional_policy_that_checks_and_tests_green",
+                "test_init_copies_the_parts_a_region_changes",
+                "test_every_shipped_policy_file_validates_as_written",
+                "test_init_never_overwrites_and_refuses_a_bad_id",
+            }
+        ),
+        "test_bounds.py": frozenset(
+            {
+                "test_the_bundled_policies_stay_within_the_bounds",
+                "test_a_squaring_chain_is_refused_at_the_value_that_passes_the_limit",
+            }
+        ),
         "test_check_cli.py": frozenset({"test_check_is_silent_on_the_shipped_policies"}),
-        "test_cli.py": frozenset({
-            "test_check_of_every_shipped_policy_is_silent", "test_policies_lists_pp_46_2011_without_errors"}),
-        "test_diff.py": frozenset({
-            "test_per_unit_counts_and_verdicts_match_a_direct_evaluation_under_both",
-            "test_cli_diff_reports_units_and_refuses_units_without_data",
-            "test_the_impact_on_300_records_matches_a_direct_evaluation_under_both"}),
+        "test_cli.py": frozenset(
+            {"test_check_of_every_shipped_policy_is_silent", "test_policies_lists_pp_46_2011_without_errors"}
+        ),
+        "test_diff.py": frozenset(
+            {
+                "test_per_unit_counts_and_verdicts_match_a_direct_evaluation_under_both",
+                "test_cli_diff_reports_units_and_refuses_units_without_data",
+                "test_the_impact_on_300_records_matches_a_direct_evaluation_under_both",
+            }
+        ),
         "test_exact.py": frozenset({"test_hypothesis_two_decimal_records_match_the_fraction_reference"}),
-        "test_examples.py": frozenset({
-            "test_good_example_records_all_evaluate",
-            "test_regional_example_data_shows_every_predikat_and_belongs_to_units",
-            "test_bad_example_records_are_each_located"}),
-        "test_fast.py": frozenset({
-            "test_fast_equals_exact_on_generated_records", "test_pp46_fast_exact_and_plain_fractions_agree",
-            "test_parallel_workers_write_the_same_file_in_order", "test_random_policies_fast_and_exact_agree",
-            "test_every_bundled_policy_compiles_to_the_fast_kernel",
-            "test_fast_and_exact_agree_on_each_policys_cases_and_example_data"}),
+        "test_examples.py": frozenset(
+            {
+                "test_good_example_records_all_evaluate",
+                "test_regional_example_data_shows_every_predikat_and_belongs_to_units",
+                "test_bad_example_records_are_each_located",
+            }
+        ),
+        "test_fast.py": frozenset(
+            {
+                "test_fast_equals_exact_on_generated_records",
+                "test_pp46_fast_exact_and_plain_fractions_agree",
+                "test_parallel_workers_write_the_same_file_in_order",
+                "test_random_policies_fast_and_exact_agree",
+                "test_every_bundled_policy_compiles_to_the_fast_kernel",
+                "test_fast_and_exact_agree_on_each_policys_cases_and_example_data",
+            }
+        ),
         "test_faults.py": frozenset({"test_the_sqlite_log_stays_bounded_under_continuous_reads"}),
         "test_grammar.py": frozenset({"test_grammar_builds_in_strict_mode"}),
-        "test_hostile.py": frozenset({
-            "test_a_bad_record_is_an_error_at_its_pointer_and_the_others_are_evaluated",
-            "test_deeply_nested_yaml_is_refused"}),
+        "test_hostile.py": frozenset(
+            {
+                "test_a_bad_record_is_an_error_at_its_pointer_and_the_others_are_evaluated",
+                "test_deeply_nested_yaml_is_refused",
+            }
+        ),
         "test_messages.py": frozenset({"test_every_message_has_an_indonesian_text"}),
         "test_national_rules.py": frozenset({"test_every_regional_child_takes_bulan"}),
-        "test_raters.py": frozenset({
-            "test_the_example_data_holds_one_lenient_superior_each",
-            "test_a_rater_rule_naming_an_unknown_input_is_an_error",
-            "test_results_are_refused_because_the_raters_are_inputs",
-            "test_a_lenient_superior_is_named_with_the_numbers",
-            "test_no_superior_far_above_exits_0_and_speaks_indonesian"}),
+        "test_raters.py": frozenset(
+            {
+                "test_the_example_data_holds_one_lenient_superior_each",
+                "test_a_rater_rule_naming_an_unknown_input_is_an_error",
+                "test_results_are_refused_because_the_raters_are_inputs",
+                "test_a_lenient_superior_is_named_with_the_numbers",
+                "test_no_superior_far_above_exits_0_and_speaks_indonesian",
+            }
+        ),
         "test_records.py": frozenset({"test_reader_agrees_with_the_published_schema"}),
-        "test_render.py": frozenset({
-            "test_unreached_rows_and_failing_cases_are_listed", "test_history_shows_the_one_changed_threshold",
-            "test_matrix_and_weights_are_grids"}),
-        "test_openapi.py": frozenset({
-            "test_the_documents_examples_succeed", "test_the_document_is_valid_openapi_3_1"}),
-        "test_sheets.py": frozenset({
-            "test_template_round_trip_equals_kinerja_eval", "test_template_with_records_evaluates_as_the_records",
-            "test_template_speaks_indonesian_and_checks_enums"}),
-        "test_whatif.py": frozenset({
-            "test_decimals_move_by_the_places_the_value_has_and_integers_by_one",
-            "test_serang_changes_are_verified_by_evaluation",
-            "test_a_change_inside_a_narrow_band_of_a_non_monotone_input_is_found"}),
-        "test_workbench.py": frozenset({
-            "test_a_changed_weight_gives_a_child_with_only_that_change",
-            "test_a_table_bound_and_a_matrix_cell_change_in_place"}),
+        "test_render.py": frozenset(
+            {
+                "test_unreached_rows_and_failing_cases_are_listed",
+                "test_history_shows_the_one_changed_threshold",
+                "test_matrix_and_weights_are_grids",
+            }
+        ),
+        "test_openapi.py": frozenset({"test_the_documents_examples_succeed", "test_the_document_is_valid_openapi_3_1"}),
+        "test_sheets.py": frozenset(
+            {
+                "test_template_round_trip_equals_kinerja_eval",
+                "test_template_with_records_evaluates_as_the_records",
+                "test_template_speaks_indonesian_and_checks_enums",
+            }
+        ),
+        "test_whatif.py": frozenset(
+            {
+                "test_decimals_move_by_the_places_the_value_has_and_integers_by_one",
+                "test_serang_changes_are_verified_by_evaluation",
+                "test_a_change_inside_a_narrow_band_of_a_non_monotone_input_is_found",
+            }
+        ),
+        "test_workbench.py": frozenset(
+            {
+                "test_a_changed_weight_gives_a_child_with_only_that_change",
+                "test_a_table_bound_and_a_matrix_cell_change_in_place",
+            }
+        ),
     },
 }
 
@@ -241,8 +288,9 @@ def _named(marker: str, item) -> bool:
         return True
     unknown = sorted(name for name in listed if not hasattr(item.module, name))
     if unknown:
-        raise pytest.UsageError(f"tests/conftest.py marks {marker} tests that {item.path.name} does not define: "
-                                f"{', '.join(unknown)}")
+        raise pytest.UsageError(
+            f"tests/conftest.py marks {marker} tests that {item.path.name} does not define: {', '.join(unknown)}"
+        )
     return getattr(item, "originalname", item.name) in listed
 
 
@@ -279,6 +327,7 @@ def replay_everything(url: str) -> None:
 
     from engine.service.replay import replay_stored
     from engine.service.store import open_store
+
     store = open_store(url, migrate=False)
     try:
         if "evaluations" not in inspect(store.engine).get_table_names():
@@ -287,8 +336,9 @@ def replay_everything(url: str) -> None:
     finally:
         store.dispose()
     if differing:
-        shown = "\n".join(f"{r.evaluation_id}: " + "; ".join(d.render() for d in r.differences[:3])
-                          for r in differing[:5])
+        shown = "\n".join(
+            f"{r.evaluation_id}: " + "; ".join(d.render() for d in r.differences[:3]) for r in differing[:5]
+        )
         pytest.fail(f"{len(differing)} stored evaluation(s) do not replay identically:\n{shown}", pytrace=False)
 
 
@@ -301,6 +351,7 @@ def _require_postgres() -> None:
     import os
 
     import psycopg
+
     if not _POSTGRES_PROBLEM:
         try:
             psycopg.connect(POSTGRES_ADMIN, connect_timeout=3).close()
@@ -308,8 +359,10 @@ def _require_postgres() -> None:
         except psycopg.OperationalError as error:
             _POSTGRES_PROBLEM.append(str(error).strip().splitlines()[0])
     if _POSTGRES_PROBLEM[0]:
-        message = (f"PostgreSQL does not answer at 127.0.0.1:5432 ({_POSTGRES_PROBLEM[0]}); start it, "
-                   "or set KINERJA_SKIP_POSTGRES=1 to run the SQLite half only")
+        message = (
+            f"PostgreSQL does not answer at 127.0.0.1:5432 ({_POSTGRES_PROBLEM[0]}); start it, "
+            "or set KINERJA_SKIP_POSTGRES=1 to run the SQLite half only"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
@@ -328,6 +381,7 @@ def db_url(request, tmp_path):
     import secrets
 
     import psycopg
+
     if os.environ.get("KINERJA_SKIP_POSTGRES") == "1":
         pytest.skip("KINERJA_SKIP_POSTGRES=1")
     _require_postgres()
@@ -347,6 +401,7 @@ def db_url(request, tmp_path):
 def app(db_url):
     """The Flask service on a fresh database of each kind (db_url)."""
     from server import create_app
+
     app = create_app({"DATABASE_URL": db_url, "TESTING": True})
     yield app
     app.extensions["kinerja_store"].dispose()

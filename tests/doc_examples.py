@@ -4,6 +4,7 @@ A ```console block holds `$ kinerja ...` lines, each followed by the exact stand
 that command and, when its exit code is not 0, a last line `[exit N]`. The commands are run
 in-process through `engine.cli.main`, from the repository root, as a reader would type them.
 """
+
 from __future__ import annotations
 
 import io

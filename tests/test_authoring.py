@@ -1,9 +1,10 @@
 """Authoring tools (issue 11, item 4): the schema of a policy file as written, `kinerja init`,
 `kinerja export` and `kinerja --version`."""
+
 from __future__ import annotations
 
-import json
 import datetime
+import json
 import re
 from pathlib import Path
 
@@ -21,6 +22,7 @@ SHIPPED = sorted((ROOT / "policies").glob("*.yaml")) + sorted((ROOT / "docs" / "
 def _as_written(path: Path):
     """A policy file's data as a generic YAML tool (an editor, check-jsonschema) reads it: plain
     YAML 1.1 scalars, so an unquoted key `null` is YAML's null, and dates are text."""
+
     def plain(value):
         if isinstance(value, dict):
             return {plain(k) if not isinstance(k, str) else k: plain(v) for k, v in value.items()}
@@ -29,6 +31,7 @@ def _as_written(path: Path):
         if isinstance(value, (datetime.date, datetime.datetime)):
             return value.isoformat()
         return value
+
     return plain(yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12))
 
 
@@ -39,14 +42,17 @@ class _Yaml12(yaml.SafeLoader):
 
 _Yaml12.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-_Yaml12.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                              list("tTfF"))
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 @pytest.fixture(scope="module")
 def validator():
     from engine.policy.policyschema import policy_file_schema
+
     schema = policy_file_schema()
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
@@ -59,18 +65,29 @@ def test_every_shipped_policy_file_validates_as_written(path, validator):
 
 
 def test_a_child_that_removes_an_input_and_changes_one_weight_validates(validator):
-    child = {"kinerja": 1, "id": "kab-uji", "extends": "serang", "inputs": {"ikm": None},
-             "values": {"capaian_hasil_kerja": {"weighted": {"weights": {"bidan": {"capaian_cakupan_imunisasi": 60}}}},
-                        "batas_sesuai": {"formula": "80"}}}
+    child = {
+        "kinerja": 1,
+        "id": "kab-uji",
+        "extends": "serang",
+        "inputs": {"ikm": None},
+        "values": {
+            "capaian_hasil_kerja": {"weighted": {"weights": {"bidan": {"capaian_cakupan_imunisasi": 60}}}},
+            "batas_sesuai": {"formula": "80"},
+        },
+    }
     assert not list(validator.iter_errors(child))
 
 
-@pytest.mark.parametrize("mistake", [
-    {"values": {"nilai": {"formla": "1"}}},
-    {"values": {"nilai": {"table": {"hit": "uniq"}}}},
-    {"inputs": {"umur": {"type": "angka"}}},
-    {"id": None},
-], ids=["misspelt key", "unknown hit policy", "unknown input type", "id removed"])
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        {"values": {"nilai": {"formla": "1"}}},
+        {"values": {"nilai": {"table": {"hit": "uniq"}}}},
+        {"inputs": {"umur": {"type": "angka"}}},
+        {"id": None},
+    ],
+    ids=["misspelt key", "unknown hit policy", "unknown input type", "id removed"],
+)
 def test_the_schema_still_refuses_mistakes(mistake, validator):
     assert list(validator.iter_errors({"kinerja": 1, "id": "kab-uji", **mistake}))
 
@@ -84,6 +101,7 @@ def test_descriptions_are_in_bahasa_indonesia(validator):
 
 def test_cli_and_http_publish_the_same_schema(run_cli, tmp_path, validator):
     from server import create_app
+
     code, out, _ = run_cli("schema", "--policy-file")
     assert code == 0 and json.loads(out) == validator.schema
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite'}"})
@@ -96,6 +114,7 @@ def test_cli_and_http_publish_the_same_schema(run_cli, tmp_path, validator):
 
 
 # init, export, --version -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("parent", ["serang", "permenpanrb-6-2022", "pp-46-2011"])
 def test_init_writes_a_regional_policy_that_checks_and_tests_green(parent, run_cli, tmp_path, validator):
@@ -117,8 +136,13 @@ def test_init_copies_the_parts_a_region_changes(run_cli, tmp_path):
     run_cli("init", "kab-baru", "--extends", "serang", "-o", str(target))
     text = target.read_text(encoding="utf-8")
     assert 'batas_sesuai: {formula: "76"}' in text
-    assert "bidan: {capaian_cakupan_imunisasi: 50, capaian_pelayanan_kesehatan: 30, capaian_kepuasan_masyarakat: 20}" in text
-    changed = target.read_text(encoding="utf-8").replace('batas_sesuai: {formula: "76"}', 'batas_sesuai: {formula: "80"}')
+    assert (
+        "bidan: {capaian_cakupan_imunisasi: 50, capaian_pelayanan_kesehatan: 30, capaian_kepuasan_masyarakat: 20}"
+        in text
+    )
+    changed = target.read_text(encoding="utf-8").replace(
+        'batas_sesuai: {formula: "76"}', 'batas_sesuai: {formula: "80"}'
+    )
     target.write_text(changed, encoding="utf-8")
     code, out, _ = run_cli("test", str(target))
     assert code == 1 and "GAGAL kab-baru" in out  # the copied cases show what the change moves

@@ -2,6 +2,7 @@
 is the reference, Kinerja must agree with it exactly, and the float peer may only disagree where
 floats are known to fail (a band edge or a rounding midpoint). Timing lives in bench/run.py; here
 nothing is timed and zen-engine is not needed."""
+
 from __future__ import annotations
 
 import sys
@@ -58,13 +59,21 @@ def test_generated_data_is_deterministic_and_has_edges_and_midpoints(lines):
     for line in lines:
         record = fraction_p.parse(line)
         for i in range(1, 7):
-            assert (record[f"iki_{i}"]["realisasi"] * 100).denominator == 1   # two decimals at most
+            assert (record[f"iki_{i}"]["realisasi"] * 100).denominator == 1  # two decimals at most
             assert record[f"iki_{i}"]["target"] in bench_data.P_TARGETS
 
 
-@pytest.mark.parametrize("make, parse", [("make_exact", "parse"), ("make_fast", "parse_pairs"),
-                                         ("make_outputs", "parse_pairs"), ("make_batch", "parse_pairs"),
-                                         ("make_columns", "parse_keep"), ("make_columns_compute", "parse_keep")])
+@pytest.mark.parametrize(
+    "make, parse",
+    [
+        ("make_exact", "parse"),
+        ("make_fast", "parse_pairs"),
+        ("make_outputs", "parse_pairs"),
+        ("make_batch", "parse_pairs"),
+        ("make_columns", "parse_keep"),
+        ("make_columns_compute", "parse_keep"),
+    ],
+)
 def test_kinerja_agrees_with_the_fraction_reference_on_every_record(make, parse, lines, reference):
     evaluate_all = getattr(kinerja_p, make)()
     results = evaluate_all([getattr(kinerja_p, parse)(line) for line in lines])
@@ -86,5 +95,5 @@ def test_the_float_peer_disagrees_only_on_edges_and_midpoints(lines, reference):
 def test_outputs_compare_as_exact_two_decimal_numerals():
     assert exactness.numeral(100.01) == exactness.numeral(Decimal("100.01")) == exactness.numeral(Fraction(10001, 100))
     assert exactness.numeral(90) == "90.00"
-    assert exactness.numeral(Fraction(1, 3)) == "1/3"           # not a two-decimal number: never equal to one
+    assert exactness.numeral(Fraction(1, 3)) == "1/3"  # not a two-decimal number: never equal to one
     assert exactness.numeral(0.1 + 0.2) != exactness.numeral(0.3)

@@ -18,6 +18,7 @@ and what it expects:
   for example `at: "a + >>bb"`, so the expected line and column are found in the file itself.
   A case with diagnostics must also fail to load.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -42,8 +43,9 @@ class _CaseLoader(yaml.SafeLoader):
     """Case files: decimals stay exact (Decimal, as JSON decoding gives them), `!frac p/q`."""
 
 
-_CaseLoader.add_constructor("tag:yaml.org,2002:float",
-                            lambda loader, node: Decimal(loader.construct_scalar(node).replace("_", "")))
+_CaseLoader.add_constructor(
+    "tag:yaml.org,2002:float", lambda loader, node: Decimal(loader.construct_scalar(node).replace("_", ""))
+)
 _CaseLoader.add_constructor("!frac", lambda loader, node: Fraction(loader.construct_scalar(node)))
 
 
@@ -84,15 +86,21 @@ def _exact(value):
 
 def _same(actual, expected) -> bool:
     if isinstance(expected, Fraction):
-        return (not isinstance(actual, bool) and isinstance(actual, (int, Decimal, Fraction))
-                and Fraction(actual) == expected)
+        return (
+            not isinstance(actual, bool)
+            and isinstance(actual, (int, Decimal, Fraction))
+            and Fraction(actual) == expected
+        )
     if isinstance(expected, bool):
         return actual is expected
     if isinstance(expected, list):
         return isinstance(actual, list) and len(actual) == len(expected) and all(map(_same, actual, expected))
     if isinstance(expected, dict):
-        return isinstance(actual, dict) and actual.keys() == expected.keys() and all(
-            _same(actual[k], expected[k]) for k in expected)
+        return (
+            isinstance(actual, dict)
+            and actual.keys() == expected.keys()
+            and all(_same(actual[k], expected[k]) for k in expected)
+        )
     return actual == expected
 
 
@@ -173,14 +181,16 @@ def _expect_diagnostic(expected: dict, diagnostics, text: str, shown: str) -> No
         raise AssertionError(f"say where {expected['code']} should point: 'at', 'line' and 'column', or 'anywhere'")
     for key in ("message", "hint"):
         if key in expected:
-            assert any(expected[key] in getattr(d, key) for d in placed), \
+            assert any(expected[key] in getattr(d, key) for d in placed), (
                 f"{expected['code']} {key} should contain {expected[key]!r}; got:\n{shown}"
+            )
 
 
 def _placed(candidates, places: list[tuple[int, int]], text: str, shown: str, code: str) -> list:
     placed = [d for d in candidates if (d.position.line, d.position.column) in places]
     lines = text.split("\n")
-    wanted = " or ".join(f"{line}:{column} ({lines[line - 1] if line <= len(lines) else '?'!r})"
-                         for line, column in places)
+    wanted = " or ".join(
+        f"{line}:{column} ({lines[line - 1] if line <= len(lines) else '?'!r})" for line, column in places
+    )
     assert placed, f"{code} should point at {wanted}, got:\n{shown}"
     return placed

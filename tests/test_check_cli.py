@@ -1,4 +1,5 @@
 """`kinerja check`: one located diagnostic per mistake, exit 1; silent and 0 on good policies."""
+
 from __future__ import annotations
 
 import io
@@ -22,12 +23,21 @@ def run(args, monkeypatch):
     return main(args), out.getvalue()
 
 
-@pytest.mark.parametrize("name,line,column,code,words", [
-    ("unknown-name", 7, 35, "name.unknown", "unknown name 'targett'"),
-    ("cycle", 6, 3, "cycle", "nilai_kinerja -> nilai_skp -> nilai_kinerja"),
-    ("gap", 10, 7, "table.gap", "matches nilai in [75, 76)"),
-    ("weights", 17, 9, "weights.sum", "for 'guru' add up to 90 (kualitas_mengajar 70, kualitas_pelayanan 20), not 100"),
-])
+@pytest.mark.parametrize(
+    "name,line,column,code,words",
+    [
+        ("unknown-name", 7, 35, "name.unknown", "unknown name 'targett'"),
+        ("cycle", 6, 3, "cycle", "nilai_kinerja -> nilai_skp -> nilai_kinerja"),
+        ("gap", 10, 7, "table.gap", "matches nilai in [75, 76)"),
+        (
+            "weights",
+            17,
+            9,
+            "weights.sum",
+            "for 'guru' add up to 90 (kualitas_mengajar 70, kualitas_pelayanan 20), not 100",
+        ),
+    ],
+)
 def test_one_located_diagnostic_per_mistake(name, line, column, code, words, monkeypatch):
     path = DATA / f"{name}.yaml"
     status, out = run(["check", str(path)], monkeypatch)

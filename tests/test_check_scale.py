@@ -1,5 +1,6 @@
 """Checking is linear (issue 10, item 2): thousands of unknown names check in bounded time with a
 capped, counted list of diagnostics; text that is not valid Unicode is a located error."""
+
 from __future__ import annotations
 
 import time
@@ -54,20 +55,26 @@ def test_a_did_you_mean_still_finds_the_closest_name(write_policy, run_cli):
 
 def test_bytes_that_are_not_utf8_are_an_error_at_their_line_and_column(tmp_path, run_cli):
     path = tmp_path / "policy.yaml"
-    path.write_bytes(b"kinerja: 1\nid: x\ninputs:\n  a: {type: number, label: \"caf\xe9 \xff\"}\n")
+    path.write_bytes(b'kinerja: 1\nid: x\ninputs:\n  a: {type: number, label: "caf\xe9 \xff"}\n')
     code, out, _ = run_cli("check", path)
     assert code == 1
     assert out.startswith(f"{path}:4:32: yaml.encoding: the file is not UTF-8 text")
 
 
-@pytest.mark.parametrize("text", ["kinerja: 1\nid: x\ninputs:\n  a: {type: number, label: \"\ud800\"}\n",
-                                  "kinerja: 1\nid: x\n\udcff: 1\n"])
+@pytest.mark.parametrize(
+    "text", ['kinerja: 1\nid: x\ninputs:\n  a: {type: number, label: "\ud800"}\n', "kinerja: 1\nid: x\n\udcff: 1\n"]
+)
 def test_a_lone_surrogate_in_policy_text_is_a_located_error(text, client_admin):
     client, key = client_admin
     from engine.evaluate.io import encode
-    response = client.post("/v1/policies/check", data=encode({"policy": "PLACEHOLDER"}).replace(
-        b"PLACEHOLDER", text.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace").encode()),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+
+    response = client.post(
+        "/v1/policies/check",
+        data=encode({"policy": "PLACEHOLDER"}).replace(
+            b"PLACEHOLDER", text.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace").encode()
+        ),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
     assert response.status_code in (200, 400), response.data
     body = response.get_json()
     if response.status_code == 400:  # the JSON itself carries the lone surrogate: refused at its column
@@ -77,7 +84,7 @@ def test_a_lone_surrogate_in_policy_text_is_a_located_error(text, client_admin):
 
 
 def test_a_lone_surrogate_given_to_check_text_is_located():
-    _, diagnostics = api.check_text("kinerja: 1\nid: x\ninputs:\n  a: {type: number, label: \"\ud800\"}\n")
+    _, diagnostics = api.check_text('kinerja: 1\nid: x\ninputs:\n  a: {type: number, label: "\ud800"}\n')
     assert diagnostics and diagnostics[0].position.line == 4 and diagnostics[0].code.startswith("yaml.")
 
 
@@ -85,6 +92,7 @@ def test_a_lone_surrogate_given_to_check_text_is_located():
 def client_admin(tmp_path):
     from engine import service
     from server import create_app
+
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite'}", "TESTING": True})
     _, key = service.create_key(app.extensions["kinerja_store"], "admin", None)
     yield app.test_client(), key

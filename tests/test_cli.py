@@ -1,4 +1,5 @@
 """The `kinerja` command: exit codes, input and output formats, schema, check, test, explain."""
+
 from __future__ import annotations
 
 import csv
@@ -21,6 +22,7 @@ def _lines(out: str) -> list[dict]:
 
 
 # Exit codes -------------------------------------------------------------------------------------
+
 
 def test_eval_exits_0_when_every_record_is_evaluated(pp46_record, run_cli):
     code, out, err = run_cli("eval", "--policy", "pp-46-2011", stdin=json.dumps(pp46_record()))
@@ -53,8 +55,9 @@ def test_eval_exits_2_for_an_unknown_policy(run_cli):
 
 
 def test_eval_exits_2_for_a_policy_with_errors(write_policy, run_cli):
-    path = write_policy("id: broken\ninputs:\n  a: {type: number}\nvalues:\n  result:\n    formula: a * \n"
-                        "outputs:\n  result: {}\n")
+    path = write_policy(
+        "id: broken\ninputs:\n  a: {type: number}\nvalues:\n  result:\n    formula: a * \noutputs:\n  result: {}\n"
+    )
     code, out, err = run_cli("eval", "--policy", path, stdin='{"a": 1}')
     assert code == 2
     assert out == ""
@@ -75,14 +78,19 @@ def test_no_command_is_a_usage_error(run_cli):
 
 # check and test ---------------------------------------------------------------------------------
 
+
 def test_check_prints_file_line_column_code_message(write_policy, run_cli):
-    path = write_policy("id: broken\ninputs:\n  a: {type: number}\n  b: {type: number}\nvalues:\n"
-                        "  x: 0,7 * a\n  y: a + bb\noutputs:\n  x: {}\n  y: {}\n")
+    path = write_policy(
+        "id: broken\ninputs:\n  a: {type: number}\n  b: {type: number}\nvalues:\n"
+        "  x: 0,7 * a\n  y: a + bb\noutputs:\n  x: {}\n  y: {}\n"
+    )
     code, out, _ = run_cli("check", path)
     assert code == 1
     lines = [line for line in out.splitlines() if not line.startswith(" ")]
-    assert lines == [f"{path}:6:7: syntax.decimal_comma: use '.' as the decimal mark",
-                     f"{path}:7:10: name.unknown: unknown name 'bb'"]
+    assert lines == [
+        f"{path}:6:7: syntax.decimal_comma: use '.' as the decimal mark",
+        f"{path}:7:10: name.unknown: unknown name 'bb'",
+    ]
     assert "hint: did you mean 'b'?" in out
 
 
@@ -92,7 +100,12 @@ def test_check_json_gives_every_diagnostic_as_data(write_policy, run_cli):
     assert code == 1
     (diagnostic,) = json.loads(out)
     assert {k: diagnostic[k] for k in ("file", "line", "column", "code", "severity")} == {
-        "file": str(path), "line": 5, "column": 9, "code": "syntax.missing_operand", "severity": "error"}
+        "file": str(path),
+        "line": 5,
+        "column": 9,
+        "code": "syntax.missing_operand",
+        "severity": "error",
+    }
 
 
 def test_check_of_every_shipped_policy_is_silent(monkeypatch, run_cli):
@@ -120,14 +133,17 @@ def test_the_policy_s_own_cases_pass(run_cli):
 
 
 def test_a_failing_policy_case_fails_kinerja_test(write_policy, run_cli):
-    path = write_policy("id: wrong\ninputs:\n  a: {type: number}\nvalues:\n  double: a * 2\noutputs:\n  double: {}\n"
-                        "tests:\n  - name: two times three\n    record: {a: 3}\n    expect: {double: 7}\n")
+    path = write_policy(
+        "id: wrong\ninputs:\n  a: {type: number}\nvalues:\n  double: a * 2\noutputs:\n  double: {}\n"
+        "tests:\n  - name: two times three\n    record: {a: 3}\n    expect: {double: 7}\n"
+    )
     code, out, _ = run_cli("test", path)
     assert code == 1
     assert "FAIL" in out and "two times three" in out
 
 
 # Output formats ---------------------------------------------------------------------------------
+
 
 def test_jsonl_is_the_default_one_result_per_line(pp46_record, run_cli):
     records = "\n".join(json.dumps(pp46_record(id=f"r{i}")) for i in range(3))
@@ -174,14 +190,28 @@ def test_output_file(pp46_record, tmp_path, run_cli):
 
 # Input formats ----------------------------------------------------------------------------------
 
-CSV_HEADER = ["id",
-              "kegiatan.0.kuantitas.target", "kegiatan.0.kuantitas.realisasi", "kegiatan.0.kualitas.target",
-              "kegiatan.0.kualitas.realisasi", "kegiatan.0.waktu.target", "kegiatan.0.waktu.realisasi",
-              "kegiatan.1.kuantitas.target", "kegiatan.1.kuantitas.realisasi", "kegiatan.1.kualitas.target",
-              "kegiatan.1.kualitas.realisasi", "kegiatan.1.waktu.target", "kegiatan.1.waktu.realisasi",
-              "tugas_tambahan", "kreativitas",
-              "perilaku.orientasi_pelayanan", "perilaku.integritas", "perilaku.komitmen", "perilaku.disiplin",
-              "perilaku.kerja_sama"]
+CSV_HEADER = [
+    "id",
+    "kegiatan.0.kuantitas.target",
+    "kegiatan.0.kuantitas.realisasi",
+    "kegiatan.0.kualitas.target",
+    "kegiatan.0.kualitas.realisasi",
+    "kegiatan.0.waktu.target",
+    "kegiatan.0.waktu.realisasi",
+    "kegiatan.1.kuantitas.target",
+    "kegiatan.1.kuantitas.realisasi",
+    "kegiatan.1.kualitas.target",
+    "kegiatan.1.kualitas.realisasi",
+    "kegiatan.1.waktu.target",
+    "kegiatan.1.waktu.realisasi",
+    "tugas_tambahan",
+    "kreativitas",
+    "perilaku.orientasi_pelayanan",
+    "perilaku.integritas",
+    "perilaku.komitmen",
+    "perilaku.disiplin",
+    "perilaku.kerja_sama",
+]
 
 
 def _csv(*rows: list) -> str:
@@ -197,17 +227,24 @@ def test_csv_input_with_dotted_headers(tmp_path, run_cli):
     # tambahan, + 3 kreativitas = 92.5; perilaku (90+85+80+75+70)/5 = 80;
     # 0.6 x 92.5 + 0.4 x 80 = 87.5, Baik.
     path = tmp_path / "skp.csv"
-    path.write_text(_csv(
-        ["a", 1, 1, 100, 90, 12, 12, "", "", "", "", "", "", 0, 0, 80, 80, 80, 80, 80],
-        ["b", 10, 10, 100, 100, 12, "9.12", 4, 3, 100, 80, 12, 12, 2, 3, 90, 85, 80, 75, 70],
-    ), encoding="utf-8")
+    path.write_text(
+        _csv(
+            ["a", 1, 1, 100, 90, 12, 12, "", "", "", "", "", "", 0, 0, 80, 80, 80, 80, 80],
+            ["b", 10, 10, 100, 100, 12, "9.12", 4, 3, 100, 80, 12, 12, 2, 3, 90, 85, 80, 75, 70],
+        ),
+        encoding="utf-8",
+    )
     code, out, err = run_cli("eval", "--policy", "pp-46-2011", path)
     assert (code, err) == (0, "")
     first, second = _lines(out)
     assert first["outputs"] == GOOD_OUTPUTS
     assert len(first["values"]["kegiatan"]) == 1
-    assert second["outputs"] == {"nilai_skp": 92.5, "nilai_perilaku": 80, "nilai_prestasi_kerja": 87.5,
-                                 "predikat": "Baik"}
+    assert second["outputs"] == {
+        "nilai_skp": 92.5,
+        "nilai_perilaku": 80,
+        "nilai_prestasi_kerja": 87.5,
+        "predikat": "Baik",
+    }
     assert [k["nilai"] for k in second["values"]["kegiatan"]] == [100, 77]
 
 
@@ -221,8 +258,9 @@ def test_csv_on_standard_input_with_input_format(run_cli):
 def test_csv_id_is_echoed_as_written(tmp_path, run_cli):
     """An id is text (a NIP, a code with leading zeros), never turned into a number."""
     path = tmp_path / "skp.csv"
-    path.write_text(_csv(["007", 1, 1, 100, 90, 12, 12, "", "", "", "", "", "", 0, 0, 80, 80, 80, 80, 80]),
-                    encoding="utf-8")
+    path.write_text(
+        _csv(["007", 1, 1, 100, 90, 12, 12, "", "", "", "", "", "", 0, 0, 80, 80, 80, 80, 80]), encoding="utf-8"
+    )
     code, out, _ = run_cli("eval", "--policy", "pp-46-2011", "--format", "csv", path)
     assert code == 0
     rows = list(csv.reader(io.StringIO(out)))
@@ -230,8 +268,9 @@ def test_csv_id_is_echoed_as_written(tmp_path, run_cli):
 
 
 def test_json_ids_are_echoed_back_unchanged(pp46_record, run_cli):
-    records = json.dumps([pp46_record(id="0012"), pp46_record(id=42), {k: v for k, v in pp46_record().items()
-                                                                        if k != "id"}])
+    records = json.dumps(
+        [pp46_record(id="0012"), pp46_record(id=42), {k: v for k, v in pp46_record().items() if k != "id"}]
+    )
     code, out, _ = run_cli("eval", "--policy", "pp-46-2011", "--format", "json", stdin=records)
     assert code == 0
     assert [r["id"] for r in json.loads(out)] == ["0012", 42, None]
@@ -246,6 +285,7 @@ def test_a_json_array_file(pp46_record, tmp_path, run_cli):
 
 
 # schema -----------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def record_schema(run_cli):
@@ -267,13 +307,17 @@ def test_schema_accepts_the_optional_parts(record_schema, pp46_record):
     assert list(Draft202012Validator(record_schema).iter_errors(record)) == []
 
 
-@pytest.mark.parametrize("change", [
-    {"kreativitas": 5},
-    {"tugas_tambahan": 1.5},
-    {"kegiatan": []},
-    {"perilaku": {"orientasi_pelayanan": 80}},
-    {"catatan": "rajin"},
-], ids=["kreativitas 5", "tugas_tambahan 1.5", "no kegiatan", "perilaku incomplete", "unknown field"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"kreativitas": 5},
+        {"tugas_tambahan": 1.5},
+        {"kegiatan": []},
+        {"perilaku": {"orientasi_pelayanan": 80}},
+        {"catatan": "rajin"},
+    ],
+    ids=["kreativitas 5", "tugas_tambahan 1.5", "no kegiatan", "perilaku incomplete", "unknown field"],
+)
 def test_schema_refuses_a_bad_record(change, record_schema, pp46_record):
     assert list(Draft202012Validator(record_schema).iter_errors(pp46_record(**change)))
 
@@ -292,6 +336,7 @@ def test_schema_needs_a_policy(run_cli):
 
 
 # explain ----------------------------------------------------------------------------------------
+
 
 def test_explain_in_bahasa_indonesia(pp46_record, run_cli, indonesian):
     code, out, _ = run_cli("explain", "--policy", "pp-46-2011", stdin=json.dumps(pp46_record()))

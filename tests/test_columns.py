@@ -3,6 +3,7 @@ the scalar path (the fast kernel, else the exact evaluator) writes, on every exa
 records generated from every bundled policy (band edges, midpoints, numbers large enough that
 int64 must give up), from Parquet and Arrow files, and on a Dask cluster.
 """
+
 from __future__ import annotations
 
 import io
@@ -16,16 +17,16 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_fast import _bounds, _record
 
 from engine import api
-from engine.evaluate import columnar_io as cio
 from engine.api import LineEvaluator
-from engine.evaluate.columns import columns
 from engine.cli import columnar_files as files
 from engine.cli.columnar_lines import ChunkEvaluator
+from engine.evaluate import columnar_io as cio
+from engine.evaluate.columns import columns
 from engine.evaluate.io import decode_json, encode
 from engine.policy.document import available
-from test_fast import _bounds, _record
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -91,6 +92,7 @@ def test_columns_equal_the_scalar_path_on_generated_records(policy_id):
         lines = [encode(_huge(r) if k == 0 else r) + b"\n" for r, k in drawn]
         expected, got, _chunked = both_ways(loaded, lines)
         assert got == expected
+
     check()
 
 
@@ -107,6 +109,7 @@ def test_rows_that_could_overflow_int64_take_the_exact_path():
 def test_policy_p_in_columns_equals_the_kernel():
     sys.path.insert(0, str(ROOT / "bench"))
     import data
+
     loaded = api.load(ROOT / "bench" / "policy-p.yaml")
     lines = [line + b"\n" for line in data.p_records(3000)]
     expected, got, chunked = both_ways(loaded, lines)
@@ -116,6 +119,7 @@ def test_policy_p_in_columns_equals_the_kernel():
 
 # Columnar files ---------------------------------------------------------------------------------------
 
+
 def _to_parquet(policy_id: str, source: Path, target: Path, row_group: int = 100) -> None:
     loaded = api.load(policy_id)
     records = [decode_json(line) for line in source.read_bytes().splitlines() if line.strip()]
@@ -123,8 +127,9 @@ def _to_parquet(policy_id: str, source: Path, target: Path, row_group: int = 100
 
 
 def _kinerja(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine.cli", "--lang", "en", *map(str, args)],
-                          capture_output=True, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", "--lang", "en", *map(str, args)], capture_output=True, cwd=ROOT
+    )
 
 
 @pytest.mark.parametrize("name", ["pp-46-2011", "serang", "sinabang"])
@@ -160,12 +165,16 @@ def test_arrow_ipc_in_and_parquet_out_hold_exact_text(tmp_path):
     table = cio.table_from_records(loaded.policy, records)
     with pa.ipc.new_file(tmp_path / "in.arrow", table.schema) as writer:
         writer.write_table(table)
-    done = _kinerja("eval", "--policy", "pp-46-2011", tmp_path / "in.arrow", "-o", tmp_path / "out.parquet", "--outputs-only")
+    done = _kinerja(
+        "eval", "--policy", "pp-46-2011", tmp_path / "in.arrow", "-o", tmp_path / "out.parquet", "--outputs-only"
+    )
     assert done.returncode == 0, done.stderr
     out = pq.read_table(tmp_path / "out.parquet").to_pylist()
     expected = [api.evaluate(loaded, r) for r in records]
     assert [row["line"] for row in out] == [1, 2, 3]
-    assert [row["nilai_prestasi_kerja"] for row in out] == [encode(e["outputs"]["nilai_prestasi_kerja"]).decode() for e in expected]
+    assert [row["nilai_prestasi_kerja"] for row in out] == [
+        encode(e["outputs"]["nilai_prestasi_kerja"]).decode() for e in expected
+    ]
     assert "values" not in out[0]
 
 
@@ -173,8 +182,9 @@ def test_a_float_column_is_refused_with_a_message_that_says_what_to_write(tmp_pa
     loaded = api.load("pp-46-2011")
     records = [decode_json(line) for line in (ROOT / "examples" / "pp-46-2011.jsonl").read_bytes().splitlines()]
     table = cio.table_from_records(loaded.policy, records)
-    table = table.set_column(table.schema.get_field_index("kreativitas"), "kreativitas",
-                             table.column("kreativitas").cast(pa.float64()))
+    table = table.set_column(
+        table.schema.get_field_index("kreativitas"), "kreativitas", table.column("kreativitas").cast(pa.float64())
+    )
     pq.write_table(table, tmp_path / "floats.parquet")
     done = _kinerja("eval", "--policy", "pp-46-2011", tmp_path / "floats.parquet")
     assert done.returncode == 2
@@ -185,7 +195,9 @@ def test_decimal_text_columns_are_read_exactly(tmp_path):
     loaded = api.load("pp-46-2011")
     records = [decode_json(line) for line in (ROOT / "examples" / "pp-46-2011.jsonl").read_bytes().splitlines()]
     table = cio.table_from_records(loaded.policy, records)
-    texts = pa.array([None if v is None else format(v.normalize(), "f") for v in table.column("kreativitas").to_pylist()])
+    texts = pa.array(
+        [None if v is None else format(v.normalize(), "f") for v in table.column("kreativitas").to_pylist()]
+    )
     table = table.set_column(table.schema.get_field_index("kreativitas"), "kreativitas", texts)
     pq.write_table(table, tmp_path / "text.parquet")
     from_text = _kinerja("eval", "--policy", "pp-46-2011", tmp_path / "text.parquet")
@@ -198,6 +210,7 @@ def test_outputs_only_leaves_the_values_out_and_keeps_the_outputs():
     full = _kinerja("eval", "--policy", "serang", source).stdout.splitlines()
     short = _kinerja("eval", "--policy", "serang", source, "--outputs-only").stdout.splitlines()
     import json
+
     assert len(full) == len(short) == 303
     for a, b in zip(full, short):
         whole = json.loads(a)
@@ -207,12 +220,15 @@ def test_outputs_only_leaves_the_values_out_and_keeps_the_outputs():
 
 def test_dask_on_a_two_worker_local_cluster_writes_the_local_bytes(tmp_path):
     from dask.distributed import LocalCluster
+
     _to_parquet("serang", ROOT / "examples" / "serang.jsonl", tmp_path / "in.parquet", row_group=40)
     local = io.BytesIO()
     files.run("serang", None, [str(tmp_path / "in.parquet")], local, None, True)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         distributed = io.BytesIO()
-        totals = files.run("serang", None, [str(tmp_path / "in.parquet")], distributed, None, True, cluster.scheduler_address)
+        totals = files.run(
+            "serang", None, [str(tmp_path / "in.parquet")], distributed, None, True, cluster.scheduler_address
+        )
     assert distributed.getvalue() == local.getvalue()
     assert totals.partitions == 8 and totals.records == 303
     assert local.getvalue() == _kinerja("eval", "--policy", "serang", ROOT / "examples" / "serang.jsonl").stdout

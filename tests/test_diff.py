@@ -1,4 +1,5 @@
 """kinerja diff: differences of meaning between two policies, and whom a change moves."""
+
 from __future__ import annotations
 
 import io
@@ -48,12 +49,19 @@ def test_one_changed_threshold_is_a_one_line_diff(tmp_path, monkeypatch):
 def test_reordering_and_reformatting_make_no_difference(tmp_path, monkeypatch):
     path = copy_of_pp30(
         tmp_path,
-        ("formula: min(nilai_kinerja_utama + nilai_kinerja_tambahan, 120)", "formula: min( nilai_kinerja_utama   + nilai_kinerja_tambahan, 120 )"),
-        ("formula: nilai_skp * bobot_skp + nilai_perilaku * (1 - bobot_skp)",
-         "formula: (nilai_skp * bobot_skp) + (nilai_perilaku * (1 - bobot_skp))"),
+        (
+            "formula: min(nilai_kinerja_utama + nilai_kinerja_tambahan, 120)",
+            "formula: min( nilai_kinerja_utama   + nilai_kinerja_tambahan, 120 )",
+        ),
+        (
+            "formula: nilai_skp * bobot_skp + nilai_perilaku * (1 - bobot_skp)",
+            "formula: (nilai_skp * bobot_skp) + (nilai_perilaku * (1 - bobot_skp))",
+        ),
         ('- {when: "[100, 101)", then: 109}', "- {then: 109, when: '[100,101)'}"),
-        ("  nilai_skp: {label: Nilai SKP, range: [0, 120]}\n  nilai_kinerja: {label: Nilai kinerja, range: [0, 120]}",
-         "  nilai_kinerja: {range: [0, 120], label: Nilai kinerja}\n  nilai_skp: {label: Nilai SKP, range: [0, 120]}"),
+        (
+            "  nilai_skp: {label: Nilai SKP, range: [0, 120]}\n  nilai_kinerja: {label: Nilai kinerja, range: [0, 120]}",
+            "  nilai_kinerja: {range: [0, 120], label: Nilai kinerja}\n  nilai_skp: {label: Nilai SKP, range: [0, 120]}",
+        ),
     )
     assert compare(api.load("pp-30-2019").policy.data, api.load(path).policy.data) == []
     assert run(["diff", "pp-30-2019", str(path)], monkeypatch)[0] == 0
@@ -61,9 +69,15 @@ def test_reordering_and_reformatting_make_no_difference(tmp_path, monkeypatch):
 
 def test_the_impact_on_300_records_matches_a_direct_evaluation_under_both(tmp_path, monkeypatch):
     rng = random.Random(30)
-    records = [{"id": f"{i:018d}", "iki": [{"target": 100, "realisasi": rng.randint(40, 115)}
-                                          for _ in range(rng.randint(1, 4))],
-                "nilai_perilaku": rng.randint(40, 120), "ide_baru": rng.random() < 0.3} for i in range(300)]
+    records = [
+        {
+            "id": f"{i:018d}",
+            "iki": [{"target": 100, "realisasi": rng.randint(40, 115)} for _ in range(rng.randint(1, 4))],
+            "nilai_perilaku": rng.randint(40, 120),
+            "ide_baru": rng.random() < 0.3,
+        }
+        for i in range(300)
+    ]
     data = tmp_path / "data.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in records))
     old, new = api.load("pp-30-2019"), api.load(copy_of_pp30(tmp_path, THRESHOLD))
@@ -83,8 +97,10 @@ def test_the_impact_on_300_records_matches_a_direct_evaluation_under_both(tmp_pa
 # Per unit (--units) ------------------------------------------------------------------------------
 
 EXAMPLES = POLICIES.parent / "examples"
-SERANG_DI_ATAS = ('    formula: "100"\n    basis: DOMAIN.md, Regional practice (rata-rata capaian >= 100 Di Atas)',
-                  '    formula: "102"\n    basis: DOMAIN.md, Regional practice (rata-rata capaian >= 100 Di Atas)')
+SERANG_DI_ATAS = (
+    '    formula: "100"\n    basis: DOMAIN.md, Regional practice (rata-rata capaian >= 100 Di Atas)',
+    '    formula: "102"\n    basis: DOMAIN.md, Regional practice (rata-rata capaian >= 100 Di Atas)',
+)
 
 
 def serang_with_threshold(tmp_path) -> Path:
@@ -97,9 +113,10 @@ def serang_with_threshold(tmp_path) -> Path:
 
 def test_per_unit_counts_and_verdicts_match_a_direct_evaluation_under_both(tmp_path):
     from engine.diagnostics import Diagnostics
+    from engine.evaluate.io import decode_json
     from engine.review.diff import unit_impacts_json
     from engine.review.distribution import assess, read_units
-    from engine.evaluate.io import decode_json
+
     old, new = api.load("serang"), api.load(serang_with_threshold(tmp_path))
     records = [decode_json(line) for line in (EXAMPLES / "serang.jsonl").read_bytes().splitlines() if line.strip()]
     problems = Diagnostics()
@@ -139,10 +156,13 @@ def test_cli_diff_reports_units_and_refuses_units_without_data(tmp_path, monkeyp
     assert status == 1
     lines = out.splitlines()
     at = lines.index("  disdik-sekretariat (Sekretariat Dinas Pendidikan): 35 -> 35 employees with a result")
-    assert lines[at + 1:at + 3] == [
-        ("    Sangat Baik 27 -> 23 (-4) · Baik 7 -> 11 (+4) · Butuh Perbaikan 1 -> 1 · Kurang/Misconduct 0 -> 0 "
-         "· Sangat Kurang 0 -> 0"),
-        "    kurva_distribusi: violates Sangat Baik at most 70% (27 of 35) -> meets"]
+    assert lines[at + 1 : at + 3] == [
+        (
+            "    Sangat Baik 27 -> 23 (-4) · Baik 7 -> 11 (+4) · Butuh Perbaikan 1 -> 1 · Kurang/Misconduct 0 -> 0 "
+            "· Sangat Kurang 0 -> 0"
+        ),
+        "    kurva_distribusi: violates Sangat Baik at most 70% (27 of 35) -> meets",
+    ]
     assert lines[-1] == "1 unit changes a unit-rule verdict"
     assert run(["diff", "serang", changed, "--units", units], monkeypatch) == (2, "")
     bad = tmp_path / "units.yaml"

@@ -1,4 +1,5 @@
 """Unit-level rules: the kurva distribusi of PermenPANRB 6/2022, checked exactly per unit."""
+
 from __future__ import annotations
 
 import io
@@ -16,8 +17,11 @@ pytestmark = pytest.mark.usefixtures("english")
 
 ROOT = Path(__file__).resolve().parent.parent
 RATINGS = {  # a pair of ratings that gives each predikat in the national matrix
-    "SB": ("di_atas", "di_atas"), "B": ("sesuai", "sesuai"), "BP": ("di_bawah", "sesuai"),
-    "KM": ("sesuai", "di_bawah"), "SK": ("di_bawah", "di_bawah"),
+    "SB": ("di_atas", "di_atas"),
+    "B": ("sesuai", "sesuai"),
+    "BP": ("di_bawah", "sesuai"),
+    "KM": ("sesuai", "di_bawah"),
+    "SK": ("di_bawah", "di_bawah"),
 }
 
 
@@ -49,17 +53,30 @@ def unit_files(tmp_path, units: dict[str, tuple[str, dict]]):
 
 def violations(tmp_path, monkeypatch, units) -> tuple[int, dict]:
     records, units_file = unit_files(tmp_path, units)
-    status, out = run(["distribution", "--policy", "permenpanrb-6-2022", records, "--units", units_file, "--json"],
-                      monkeypatch)
+    status, out = run(
+        ["distribution", "--policy", "permenpanrb-6-2022", records, "--units", units_file, "--json"], monkeypatch
+    )
     document = json.loads(out)
     return status, {r["unit"]: [v["condition"] for v in r["violations"]] for r in document["reports"]}
 
 
 def test_domain_example_units_report_exactly_the_listed_violations(monkeypatch):
-    status, out = run(["distribution", "--policy", "permenpanrb-6-2022", str(ROOT / "examples/kurva-distribusi.jsonl"),
-                       "--units", str(ROOT / "examples/kurva-distribusi-units.yaml"), "--json"], monkeypatch)
-    found = {r["unit"]: [(v["condition"], v["count"], v["total"]) for v in r["violations"]]
-             for r in json.loads(out)["reports"]}
+    status, out = run(
+        [
+            "distribution",
+            "--policy",
+            "permenpanrb-6-2022",
+            str(ROOT / "examples/kurva-distribusi.jsonl"),
+            "--units",
+            str(ROOT / "examples/kurva-distribusi-units.yaml"),
+            "--json",
+        ],
+        monkeypatch,
+    )
+    found = {
+        r["unit"]: [(v["condition"], v["count"], v["total"]) for v in r["violations"]]
+        for r in json.loads(out)["reports"]
+    }
     assert found == {
         "unit-a": [("Baik at most 70%", 8, 10)],
         "unit-b": [],  # 7 of 10 is exactly 70%: allowed
@@ -68,17 +85,20 @@ def test_domain_example_units_report_exactly_the_listed_violations(monkeypatch):
     assert status == 1
 
 
-@pytest.mark.parametrize("predikat,mix,expected", [
-    ("Istimewa", {"SB": 7, "B": 3}, []),
-    ("Istimewa", {"SB": 8, "B": 2}, ["Sangat Baik at most 70%"]),
-    ("Butuh Perbaikan", {"BP": 6, "SB": 1, "B": 3}, []),
-    ("Butuh Perbaikan", {"BP": 5, "SB": 2, "B": 3}, ["Butuh Perbaikan at least 60%", "Sangat Baik at most 10%"]),
-    ("Kurang", {"KM": 6, "BP": 1, "SB": 1, "B": 2}, []),
-    ("Kurang", {"KM": 7, "SB": 1, "B": 2}, ["Butuh Perbaikan at least 10%"]),
-    ("Sangat Kurang", {"SK": 6, "KM": 1, "B": 3}, []),
-    ("Sangat Kurang", {"SK": 6, "BP": 1, "SB": 1, "B": 2}, ["Sangat Baik at most 0 employees"]),
-    ("Sangat Kurang", {"SK": 5, "KM": 1, "B": 4}, ["Sangat Kurang at least 60%"]),
-])
+@pytest.mark.parametrize(
+    "predikat,mix,expected",
+    [
+        ("Istimewa", {"SB": 7, "B": 3}, []),
+        ("Istimewa", {"SB": 8, "B": 2}, ["Sangat Baik at most 70%"]),
+        ("Butuh Perbaikan", {"BP": 6, "SB": 1, "B": 3}, []),
+        ("Butuh Perbaikan", {"BP": 5, "SB": 2, "B": 3}, ["Butuh Perbaikan at least 60%", "Sangat Baik at most 10%"]),
+        ("Kurang", {"KM": 6, "BP": 1, "SB": 1, "B": 2}, []),
+        ("Kurang", {"KM": 7, "SB": 1, "B": 2}, ["Butuh Perbaikan at least 10%"]),
+        ("Sangat Kurang", {"SK": 6, "KM": 1, "B": 3}, []),
+        ("Sangat Kurang", {"SK": 6, "BP": 1, "SB": 1, "B": 2}, ["Sangat Baik at most 0 employees"]),
+        ("Sangat Kurang", {"SK": 5, "KM": 1, "B": 4}, ["Sangat Kurang at least 60%"]),
+    ],
+)
 def test_each_case_of_the_kurva_distribusi(tmp_path, monkeypatch, predikat, mix, expected):
     status, found = violations(tmp_path, monkeypatch, {"u": (predikat, mix)})
     assert found["u"] == expected
@@ -100,8 +120,9 @@ def test_small_units_are_listed_but_not_checked(tmp_path, monkeypatch, indonesia
 
 def test_a_unit_predikat_without_a_rule_is_a_problem(tmp_path, monkeypatch):
     records, units_file = unit_files(tmp_path, {"u": ("Bagus", {"B": 5, "BP": 1})})
-    status, out = run(["distribution", "--policy", "permenpanrb-6-2022", records, "--units", units_file,
-                       "--lang", "en"], monkeypatch)
+    status, out = run(
+        ["distribution", "--policy", "permenpanrb-6-2022", records, "--units", units_file, "--lang", "en"], monkeypatch
+    )
     assert "cannot be checked: no rule for unit predikat Bagus" in out
     assert status == 1
 
@@ -110,10 +131,15 @@ def test_results_of_eval_are_accepted_as_well_as_records(tmp_path, monkeypatch):
     records, units_file = unit_files(tmp_path, {"u": ("Baik", {"SB": 1, "B": 8, "BP": 1})})
     loaded = api.load("permenpanrb-6-2022")
     from engine.evaluate.io import decode_json, encode
-    results = b"".join(encode(api.evaluate(loaded, decode_json(line))) + b"\n"
-                       for line in Path(records).read_bytes().splitlines())
-    status, out = run(["distribution", "--policy", "permenpanrb-6-2022", "-", "--units", units_file, "--json"],
-                      monkeypatch, stdin=results)
+
+    results = b"".join(
+        encode(api.evaluate(loaded, decode_json(line))) + b"\n" for line in Path(records).read_bytes().splitlines()
+    )
+    status, out = run(
+        ["distribution", "--policy", "permenpanrb-6-2022", "-", "--units", units_file, "--json"],
+        monkeypatch,
+        stdin=results,
+    )
     assert [v["condition"] for v in json.loads(out)["reports"][0]["violations"]] == ["Baik at most 70%"]
     assert status == 1
 
@@ -122,8 +148,9 @@ def test_members_without_a_result_make_the_unit_incomplete(tmp_path, monkeypatch
     records, units_file = unit_files(tmp_path, {"u": ("Baik", {"SB": 2, "B": 7, "BP": 1})})
     lines = Path(records).read_text().splitlines()
     Path(records).write_text("\n".join(lines[1:]) + "\n")  # one member's record is absent
-    status, out = run(["distribution", "--policy", "permenpanrb-6-2022", records, "--units", units_file, "--json"],
-                      monkeypatch)
+    status, out = run(
+        ["distribution", "--policy", "permenpanrb-6-2022", records, "--units", units_file, "--json"], monkeypatch
+    )
     report = json.loads(out)["reports"][0]
     assert report["missing"] == [f"{1:018d}"] and report["employees"] == 9
     assert status == 1

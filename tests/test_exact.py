@@ -4,6 +4,7 @@ The reference below is DOMAIN.md's pp-46-2011 rules written with fractions.Fract
 every number from its decimal text; it is compared with the shipped policy on random data and
 on the band edges where binary floats go wrong.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,9 +22,9 @@ PERILAKU = {"orientasi_pelayanan": 80, "integritas": 80, "komitmen": 80, "disipl
 
 def half_up(value: Fraction, places: int = 2) -> Fraction:
     """Round to `places` decimals, halves away from zero (how pp-46-2011 results are reported)."""
-    scaled = abs(value) * 10 ** places
+    scaled = abs(value) * 10**places
     whole = math.floor(scaled + Fraction(1, 2))
-    return Fraction(whole if value >= 0 else -whole, 10 ** places)
+    return Fraction(whole if value >= 0 else -whole, 10**places)
 
 
 def sebutan(nilai: Fraction) -> str:
@@ -56,18 +57,34 @@ def reference(texts: dict[str, str]) -> dict:
     waktu = nilai_waktu(n["TW"], n["RW"])
     skp = (kuantitas + kualitas + waktu) / 3
     prestasi = skp * Fraction(6, 10) + 80 * Fraction(4, 10)
-    return {"nilai_kuantitas": kuantitas, "nilai_kualitas": kualitas, "nilai_waktu": waktu,
-            "outputs": {"nilai_skp": half_up(skp), "nilai_perilaku": Fraction(80),
-                        "nilai_prestasi_kerja": half_up(prestasi), "predikat": sebutan(prestasi)}}
+    return {
+        "nilai_kuantitas": kuantitas,
+        "nilai_kualitas": kualitas,
+        "nilai_waktu": waktu,
+        "outputs": {
+            "nilai_skp": half_up(skp),
+            "nilai_perilaku": Fraction(80),
+            "nilai_prestasi_kerja": half_up(prestasi),
+            "predikat": sebutan(prestasi),
+        },
+    }
 
 
 def record(texts: dict[str, str]) -> dict:
     """A pp-46-2011 record with numbers as exact Decimals, as JSON decoding gives them."""
     d = {k: Decimal(v) for k, v in texts.items()}
-    return {"kegiatan": [{"kuantitas": {"target": d["TO"], "realisasi": d["RO"]},
-                          "kualitas": {"target": d["TK"], "realisasi": d["RK"]},
-                          "waktu": {"target": d["TW"], "realisasi": d["RW"]}}],
-            "tugas_tambahan": 0, "kreativitas": 0, "perilaku": dict(PERILAKU)}
+    return {
+        "kegiatan": [
+            {
+                "kuantitas": {"target": d["TO"], "realisasi": d["RO"]},
+                "kualitas": {"target": d["TK"], "realisasi": d["RK"]},
+                "waktu": {"target": d["TW"], "realisasi": d["RW"]},
+            }
+        ],
+        "tugas_tambahan": 0,
+        "kreativitas": 0,
+        "perilaku": dict(PERILAKU),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +107,12 @@ def _hundredths(n: int) -> str:
 
 
 def _random_texts(rng: random.Random) -> dict[str, str]:
-    texts = {"TO": _hundredths(rng.randint(1, 10_000_00)), "RO": _hundredths(rng.randint(0, 10_000_00)),
-             "TK": _hundredths(rng.randint(1, 100_00)), "RK": _hundredths(rng.randint(0, 100_00))}
+    texts = {
+        "TO": _hundredths(rng.randint(1, 10_000_00)),
+        "RO": _hundredths(rng.randint(0, 10_000_00)),
+        "TK": _hundredths(rng.randint(1, 100_00)),
+        "RK": _hundredths(rng.randint(0, 100_00)),
+    }
     if rng.random() < 0.5:  # on or next to the 24% edge: TW = 0.25 m, RW = 0.19 m (+/- 0.01)
         m = rng.randint(1, 2_000)
         texts["TW"], texts["RW"] = _hundredths(25 * m), _hundredths(19 * m + rng.choice((-1, 0, 0, 1)))
@@ -112,7 +133,8 @@ def test_hypothesis_two_decimal_records_match_the_fraction_reference(pp46):
     target = st.integers(1, 10_000_00).map(_hundredths)
     amount = st.integers(0, 10_000_00).map(_hundredths)
     edge = st.tuples(st.integers(1, 2_000), st.sampled_from((-1, 0, 1))).map(
-        lambda p: (_hundredths(25 * p[0]), _hundredths(19 * p[0] + p[1])))
+        lambda p: (_hundredths(25 * p[0]), _hundredths(19 * p[0] + p[1]))
+    )
     waktu = st.one_of(edge, st.tuples(target, amount))
 
     @hypothesis.settings(max_examples=300, deadline=None, database=None)
@@ -125,11 +147,15 @@ def test_hypothesis_two_decimal_records_match_the_fraction_reference(pp46):
 
 # The 24% edge, through the command line from JSON text ------------------------------------------
 
-@pytest.mark.parametrize("tw, rw, waktu", [
-    ("12", "9.12", 100),  # E is exactly 24: (1.76 x 12 - 9.12) / 12 x 100 = 12 / 12 x 100
-    ("12", "12", 76),  # on time is 76, by design
-    ("12", "15", 51),  # late: (21.12 - 15) / 12 x 100 = 6.12 / 12 x 100
-])
+
+@pytest.mark.parametrize(
+    "tw, rw, waktu",
+    [
+        ("12", "9.12", 100),  # E is exactly 24: (1.76 x 12 - 9.12) / 12 x 100 = 12 / 12 x 100
+        ("12", "12", 76),  # on time is 76, by design
+        ("12", "15", 51),  # late: (21.12 - 15) / 12 x 100 = 6.12 / 12 x 100
+    ],
+)
 def test_nilai_waktu_at_the_24_percent_edge(tw, rw, waktu, pp46_record, run_cli):
     line = json.dumps(pp46_record()).replace('"target": 12, "realisasi": 12', f'"target": {tw}, "realisasi": {rw}')
     assert f'"realisasi": {rw}' in line
@@ -141,10 +167,13 @@ def test_nilai_waktu_at_the_24_percent_edge(tw, rw, waktu, pp46_record, run_cli)
         assert 100 - 9.12 / 12 * 100 > 24
 
 
-@pytest.mark.parametrize("rw, waktu", [
-    ("9.11", Fraction(911, 12)),  # E = 289/12, just above 24: 76 - (1201/12 - 100)
-    ("9.13", Fraction(1199, 12)),  # E = 287/12, just below 24: (21.12 - 9.13) / 12 x 100
-])
+@pytest.mark.parametrize(
+    "rw, waktu",
+    [
+        ("9.11", Fraction(911, 12)),  # E = 289/12, just above 24: 76 - (1201/12 - 100)
+        ("9.13", Fraction(1199, 12)),  # E = 287/12, just below 24: (21.12 - 9.13) / 12 x 100
+    ],
+)
 def test_nilai_waktu_next_to_the_edge(rw, waktu, pp46, pp46_record):
     record = pp46_record()
     record["kegiatan"][0]["waktu"] = {"target": 12, "realisasi": Decimal(rw)}
@@ -153,21 +182,25 @@ def test_nilai_waktu_next_to_the_edge(rw, waktu, pp46, pp46_record):
 
 # Sebutan from the value rounded to 2 decimals, at each band edge --------------------------------
 
-@pytest.mark.parametrize("kualitas, perilaku, prestasi, predikat", [
-    # SKP with kualitas 90 is 266/3, and 0.6 x 266/3 = 53.2; nilai = 53.2 + 0.4 x perilaku
-    ("90", "94.5", "91", "Sangat Baik"),
-    ("90", "94.475", "90.99", "Baik"),
-    ("90", "57", "76", "Baik"),
-    ("90", "56.975", "75.99", "Cukup"),
-    ("90", "19.5", "61", "Cukup"),
-    ("90", "19.475", "60.99", "Kurang"),
-    # perilaku 0: nilai = 0.2 x (100 + kualitas + 76)
-    ("79", "0", "51", "Kurang"),
-    ("78.95", "0", "50.99", "Buruk"),
-    ("78.99", "0", "51", "Kurang"),  # 50.998 is reported, and judged, as 51.00
-    # perilaku 100: 0.2 x (176 + 78.975) + 40 = 90.995 exactly, which rounds half up to 91.00
-    ("78.975", "100", "91", "Sangat Baik"),
-])
+
+@pytest.mark.parametrize(
+    "kualitas, perilaku, prestasi, predikat",
+    [
+        # SKP with kualitas 90 is 266/3, and 0.6 x 266/3 = 53.2; nilai = 53.2 + 0.4 x perilaku
+        ("90", "94.5", "91", "Sangat Baik"),
+        ("90", "94.475", "90.99", "Baik"),
+        ("90", "57", "76", "Baik"),
+        ("90", "56.975", "75.99", "Cukup"),
+        ("90", "19.5", "61", "Cukup"),
+        ("90", "19.475", "60.99", "Kurang"),
+        # perilaku 0: nilai = 0.2 x (100 + kualitas + 76)
+        ("79", "0", "51", "Kurang"),
+        ("78.95", "0", "50.99", "Buruk"),
+        ("78.99", "0", "51", "Kurang"),  # 50.998 is reported, and judged, as 51.00
+        # perilaku 100: 0.2 x (176 + 78.975) + 40 = 90.995 exactly, which rounds half up to 91.00
+        ("78.975", "100", "91", "Sangat Baik"),
+    ],
+)
 def test_sebutan_at_the_band_edges(kualitas, perilaku, prestasi, predikat, pp46_record, run_cli):
     line = json.dumps(pp46_record()).replace('"realisasi": 90', f'"realisasi": {kualitas}')
     line = line.replace(": 80", f": {perilaku}")
@@ -181,6 +214,7 @@ def test_sebutan_at_the_band_edges(kualitas, perilaku, prestasi, predikat, pp46_
 
 # The rest of pp-46-2011, by hand ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("tugas_tambahan, points", [(0, 0), (1, 1), (3, 1), (4, 2), (6, 2), (7, 3), (30, 3)])
 @pytest.mark.parametrize("kreativitas", [0, 3, 6, 12])
 def test_nilai_skp_adds_tugas_tambahan_and_kreativitas(tugas_tambahan, points, kreativitas, pp46, pp46_record):
@@ -188,11 +222,14 @@ def test_nilai_skp_adds_tugas_tambahan_and_kreativitas(tugas_tambahan, points, k
     assert result["values"]["nilai_skp"] == Fraction(266, 3) + points + kreativitas
 
 
-@pytest.mark.parametrize("biaya, aspek_biaya", [
-    ({"target": 100, "realisasi": 80}, 96),  # E = 20: (176 - 80) / 100 x 100
-    ({"target": 100, "realisasi": 50}, 50),  # E = 50 > 24: 76 - (126 - 100)
-    ({"target": 100, "realisasi": 76}, 100),  # E = 24 exactly
-])
+@pytest.mark.parametrize(
+    "biaya, aspek_biaya",
+    [
+        ({"target": 100, "realisasi": 80}, 96),  # E = 20: (176 - 80) / 100 x 100
+        ({"target": 100, "realisasi": 50}, 50),  # E = 50 > 24: 76 - (126 - 100)
+        ({"target": 100, "realisasi": 76}, 100),  # E = 24 exactly
+    ],
+)
 def test_biaya_is_a_fourth_aspect_when_it_has_a_target(biaya, aspek_biaya, pp46, pp46_record):
     record = pp46_record()
     record["kegiatan"][0]["biaya"] = biaya
@@ -216,8 +253,11 @@ def test_kepemimpinan_is_a_sixth_behaviour_when_given(pp46, pp46_record):
 
 
 def test_the_mean_of_several_kegiatan(pp46, pp46_record):
-    second = {"kuantitas": {"target": 4, "realisasi": 3}, "kualitas": {"target": 100, "realisasi": 80},
-              "waktu": {"target": 12, "realisasi": 12}}  # 75, 80, 76 -> 77
+    second = {
+        "kuantitas": {"target": 4, "realisasi": 3},
+        "kualitas": {"target": 100, "realisasi": 80},
+        "waktu": {"target": 12, "realisasi": 12},
+    }  # 75, 80, 76 -> 77
     record = pp46_record()
     record["kegiatan"].append(second)
     result = api.evaluate(pp46, record)
@@ -226,10 +266,13 @@ def test_the_mean_of_several_kegiatan(pp46, pp46_record):
 
 # Exact text out ---------------------------------------------------------------------------------
 
+
 def test_values_are_written_exactly(write_policy, run_cli):
     """The audit copy of a value with a finite decimal form is written digit for digit."""
-    path = write_policy("id: product\ninputs:\n  a: {type: number}\n  b: {type: number}\n"
-                        "values:\n  product: a * b\noutputs:\n  product: {}\n")
+    path = write_policy(
+        "id: product\ninputs:\n  a: {type: number}\n  b: {type: number}\n"
+        "values:\n  product: a * b\noutputs:\n  product: {}\n"
+    )
     a, b = "12345678.12345678", "87654321.87654321"
     code, out, _ = run_cli("eval", "--policy", path, stdin=f'{{"a": {a}, "b": {b}}}')
     assert code == 0

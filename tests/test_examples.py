@@ -1,6 +1,7 @@
 """The example data shipped in examples/: good files evaluate cleanly, bad files fail with
 located errors, and regional data (with a units file) is large and varied enough to show
 every predikat and to exercise the kurva distribusi."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,9 +10,9 @@ import pytest
 
 from engine import api
 from engine.diagnostics import Diagnostics
-from engine.review.distribution import read_units
 from engine.evaluate.io import read_records
 from engine.policy.document import available
+from engine.review.distribution import read_units
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 POLICIES = set(available())
@@ -23,9 +24,12 @@ REGIONAL = sorted(p.stem for p in GOOD if (EXAMPLES / f"{p.stem}-units.yaml").ex
 def results(policy_id: str, path: Path) -> list[dict]:
     loaded = api.load(policy_id)
     with path.open("rb") as stream:
-        return [api.evaluate(loaded, incoming.record) if incoming.error is None
-                else {"errors": [incoming.error], "line": incoming.line}
-                for incoming in read_records(stream, "jsonl", loaded.policy)]
+        return [
+            api.evaluate(loaded, incoming.record)
+            if incoming.error is None
+            else {"errors": [incoming.error], "line": incoming.line}
+            for incoming in read_records(stream, "jsonl", loaded.policy)
+        ]
 
 
 @pytest.mark.parametrize("path", GOOD, ids=[p.name for p in GOOD])

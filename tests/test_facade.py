@@ -1,5 +1,6 @@
 """The facade owns the order: the evaluation layer never imports it, and what it keeps in memory
 is bounded."""
+
 from __future__ import annotations
 
 import pkgutil
@@ -18,9 +19,11 @@ def test_the_evaluation_layer_imports_without_the_facade():
     """engine.evaluate.* sits below engine.api: importing every module of it leaves the facade out."""
     modules = sorted(f"engine.evaluate.{m.name}" for m in pkgutil.iter_modules(engine.evaluate.__path__))
     assert "engine.evaluate.batch" in modules and "engine.evaluate.kernel" in modules
-    script = ("import importlib, sys\n"
-              f"for name in {modules!r}: importlib.import_module(name)\n"
-              "print(sorted(m for m in sys.modules if m in ('engine.api', 'engine.service', 'engine.cli')))")
+    script = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m in ('engine.api', 'engine.service', 'engine.cli')))"
+    )
     found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]", found.stdout + found.stderr
 

@@ -5,6 +5,7 @@ the trace), and both agree with plain `Fraction` arithmetic written here by hand
 Hypothesis generates records for every bundled policy and small random policies, leaning on the
 values where floats go wrong: band edges, exact ties after a division, rounding midpoints.
 """
+
 from __future__ import annotations
 
 import io
@@ -18,11 +19,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine import api
-from engine.policy.model import TableValue
 from engine.evaluate import batch
-from engine.evaluate.kernel import FastPolicy, decode_pairs
 from engine.evaluate.io import decode_json, encode
+from engine.evaluate.kernel import FastPolicy, decode_pairs
 from engine.policy.document import available
+from engine.policy.model import TableValue
 
 #: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
 pytestmark = pytest.mark.usefixtures("english")
@@ -84,17 +85,24 @@ def _decimals(value):
 
 # Records generated from a policy's own input declarations -------------------------------------
 
+
 def _bounds(policy) -> list[Fraction]:
     """Every threshold written in the policy's tables: where a flip would show."""
     from engine.language import nodes as n
     from engine.policy.ranges import constants
+
     known = constants(policy)
     found = set()
     for definition in policy.values.values():
         for row in definition.table.rows if isinstance(definition, TableValue) else ():
             for cell in row.cells:
-                bounds = [cell.bound] if isinstance(cell, n.CompareCell) else \
-                    [cell.low, cell.high] if isinstance(cell, n.IntervalCell) else []
+                bounds = (
+                    [cell.bound]
+                    if isinstance(cell, n.CompareCell)
+                    else [cell.low, cell.high]
+                    if isinstance(cell, n.IntervalCell)
+                    else []
+                )
                 found.update(b.value if b.value is not None else known[b.name] for b in bounds)
                 if isinstance(cell, n.LiteralsCell):
                     found.update(v for v in cell.values if isinstance(v, Fraction))
@@ -110,14 +118,24 @@ def _number(spec, interesting):
         values = st.integers(int(low) + (spec.exclusive_minimum is not None), int(high))
     else:
         decimal_places = st.integers(0, 3).flatmap(
-            lambda places: st.decimals(Decimal(str(float(low))), Decimal(str(float(high))), places=places,
-                                       allow_nan=False, allow_infinity=False))
+            lambda places: st.decimals(
+                Decimal(str(float(low))),
+                Decimal(str(float(high))),
+                places=places,
+                allow_nan=False,
+                allow_infinity=False,
+            )
+        )
         near = [v for v in interesting if low <= v <= high] + [low, high]
         values = st.one_of(decimal_places, st.sampled_from([Decimal(str(float(v))) for v in near]))
     if spec.enum is not None:
         values = st.sampled_from(list(spec.enum))
-    return values.filter(lambda v: (spec.exclusive_minimum is None or v > spec.exclusive_minimum)
-                         and (spec.exclusive_maximum is None or v < spec.exclusive_maximum))
+    return values.filter(
+        lambda v: (
+            (spec.exclusive_minimum is None or v > spec.exclusive_minimum)
+            and (spec.exclusive_maximum is None or v < spec.exclusive_maximum)
+        )
+    )
 
 
 def _value(spec, interesting):
@@ -157,7 +175,7 @@ def _dumps(record) -> bytes:
 @pytest.mark.parametrize("policy_id", POLICIES)
 def test_fast_equals_exact_on_generated_records(policy_id):
     loaded = api.load(policy_id)
-    kernel = api.fast(loaded)
+    api.fast(loaded)  # generated before the examples, so each one times only evaluation
     strategy = _record(loaded.policy.inputs, _bounds(loaded.policy))
 
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -166,10 +184,12 @@ def test_fast_equals_exact_on_generated_records(policy_id):
         raw = _dumps(record)
         decoded = decode_json(raw)
         assert encode(loaded.result(decoded, decode_pairs(raw))) == encode(api.evaluate(loaded, decoded))
+
     check()
 
 
 # A hand-written Fraction reference for pp-46-2011 ----------------------------------------------
+
 
 def _pp46_reference(record: dict) -> dict:
     """PP 46/2011 with Perka BKN 1/2013, written directly from DOMAIN.md in Fractions."""
@@ -182,9 +202,11 @@ def _pp46_reference(record: dict) -> dict:
 
     nilai_kegiatan = []
     for k in record["kegiatan"]:
-        parts = [F(k["kuantitas"]["realisasi"]) / F(k["kuantitas"]["target"]) * 100,
-                 F(k["kualitas"]["realisasi"]) / F(k["kualitas"]["target"]) * 100,
-                 aspect(k["waktu"]["target"], k["waktu"]["realisasi"])]
+        parts = [
+            F(k["kuantitas"]["realisasi"]) / F(k["kuantitas"]["target"]) * 100,
+            F(k["kualitas"]["realisasi"]) / F(k["kualitas"]["target"]) * 100,
+            aspect(k["waktu"]["target"], k["waktu"]["realisasi"]),
+        ]
         if k.get("biaya") and F(k["biaya"]["target"]) > 0:
             parts.append(aspect(k["biaya"]["target"], k["biaya"]["realisasi"]))
         nilai_kegiatan.append(sum(parts) / len(parts))
@@ -199,11 +221,25 @@ def _pp46_reference(record: dict) -> dict:
         scaled = x * 100
         whole = scaled.numerator // scaled.denominator
         return F(whole + (scaled - whole >= F(1, 2)), 100)
+
     shown = half_up(prestasi)
-    predikat = ("Sangat Baik" if shown >= 91 else "Baik" if shown >= 76 else "Cukup" if shown >= 61
-                else "Kurang" if shown >= 51 else "Buruk")
-    return {"nilai_skp": half_up(skp), "nilai_perilaku": half_up(perilaku),
-            "nilai_prestasi_kerja": shown, "predikat": predikat}
+    predikat = (
+        "Sangat Baik"
+        if shown >= 91
+        else "Baik"
+        if shown >= 76
+        else "Cukup"
+        if shown >= 61
+        else "Kurang"
+        if shown >= 51
+        else "Buruk"
+    )
+    return {
+        "nilai_skp": half_up(skp),
+        "nilai_perilaku": half_up(perilaku),
+        "nilai_prestasi_kerja": shown,
+        "predikat": predikat,
+    }
 
 
 _target = st.sampled_from([1, 4, 6, 12, 15, 95, 100, 250])
@@ -216,19 +252,23 @@ def _kegiatan(draw):
         target = draw(_target)
         ratio = draw(st.one_of(st.decimals(Decimal("0.5"), Decimal("1.3"), places=2), st.just(boundary_ratio)))
         return {"target": target, "realisasi": Decimal(target) * ratio}
+
     item = {"kuantitas": pair(Decimal(1)), "kualitas": pair(Decimal(1)), "waktu": pair(Decimal("0.76"))}
     if draw(st.booleans()):
         item["biaya"] = pair(Decimal("0.76"))  # efisiensi exactly 24: the band edge floats miss
     return item
 
 
-_pp46_record = st.fixed_dictionaries({
-    "kegiatan": st.lists(_kegiatan(), min_size=1, max_size=3),
-    "tugas_tambahan": st.integers(0, 8),
-    "kreativitas": st.sampled_from([0, 3, 6, 12]),
-    "perilaku": st.fixed_dictionaries({k: _perilaku_score for k in
-                                       ("orientasi_pelayanan", "integritas", "komitmen", "disiplin", "kerja_sama")}),
-})
+_pp46_record = st.fixed_dictionaries(
+    {
+        "kegiatan": st.lists(_kegiatan(), min_size=1, max_size=3),
+        "tugas_tambahan": st.integers(0, 8),
+        "kreativitas": st.sampled_from([0, 3, 6, 12]),
+        "perilaku": st.fixed_dictionaries(
+            {k: _perilaku_score for k in ("orientasi_pelayanan", "integritas", "komitmen", "disiplin", "kerja_sama")}
+        ),
+    }
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -261,17 +301,25 @@ def _formula(depth: int):
         st.tuples(inner, inner).map(lambda t: f"max({t[0]}, {t[1]})"),
         inner.map(lambda x: f"round({x}, 1)"),
         inner.map(lambda x: f"floor({x})"),
-        st.just("capaian(a, c)"), st.just("capaian_terbalik(b, c)"),
+        st.just("capaian(a, c)"),
+        st.just("capaian_terbalik(b, c)"),
         st.tuples(inner, inner).map(lambda t: f"(if a > b then {t[0]} else {t[1]})"),
     )
 
 
-@settings(max_examples=60, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(formula=_formula(3), threshold=st.sampled_from(["90", "100", "0.5", "110"]),
-       a=st.one_of(st.decimals(0, 200, places=2), st.just(Decimal(90)), st.just(Decimal("0.5"))),
-       b=st.one_of(st.decimals(0, 200, places=1), st.just(Decimal(100))),
-       c=st.one_of(st.decimals(Decimal("0.5"), 50, places=1), st.just(Decimal(3))))
+@settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    formula=_formula(3),
+    threshold=st.sampled_from(["90", "100", "0.5", "110"]),
+    a=st.one_of(st.decimals(0, 200, places=2), st.just(Decimal(90)), st.just(Decimal("0.5"))),
+    b=st.one_of(st.decimals(0, 200, places=1), st.just(Decimal(100))),
+    c=st.one_of(st.decimals(Decimal("0.5"), 50, places=1), st.just(Decimal(3))),
+)
 def test_random_policies_fast_and_exact_agree(tmp_path_factory, formula, threshold, a, b, c):
     text = f"""kinerja: 1
 id: acak
@@ -305,6 +353,7 @@ outputs:
 
 # Edges of the fast path ---------------------------------------------------------------------
 
+
 def test_numbers_with_many_digits_take_the_exact_path_and_keep_its_errors():
     loaded = api.load("pp-46-2011")
     record = json.loads((ROOT / "examples" / "pp-46-2011-contoh.json").read_text())
@@ -323,13 +372,23 @@ def test_numbers_with_many_digits_take_the_exact_path_and_keep_its_errors():
 
 def test_policy_text_reaches_the_generated_kernel_only_as_data(write_policy):
     hostile = "'); import os; os.system('echo pwned') #\"\\n"
-    path = write_policy({
-        "kinerja": 1, "id": "jahat",
-        "inputs": {"x": {"type": "number", "minimum": 0, "maximum": 100}},
-        "values": {"label": {"table": {"on": "x", "hit": "unique", "rows": [{"when": ">= 50", "then": hostile},
-                                                          {"when": "< 50", "then": "rendah"}]}}},
-        "outputs": {"label": {}},
-    })
+    path = write_policy(
+        {
+            "kinerja": 1,
+            "id": "jahat",
+            "inputs": {"x": {"type": "number", "minimum": 0, "maximum": 100}},
+            "values": {
+                "label": {
+                    "table": {
+                        "on": "x",
+                        "hit": "unique",
+                        "rows": [{"when": ">= 50", "then": hostile}, {"when": "< 50", "then": "rendah"}],
+                    }
+                }
+            },
+            "outputs": {"label": {}},
+        }
+    )
     loaded = api.load(path)
     kernel = api.fast(loaded)
     assert kernel.reason is None
@@ -341,6 +400,7 @@ def test_progress_bar_only_on_a_terminal():
     class Terminal(io.StringIO):
         def isatty(self):
             return True
+
     quiet, shown = io.StringIO(), Terminal()
     for stream in (quiet, shown):
         progress = batch.Progress(1000, stream)

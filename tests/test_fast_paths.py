@@ -7,9 +7,11 @@ Each fast path answers only when it is sure, and hands everything else to the re
 They are compared on every formula, cell and file the project ships and on seeded mutants of
 them, so a difference between the two libraries shows here before a user sees it.
 """
+
 from __future__ import annotations
 
 import copy
+import os
 import random
 from pathlib import Path
 
@@ -17,16 +19,20 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_fuzz import formulas
 
 from engine.diagnostics import Diagnostics
 from engine.language import parser
 from engine.language.lalr import Fallback, _Start
 from engine.policy import document, source
-from test_fuzz import formulas
 
 ROOT = Path(__file__).resolve().parent.parent
-YAML_FILES = sorted(p for folder in ("policies", "docs", "tests", "bench", "examples") if (ROOT / folder).is_dir()
-                    for p in (ROOT / folder).rglob("*.y*ml"))
+YAML_FILES = sorted(
+    p
+    for folder in ("policies", "docs", "tests", "bench", "examples")
+    if (ROOT / folder).is_dir()
+    for p in (ROOT / folder).rglob("*.y*ml")
+)
 TEXTS = [p.read_text("utf-8") for p in YAML_FILES]
 
 
@@ -53,6 +59,7 @@ def _shipped_strings() -> list[str]:
 
 # Formulas --------------------------------------------------------------------------------------
 
+
 def _by_lark(text: str, start: str):
     try:
         tree = parser._lark().parse(text, start=start)
@@ -75,11 +82,44 @@ def _by_driver(text: str, start: str):
     return "ok", node.children[0] if isinstance(node, _Start) else node
 
 
-TRICKY = ["(a + b) * c", "-(a)", "- 3", "--x", "not not a", "a not in [1, 2]", "if a then b else c", "f()",
-          "sum(k.n for k in xs if k.n > 1)", "[]", "a\n  + (b\n* c)", "1.", "1,5", "a < b < c", "x = 1", "70%",
-          "a + if", "iffy + 1", "Arah indikator", ">= 91", "[76, 91)", "(1, 2]", "-", '"mahir", "penyelia"',
-          "a, b, -3", "< -1", "1" + " + 1" * 200, "(" * 130 + "1" + ")" * 130, "-" * 140 + "1", "9" * 400,
-          "\u0663 + 1", "foo(a for x in y)", "f(a,)", "a..b", "true and false or x", "a\r\nb"]
+TRICKY = [
+    "(a + b) * c",
+    "-(a)",
+    "- 3",
+    "--x",
+    "not not a",
+    "a not in [1, 2]",
+    "if a then b else c",
+    "f()",
+    "sum(k.n for k in xs if k.n > 1)",
+    "[]",
+    "a\n  + (b\n* c)",
+    "1.",
+    "1,5",
+    "a < b < c",
+    "x = 1",
+    "70%",
+    "a + if",
+    "iffy + 1",
+    "Arah indikator",
+    ">= 91",
+    "[76, 91)",
+    "(1, 2]",
+    "-",
+    '"mahir", "penyelia"',
+    "a, b, -3",
+    "< -1",
+    "1" + " + 1" * 200,
+    "(" * 130 + "1" + ")" * 130,
+    "-" * 140 + "1",
+    "9" * 400,
+    "\u0663 + 1",
+    "foo(a for x in y)",
+    "f(a,)",
+    "a..b",
+    "true and false or x",
+    "a\r\nb",
+]
 
 
 @pytest.mark.parametrize("start", ["start", "cell"])
@@ -94,7 +134,7 @@ def test_the_driver_builds_what_lark_builds_for_every_shipped_formula(start):
 
 
 @settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@given(formulas(), st.integers(0, 10 ** 6), st.sampled_from(["", " ", "\n", "(", ")", ",", "-", "if ", ".", "[", '"']))
+@given(formulas(), st.integers(0, 10**6), st.sampled_from(["", " ", "\n", "(", ")", ",", "-", "if ", ".", "[", '"']))
 def test_the_driver_builds_what_lark_builds_for_generated_formulas(text, where, extra):
     at = where % (len(text) + 1)
     for candidate in (text, text[:at] + extra + text[at:]):
@@ -113,11 +153,18 @@ def test_a_formula_the_driver_does_not_take_gets_lark_s_words():
 
 # YAML ------------------------------------------------------------------------------------------
 
+
 def _tree(node):
     if node is None:
         return None
-    marks = (node.start_mark.index, node.start_mark.line, node.start_mark.column,
-             node.end_mark.index, node.end_mark.line, node.end_mark.column)
+    marks = (
+        node.start_mark.index,
+        node.start_mark.line,
+        node.start_mark.column,
+        node.end_mark.index,
+        node.end_mark.line,
+        node.end_mark.column,
+    )
     head = (type(node).__name__, node.tag, marks, node.style or None if isinstance(node, yaml.ScalarNode) else None)
     if isinstance(node, yaml.ScalarNode):
         return head + (node.value,)
@@ -137,9 +184,53 @@ def _by_pyyaml(text: str):
         loader.dispose()
 
 
-PIECES = [" ", "\n", ": ", ":", "- ", "'", '"', "|", ">", "#", "{", "}", "[", "]", ", ", ",", "  ", "é", "&a ", "*a",
-          "!!str ", "%", "@", "\\", "\r\n", "0,5", "~", "\n  ", "\n- ", "{}", "[]", "''", "|-\n  ", "...", "---",
-          "\\x41", "1_000", "1:30", "no", "\U0001F600", ""]
+PIECES = [
+    " ",
+    "\n",
+    ": ",
+    ":",
+    "- ",
+    "'",
+    '"',
+    "|",
+    ">",
+    "#",
+    "{",
+    "}",
+    "[",
+    "]",
+    ", ",
+    ",",
+    "  ",
+    "é",
+    "&a ",
+    "*a",
+    "!!str ",
+    "%",
+    "@",
+    "\\",
+    "\r\n",
+    "0,5",
+    "~",
+    "\n  ",
+    "\n- ",
+    "{}",
+    "[]",
+    "''",
+    "|-\n  ",
+    "...",
+    "---",
+    "\\x41",
+    "1_000",
+    "1:30",
+    "no",
+    "\U0001f600",
+    "",
+]
+
+
+#: Mutants per shipped YAML file; KINERJA_FUZZ_EXAMPLES raises it for a longer run (as in test_fuzz).
+MUTANTS = max(10, int(os.environ.get("KINERJA_FUZZ_EXAMPLES", "0")) // 20)
 
 
 def _mutants(count: int, seed: int) -> list[str]:
@@ -150,7 +241,7 @@ def _mutants(count: int, seed: int) -> list[str]:
             mutant = text
             for _ in range(rng.randint(1, 3)):
                 at = rng.randrange(len(mutant) + 1)
-                mutant = mutant[:at] + rng.choice(PIECES) + mutant[at + rng.choice([0, 0, 1, 2, 5]):]
+                mutant = mutant[:at] + rng.choice(PIECES) + mutant[at + rng.choice([0, 0, 1, 2, 5]) :]
             found.append(mutant)
     return found
 
@@ -158,7 +249,7 @@ def _mutants(count: int, seed: int) -> list[str]:
 def test_libyaml_composes_the_nodes_pyyaml_composes():
     answered = 0
     indentless = [t.replace("extends: contoh-kabupaten\n", "extends:\n- contoh-kabupaten\n") for t in TEXTS]
-    for text in TEXTS + [t.replace("\n", "\r\n") for t in TEXTS] + indentless + _mutants(40, seed=10):
+    for text in TEXTS + [t.replace("\n", "\r\n") for t in TEXTS] + indentless + _mutants(MUTANTS, seed=10):
         fast = source._compose_fast(text)
         if fast is not None:
             answered += 1
@@ -166,8 +257,19 @@ def test_libyaml_composes_the_nodes_pyyaml_composes():
     assert answered > len(TEXTS)
 
 
-@pytest.mark.parametrize("text", ["{a: }\n", "{a: , b: 1}\n", "a: {b: }\n", "a: 1", "a: x\tb\n", "{a: 1, b? 2}\n",
-                                  "a: 1\u2028b: 2\n", "\ufeffa: 1\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{a: }\n",
+        "{a: , b: 1}\n",
+        "a: {b: }\n",
+        "a: 1",
+        "a: x\tb\n",
+        "{a: 1, b? 2}\n",
+        "a: 1\u2028b: 2\n",
+        "\ufeffa: 1\n",
+    ],
+)
 def test_where_libyaml_and_pyyaml_differ_pyyaml_reads(text):
     assert source._compose_fast(text) is None
 
@@ -180,11 +282,13 @@ def test_a_policy_read_through_libyaml_gives_the_same_data_places_and_diagnostic
         data, sources = source.load(text, "policy.yaml", out)
         monkeypatch.undo()
         return repr(data), sorted(map(repr, sources.origins.items())), [repr(d) for d in out.sorted()]
+
     for text in TEXTS + _mutants(5, seed=11):
         assert load(text, True) == load(text, False)
 
 
 # Schema ----------------------------------------------------------------------------------------
+
 
 def _documents() -> list[dict]:
     found = []
@@ -195,8 +299,31 @@ def _documents() -> list[dict]:
     return found
 
 
-VALUES = [None, True, 0, -1, 10 ** 30, 0.5, 1e-300, "", "x", "0,5", "a b", "Ab_1", "a\n", "2026-01-01", "a" * 70,
-          [], ["a"], [{}], {}, {"a": 1}, {"formula": "x"}, {"type": "number"}, {"table": []}]
+VALUES = [
+    None,
+    True,
+    0,
+    -1,
+    10**30,
+    0.5,
+    1e-300,
+    "",
+    "x",
+    "0,5",
+    "a b",
+    "Ab_1",
+    "a\n",
+    "2026-01-01",
+    "a" * 70,
+    [],
+    ["a"],
+    [{}],
+    {},
+    {"a": 1},
+    {"formula": "x"},
+    {"type": "number"},
+    {"table": []},
+]
 
 
 def _mutate(rng: random.Random, data: dict) -> dict:

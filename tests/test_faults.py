@@ -1,19 +1,19 @@
 """Faults are answered in words (issue 10, item 7): a database that drops the connection or runs
 out of room during a write gives 503 problem+json with Retry-After, and nothing is stored; SQLite's
 log stays bounded under continuous reads."""
+
 from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 
 import psycopg
-import pytest
 from sqlalchemy import event, func, select
 
 from engine import service
 from engine.evaluate.io import decode_json, encode
 from engine.service.store import Evaluation, Submission, open_store
-from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -31,8 +31,10 @@ def body(count: int = 200, prefix: str = "1990") -> bytes:
 
 def stored(store) -> tuple[int, int]:
     with store.session() as session:
-        return (session.scalar(select(func.count()).select_from(Submission)),
-                session.scalar(select(func.count()).select_from(Evaluation)))
+        return (
+            session.scalar(select(func.count()).select_from(Submission)),
+            session.scalar(select(func.count()).select_from(Evaluation)),
+        )
 
 
 def break_the_next_write(store, db_url: str) -> None:
@@ -44,6 +46,7 @@ def break_the_next_write(store, db_url: str) -> None:
 
         def full(dbapi_connection, _record):
             dbapi_connection.execute(f"PRAGMA max_page_count={pages + 1}")
+
         event.listen(store.engine, "connect", full)
         store.engine.dispose()
         return
@@ -54,6 +57,7 @@ def break_the_next_write(store, db_url: str) -> None:
             pid = connection.connection.dbapi_connection.info.backend_pid
             with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
                 admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
     event.listen(store.engine, "before_cursor_execute", drop)
 
 

@@ -5,6 +5,7 @@ the checks, the analyses, the exact evaluator, the kernel and the rulebook.
 tests/cases/aggregates.yaml and record_errors.yaml cover its values, and these tests its use in
 a 360-feedback policy through the public interfaces.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,21 +52,35 @@ def feedback(tmp_path):
 
 
 def test_median_of_a_360_feedback_list_is_exact_on_odd_and_even_counts(feedback):
-    odd = api.evaluate(feedback, _feedback(("rekan_sejawat", 70), ("atasan", 10), ("rekan_sejawat", Decimal("85.5")),
-                                           ("rekan_sejawat", 90)))
+    odd = api.evaluate(
+        feedback,
+        _feedback(("rekan_sejawat", 70), ("atasan", 10), ("rekan_sejawat", Decimal("85.5")), ("rekan_sejawat", 90)),
+    )
     assert odd["values"]["nilai_tengah_rekan"] == Fraction("85.5")
     assert odd["outputs"] == {"nilai_tengah_rekan": Fraction("85.5"), "predikat": "Baik"}
-    even = api.evaluate(feedback, _feedback(("rekan_sejawat", 70), ("rekan_sejawat", 85), ("bawahan", 100),
-                                            ("rekan_sejawat", Decimal("79.99")), ("rekan_sejawat", 90)))
+    even = api.evaluate(
+        feedback,
+        _feedback(
+            ("rekan_sejawat", 70),
+            ("rekan_sejawat", 85),
+            ("bawahan", 100),
+            ("rekan_sejawat", Decimal("79.99")),
+            ("rekan_sejawat", 90),
+        ),
+    )
     assert even["values"]["nilai_tengah_rekan"] == Fraction("82.495")
     assert even["outputs"] == {"nilai_tengah_rekan": Fraction("82.50"), "predikat": "Baik"}
 
 
 def test_median_of_no_items_is_a_record_error_as_for_mean(feedback):
     result = api.evaluate(feedback, _feedback(("atasan", 80)))
-    assert result["errors"] == [{"path": "/umpan_balik", "code": "empty",
-                                 "message": _("{function}() of {list} has no items to work on", function="median",
-                                              list="umpan_balik")}]
+    assert result["errors"] == [
+        {
+            "path": "/umpan_balik",
+            "code": "empty",
+            "message": _("{function}() of {list} has no items to work on", function="median", list="umpan_balik"),
+        }
+    ]
 
 
 def test_the_batch_path_gives_what_the_exact_evaluator_gives(feedback):
@@ -93,8 +108,14 @@ def test_every_function_and_aggregate_has_its_words_and_a_description():
 
 
 @pytest.mark.parametrize("name", sorted(AGGREGATES))
-@pytest.mark.parametrize("values", [[Fraction(3)], [Fraction(1, 3), Fraction(5), Fraction(-2, 7)],
-                                    [Fraction(9), Fraction(1, 2), Fraction(9), Fraction(4), Fraction(-1)]])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [Fraction(3)],
+        [Fraction(1, 3), Fraction(5), Fraction(-2, 7)],
+        [Fraction(9), Fraction(1, 2), Fraction(9), Fraction(4), Fraction(-1)],
+    ],
+)
 def test_an_aggregate_emission_computes_what_its_implementation_does(name, values):
     aggregate = AGGREGATES[name]
     if len(values) < aggregate.least:
@@ -110,11 +131,17 @@ def test_an_aggregate_emission_computes_what_its_implementation_does(name, value
     assert Fraction(scope["r"], scope["rd"]) == aggregate.implementation(values)
 
 
-@pytest.mark.parametrize("name, args", [("min", [Fraction(1, 3), Fraction(-2), Fraction(7, 2)]),
-                                        ("max", [Fraction(1, 3), Fraction(-2), Fraction(7, 2)]),
-                                        ("clamp", [Fraction(7, 2), Fraction(0), Fraction(3)]),
-                                        ("abs", [Fraction(-7, 2)]), ("floor", [Fraction(-7, 2)]),
-                                        ("ceil", [Fraction(-7, 2)])])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("min", [Fraction(1, 3), Fraction(-2), Fraction(7, 2)]),
+        ("max", [Fraction(1, 3), Fraction(-2), Fraction(7, 2)]),
+        ("clamp", [Fraction(7, 2), Fraction(0), Fraction(3)]),
+        ("abs", [Fraction(-7, 2)]),
+        ("floor", [Fraction(-7, 2)]),
+        ("ceil", [Fraction(-7, 2)]),
+    ],
+)
 def test_a_function_emission_computes_what_its_implementation_does(name, args):
     scope: dict = {}
     code = FUNCTIONS[name].kernel("r", *[(str(a.numerator), str(a.denominator)) for a in args])

@@ -1,4 +1,5 @@
 """The grammar is LALR without a single conflict or terminal collision (Lark's strict mode)."""
+
 from engine.language.parser import build_parser
 
 

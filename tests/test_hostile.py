@@ -4,6 +4,7 @@ Policies: a 50 MB file, an alias bomb, formulas and YAML nested 10,000 deep, obj
 tags. Records (through `kinerja eval --policy pp-46-2011`): each bad record sits between two
 good ones; it must come back as an error at its JSON pointer while the good ones are written.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,6 +34,7 @@ def _codes(stdout: str) -> list[str]:
 
 
 # Policies ---------------------------------------------------------------------------------------
+
 
 def test_a_50_megabyte_policy_is_refused(tmp_path, run_cli):
     path = tmp_path / "huge.yaml"
@@ -97,7 +99,7 @@ DEEP_FORMULAS = {
 
 @pytest.mark.parametrize("formula", DEEP_FORMULAS.values(), ids=DEEP_FORMULAS.keys())
 def test_a_deeply_nested_formula_is_a_syntax_error(formula, write_policy, run_cli):
-    path = write_policy(f"id: deep\nvalues:\n  result: \"{formula}\"\noutputs:\n  result: {{}}\n")
+    path = write_policy(f'id: deep\nvalues:\n  result: "{formula}"\noutputs:\n  result: {{}}\n')
     started = time.monotonic()
     code, out, err = run_cli("check", path)
     assert time.monotonic() - started < SECONDS
@@ -137,7 +139,9 @@ TAGS = {
 def test_an_object_building_tag_is_refused_and_nothing_runs(tag, tmp_path, write_policy, run_cli):
     sentinel = tmp_path / "executed"
     value = tag.format(sentinel=sentinel)
-    path = write_policy(f"id: tagged\ninputs:\n  a: {{type: number}}\nvalues:\n  result: {value}\noutputs:\n  result: {{}}\n")
+    path = write_policy(
+        f"id: tagged\ninputs:\n  a: {{type: number}}\nvalues:\n  result: {value}\noutputs:\n  result: {{}}\n"
+    )
     code, out, err = run_cli("check", path)
     assert not sentinel.exists(), "a YAML tag ran a command"
     assert code == 1
@@ -148,6 +152,7 @@ def test_an_object_building_tag_is_refused_and_nothing_runs(tag, tmp_path, write
 
 
 # Records ----------------------------------------------------------------------------------------
+
 
 def _bad(record: dict, **changes) -> str:
     record.update(changes)
@@ -170,37 +175,47 @@ BAD_RECORDS = {
     # name: (make the bad line from a fresh good record, {(path, code), ...} wanted)
     "1e999": (lambda r: _text_value(r, "1e999"), {(REALISASI, "number_range")}),
     "-1e999": (lambda r: _text_value(r, "-1e999"), {(REALISASI, "number_range")}),
-    "text for a number": (lambda r: json.dumps(_kegiatan(r, "kualitas", "realisasi", "sembilan puluh")),
-                          {(REALISASI, "type")}),
+    "text for a number": (
+        lambda r: json.dumps(_kegiatan(r, "kualitas", "realisasi", "sembilan puluh")),
+        {(REALISASI, "type")},
+    ),
     "true for a number": (lambda r: json.dumps(_kegiatan(r, "kualitas", "realisasi", True)), {(REALISASI, "type")}),
     "null for a number": (lambda r: json.dumps(_kegiatan(r, "kualitas", "realisasi", None)), {(REALISASI, "type")}),
     "negative realisasi": (lambda r: json.dumps(_kegiatan(r, "kualitas", "realisasi", -5)), {(REALISASI, "minimum")}),
-    "zero kualitas target": (lambda r: json.dumps(_kegiatan(r, "kualitas", "target", 0)),
-                             {("/kegiatan/0/kualitas/target", "exclusive_minimum")}),
-    "zero waktu target": (lambda r: json.dumps(_kegiatan(r, "waktu", "target", 0)),
-                          {("/kegiatan/0/waktu/target", "exclusive_minimum")}),
-    "a million kegiatan": (lambda r: _bad(r, kegiatan=[{}] * 1_000_000),
-                           {("/kegiatan", "max_items")}),
+    "zero kualitas target": (
+        lambda r: json.dumps(_kegiatan(r, "kualitas", "target", 0)),
+        {("/kegiatan/0/kualitas/target", "exclusive_minimum")},
+    ),
+    "zero waktu target": (
+        lambda r: json.dumps(_kegiatan(r, "waktu", "target", 0)),
+        {("/kegiatan/0/waktu/target", "exclusive_minimum")},
+    ),
+    "a million kegiatan": (lambda r: _bad(r, kegiatan=[{}] * 1_000_000), {("/kegiatan", "max_items")}),
     "201 kegiatan": (lambda r: _bad(r, kegiatan=r["kegiatan"] * 201), {("/kegiatan", "max_items")}),
     "no kegiatan": (lambda r: _bad(r, kegiatan=[]), {("/kegiatan", "min_items")}),
-    "kegiatan without waktu": (lambda r: json.dumps(r | {"kegiatan": [{k: v for k, v in r["kegiatan"][0].items()
-                                                                      if k != "waktu"}]}),
-                               {("/kegiatan/0/waktu", "required")}),
+    "kegiatan without waktu": (
+        lambda r: json.dumps(r | {"kegiatan": [{k: v for k, v in r["kegiatan"][0].items() if k != "waktu"}]}),
+        {("/kegiatan/0/waktu", "required")},
+    ),
     "unknown field": (lambda r: _bad(r, catatan="rajin"), {("/catatan", "unknown_field")}),
-    "misspelt field": (lambda r: json.dumps({("tugas_tambahn" if k == "tugas_tambahan" else k): v
-                                             for k, v in r.items()}),
-                       {("/tugas_tambahn", "unknown_field"), ("/tugas_tambahan", "required")}),
+    "misspelt field": (
+        lambda r: json.dumps({("tugas_tambahn" if k == "tugas_tambahan" else k): v for k, v in r.items()}),
+        {("/tugas_tambahn", "unknown_field"), ("/tugas_tambahan", "required")},
+    ),
     "kreativitas not one of 0, 3, 6, 12": (lambda r: _bad(r, kreativitas=5), {("/kreativitas", "enum")}),
     "tugas_tambahan not whole": (lambda r: _bad(r, tugas_tambahan=1.5), {("/tugas_tambahan", "integer")}),
-    "perilaku above 100": (lambda r: json.dumps(r | {"perilaku": r["perilaku"] | {"integritas": 101}}),
-                           {("/perilaku/integritas", "maximum")}),
+    "perilaku above 100": (
+        lambda r: json.dumps(r | {"perilaku": r["perilaku"] | {"integritas": 101}}),
+        {("/perilaku/integritas", "maximum")},
+    ),
     "not an object": (lambda r: "[1, 2, 3]", {("", "type")}),
 }
 
 
 @pytest.mark.parametrize("make, wanted", BAD_RECORDS.values(), ids=BAD_RECORDS.keys())
 def test_a_bad_record_is_an_error_at_its_pointer_and_the_others_are_evaluated(
-        make, wanted, pp46_record, tmp_path, run_cli):
+    make, wanted, pp46_record, tmp_path, run_cli
+):
     good = json.dumps(pp46_record())
     path = tmp_path / "records.jsonl"
     path.write_text("\n".join([good, make(pp46_record(id="bad")), good]) + "\n", encoding="utf-8")
@@ -266,15 +281,19 @@ def test_a_malformed_json_line_is_an_error_with_its_line_number(pp46_record, tmp
 
 
 def test_a_bad_csv_cell_is_an_error_at_its_pointer(tmp_path, run_cli):
-    header = ("id,kegiatan.0.kuantitas.target,kegiatan.0.kuantitas.realisasi,kegiatan.0.kualitas.target,"
-              "kegiatan.0.kualitas.realisasi,kegiatan.0.waktu.target,kegiatan.0.waktu.realisasi,tugas_tambahan,"
-              "kreativitas,perilaku.orientasi_pelayanan,perilaku.integritas,perilaku.komitmen,perilaku.disiplin,"
-              "perilaku.kerja_sama")
-    rows = ["a,1,1,100,90,12,12,0,0,80,80,80,80,80",
-            "b,1,1,100,NaN,12,12,0,0,80,80,80,80,80",
-            "c,1,1,100,sembilan puluh,12,12,0,0,80,80,80,80,80",
-            "d,1,1,100,1e999,12,12,0,0,80,80,80,80,80",
-            "e,1,1,100,90,12,12,0,0,80,80,80,80,80"]
+    header = (
+        "id,kegiatan.0.kuantitas.target,kegiatan.0.kuantitas.realisasi,kegiatan.0.kualitas.target,"
+        "kegiatan.0.kualitas.realisasi,kegiatan.0.waktu.target,kegiatan.0.waktu.realisasi,tugas_tambahan,"
+        "kreativitas,perilaku.orientasi_pelayanan,perilaku.integritas,perilaku.komitmen,perilaku.disiplin,"
+        "perilaku.kerja_sama"
+    )
+    rows = [
+        "a,1,1,100,90,12,12,0,0,80,80,80,80,80",
+        "b,1,1,100,NaN,12,12,0,0,80,80,80,80,80",
+        "c,1,1,100,sembilan puluh,12,12,0,0,80,80,80,80,80",
+        "d,1,1,100,1e999,12,12,0,0,80,80,80,80,80",
+        "e,1,1,100,90,12,12,0,0,80,80,80,80,80",
+    ]
     path = tmp_path / "records.csv"
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     code, out, err = run_cli("eval", "--policy", "pp-46-2011", path)
@@ -289,6 +308,7 @@ def test_a_bad_csv_cell_is_an_error_at_its_pointer(tmp_path, run_cli):
 
 # Hostile records that may exhaust the interpreter: run in a child process, with a time limit.
 
+
 def _three_lines(pp46_record, bad: str) -> bytes:
     good = json.dumps(pp46_record())
     return ("\n".join([good, bad, good]) + "\n").encode("utf-8")
@@ -296,8 +316,9 @@ def _three_lines(pp46_record, bad: str) -> bytes:
 
 def test_a_record_nested_100000_deep_is_an_error(pp46_record, run_kinerja):
     bad = json.dumps(pp46_record(id="bad", tugas_tambahan="@@@")).replace('"@@@"', "[" * 100_000 + "]" * 100_000)
-    code, out, err = run_kinerja("eval", "--policy", "pp-46-2011", "-", stdin=_three_lines(pp46_record, bad),
-                                 timeout=15)
+    code, out, err = run_kinerja(
+        "eval", "--policy", "pp-46-2011", "-", stdin=_three_lines(pp46_record, bad), timeout=15
+    )
     assert "Traceback" not in err, err[-2000:]
     assert code == 1
     first, error, last = [json.loads(line) for line in out.splitlines()]
@@ -305,12 +326,12 @@ def test_a_record_nested_100000_deep_is_an_error(pp46_record, run_kinerja):
     assert error["line"] == 2 and error["errors"] and "outputs" not in error
 
 
-@pytest.mark.parametrize("tiny", ["1e-5001", "0." + "0" * 5000 + "1", "1e-99999999"],
-                         ids=["1e-5001", "0.(5000 zeros)1", "1e-99999999"])
+@pytest.mark.parametrize(
+    "tiny", ["1e-5001", "0." + "0" * 5000 + "1", "1e-99999999"], ids=["1e-5001", "0.(5000 zeros)1", "1e-99999999"]
+)
 def test_a_vanishingly_small_number_neither_crashes_nor_hangs(tiny, pp46_record, run_kinerja):
     bad = _text_value(pp46_record(id="bad"), tiny)
-    code, out, err = run_kinerja("eval", "--policy", "pp-46-2011", "-", stdin=_three_lines(pp46_record, bad),
-                                 timeout=8)
+    code, out, err = run_kinerja("eval", "--policy", "pp-46-2011", "-", stdin=_three_lines(pp46_record, bad), timeout=8)
     assert "Traceback" not in err, err[-2000:]
     assert code in (0, 1)
     first, result, last = [json.loads(line) for line in out.splitlines()]
@@ -319,5 +340,9 @@ def test_a_vanishingly_small_number_neither_crashes_nor_hangs(tiny, pp46_record,
         assert [e["path"] for e in result["errors"]] == [REALISASI]
     else:
         # kualitas is 0 to 2 decimals: (100 + 0 + 76) / 3 = 58.67; 0.6 x 58.67 + 32 = 67.2, Cukup
-        assert result["outputs"] == {"nilai_skp": 58.67, "nilai_perilaku": 80, "nilai_prestasi_kerja": 67.2,
-                                     "predikat": "Cukup"}
+        assert result["outputs"] == {
+            "nilai_skp": 58.67,
+            "nilai_perilaku": 80,
+            "nilai_prestasi_kerja": 67.2,
+            "predikat": "Cukup",
+        }

@@ -2,6 +2,7 @@
 roles, agency isolation, all-or-nothing submissions, idempotency, limits, exact numbers and
 problem+json errors.
 """
+
 from __future__ import annotations
 
 import copy
@@ -30,10 +31,12 @@ def bearer(secret: str) -> dict:
 def keys(app):
     """Authorization headers for two agencies, a reviewer and an admin."""
     store = app.extensions["kinerja_store"]
-    return {"dinkes": bearer(service.create_key(store, "agency", "dinkes")[1]),
-            "bapenda": bearer(service.create_key(store, "agency", "bapenda")[1]),
-            "reviewer": bearer(service.create_key(store, "reviewer", None)[1]),
-            "admin": bearer(service.create_key(store, "admin", None)[1])}
+    return {
+        "dinkes": bearer(service.create_key(store, "agency", "dinkes")[1]),
+        "bapenda": bearer(service.create_key(store, "agency", "bapenda")[1]),
+        "reviewer": bearer(service.create_key(store, "reviewer", None)[1]),
+        "admin": bearer(service.create_key(store, "admin", None)[1]),
+    }
 
 
 def body(response) -> object:
@@ -42,14 +45,14 @@ def body(response) -> object:
 
 
 def submission(records=None, period: str = "2020", policy: str = "pp-46-2011") -> bytes:
-    return encode({"policy": policy, "period": period,
-                   "records": copy.deepcopy(EXAMPLES if records is None else records)})
+    return encode(
+        {"policy": policy, "period": period, "records": copy.deepcopy(EXAMPLES if records is None else records)}
+    )
 
 
 def submit(client, headers: dict, data: bytes, key: str | None = None):
     extra = {"Idempotency-Key": key} if key else {}
-    return client.post("/v1/submissions", data=data, headers={**headers, **extra},
-                       content_type="application/json")
+    return client.post("/v1/submissions", data=data, headers={**headers, **extra}, content_type="application/json")
 
 
 def assert_problem(response, status: int, *paths: str) -> dict:
@@ -65,6 +68,7 @@ def assert_problem(response, status: int, *paths: str) -> dict:
 
 
 # Roles ----------------------------------------------------------------------------------------
+
 
 def test_the_role_matrix(client, keys):
     """Every role against every endpoint: who may read, who may write, who must show a key."""
@@ -91,24 +95,33 @@ def test_the_role_matrix(client, keys):
         None: {name: 401 for name in endpoints} | {"health": 200, "openapi": 200},
     }
     seen = {}
-    for role, statuses in expected.items():
+    for role, _statuses in expected.items():
         headers = keys[role] if role else {}
         for name, (method, url, data) in endpoints.items():
-            response = client.open(url, method=method, headers=headers,
-                                   data=None if data is None else encode(data), content_type="application/json")
+            response = client.open(
+                url,
+                method=method,
+                headers=headers,
+                data=None if data is None else encode(data),
+                content_type="application/json",
+            )
             seen[(role, name)] = response.status_code
             assert response.mimetype == ("application/json" if response.status_code < 400 else PROBLEM)
     assert seen == {(role, name): status for role, statuses in expected.items() for name, status in statuses.items()}
 
 
-@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Bearer knj_nope_nope", "Basic dXNlcjpwYXNz",
-                                           "bearer {secret}", "Bearer {secret}x"])
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Bearer knj_nope_nope", "Basic dXNlcjpwYXNz", "bearer {secret}", "Bearer {secret}x"],
+)
 def test_a_missing_or_wrong_key_is_401(client, app, authorization):
     secret = service.create_key(app.extensions["kinerja_store"], "reviewer", None)[1]
     headers = {} if authorization is None else {"Authorization": authorization.format(secret=secret)}
-    for response in (client.get("/v1/policies", headers=headers),
-                     client.get("/v1/evaluations", headers=headers),
-                     client.post("/v1/policies/pp-46-2011/evaluate", headers=headers, data=b"{")):
+    for response in (
+        client.get("/v1/policies", headers=headers),
+        client.get("/v1/evaluations", headers=headers),
+        client.post("/v1/policies/pp-46-2011/evaluate", headers=headers, data=b"{"),
+    ):
         assert_problem(response, 401, "")
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get("/v1/policies", headers=bearer(secret)).status_code == 200
@@ -125,6 +138,7 @@ def test_a_revoked_key_is_401(client, app):
 
 # Agencies --------------------------------------------------------------------------------------
 
+
 def test_an_agency_sees_only_its_own_data_and_a_reviewer_sees_all(client, keys):
     dinkes = body(submit(client, keys["dinkes"], submission()))
     bapenda = body(submit(client, keys["bapenda"], submission(EXAMPLES[:1], period="2021")))
@@ -135,8 +149,9 @@ def test_an_agency_sees_only_its_own_data_and_a_reviewer_sees_all(client, keys):
         for evaluation in theirs["evaluations"]:
             assert_problem(client.get(f"/v1/evaluations/{evaluation['id']}", headers=keys[other]), 404)
             assert client.get(f"/v1/evaluations/{evaluation['id']}", headers=keys[own]).status_code == 200
-        assert_problem(client.get(f"/v1/evaluations?after={theirs['evaluations'][0]['id']}",
-                                  headers=keys[other]), 422, "after")
+        assert_problem(
+            client.get(f"/v1/evaluations?after={theirs['evaluations'][0]['id']}", headers=keys[other]), 422, "after"
+        )
         listed = body(client.get("/v1/evaluations", headers=keys[own]))["evaluations"]
         assert {e["id"] for e in listed} == {e["id"] for e in theirs["evaluations"]}
         assert {e["agency"] for e in listed} == {own}
@@ -168,6 +183,7 @@ def test_listing_pages_through_evaluations(client, keys):
 
 # Submissions ------------------------------------------------------------------------------------
 
+
 def test_a_submission_with_one_bad_record_stores_nothing(client, keys):
     records = copy.deepcopy(EXAMPLES)
     records[1]["kreativitas"] = 5
@@ -182,8 +198,7 @@ def test_an_invalid_submission_body_is_422_at_its_fields(client, keys):
     problem = assert_problem(submit(client, keys["dinkes"], encode({"records": [], "extra": 1})), 422)
     assert {e["path"] for e in problem["errors"]} == {"/policy", "/period", "/extra"}
     assert_problem(submit(client, keys["dinkes"], submission(policy="no-such-policy")), 422, "/policy")
-    assert_problem(submit(client, keys["dinkes"], encode({"policy": "pp-46-2011", "period": "2020"})), 422,
-                   "/records")
+    assert_problem(submit(client, keys["dinkes"], encode({"policy": "pp-46-2011", "period": "2020"})), 422, "/records")
     assert_problem(submit(client, keys["dinkes"], b"[1, 2]"), 422, "")
     assert body(client.get("/v1/evaluations", headers=keys["reviewer"]))["evaluations"] == []
 
@@ -207,6 +222,7 @@ def test_a_retried_submission_returns_the_same_answer_and_stores_nothing_new(cli
 
 # Limits -------------------------------------------------------------------------------------------
 
+
 def test_a_body_over_the_configured_limit_is_413(db_url, pp46_record):
     app = create_app({"DATABASE_URL": db_url, "MAX_CONTENT_LENGTH": 2000})
     try:
@@ -229,16 +245,19 @@ def test_the_default_limit_is_10_mb(app):
 
 def test_more_records_than_a_request_may_hold_is_413(client, keys):
     too_many = encode({"records": [{}] * (service.MAX_RECORDS_PER_REQUEST + 1)})
-    problem = assert_problem(client.post("/v1/policies/pp-46-2011/evaluate", data=too_many,
-                                         headers=keys["reviewer"]), 413, "/records")
+    problem = assert_problem(
+        client.post("/v1/policies/pp-46-2011/evaluate", data=too_many, headers=keys["reviewer"]), 413, "/records"
+    )
     assert str(service.MAX_RECORDS_PER_REQUEST) in problem["detail"]
 
 
 # Exact numbers and evaluation -------------------------------------------------------------------
 
+
 def test_numbers_are_exact_json_numbers(client, keys):
-    response = client.post("/v1/policies/pp-46-2011/evaluate", data=encode({"records": EXAMPLES[:2]}),
-                           headers=keys["reviewer"])
+    response = client.post(
+        "/v1/policies/pp-46-2011/evaluate", data=encode({"records": EXAMPLES[:2]}), headers=keys["reviewer"]
+    )
     text = response.get_data(as_text=True)
     assert '"nilai_skp":88.67,' in text and '"rata_rata_kegiatan":88.6666666667,' in text
     first = body(response)["results"][0]
@@ -257,8 +276,9 @@ def test_numbers_are_exact_json_numbers(client, keys):
 
 def test_stateless_evaluation_of_the_examples(client, keys):
     for role in ("dinkes", "reviewer", "admin"):
-        response = client.post("/v1/policies/pp-46-2011/evaluate", data=encode({"records": EXAMPLES}),
-                               headers=keys[role])
+        response = client.post(
+            "/v1/policies/pp-46-2011/evaluate", data=encode({"records": EXAMPLES}), headers=keys[role]
+        )
         assert response.status_code == 200 and response.mimetype == "application/json"
         results = body(response)["results"]
         assert [r["id"] for r in results] == [r["id"] for r in EXAMPLES]
@@ -270,14 +290,21 @@ def test_stateless_evaluation_of_the_examples(client, keys):
 
 def test_evaluate_explains_on_request_and_reports_bad_records_in_place(client, keys, pp46_record):
     records = [pp46_record(), pp46_record(id="x", kreativitas=5)]
-    results = body(client.post("/v1/policies/pp-46-2011/evaluate", headers=keys["reviewer"],
-                               data=encode({"records": records, "explain": True})))["results"]
+    results = body(
+        client.post(
+            "/v1/policies/pp-46-2011/evaluate",
+            headers=keys["reviewer"],
+            data=encode({"records": records, "explain": True}),
+        )
+    )["results"]
     assert results[0]["outputs"]["predikat"] == "Baik"
     assert results[0]["explanation"] and all(isinstance(s, str) for s in results[0]["explanation"])
     assert "trace" not in results[0]
-    assert results[1] == {"id": "x", "policy": results[0]["policy"],
-                          "errors": [{"path": "/kreativitas", "code": "enum",
-                                      "message": "must be one of 0, 3, 6, 12, got 5"}]}
+    assert results[1] == {
+        "id": "x",
+        "policy": results[0]["policy"],
+        "errors": [{"path": "/kreativitas", "code": "enum", "message": "must be one of 0, 3, 6, 12, got 5"}],
+    }
 
 
 def test_policies_are_listed_and_described(client, keys):
@@ -290,16 +317,21 @@ def test_policies_are_listed_and_described(client, keys):
     assert schema["type"] == "object" and "kegiatan" in schema["properties"]
     assert_problem(client.get("/v1/policies/no-such-policy", headers=keys["dinkes"]), 404)
     assert_problem(client.get("/v1/policies/no-such-policy/schema", headers=keys["dinkes"]), 404)
-    assert_problem(client.post("/v1/policies/no-such-policy/evaluate", headers=keys["dinkes"],
-                               data=encode({"records": []})), 404)
+    assert_problem(
+        client.post("/v1/policies/no-such-policy/evaluate", headers=keys["dinkes"], data=encode({"records": []})), 404
+    )
 
 
 def test_a_policy_sent_as_text_is_checked(client, keys):
-    valid = client.post("/v1/policies/check", headers=keys["dinkes"], data=encode(
-        {"policy": (ROOT / "policies" / "pp-46-2011.yaml").read_text(encoding="utf-8")}))
+    valid = client.post(
+        "/v1/policies/check",
+        headers=keys["dinkes"],
+        data=encode({"policy": (ROOT / "policies" / "pp-46-2011.yaml").read_text(encoding="utf-8")}),
+    )
     assert body(valid) == {"valid": True, "diagnostics": []}
-    broken = body(client.post("/v1/policies/check", headers=keys["dinkes"],
-                              data=encode({"policy": "id: x\nvalues: [\n"})))
+    broken = body(
+        client.post("/v1/policies/check", headers=keys["dinkes"], data=encode({"policy": "id: x\nvalues: [\n"}))
+    )
     assert broken["valid"] is False
     assert broken["diagnostics"][0]["code"] == "yaml.syntax" and broken["diagnostics"][0]["file"] == "policy.yaml"
     control = body(client.post("/v1/policies/check", headers=keys["dinkes"], data=b'{"policy": "id: x\\u0000"}'))
@@ -310,9 +342,15 @@ def test_a_policy_sent_as_text_is_checked(client, keys):
 
 # Errors ---------------------------------------------------------------------------------------------
 
+
 def test_malformed_json_is_400_with_its_line_and_column(client, keys):
-    problem = assert_problem(client.post("/v1/policies/pp-46-2011/evaluate", headers=keys["reviewer"],
-                                         data=b'{"records": [\n  {"id": 1,}\n]}'), 400, "")
+    problem = assert_problem(
+        client.post(
+            "/v1/policies/pp-46-2011/evaluate", headers=keys["reviewer"], data=b'{"records": [\n  {"id": 1,}\n]}'
+        ),
+        400,
+        "",
+    )
     assert "line 2, column" in problem["detail"]
     for data in (b"", b"NaN", b'{"records": [Infinity]}', b"\xff", b'{"a": 1} x'):
         assert_problem(client.post("/v1/policies/pp-46-2011/evaluate", headers=keys["reviewer"], data=data), 400)
@@ -320,8 +358,7 @@ def test_malformed_json_is_400_with_its_line_and_column(client, keys):
 
 def test_a_body_that_is_not_an_object_is_422(client, keys):
     for data in (b"[]", b"1", b'"records"', b"null"):
-        assert_problem(client.post("/v1/policies/pp-46-2011/evaluate", headers=keys["reviewer"], data=data),
-                       422, "")
+        assert_problem(client.post("/v1/policies/pp-46-2011/evaluate", headers=keys["reviewer"], data=data), 422, "")
 
 
 def test_unknown_routes_and_methods_are_problems(client, keys):

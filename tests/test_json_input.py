@@ -1,6 +1,7 @@
 """Every JSON input is read the same way (issue 10, item 5): a repeated key is an error at its
 JSON pointer in JSON Lines, a JSON array and HTTP; in the multi-core path an over-long line
 yields exactly one error result."""
+
 from __future__ import annotations
 
 import io
@@ -10,12 +11,13 @@ import pytest
 
 from engine import api
 from engine.evaluate import batch
-from engine.evaluate.io import encode
 
-ROOT_RECORD = ('{"id": "A", "kegiatan": [{"kuantitas": {"target": 1, "realisasi": 1, "target": 2}, '
-               '"kualitas": {"target": 100, "realisasi": 90}, "waktu": {"target": 12, "realisasi": 12}}], '
-               '"tugas_tambahan": 0, "kreativitas": 0, "perilaku": {"orientasi_pelayanan": 80, "integritas": 80, '
-               '"komitmen": 80, "disiplin": 80, "kerja_sama": 80}}')
+ROOT_RECORD = (
+    '{"id": "A", "kegiatan": [{"kuantitas": {"target": 1, "realisasi": 1, "target": 2}, '
+    '"kualitas": {"target": 100, "realisasi": 90}, "waktu": {"target": 12, "realisasi": 12}}], '
+    '"tugas_tambahan": 0, "kreativitas": 0, "perilaku": {"orientasi_pelayanan": 80, "integritas": 80, '
+    '"komitmen": 80, "disiplin": 80, "kerja_sama": 80}}'
+)
 
 
 @pytest.fixture(autouse=True)
@@ -34,8 +36,13 @@ def test_a_repeated_key_in_json_lines_is_an_error_at_its_pointer(pp46_record, tm
     results = [json.loads(line) for line in out.splitlines()]
     assert code == 1 and len(results) == 3
     assert "outputs" in results[0] and "outputs" in results[2]
-    assert results[1]["errors"] == [{"path": "/kegiatan/0/kuantitas/target", "code": "duplicate_key",
-                                     "message": "the key 'target' appears twice in the same object; keep one"}]
+    assert results[1]["errors"] == [
+        {
+            "path": "/kegiatan/0/kuantitas/target",
+            "code": "duplicate_key",
+            "message": "the key 'target' appears twice in the same object; keep one",
+        }
+    ]
     assert results[1]["line"] == 2
 
 
@@ -59,13 +66,19 @@ def test_a_colon_inside_text_is_not_taken_for_a_key(pp46_record, tmp_path, run_c
 
 def test_a_repeated_key_over_http_is_refused_at_its_pointer(client, pp46_record):
     from engine import service
+
     _, key = service.create_key(client.application.extensions["kinerja_store"], "reviewer", None)
     body = '{"records": [' + good(pp46_record, "1") + ", " + ROOT_RECORD + '], "explain": false, "explain": true}'
-    response = client.post("/v1/policies/pp-46-2011/evaluate", data=body,
-                           headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    response = client.post(
+        "/v1/policies/pp-46-2011/evaluate",
+        data=body,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
     assert response.status_code == 422
     assert sorted((e["path"], e["code"]) for e in response.get_json()["errors"]) == [
-        ("/explain", "duplicate_key"), ("/records/1/kegiatan/0/kuantitas/target", "duplicate_key")]
+        ("/explain", "duplicate_key"),
+        ("/records/1/kegiatan/0/kuantitas/target", "duplicate_key"),
+    ]
 
 
 def test_an_over_long_line_in_the_multi_core_path_is_one_error_result(pp46_record, tmp_path, monkeypatch):
@@ -87,8 +100,9 @@ def test_an_over_long_line_in_the_multi_core_path_is_one_error_result(pp46_recor
     assert [r["id"] for r in results if "outputs" in r] == [str(k) for k in range(40) if k != 17]
 
 
-@pytest.mark.parametrize("number", ["1.0000000000000000000000000000001", "1e16", "12345678901234567890123456789012",
-                                    "0.5e-30"])
+@pytest.mark.parametrize(
+    "number", ["1.0000000000000000000000000000001", "1e16", "12345678901234567890123456789012", "0.5e-30"]
+)
 def test_every_json_input_applies_the_same_number_rule(number, pp46_record, tmp_path, run_cli, client):
     """One rule (engine.numbers.read_number) for JSON Lines, a JSON array and HTTP."""
     text = json.dumps(pp46_record(id="1")).replace('"tugas_tambahan": 0', f'"tugas_tambahan": {number}')
@@ -99,9 +113,13 @@ def test_every_json_input_applies_the_same_number_rule(number, pp46_record, tmp_
         code, out, _ = run_cli("eval", "--policy", "pp-46-2011", tmp_path / name)
         answers.append(json.loads(out)["errors"])
     from engine import service
+
     _, key = service.create_key(client.application.extensions["kinerja_store"], "reviewer", None)
-    response = client.post("/v1/policies/pp-46-2011/evaluate", data='{"records": [' + text + "]}",
-                           headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    response = client.post(
+        "/v1/policies/pp-46-2011/evaluate",
+        data='{"records": [' + text + "]}",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
     answers.append(response.get_json()["results"][0]["errors"])
     assert answers[0] == answers[1] == answers[2]
     assert answers[0][0]["path"] == "/tugas_tambahan" and answers[0][0]["code"] in ("number_range", "integer")

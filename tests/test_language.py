@@ -2,6 +2,7 @@
 with the same codes and places in both; YAML mistakes told in the author's words; a built-in
 policy named by its own name, never by the directory it is installed in.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,11 @@ MISTAKES = {
     "indent": ("id: x\ninputs:\n  a:\n    type: number\n      minimum: 0\n", "yaml.indent", "5:7"),
     "colon": ("id: x\ninputs:\n  a:\n    type number\n    minimum: 0\n", "yaml.colon", "4:5"),
     "decimal comma": ("id: x\ninputs:\n  a:\n    type: number\n    minimum: 0,5\n", "yaml.decimal_comma", "5:14"),
-    "thousands dots": ("id: x\ninputs:\n  a:\n    type: integer\n    maximum: 3.000.000\n", "yaml.thousands_dot", "5:14"),
+    "thousands dots": (
+        "id: x\ninputs:\n  a:\n    type: integer\n    maximum: 3.000.000\n",
+        "yaml.thousands_dot",
+        "5:14",
+    ),
 }
 #: Words of PyYAML's own messages, which an author never sees.
 PARSER_WORDS = ("mapping values", "could not find", "block end", "cannot start any token", "while scanning")
@@ -69,7 +74,9 @@ def test_record_errors_and_cli_messages_follow_the_language(run_cli, pp46_record
     status, out, err = run_cli("eval", "--policy", "pp-46-2011", "-", stdin=encode(record).decode())
     error = decode_json(out.encode())["errors"][0]
     assert status == 1 and error["code"] == "type" and "tertulis" in error["message"] and "rekaman" in err
-    status, out_en, err_en = run_cli("--lang", "en", "eval", "--policy", "pp-46-2011", "-", stdin=encode(record).decode())
+    status, out_en, err_en = run_cli(
+        "--lang", "en", "eval", "--policy", "pp-46-2011", "-", stdin=encode(record).decode()
+    )
     error_en = decode_json(out_en.encode())["errors"][0]
     assert (error_en["path"], error_en["code"]) == (error["path"], error["code"])
     assert error_en["message"] == 'must be a number, got "baik"' and "record(s) had errors" in err_en
@@ -92,8 +99,9 @@ def test_the_api_answers_in_indonesian_unless_asked_otherwise(client, app):
     text = {"policy": "kinerja: 1\nid: x\nextends: pp-46-2011\nvalues:\n  nilai_skp: nilai_skpp\n"}
 
     default = client.post("/v1/policies/check", headers=authorised, data=encode(text))
-    english = client.post("/v1/policies/check", headers={**authorised, "Accept-Language": "en-GB,en;q=0.9"},
-                          data=encode(text))
+    english = client.post(
+        "/v1/policies/check", headers={**authorised, "Accept-Language": "en-GB,en;q=0.9"}, data=encode(text)
+    )
     assert (default.headers["Content-Language"], english.headers["Content-Language"]) == ("id", "en")
     said, said_en = decode_json(default.get_data())["diagnostics"], decode_json(english.get_data())["diagnostics"]
     assert [(d["code"], d["line"], d["column"]) for d in said] == [(d["code"], d["line"], d["column"]) for d in said_en]

@@ -3,6 +3,7 @@
 The messages are found as the catalogue tool finds them (Babel's extractors over babel.cfg's
 patterns), so a message added without its Indonesian text fails here, not in front of a user.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,8 @@ def _placeholders(text: str) -> set[str]:
 def _messages() -> list[tuple[str, int, str]]:
     found = []
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT), METHODS, keywords=KEYWORDS, options_map={"engine/**/templates/**.html": {}}):
+        str(ROOT), METHODS, keywords=KEYWORDS, options_map={"engine/**/templates/**.html": {}}
+    ):
         ids = message if isinstance(message, tuple) else (message,)
         found += [(filename, lineno, text) for text in ids if text]
     return found

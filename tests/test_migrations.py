@@ -1,5 +1,6 @@
 """Migration 0003 numbers the evaluations already stored in their old order (created_at,
 submission, position), on SQLite and PostgreSQL, so cursors keep their meaning after upgrading."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,17 +27,30 @@ def test_0003_numbers_stored_evaluations_in_their_old_order(db_url):
     try:
         upgrade_to(engine, "0002")
         with engine.begin() as c:
-            c.execute(text("INSERT INTO policy_versions (hash, policy_id, version, document, stored_at, published) "
-                           "VALUES ('h', 'p', '1', '{}', '2024-01-01 00:00:00+00', false)"))
+            c.execute(
+                text(
+                    "INSERT INTO policy_versions (hash, policy_id, version, document, stored_at, published) "
+                    "VALUES ('h', 'p', '1', '{}', '2024-01-01 00:00:00+00', false)"
+                )
+            )
             for sub, at in (("s2", "2024-01-02 00:00:00+00"), ("s1", "2024-01-01 00:00:00+00")):
-                c.execute(text("INSERT INTO submissions (id, agency, policy_id, policy_hash, period, record_count, "
-                               "request_hash, response, created_by, created_at) VALUES "
-                               "(:id, 'a', 'p', 'h', '2024', 2, 'x', '{}', 'k', :at)"), {"id": sub, "at": at})
+                c.execute(
+                    text(
+                        "INSERT INTO submissions (id, agency, policy_id, policy_hash, period, record_count, "
+                        "request_hash, response, created_by, created_at) VALUES "
+                        "(:id, 'a', 'p', 'h', '2024', 2, 'x', '{}', 'k', :at)"
+                    ),
+                    {"id": sub, "at": at},
+                )
                 for position in (1, 0):
-                    c.execute(text("INSERT INTO evaluations (id, submission_id, position, agency, policy_id, "
-                                   "policy_hash, period, inputs, outputs, \"values\", created_at) VALUES "
-                                   "(:id, :sub, :pos, 'a', 'p', 'h', '2024', '{}', '{}', '{}', :at)"),
-                              {"id": f"{sub}-{position}", "sub": sub, "pos": position, "at": at})
+                    c.execute(
+                        text(
+                            "INSERT INTO evaluations (id, submission_id, position, agency, policy_id, "
+                            'policy_hash, period, inputs, outputs, "values", created_at) VALUES '
+                            "(:id, :sub, :pos, 'a', 'p', 'h', '2024', '{}', '{}', '{}', :at)"
+                        ),
+                        {"id": f"{sub}-{position}", "sub": sub, "pos": position, "at": at},
+                    )
         upgrade_to(engine, "head")
         with engine.connect() as c:
             ordered = [row[0] for row in c.execute(text("SELECT id FROM evaluations ORDER BY seq"))]

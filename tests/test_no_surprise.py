@@ -5,6 +5,7 @@ weights chosen by a field must be values of that field, every value has weights;
 per bundled policy evaluates generated valid records; publishing refuses a policy whose own
 cases fail.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,12 +27,30 @@ BUNDLED = sorted(p.stem for p in (ROOT / "policies").glob("*.yaml"))
 #: field that this record's case needs, given at its pointer): a valid record may still break a
 #: requirement. Anything else (no weights, no table row, an empty mean, a division by zero, an
 #: internal error) is about the policy.
-ABOUT_THE_RECORD = {"requirement", "missing", "not_applicable", "type", "required", "unknown_field", "enum", "integer", "number_range",
-                    "minimum", "maximum", "exclusive_minimum", "exclusive_maximum", "min_items", "max_items",
-                    "too_long", "range_order", "too_many_errors"}
+ABOUT_THE_RECORD = {
+    "requirement",
+    "missing",
+    "not_applicable",
+    "type",
+    "required",
+    "unknown_field",
+    "enum",
+    "integer",
+    "number_range",
+    "minimum",
+    "maximum",
+    "exclusive_minimum",
+    "exclusive_maximum",
+    "min_items",
+    "max_items",
+    "too_long",
+    "range_order",
+    "too_many_errors",
+}
 
 
 # Static checks: weights keyed by an enum --------------------------------------------------------
+
 
 def _serang_copy(tmp_path: Path, old: str, new: str) -> Path:
     text = (ROOT / "policies" / "serang.yaml").read_text(encoding="utf-8")
@@ -47,7 +66,9 @@ def _line_of(path: Path, fragment: str) -> int:
 
 def test_misspelt_weight_key_is_an_error_at_its_line_with_did_you_mean(tmp_path, run_cli, monkeypatch):
     monkeypatch.setenv("KINERJA_LANG", "en")
-    path = _serang_copy(tmp_path, "        bidan: {capaian_cakupan_imunisasi", "        bidna: {capaian_cakupan_imunisasi")
+    path = _serang_copy(
+        tmp_path, "        bidan: {capaian_cakupan_imunisasi", "        bidna: {capaian_cakupan_imunisasi"
+    )
     code, out, _ = run_cli("check", str(path))
     assert code == 1
     line = _line_of(path, "bidna:")
@@ -59,7 +80,9 @@ def test_misspelt_weight_key_is_an_error_at_its_line_with_did_you_mean(tmp_path,
 
 def test_misspelt_weight_key_is_reported_in_indonesian_by_default(tmp_path, run_cli, monkeypatch):
     monkeypatch.delenv("KINERJA_LANG", raising=False)
-    path = _serang_copy(tmp_path, "        bidan: {capaian_cakupan_imunisasi", "        bidna: {capaian_cakupan_imunisasi")
+    path = _serang_copy(
+        tmp_path, "        bidan: {capaian_cakupan_imunisasi", "        bidna: {capaian_cakupan_imunisasi"
+    )
     code, out, _ = run_cli("check", str(path))
     assert code == 1
     assert "weights.unknown_key: bobot untuk 'bidna', padahal itu bukan nilai jabatan" in out
@@ -68,8 +91,9 @@ def test_misspelt_weight_key_is_reported_in_indonesian_by_default(tmp_path, run_
 
 def test_enum_value_without_weights_or_default_is_an_error(tmp_path, run_cli, monkeypatch):
     monkeypatch.setenv("KINERJA_LANG", "en")
-    path = _serang_copy(tmp_path, "enum: [bidan, perawat, dokter, guru, staf]",
-                        "enum: [bidan, perawat, dokter, guru, staf, apoteker]")
+    path = _serang_copy(
+        tmp_path, "enum: [bidan, perawat, dokter, guru, staf]", "enum: [bidan, perawat, dokter, guru, staf, apoteker]"
+    )
     code, out, _ = run_cli("check", str(path))
     assert code == 1
     line = _line_of(path, "by: jabatan")
@@ -156,11 +180,18 @@ inputs:
 
 # Property: valid records never fail because of the policy ---------------------------------------
 
+
 def _number(spec, integer: bool):
-    low = spec.minimum if spec.minimum is not None else (
-        spec.exclusive_minimum if spec.exclusive_minimum is not None else Fraction(0))
-    high = spec.maximum if spec.maximum is not None else (
-        spec.exclusive_maximum if spec.exclusive_maximum is not None else low + 1000)
+    low = (
+        spec.minimum
+        if spec.minimum is not None
+        else (spec.exclusive_minimum if spec.exclusive_minimum is not None else Fraction(0))
+    )
+    high = (
+        spec.maximum
+        if spec.maximum is not None
+        else (spec.exclusive_maximum if spec.exclusive_maximum is not None else low + 1000)
+    )
     scale = 1 if integer else 100
     lo, hi = int(low * scale) + (1 if spec.exclusive_minimum is not None else 0), int(high * scale)
     if spec.exclusive_maximum is not None:
@@ -194,19 +225,24 @@ def _value(spec):
 
 def _fields(specs: dict):
     required = {name: _value(s) for name, s in specs.items() if s.required and not s.has_default}
-    optional = {name: (_value(s) | st.just(None)) if s.null == "not_applicable" else _value(s)
-                for name, s in specs.items() if not (s.required and not s.has_default)}
+    optional = {
+        name: (_value(s) | st.just(None)) if s.null == "not_applicable" else _value(s)
+        for name, s in specs.items()
+        if not (s.required and not s.has_default)
+    }
     return st.fixed_dictionaries(required, optional=optional)
 
 
 def _as_record(value) -> dict:
     """Through JSON text, exactly as a submitted record is read."""
+
     def plain(v):
         if isinstance(v, dict):
             return {k: plain(x) for k, x in v.items()}
         if isinstance(v, (list, tuple)):
             return [plain(x) for x in v]
         return v
+
     return decode_json(encode(plain(value)))
 
 
@@ -258,8 +294,9 @@ def test_publish_refuses_a_policy_whose_own_cases_fail(app):
     client = app.test_client()
     store = app.extensions["kinerja_store"]
     admin = {"Authorization": f"Bearer {service.create_key(store, 'admin', None)[1]}", "Accept-Language": "en"}
-    response = client.post("/v1/policies", data=encode({"policy": FAILING}), headers=admin,
-                           content_type="application/json")
+    response = client.post(
+        "/v1/policies", data=encode({"policy": FAILING}), headers=admin, content_type="application/json"
+    )
     problem = decode_json(response.get_data())
     assert response.status_code == 422
     assert [e["code"] for e in problem["errors"]] == ["test.failed"]
@@ -267,6 +304,7 @@ def test_publish_refuses_a_policy_whose_own_cases_fail(app):
     listed = client.get("/v1/policies/pp-gagal/versions", headers=admin)
     assert listed.status_code == 404 or decode_json(listed.get_data()).get("versions") == []
     fixed = FAILING.replace("expect: {nilai_skp: 90}", "expect: {nilai_skp: 88.67}")
-    response = client.post("/v1/policies", data=encode({"policy": fixed}), headers=admin,
-                           content_type="application/json")
+    response = client.post(
+        "/v1/policies", data=encode({"policy": fixed}), headers=admin, content_type="application/json"
+    )
     assert response.status_code == 201

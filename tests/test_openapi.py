@@ -4,6 +4,7 @@ Schemathesis generates requests from the document (valid ones and, on purpose, i
 and sends them to the WSGI app with a real key; no answer may be a server error, and every
 answer must be one the document describes, in status, content type and body.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,9 +24,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from engine.service import openapi
 from engine import service
 from engine.evaluate.io import decode_json, encode
+from engine.service import openapi
 from server import create_app
 
 #: Generated requests per operation and generation mode: enough to find a crash, quick to run.
@@ -53,9 +54,12 @@ def test_every_route_is_described(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite'}"})
     app.extensions["kinerja_store"].dispose()
     paths = openapi.document()["paths"]
-    routes = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method.lower())
-              for rule in app.url_map.iter_rules() if rule.rule.startswith("/v1/")  # the web's pages are not API
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/v1/")  # the web's pages are not API
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     described = {(path, method) for path, item in paths.items() for method in item}
     assert routes == described
 
@@ -63,8 +67,7 @@ def test_every_route_is_described(tmp_path):
 def test_the_stated_limits_are_the_services():
     schemas = openapi.document()["components"]["schemas"]
     assert schemas["EvaluateRequest"]["properties"]["records"]["maxItems"] == service.MAX_RECORDS_PER_REQUEST
-    limit = next(p for p in openapi.document()["paths"]["/v1/evaluations"]["get"]["parameters"]
-                 if p["name"] == "limit")
+    limit = next(p for p in openapi.document()["paths"]["/v1/evaluations"]["get"]["parameters"] if p["name"] == "limit")
     assert limit["schema"]["maximum"] == service.MAX_PAGE
 
 
@@ -75,9 +78,11 @@ def test_the_documents_examples_succeed(tmp_path):
         headers = {"Authorization": f"Bearer {service.create_key(app.extensions['kinerja_store'], 'agency', 'x')[1]}"}
         paths = openapi.document()["paths"]
         answers = {}
-        for path, method, url in (("/v1/policies/check", "post", "/v1/policies/check"),
-                                  ("/v1/policies/{policy_id}/evaluate", "post", "/v1/policies/pp-46-2011/evaluate"),
-                                  ("/v1/submissions", "post", "/v1/submissions")):
+        for path, method, url in (
+            ("/v1/policies/check", "post", "/v1/policies/check"),
+            ("/v1/policies/{policy_id}/evaluate", "post", "/v1/policies/pp-46-2011/evaluate"),
+            ("/v1/submissions", "post", "/v1/submissions"),
+        ):
             example = paths[path][method]["requestBody"]["content"]["application/json"]["example"]
             response = client.open(url, method=method, data=encode(example), headers=headers)
             answers[path] = (response.status_code, decode_json(response.get_data()))
@@ -121,14 +126,22 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(app):
                 strategies += operation.get_strategies_from_examples()
 
             @given(case=st.one_of(strategies))
-            @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
-                      suppress_health_check=list(HealthCheck), print_blob=False)
+            @settings(
+                max_examples=EXAMPLES_PER_OPERATION,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+                print_blob=False,
+            )
             def run(case):
                 response = case.call(headers=headers)
                 statuses[(operation.label, response.status_code)] += 1
                 if response.status_code >= 500:
-                    failures.append(f"{case.method} {case.formatted_path}: {response.status_code} "
-                                    f"{response.text[:300]}\n  {case.as_curl_command(headers=headers)}")
+                    failures.append(
+                        f"{case.method} {case.formatted_path}: {response.status_code} "
+                        f"{response.text[:300]}\n  {case.as_curl_command(headers=headers)}"
+                    )
                     return
                 try:
                     case.validate_response(response, checks=checks)

@@ -1,16 +1,16 @@
 """Paging never skips (issue 10, item 4): a reader following GET /v1/evaluations?after=... while
 others submit sees every evaluation exactly once, in the order of the final full listing, on
 SQLite and on PostgreSQL."""
+
 from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 from engine import service
 from engine.evaluate.io import decode_json
 from engine.service.store import open_store
-
-from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SUBMITTERS = 4
@@ -41,9 +41,14 @@ def test_a_reader_following_the_cursor_sees_every_evaluation_once(db_url):
     store = open_store(db_url)
     try:
         reviewer = service.authenticate(store, "Bearer " + service.create_key(store, "reviewer", None)[1])
-        agencies = [service.authenticate(store, "Bearer " + service.create_key(store, "agency", f"opd{k}")[1])
-                    for k in range(SUBMITTERS)]
-        body = lambda k, n: {"policy": "pp-46-2011", "period": "2020", "records": records(f"{k}{n:02d}")}
+        agencies = [
+            service.authenticate(store, "Bearer " + service.create_key(store, "agency", f"opd{k}")[1])
+            for k in range(SUBMITTERS)
+        ]
+
+        def body(k: int, n: int) -> dict:
+            return {"policy": "pp-46-2011", "period": "2020", "records": records(f"{k}{n:02d}")}
+
         service.submit(store, agencies[0], body(9, 99), None, b"seed")  # a first page to start from
         failures: list = []
 

@@ -1,6 +1,7 @@
 """docs/panduan-kebijakan.md, the authoring guide: every command is run and its output compared,
 and every YAML or JSON snippet is found, word for word, in the docs/panduan/ file the text names.
 """
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,6 @@ import shlex
 import textwrap
 
 import pytest
-
 from doc_examples import ROOT, check_example, console_examples
 
 GUIDE = ROOT / "docs" / "panduan-kebijakan.md"
@@ -27,7 +27,7 @@ def snippets():
     """(source file named by the text, snippet text, line in the guide) for each snippet."""
     previous_end, source = None, None
     for match in SNIPPET.finditer(TEXT):
-        if previous_end is None or TEXT[previous_end: match.start()].strip():
+        if previous_end is None or TEXT[previous_end : match.start()].strip():
             paragraph = TEXT[: match.start()].rstrip().rsplit("\n\n", 1)[-1]
             named = SOURCE.findall(paragraph)
             source = named[-1] if named else None
@@ -79,8 +79,7 @@ def test_snippet_is_from_the_named_file(source, snippet, line):
     assert source is not None, f"the snippet at line {line} does not say which docs/panduan/ file it is from"
     path = ROOT / source
     assert path.is_file(), f"the snippet at line {line} names {source}, which does not exist"
-    assert occurs_in(snippet, path.read_text(encoding="utf-8")), \
-        f"the snippet at line {line} is not (part of) {source}"
+    assert occurs_in(snippet, path.read_text(encoding="utf-8")), f"the snippet at line {line} is not (part of) {source}"
 
 
 def test_commands_name_their_own_files():
@@ -99,8 +98,9 @@ def test_every_example_file_is_used():
         name = f"docs/panduan/{path.name}"
         assert name in TEXT, f"{name} is not mentioned in the guide"
         if path.name.startswith("salah-"):
-            assert any(c.split()[1:3] == ["check", name] and code == 1 for c, _, code in EXAMPLES), \
+            assert any(c.split()[1:3] == ["check", name] and code == 1 for c, _, code in EXAMPLES), (
                 f"{name} is never shown failing `kinerja check`"
+            )
 
 
 def test_occurs_in_ignores_only_indentation():
@@ -132,6 +132,7 @@ def _said(out: str) -> list[tuple[str, str]]:
 def test_mistakes_are_told_in_indonesian_by_default_and_in_english_on_request(path, monkeypatch):
     """The same diagnostics, at the same places with the same codes; only the words change."""
     from doc_examples import run_in_root
+
     monkeypatch.delenv("KINERJA_LANG", raising=False)
     name = f"docs/panduan/{path.name}"
     code, default = run_in_root(["check", name], monkeypatch)

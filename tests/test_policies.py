@@ -1,5 +1,6 @@
 """Policy behaviour a region relies on: the shipped policies, weighted indicators chosen per
 position, `extends`, and what missing, null and not-applicable inputs do."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -71,8 +72,9 @@ def weighted(tmp_path):
 
 
 def test_weights_are_chosen_by_position(weighted):
-    bidan = evaluate(weighted, {"jabatan": "bidan", "imunisasi": {"target": 200, "realisasi": 180},
-                                "kepuasan": 80, "disiplin": 100})
+    bidan = evaluate(
+        weighted, {"jabatan": "bidan", "imunisasi": {"target": 200, "realisasi": 180}, "kepuasan": 80, "disiplin": 100}
+    )
     # (50 x 90 + 30 x 80 + 20 x 100) / 100
     assert bidan["outputs"]["hasil_kerja"] == Fraction("89")
     staf = evaluate(weighted, {"jabatan": "staf", "kepuasan": 80, "disiplin": 90})
@@ -229,19 +231,26 @@ def test_extends_cycles_and_unknown_parents_are_located_errors(tmp_path):
 def test_a_case_can_require_an_output_to_be_absent(tmp_path):
     path = tmp_path / "opsional.yaml"
     policy = OPTIONAL.replace("  dengan_bonus: {}\n", "  dengan_bonus: {when: present(bonus)}\n")
-    path.write_text(policy + """tests:
+    path.write_text(
+        policy
+        + """tests:
   - {name: tanpa bonus, record: {nilai: 5}, expect: {aman: 5}, expect_absent: [dengan_bonus]}
   - {name: dengan bonus, record: {nilai: 5, bonus: 1}, expect_absent: [dengan_bonus]}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     report = run_tests(api.load(path))
     assert [(c.name, c.failures) for c in report.failed] == [
-        ("dengan bonus", ["output dengan_bonus: expected to be absent, got 6"])]
+        ("dengan bonus", ["output dengan_bonus: expected to be absent, got 6"])
+    ]
 
 
 def test_the_explanation_names_indicators_that_did_not_apply(weighted):
     from engine.review.explain import explain
-    result = api.evaluate(weighted, decode_json(encode({"jabatan": "bidan", "kepuasan": 80, "disiplin": 100})),
-                          trace=True)
+
+    result = api.evaluate(
+        weighted, decode_json(encode({"jabatan": "bidan", "kepuasan": 80, "disiplin": 100})), trace=True
+    )
     sentence = [s for s in explain(result["trace"], "en") if s.startswith("hasil kerja")][0]
     assert "kepuasan_masyarakat = 80 (weight 30), kedisiplinan = 100 (weight 20)" in sentence
     assert "not applicable: cakupan_imunisasi (the other weights scaled up)" in sentence
@@ -281,11 +290,20 @@ def test_a_record_failing_a_requirement_is_rejected_with_every_failure_located(t
     path = tmp_path / "syarat.yaml"
     path.write_text(REQUIRED, encoding="utf-8")
     policy = api.load(path)
-    bad = evaluate(policy, {"rhk": [{"jenis": "tambahan", "target": 10, "realisasi": 9},
-                                    {"jenis": "tambahan", "target": 10, "realisasi": 31}]})
+    bad = evaluate(
+        policy,
+        {
+            "rhk": [
+                {"jenis": "tambahan", "target": 10, "realisasi": 9},
+                {"jenis": "tambahan", "target": 10, "realisasi": 31},
+            ]
+        },
+    )
     assert "outputs" not in bad
-    assert [(e["path"], e["code"]) for e in bad["errors"]] == [("/rhk", "requirement"),
-                                                               ("/rhk/1/realisasi", "requirement")]
+    assert [(e["path"], e["code"]) for e in bad["errors"]] == [
+        ("/rhk", "requirement"),
+        ("/rhk/1/realisasi", "requirement"),
+    ]
     assert bad["errors"][0]["message"] == "SKP harus memuat paling sedikit satu RHK utama"
     good = evaluate(policy, {"rhk": [{"jenis": "utama", "target": 10, "realisasi": 9}]})
     assert good["outputs"] == {"capaian_rata": 90}
@@ -293,7 +311,7 @@ def test_a_record_failing_a_requirement_is_rejected_with_every_failure_located(t
 
 def test_a_requirement_that_is_not_a_condition_is_a_check_error(tmp_path):
     path = tmp_path / "syarat.yaml"
-    path.write_text(REQUIRED.replace('rule: realisasi <= 3 * target', 'rule: realisasi * 3'), encoding="utf-8")
+    path.write_text(REQUIRED.replace("rule: realisasi <= 3 * target", "rule: realisasi * 3"), encoding="utf-8")
     _, diagnostics = api.check(path)
     assert [d.code for d in diagnostics] == ["type.mismatch"]
 

@@ -1,11 +1,11 @@
 """Every example in the README is run, and its output compared with what the README shows."""
+
 from __future__ import annotations
 
 import re
 import shlex
 
 import pytest
-
 from doc_examples import ROOT, console_examples
 from doc_examples import run_in_root as _run_in_root
 
@@ -45,4 +45,5 @@ def test_quick_start_command_runs(run_in_root):
 def run_in_root(monkeypatch):
     def run(args):
         return _run_in_root(args, monkeypatch)
+
     return run

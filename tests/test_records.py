@@ -4,6 +4,7 @@ Records are generated from each built-in policy's input declarations, then mutat
 types, nulls, missing and unknown fields, out-of-range numbers); jsonschema and the reader must
 agree on accepting or rejecting each one, and on where the problems are.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -55,6 +56,7 @@ def record_for(fields: dict, depth=0):
         if draw(st.integers(0, 14)) == 0:
             record["kolom_asing"] = 1
         return record
+
     return build()
 
 
@@ -77,8 +79,10 @@ def test_reader_agrees_with_the_published_schema(policy_id):
         reader_paths = [e.path for e in reader_errors]
         for error in schema_errors:
             where = "".join(f"/{p}" for p in error.absolute_path)
-            assert any(p == where or p.startswith(where + "/") or where.startswith(p + "/") or p.startswith(where)
-                       for p in reader_paths), (where, reader_paths)
+            assert any(
+                p == where or p.startswith(where + "/") or where.startswith(p + "/") or p.startswith(where)
+                for p in reader_paths
+            ), (where, reader_paths)
 
     check()
 

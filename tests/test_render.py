@@ -4,6 +4,7 @@ The expected lines are read off policies/pp-46-2011.yaml by hand: the waktu rule
 (efisiensi_waktu = 100 - RW / TW x 100; nilai_waktu from the table on efisiensi_waktu with the
 24% boundary and the 1.76 formula), the predikat table and the default rounding of outputs.
 """
+
 from __future__ import annotations
 
 import io
@@ -18,11 +19,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from test_diff import THRESHOLD, copy_of_pp30  # the copy of pp-30-2019 that kinerja diff compares
 
 from engine import api
-from engine.policy.model import TableValue
 from engine.cli import main
-from test_diff import THRESHOLD, copy_of_pp30  # the copy of pp-30-2019 that kinerja diff compares
+from engine.policy.model import TableValue
 
 #: The assertions below read the English texts; Indonesian is the default (tests/test_language.py).
 pytestmark = pytest.mark.usefixtures("english")
@@ -43,12 +44,13 @@ def run(args, monkeypatch) -> tuple[int, str, str]:
 def section(markdown: str, heading: str) -> str:
     """The text of a Markdown section, from its heading to the next heading of any level."""
     start = markdown.index(heading + "\n")
-    rest = markdown[start + len(heading) + 1:]
+    rest = markdown[start + len(heading) + 1 :]
     ends = [i for i in (rest.find("\n## "), rest.find("\n### ")) if i >= 0]
-    return rest[:min(ends)] if ends else rest
+    return rest[: min(ends)] if ends else rest
 
 
 # A small DOM, for the rendered HTML and for what Chromium dumps after layout ------------------
+
 
 class Node:
     def __init__(self, tag: str, attrs: dict, parent: Node | None):
@@ -62,8 +64,11 @@ class Node:
         found = []
         for child in self.children:
             if isinstance(child, Node):
-                if (tag is None or child.tag == tag) and (id is None or child.attrs.get("id") == id) \
-                        and (cls is None or cls in (child.attrs.get("class") or "").split()):
+                if (
+                    (tag is None or child.tag == tag)
+                    and (id is None or child.attrs.get("id") == id)
+                    and (cls is None or cls in (child.attrs.get("class") or "").split())
+                ):
                     found.append(child)
                 found += child.all(tag, cls, id)
         return found
@@ -107,8 +112,10 @@ def dom(text: str) -> Node:
 
 
 def rows(table: Node) -> list[list[str]]:
-    return [[" ".join(cell.text.split()) for cell in tr.children if isinstance(cell, Node)]
-            for tr in table.one("tbody").all("tr")]
+    return [
+        [" ".join(cell.text.split()) for cell in tr.children if isinstance(cell, Node)]
+        for tr in table.one("tbody").all("tr")
+    ]
 
 
 def check_waktu_and_sections(page: Node) -> None:
@@ -129,6 +136,7 @@ def check_waktu_and_sections(page: Node) -> None:
 
 # Markdown ------------------------------------------------------------------------------------
 
+
 def test_markdown_shows_the_waktu_rule_the_predikat_table_and_the_rounding(monkeypatch):
     status, out, err = run(["render", "pp-46-2011"], monkeypatch)
     assert status == 0 and err == ""
@@ -141,14 +149,23 @@ def test_markdown_shows_the_waktu_rule_the_predikat_table_and_the_rounding(monke
     assert "Dasar hukum: Perka BKN 1/2013, Lampiran I huruf B (aspek waktu)" in waktu
     predikat = section(out, "### Sebutan (`predikat`)")
     table = [line for line in predikat.splitlines() if line.startswith("| ") and line[2].isdigit()]
-    assert table == ["| 1 | ≥ 91 | Sangat Baik |", "| 2 | ≥ 76 dan < 91 | Baik |", "| 3 | ≥ 61 dan < 76 | Cukup |",
-                     "| 4 | ≥ 51 dan < 61 | Kurang |", "| 5 | < 51 | Buruk |"]
+    assert table == [
+        "| 1 | ≥ 91 | Sangat Baik |",
+        "| 2 | ≥ 76 dan < 91 | Baik |",
+        "| 3 | ≥ 61 dan < 76 | Cukup |",
+        "| 4 | ≥ 51 dan < 61 | Kurang |",
+        "| 5 | < 51 | Buruk |",
+    ]
     outputs = section(out, "## Keluaran dan pembulatan")
     rounded = "dibulatkan 2 angka di belakang koma, setengah ke atas"
     for name in ("nilai_skp", "nilai_perilaku", "nilai_prestasi_kerja"):
         assert any(line.startswith(f"| `{name}` |") and rounded in line for line in outputs.splitlines())
-    assert any(line.startswith("| `predikat` |") and "tidak dibulatkan" in line and "Sangat Baik; Baik; Cukup; Kurang; Buruk"
-               in line for line in outputs.splitlines())
+    assert any(
+        line.startswith("| `predikat` |")
+        and "tidak dibulatkan" in line
+        and "Sangat Baik; Baik; Cukup; Kurang; Buruk" in line
+        for line in outputs.splitlines()
+    )
     # the inputs the waktu rule reads, with their constraints
     assert "| `kegiatan[].waktu.target` | angka | > 0 | wajib | ditolak | Target waktu (TW) |" in out
     assert "| `kreativitas` | angka | salah satu dari: 0; 3; 6; 12 | wajib |" in out
@@ -178,7 +195,7 @@ def test_unreached_rows_and_failing_cases_are_listed(tmp_path, monkeypatch):
     text = (POLICIES / "pp-46-2011.yaml").read_text(encoding="utf-8")
     text = text.replace("expect: {nilai_skp: 106}", "expect: {nilai_skp: 105}")  # a case that now fails
     start = text.index("  - name: tugas tambahan 7 memberi 3")
-    text = text[:start] + text[text.index("  - name: kepemimpinan"):]  # nothing reaches '>= 7' now
+    text = text[:start] + text[text.index("  - name: kepemimpinan") :]  # nothing reaches '>= 7' now
     path = tmp_path / "pp-46-2011.yaml"
     path.write_text(text, encoding="utf-8")
     status, out, _ = run(["render", str(path)], monkeypatch)
@@ -198,6 +215,7 @@ def test_unreached_rows_and_failing_cases_are_listed(tmp_path, monkeypatch):
 
 # --previous ----------------------------------------------------------------------------------
 
+
 def test_history_shows_the_one_changed_threshold(tmp_path, monkeypatch):
     changed = str(copy_of_pp30(tmp_path, THRESHOLD))
     status, out, _ = run(["render", changed, "--previous", "pp-30-2019"], monkeypatch)
@@ -207,17 +225,28 @@ def test_history_shows_the_one_changed_threshold(tmp_path, monkeypatch):
     assert f"Dibandingkan dengan `pp-30-2019` versi 2021.1 (`{old.hash[:19]}`)" in history
     assert "1 perubahan makna" in history
     assert [line for line in history.splitlines() if line.startswith("- ")] == [
-        "- diubah: `~ values.predikat.table.rows[3].when[1]: >= 70 -> >= 75`"]
+        "- diubah: `~ values.predikat.table.rows[3].when[1]: >= 70 -> >= 75`"
+    ]
     # the same line as `kinerja diff` prints for the same two files
-    assert run(["diff", "pp-30-2019", changed], monkeypatch)[1].splitlines()[1] == \
-        "~ values.predikat.table.rows[3].when[1]: >= 70 -> >= 75"
+    assert (
+        run(["diff", "pp-30-2019", changed], monkeypatch)[1].splitlines()[1]
+        == "~ values.predikat.table.rows[3].when[1]: >= 70 -> >= 75"
+    )
     page = dom(run(["render", changed, "--previous", "pp-30-2019", "--format", "html"], monkeypatch)[1])
     items = page.one("section", id="riwayat").all("li")
-    assert [" ".join(li.text.split()) for li in items] == ["diubah: ~ values.predikat.table.rows[3].when[1]: >= 70 -> >= 75"]
+    assert [" ".join(li.text.split()) for li in items] == [
+        "diubah: ~ values.predikat.table.rows[3].when[1]: >= 70 -> >= 75"
+    ]
 
 
 def test_history_of_an_unchanged_copy_says_nothing_changed(tmp_path, monkeypatch):
-    same = copy_of_pp30(tmp_path, ("formula: min(nilai_kinerja_utama + nilai_kinerja_tambahan, 120)", "formula: min( nilai_kinerja_utama + nilai_kinerja_tambahan , 120 )"))
+    same = copy_of_pp30(
+        tmp_path,
+        (
+            "formula: min(nilai_kinerja_utama + nilai_kinerja_tambahan, 120)",
+            "formula: min( nilai_kinerja_utama + nilai_kinerja_tambahan , 120 )",
+        ),
+    )
     history = section(run(["render", str(same), "--previous", "pp-30-2019"], monkeypatch)[1], "## Riwayat versi")
     assert "tidak ada perubahan makna" in history and "- " not in history
 
@@ -230,11 +259,12 @@ HOSTILE = "<script>alert('x')</script> | `kode` & <img src=x onerror=alert(1)> *
 def hostile_policy(tmp_path) -> Path:
     text = (POLICIES / "pp-46-2011.yaml").read_text(encoding="utf-8")
     quoted = '"' + HOSTILE.replace('"', '\\"') + '"'
-    for old, new in [("label: Nilai waktu\n", f"label: {quoted}\n"),
-                     ("description: 3 (unit kerja), 6 (organisasi) atau 12 (nasional); 0 bila tidak ada.",
-                      f"description: {quoted}"),
-                     ("basis: PP 46/2011 Pasal 17 ayat (3)", f"basis: {quoted}"),
-                     ("title: Penilaian Prestasi Kerja PNS (PP 46/2011)", f"title: {quoted}")]:
+    for old, new in [
+        ("label: Nilai waktu\n", f"label: {quoted}\n"),
+        ("description: 3 (unit kerja), 6 (organisasi) atau 12 (nasional); 0 bila tidak ada.", f"description: {quoted}"),
+        ("basis: PP 46/2011 Pasal 17 ayat (3)", f"basis: {quoted}"),
+        ("title: Penilaian Prestasi Kerja PNS (PP 46/2011)", f"title: {quoted}"),
+    ]:
         assert old in text
         text = text.replace(old, new)
     path = tmp_path / "pp-46-2011.yaml"
@@ -258,8 +288,10 @@ def test_hostile_policy_text_is_shown_as_text_in_html(tmp_path, monkeypatch):
 
 def test_hostile_policy_text_stays_text_in_markdown(tmp_path, monkeypatch):
     out = run(["render", str(hostile_policy(tmp_path))], monkeypatch)[1]
-    escaped = ("\\<script>alert('x')\\</script> \\| \\`kode\\` & \\<img src=x onerror=alert(1)> \\*tebal\\* "
-               "\\[tautan\\](http://contoh)")
+    escaped = (
+        "\\<script>alert('x')\\</script> \\| \\`kode\\` & \\<img src=x onerror=alert(1)> \\*tebal\\* "
+        "\\[tautan\\](http://contoh)"
+    )
     assert "<script" not in out.replace("\\<script", "") and "<img" not in out.replace("\\<img", "")
     assert f"### {escaped} (`nilai_waktu`)" in out
     row = next(line for line in out.splitlines() if line.startswith("| `kreativitas` |"))
@@ -309,14 +341,21 @@ def test_matrix_and_weights_are_grids(monkeypatch):
     assert rows(page.one("table", cls="tabel-kurva"))[0][:3] == ["Istimewa", "Sangat Baik", "paling banyak 70% pegawai"]
     page = dom(run(["render", "kertapati", "--format", "html"], monkeypatch)[1])
     weights = page.one("section", id="nilai-capaian_triwulan").one("table", cls="tabel-bobot")
-    assert [" ".join(th.text.split()) for th in weights.one("thead").all("th")] == \
-        ["Indikator", "guru", "kepala_sekolah", "tenaga_kesehatan", "petugas_pelayanan", "lainnya"]
+    assert [" ".join(th.text.split()) for th in weights.one("thead").all("th")] == [
+        "Indikator",
+        "guru",
+        "kepala_sekolah",
+        "tenaga_kesehatan",
+        "petugas_pelayanan",
+        "lainnya",
+    ]
     assert rows(weights)[0] == ["capaian_kualitas_pengajaran", "35", "25", "—", "—", "—"]
     masyarakat = page.one("section", id="nilai-penilaian_masyarakat")
     assert "Bobot: 15 dari 100." in masyarakat.text and "Berlaku hanya bila" in masyarakat.text
 
 
 # In a real browser ---------------------------------------------------------------------------
+
 
 def chromium() -> str:
     """Debian's chromium. CI installs it and sets KINERJA_REQUIRE_BROWSER=1, so there a missing
@@ -331,9 +370,20 @@ def chromium() -> str:
 
 
 def browse(tmp_path: Path, page: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={tmp_path / 'profile'}", *args, page.as_uri()]
+    command = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        *args,
+        page.as_uri(),
+    ]
     return subprocess.run(command, capture_output=True, timeout=120, check=True)
 
 
@@ -345,16 +395,16 @@ def png_pixels(data: bytes, rows_wanted: int) -> tuple[int, int, list[bytes]]:
     channels = 3 if colour == 2 else 4
     idat, at = b"", 8
     while at < len(data):
-        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        length, kind = struct.unpack(">I4s", data[at : at + 8])
         if kind == b"IDAT":
-            idat += data[at + 8:at + 8 + length]
+            idat += data[at + 8 : at + 8 + length]
         at += 12 + length
     raw = zlib.decompress(idat)
     stride = width * channels
     assert len(raw) == height * (stride + 1)
     lines, previous = [], bytearray(stride)
     for y in range(min(rows_wanted, height)):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for x in range(stride):
             left = line[x - channels] if x >= channels else 0
             up, corner = previous[x], previous[x - channels] if x >= channels else 0
@@ -381,8 +431,8 @@ def test_the_rulebook_in_headless_chromium(tmp_path, monkeypatch):
     browse(tmp_path, page, f"--screenshot={screenshot}", "--window-size=1280,2000")
     width, height, lines = png_pixels(screenshot.read_bytes(), 300)
     assert (width, height) == (1280, 2000)
-    pixels = {line[i:i + 3] for line in lines for i in range(0, len(line), 3)}
-    dark = sum(1 for line in lines for i in range(0, len(line), 3) if sum(line[i:i + 3]) < 3 * 100)
+    pixels = {line[i : i + 3] for line in lines for i in range(0, len(line), 3)}
+    dark = sum(1 for line in lines for i in range(0, len(line), 3) if sum(line[i : i + 3]) < 3 * 100)
     assert len(pixels) > 10, "the page is not a single colour"
     assert dark > 1000, "there is dark text on the page (the title and the identity table)"
 

@@ -6,6 +6,7 @@ Every test that stores evaluations is also replayed whole when its database is d
 stored, not today's file; a stored result that differs is reported at its place, never hidden;
 and impact over stored data is the impact over the same records read from a file.
 """
+
 from __future__ import annotations
 
 import copy
@@ -15,8 +16,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from engine import api, service
-from engine.review.diff import impact, impact_json
 from engine.evaluate.io import decode_json, encode
+from engine.review.diff import impact, impact_json
 from engine.service.store import AuditEntry, Evaluation, PolicyVersion
 from server import create_app
 
@@ -72,9 +73,15 @@ def client(app):
 @pytest.fixture
 def keys(app):
     store = app.extensions["kinerja_store"]
-    return {role: {"Authorization": f"Bearer {service.create_key(store, role_, agency)[1]}"}
-            for role, role_, agency in (("dinkes", "agency", "dinkes"), ("bapenda", "agency", "bapenda"),
-                                        ("reviewer", "reviewer", None), ("admin", "admin", None))}
+    return {
+        role: {"Authorization": f"Bearer {service.create_key(store, role_, agency)[1]}"}
+        for role, role_, agency in (
+            ("dinkes", "agency", "dinkes"),
+            ("bapenda", "agency", "bapenda"),
+            ("reviewer", "reviewer", None),
+            ("admin", "admin", None),
+        )
+    }
 
 
 def body(response):
@@ -82,7 +89,9 @@ def body(response):
 
 
 def store_submission(client, headers, records=None, period="2020", policy="pp-46-2011") -> dict:
-    data = encode({"policy": policy, "period": period, "records": copy.deepcopy(EXAMPLES if records is None else records)})
+    data = encode(
+        {"policy": policy, "period": period, "records": copy.deepcopy(EXAMPLES if records is None else records)}
+    )
     response = client.post("/v1/submissions", data=data, headers=headers, content_type="application/json")
     assert response.status_code == 201, response.get_data(as_text=True)
     return body(response)
@@ -108,11 +117,13 @@ def tamper(app, evaluation_id: str, column: str, change) -> None:
         row = session.get(Evaluation, evaluation_id)
         document = decode_json(getattr(row, column).encode("utf-8"))
         change(document)
-        session.execute(update(Evaluation).where(Evaluation.id == evaluation_id)
-                        .values({column: encode(document).decode("utf-8")}))
+        session.execute(
+            update(Evaluation).where(Evaluation.id == evaluation_id).values({column: encode(document).decode("utf-8")})
+        )
 
 
 # Replay ----------------------------------------------------------------------------------------
+
 
 def test_a_stored_evaluation_replays_identically_for_whoever_may_read_it(app, client, keys):
     stored = store_submission(client, keys["dinkes"])
@@ -120,8 +131,13 @@ def test_a_stored_evaluation_replays_identically_for_whoever_may_read_it(app, cl
     for evaluation in stored["evaluations"]:
         response = replay(client, keys["reviewer"], evaluation["id"])
         assert response.status_code == 200 and response.mimetype == "application/json"
-        assert body(response) == {"evaluation_id": evaluation["id"], "policy_id": "pp-46-2011",
-                                  "policy_hash": stored["policy"]["hash"], "same": True, "differences": []}
+        assert body(response) == {
+            "evaluation_id": evaluation["id"],
+            "policy_id": "pp-46-2011",
+            "policy_hash": stored["policy"]["hash"],
+            "same": True,
+            "differences": [],
+        }
     assert body(replay(client, keys["admin"], first))["same"] is True
     assert body(replay(client, keys["dinkes"], first))["same"] is True
     assert_problem(replay(client, keys["bapenda"], first), 404)  # another agency's: absent
@@ -138,8 +154,12 @@ def test_replay_uses_the_stored_policy_version_not_todays_file(app, client, keys
     assert [e["outputs"]["predikat"] for e in stored["evaluations"]] == ["Cukup", "Sangat Baik", "Cukup"]
     # The region moves Baik back to 76 in the same file: today's policy gives another answer ...
     (policies / "ketat.yaml").write_text(KETAT.replace("86", "76") + "# relaxed again\n", encoding="utf-8")
-    today = client.post("/v1/policies/ketat/evaluate", data=encode({"records": EXAMPLES[:1]}),
-                        headers=keys["reviewer"], content_type="application/json")
+    today = client.post(
+        "/v1/policies/ketat/evaluate",
+        data=encode({"records": EXAMPLES[:1]}),
+        headers=keys["reviewer"],
+        content_type="application/json",
+    )
     assert body(today)["results"][0]["outputs"]["predikat"] == "Baik"
     # ... and the stored evaluation still replays under the version it used.
     assert body(replay(client, keys["reviewer"], stored["evaluations"][0]["id"]))["same"] is True
@@ -164,10 +184,12 @@ def test_a_tampered_result_is_reported_at_its_place(app, client, keys, db_url, r
 
     code, out, err = run_cli("replay", target, "--db", db_url)
     assert code == 1 and err == ""
-    assert out == (f"evaluation {target} (pp-46-2011 {stored['policy']['hash'][:19]}) differs:\n"
-                   '  /outputs/predikat: stored "Sangat Baik", replayed "Baik"\n'
-                   "  /values/nilai_prestasi_kerja: stored 91.2, replayed 85.2\n"
-                   "1 evaluation replayed, 0 identical, 1 differs\n")
+    assert out == (
+        f"evaluation {target} (pp-46-2011 {stored['policy']['hash'][:19]}) differs:\n"
+        '  /outputs/predikat: stored "Sangat Baik", replayed "Baik"\n'
+        "  /values/nilai_prestasi_kerja: stored 91.2, replayed 85.2\n"
+        "1 evaluation replayed, 0 identical, 1 differs\n"
+    )
     code, out, _ = run_cli("replay", "--submission", stored["id"], "--db", db_url)
     assert code == 1 and out.endswith("3 evaluations replayed, 2 identical, 1 differs\n")
     code, out, _ = run_cli("replay", "--period", "2020", "--json", "--db", db_url)
@@ -197,13 +219,16 @@ def test_a_stored_policy_that_no_longer_has_its_hash_is_a_difference(app, client
     assert code == 1 and out.endswith("1 evaluation replayed, 0 identical, 1 differs\n")
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ((), "name what to replay"),
-    (("--all", "--period", "2020"), "name what to replay"),
-    (("0" * 32,), f"no evaluation {'0' * 32}"),
-    (("--submission", "nope"), "no submission nope"),
-    (("--policy", "pp-30-2019"), "no stored evaluation matches --policy pp-30-2019"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ((), "name what to replay"),
+        (("--all", "--period", "2020"), "name what to replay"),
+        (("0" * 32,), f"no evaluation {'0' * 32}"),
+        (("--submission", "nope"), "no submission nope"),
+        (("--policy", "pp-30-2019"), "no stored evaluation matches --policy pp-30-2019"),
+    ],
+)
 def test_replay_usage_errors_exit_2(app, client, keys, db_url, run_cli, arguments, message):
     store_submission(client, keys["dinkes"], records=EXAMPLES[:1])
     code, out, err = run_cli("replay", *arguments, "--db", db_url)
@@ -219,6 +244,7 @@ def test_replay_of_an_empty_store_and_of_an_unreachable_one(tmp_path, run_cli):
 
 # Impact over stored submissions ---------------------------------------------------------------
 
+
 def post_impact(client, headers, request: dict):
     return client.post("/v1/impact", data=encode(request), headers=headers, content_type="application/json")
 
@@ -229,29 +255,40 @@ def test_impact_over_stored_submissions_is_the_impact_over_the_same_records(app,
     store_submission(client, keys["bapenda"], records=EXAMPLES[1:], period="2021")
     store_submission(client, keys["bapenda"], records=EXAMPLES[:1], period="2020", policy="ketat")
 
-    response = post_impact(client, keys["reviewer"], {"old": "pp-46-2011", "new": "ketat",
-                                                      "policy": "pp-46-2011", "period": "2020"})
+    response = post_impact(
+        client, keys["reviewer"], {"old": "pp-46-2011", "new": "ketat", "policy": "pp-46-2011", "period": "2020"}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     result = body(response)
     assert result["records"] == 3
-    assert result["transitions"] == [{"old": "Sangat Baik", "new": "Sangat Baik", "count": 1},
-                                     {"old": "Baik", "new": "Cukup", "count": 2}]
-    assert result["moved"] == [{"id": EXAMPLES[0]["id"], "old": "Baik", "new": "Cukup"},
-                               {"id": EXAMPLES[2]["id"], "old": "Baik", "new": "Cukup"}]
+    assert result["transitions"] == [
+        {"old": "Sangat Baik", "new": "Sangat Baik", "count": 1},
+        {"old": "Baik", "new": "Cukup", "count": 2},
+    ]
+    assert result["moved"] == [
+        {"id": EXAMPLES[0]["id"], "old": "Baik", "new": "Cukup"},
+        {"id": EXAMPLES[2]["id"], "old": "Baik", "new": "Cukup"},
+    ]
     assert all(total["change"] == 0 for total in result["totals"].values()) and result["failed"] == []
     assert result["old"] == api.load("pp-46-2011").ref and result["new"] == api.load("ketat").ref
     old, new = api.load("pp-46-2011"), api.load("ketat")
     direct = impact_json(impact(old, new, copy.deepcopy(EXAMPLES)), list(old.policy.outputs["predikat"].labels))
-    assert {k: v for k, v in result.items() if k not in ("old", "new", "policy", "period")} == \
-        decode_json(encode(direct))
+    assert {k: v for k, v in result.items() if k not in ("old", "new", "policy", "period")} == decode_json(
+        encode(direct)
+    )
 
     everything = body(post_impact(client, keys["admin"], {"old": "pp-46-2011", "new": "ketat"}))
     with store.session() as session:
         stored = session.scalar(select(func.count()).select_from(Evaluation))
     assert everything["records"] == stored == 3 + 2 + 1
     assert sum(cell["count"] for cell in everything["transitions"]) + len(everything["failed"]) == stored
-    by_hash = body(post_impact(client, keys["reviewer"], {"old": result["old"]["hash"], "new": "ketat",
-                                                         "policy": "pp-46-2011", "period": "2020"}))
+    by_hash = body(
+        post_impact(
+            client,
+            keys["reviewer"],
+            {"old": result["old"]["hash"], "new": "ketat", "policy": "pp-46-2011", "period": "2020"},
+        )
+    )
     assert by_hash == result  # a stored version by its hash is the same policy
 
 
@@ -261,10 +298,16 @@ def test_impact_refusals(app, client, keys, monkeypatch):
     assert_problem(post_impact(client, keys["dinkes"], request), 403)
     assert_problem(post_impact(client, {}, request), 401)
     assert_problem(post_impact(client, keys["reviewer"], {"old": "nope", "new": "ketat"}), 422, "/old")
-    assert_problem(post_impact(client, keys["reviewer"], {"old": "pp-46-2011", "new": "sha256:" + "0" * 64}),
-                   422, "/new")
-    assert_problem(post_impact(client, keys["reviewer"], {"old": "pp-46-2011", "period": 2020, "x": 1}),
-                   422, "/new", "/period", "/x")
+    assert_problem(
+        post_impact(client, keys["reviewer"], {"old": "pp-46-2011", "new": "sha256:" + "0" * 64}), 422, "/new"
+    )
+    assert_problem(
+        post_impact(client, keys["reviewer"], {"old": "pp-46-2011", "period": 2020, "x": 1}),
+        422,
+        "/new",
+        "/period",
+        "/x",
+    )
     monkeypatch.setattr(service.impact, "MAX_IMPACT_EVALUATIONS", 2)  # where impact_of_change reads it
     problem = assert_problem(post_impact(client, keys["reviewer"], request), 422)
     assert problem["errors"][0]["code"] == "too_many_evaluations" and "3 stored evaluations" in problem["detail"]
@@ -282,5 +325,7 @@ def test_kinerja_diff_over_a_database_says_what_it_says_over_the_same_file(app, 
     assert code == 1 and "4 records evaluated under both policies" in out
     code, _, err = run_cli("diff", "pp-46-2011", "ketat", "--period", "2020")
     assert code == 2 and "give --db URL too" in err
-    code, _, err = run_cli("diff", "pp-46-2011", "ketat", "--db", db_url, "--data", ROOT / "examples" / "pp-46-2011.jsonl")
+    code, _, err = run_cli(
+        "diff", "pp-46-2011", "ketat", "--db", db_url, "--data", ROOT / "examples" / "pp-46-2011.jsonl"
+    )
     assert code == 2 and "not both" in err

@@ -1,5 +1,6 @@
 """The reviewers' service (issue 13): two versions compared with their impact on stored
 evaluations (as `kinerja diff --data` computes it), replays, and the audit log's filters and pages."""
+
 from __future__ import annotations
 
 import csv
@@ -8,13 +9,12 @@ import re
 from pathlib import Path
 
 import pytest
-
 from webtools import serang_threshold_copy
 
 from engine import api, service
-from engine.service import review as review_service, workbench
 from engine.evaluate.io import decode_json, encode
 from engine.service import Caller, ServiceError
+from engine.service import review as review_service
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "serang.jsonl"
@@ -27,6 +27,7 @@ BAPENDA = Caller("bapenda-1", "agency", "bapenda")
 @pytest.fixture
 def store(db_url):
     from engine.service.store import open_store
+
     opened = open_store(db_url)
     yield opened
     opened.dispose()
@@ -66,12 +67,21 @@ def test_compare_matches_kinerja_diff_on_the_same_records(store, tmp_path, run_c
     assert {a.agency: a.records for a in result.agencies} == {"dinkes": 200, "bapenda": len(records) - 200}
     # TPP does not depend on the rating's threshold beyond the predikat factor: totals are exact sums
     old_total, new_total = result.tpp_totals["tpp"]
-    direct = sum(api.evaluate(api.load("serang"), r)["outputs"]["tpp"] for r in records if "tpp" in
-                 api.evaluate(api.load("serang"), r).get("outputs", {}))
+    direct = sum(
+        api.evaluate(api.load("serang"), r)["outputs"]["tpp"]
+        for r in records
+        if "tpp" in api.evaluate(api.load("serang"), r).get("outputs", {})
+    )
     assert old_total == direct
     rows = list(csv.reader(io.StringIO(review_service.movers_csv(result))))
     assert len(rows) == len(result.movers) + 1 and rows[0][:6] == [
-        "evaluation_id", "agency", "record_id", "period", "predikat_old", "predikat_new"]
+        "evaluation_id",
+        "agency",
+        "record_id",
+        "period",
+        "predikat_old",
+        "predikat_new",
+    ]
 
 
 def test_only_reviewers_and_admins_compare_and_read_the_audit_log(store):
@@ -94,7 +104,7 @@ def test_audit_pages_never_skip_nor_repeat_and_filters_narrow(store):
     reports = review_service.replay_submission(store, REVIEWER, first["id"])
     assert len(reports) == 3 and all(r.same for r in reports)
 
-    seen, before = [], None
+    seen = []
     page = review_service.audit_log(store, REVIEWER, limit=2)
     while True:
         seen += [e.id for e in page.entries]
@@ -105,7 +115,8 @@ def test_audit_pages_never_skip_nor_repeat_and_filters_narrow(store):
     assert len(seen) == len(set(seen)) == 6 and seen == sorted(seen, reverse=True)
 
     assert {e.action for e in review_service.audit_log(store, REVIEWER, action="evaluation.").entries} == {
-        "evaluation.replay"}
+        "evaluation.replay"
+    }
     assert [e.actor for e in review_service.audit_log(store, REVIEWER, actor="bapenda-1").entries] == ["bapenda-1"]
     today = review_service.audit_log(store, REVIEWER).entries[0].at.date().isoformat()
     assert len(review_service.audit_log(store, REVIEWER, since=today, until=today).entries) == 8
@@ -130,6 +141,7 @@ def test_catalogue_lists_published_versions_and_the_one_in_force(store, tmp_path
     entries = {e.id: e for e in review_service.policy_catalogue(store)}
     assert {"serang", "pp-46-2011", "serang-ambang"} <= set(entries)
     assert [(v["version"], v["source"], v["in_force"]) for v in entries["serang-ambang"].versions] == [
-        ("1", "published", True)]
+        ("1", "published", True)
+    ]
     book = review_service.rulebook(store, "serang")
     assert 'id="nilai-batas_di_atas"' in book.html and book.anchors[(None, "batas_di_atas")] == "nilai-batas_di_atas"

@@ -4,6 +4,7 @@ The servers run as child processes on 127.0.0.1 (port 0: the system picks a free
 banner says which), so a test can kill one with SIGKILL as a power cut would. Every wait has a
 timeout and every child is killed when its test ends, passed or not.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -60,9 +61,24 @@ class Server:
     def __init__(self, db_url: str, workdir: Path, *options: str):
         self.errors = open(workdir / f"serve-{time.monotonic_ns()}.stderr", "w+b")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "serve", "--host", "127.0.0.1", "--port", "0", "--db", db_url,
-             *options],
-            cwd=workdir, stdout=subprocess.PIPE, stderr=self.errors, stdin=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "engine.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--db",
+                db_url,
+                *options,
+            ],
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            stdin=subprocess.DEVNULL,
+        )
         lines: queue.Queue = queue.Queue()
 
         def read_stdout() -> None:
@@ -87,8 +103,15 @@ class Server:
                 self.base, self.port, self.database = found.group(1), int(found.group(2)), found.group(3)
                 break
 
-    def request(self, method: str, path: str, body: bytes | None = None, key: str | None = None,
-                headers: dict | None = None, timeout: float = 60) -> tuple[int, dict]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        key: str | None = None,
+        headers: dict | None = None,
+        timeout: float = 60,
+    ) -> tuple[int, dict]:
         return call(self.port, method, path, body, key, headers, timeout)
 
     def stderr(self) -> str:
@@ -114,8 +137,15 @@ class Server:
         return self.process.returncode
 
 
-def call(port: int, method: str, path: str, body: bytes | None = None, key: str | None = None,
-         headers: dict | None = None, timeout: float = 60) -> tuple[int, dict]:
+def call(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    key: str | None = None,
+    headers: dict | None = None,
+    timeout: float = 60,
+) -> tuple[int, dict]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         sent = {"Content-Type": "application/json"} if body is not None else {}
@@ -155,7 +185,10 @@ def store(db_url):
 
 def counts(store, agency: str | None = None) -> tuple[int, int]:
     """(submissions, evaluations) stored, for one agency or in all."""
-    submissions, evaluations = select(func.count()).select_from(Submission), select(func.count()).select_from(Evaluation)
+    submissions, evaluations = (
+        select(func.count()).select_from(Submission),
+        select(func.count()).select_from(Evaluation),
+    )
     if agency is not None:
         submissions = submissions.where(Submission.agency == agency)
         evaluations = evaluations.where(Evaluation.agency == agency)
@@ -168,6 +201,7 @@ def agency_key(store, agency: str) -> str:
 
 
 # 1. kinerja keys --------------------------------------------------------------------------
+
 
 def test_keys_create_list_and_revoke(db_url, run_cli):
     code, out, err = run_cli("keys", "create", "--role", "agency", "--agency", "dinkes", "--db", db_url)
@@ -197,6 +231,7 @@ def test_keys_create_list_and_revoke(db_url, run_cli):
     assert secret not in out and secret.split("_")[-1] not in out  # secrets are never shown again
 
     import server
+
     client = server.create_app({"DATABASE_URL": db_url}).test_client()
     authorised = {"Authorization": f"Bearer {secret}"}
     assert client.get("/v1/evaluations", headers=authorised).status_code == 200
@@ -215,6 +250,7 @@ def test_keys_create_list_and_revoke(db_url, run_cli):
 
 
 # 2. Idempotency under concurrent retries ---------------------------------------------------
+
 
 def test_concurrent_retries_with_one_idempotency_key_store_one_submission(serve, store):
     server = serve()
@@ -242,7 +278,9 @@ def test_concurrent_retries_with_one_idempotency_key_store_one_submission(serve,
     assert first["record_count"] == 3 and len(first["evaluations"]) == 3
     assert counts(store) == (1, 3)
     status, page = server.request("GET", "/v1/evaluations", key=key)
-    assert status == 200 and sorted(e["id"] for e in page["evaluations"]) == sorted(e["id"] for e in first["evaluations"])
+    assert status == 200 and sorted(e["id"] for e in page["evaluations"]) == sorted(
+        e["id"] for e in first["evaluations"]
+    )
     assert "Traceback" not in server.stderr()
 
 
@@ -260,9 +298,16 @@ class Flight:
         def fly():
             connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
             try:
-                connection.request("POST", "/v1/submissions", body=body, headers={
-                    "Authorization": f"Bearer {key}", "Content-Type": "application/json",
-                    "Idempotency-Key": idempotency_key})
+                connection.request(
+                    "POST",
+                    "/v1/submissions",
+                    body=body,
+                    headers={
+                        "Authorization": f"Bearer {key}",
+                        "Content-Type": "application/json",
+                        "Idempotency-Key": idempotency_key,
+                    },
+                )
                 self.sent.set()
                 response = connection.getresponse()
                 self.outcome = (response.status, response.read())
@@ -280,7 +325,7 @@ class Flight:
 def writer_busy(db_url: str):
     """A function telling whether some connection is inside a write transaction right now."""
     if db_url.startswith("sqlite"):
-        path = db_url[len("sqlite:///"):]
+        path = db_url[len("sqlite:///") :]
 
         def sqlite_busy() -> bool:
             probe = sqlite3.connect(path, timeout=0, isolation_level=None)
@@ -294,14 +339,22 @@ def writer_busy(db_url: str):
                 raise
             finally:
                 probe.close()
+
         return sqlite_busy, lambda: None
     import psycopg
+
     database = db_url.rsplit("/", 1)[1]
     watcher = psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={database}", autocommit=True)
 
     def postgres_busy() -> bool:
-        return watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                               "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL").fetchone()[0] > 0
+        return (
+            watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+            ).fetchone()[0]
+            > 0
+        )
+
     return postgres_busy, watcher.close
 
 
@@ -310,8 +363,9 @@ def test_a_server_killed_mid_submission_stores_nothing_and_the_retry_succeeds_on
     dinkes, bapenda = agency_key(store, "dinkes"), agency_key(store, "bapenda")
     # Another agency's earlier submission: it must survive the kills untouched (and it stores the
     # policy version, so the only write left for the big submission is the submission itself).
-    status, earlier = server.request("POST", "/v1/submissions", submission_body(example_records()), bapenda,
-                                     {"Idempotency-Key": "bapenda-2020"})
+    status, earlier = server.request(
+        "POST", "/v1/submissions", submission_body(example_records()), bapenda, {"Idempotency-Key": "bapenda-2020"}
+    )
     assert status == 201
     body = submission_body(many_records(RECORDS))
     assert len(body) < 10 * 1024 * 1024
@@ -367,14 +421,17 @@ def test_a_server_killed_mid_submission_stores_nothing_and_the_retry_succeeds_on
 
 # 4. The README's walkthrough --------------------------------------------------------------
 
+
 def readme_service_blocks() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = re.search(r"\n## The service\n(.*?)\n## ", text, flags=re.S).group(1)
     return re.findall(r"```sh\n(.*?)\n```", section, flags=re.S)
 
 
-@pytest.mark.skipif(not all(shutil.which(tool) for tool in ("bash", "curl", "paste", "awk")),
-                    reason="the walkthrough uses bash, curl, paste and awk")
+@pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in ("bash", "curl", "paste", "awk")),
+    reason="the walkthrough uses bash, curl, paste and awk",
+)
 def test_the_readme_walkthrough(serve, db_url, tmp_path):
     """The sh blocks of README's "The service", run as written against a server on db_url."""
     blocks = readme_service_blocks()
@@ -386,8 +443,13 @@ def test_the_readme_walkthrough(serve, db_url, tmp_path):
     script = f"\necho '{marker}'\n".join(block.replace("http://127.0.0.1:8000", server.base) for block in blocks[1:])
     (tmp_path / "examples").symlink_to(EXAMPLES)
     environment = dict(os.environ, KINERJA_DB=db_url, KINERJA_PYTHON=sys.executable)
-    done = subprocess.run(["bash", "-c", 'set -euo pipefail\nkinerja() { "$KINERJA_PYTHON" -m engine.cli "$@"; }\n'
-                           + script], cwd=tmp_path, env=environment, capture_output=True, timeout=120)
+    done = subprocess.run(
+        ["bash", "-c", 'set -euo pipefail\nkinerja() { "$KINERJA_PYTHON" -m engine.cli "$@"; }\n' + script],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
     outputs = dict(zip(blocks[1:], done.stdout.decode("utf-8").split(marker + "\n")))
     assert len(outputs) == len(blocks) - 1
@@ -410,6 +472,7 @@ def test_the_readme_walkthrough(serve, db_url, tmp_path):
 
 # Limits -------------------------------------------------------------------------------------
 
+
 def test_slow_clients_hold_no_worker_and_are_cut_off(tmp_path):
     """With one worker thread, five stalled uploads do not delay anyone; after --timeout they are closed."""
     server = Server(f"sqlite:///{tmp_path / 'kinerja.sqlite'}", tmp_path, "--threads", "1", "--timeout", "2")
@@ -417,8 +480,10 @@ def test_slow_clients_hold_no_worker_and_are_cut_off(tmp_path):
     try:
         for _ in range(5):
             connection = socket.create_connection(("127.0.0.1", server.port), timeout=15)
-            connection.sendall(b"POST /v1/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                               b"Content-Length: 100000\r\n\r\n{\"policy\": ")
+            connection.sendall(
+                b"POST /v1/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 100000\r\n\r\n{"policy": '
+            )
             stalled.append(connection)
         began = time.monotonic()
         assert server.request("GET", "/v1/health", timeout=10)[0] == 200

@@ -1,4 +1,5 @@
 """Spreadsheets: templates, uploads read with each problem at its cell, preview, results."""
+
 from __future__ import annotations
 
 import csv
@@ -17,9 +18,16 @@ from engine.evaluate.io import decode_json, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ["kertapati", "palu", "permenpanrb-6-2022", "pp-30-2019", "pp-46-2011", "serang", "sinabang", "surabaya"]
-EXAMPLES = {"kertapati": "kertapati", "palu": "palu", "permenpanrb-6-2022": "permenpanrb-6-2022",
-            "pp-30-2019": "pp-30-2019", "pp-46-2011": "pp-46-2011", "serang": "serang",
-            "sinabang": "sinabang", "surabaya": "surabaya"}
+EXAMPLES = {
+    "kertapati": "kertapati",
+    "palu": "palu",
+    "permenpanrb-6-2022": "permenpanrb-6-2022",
+    "pp-30-2019": "pp-30-2019",
+    "pp-46-2011": "pp-46-2011",
+    "serang": "serang",
+    "sinabang": "sinabang",
+    "surabaya": "surabaya",
+}
 FIRST_DATA_ROW = sheets.KEY_ROW + 2  # below the example row
 
 
@@ -104,10 +112,12 @@ def run_cli(monkeypatch):
         code = main([str(a) for a in args])
         stdout.flush()
         return code, raw_out.getvalue().decode("utf-8"), stderr.getvalue()
+
     return run
 
 
 # Templates ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_template_round_trip_equals_kinerja_eval(policy, run_cli, tmp_path):
@@ -118,7 +128,9 @@ def test_template_round_trip_equals_kinerja_eval(policy, run_cli, tmp_path):
     assert result.errors == []
     assert [row.id for row in result.rows] == [r["id"] for r in records]
     expected = _eval_jsonl(run_cli, policy, EXAMPLES[policy], 40, tmp_path)
-    assert _canonical([row.result for row in result.rows]) == [{k: v for k, v in r.items() if k != "line"} for r in expected]
+    assert _canonical([row.result for row in result.rows]) == [
+        {k: v for k, v in r.items() if k != "line"} for r in expected
+    ]
     assert result.ok == all("errors" not in r for r in expected)
 
 
@@ -153,11 +165,22 @@ def test_template_csv_is_read_by_kinerja_eval(run_cli, tmp_path):
     template = sheets.template_csv(api.load("pp-46-2011")).decode("utf-8")
     header = next(csv.reader(io.StringIO(template)))
     assert header[:2] == ["id", "kegiatan.0.kuantitas.target"]
-    row = {"id": "198503122010011002", "kegiatan.0.kuantitas.target": "1", "kegiatan.0.kuantitas.realisasi": "1",
-           "kegiatan.0.kualitas.target": "100", "kegiatan.0.kualitas.realisasi": "90",
-           "kegiatan.0.waktu.target": "12", "kegiatan.0.waktu.realisasi": "12", "tugas_tambahan": "0",
-           "kreativitas": "0", "perilaku.orientasi_pelayanan": "80", "perilaku.integritas": "80",
-           "perilaku.komitmen": "80", "perilaku.disiplin": "80", "perilaku.kerja_sama": "80"}
+    row = {
+        "id": "198503122010011002",
+        "kegiatan.0.kuantitas.target": "1",
+        "kegiatan.0.kuantitas.realisasi": "1",
+        "kegiatan.0.kualitas.target": "100",
+        "kegiatan.0.kualitas.realisasi": "90",
+        "kegiatan.0.waktu.target": "12",
+        "kegiatan.0.waktu.realisasi": "12",
+        "tugas_tambahan": "0",
+        "kreativitas": "0",
+        "perilaku.orientasi_pelayanan": "80",
+        "perilaku.integritas": "80",
+        "perilaku.komitmen": "80",
+        "perilaku.disiplin": "80",
+        "perilaku.kerja_sama": "80",
+    }
     path = tmp_path / "isian.csv"
     path.write_text(template + ",".join(row.get(key, "") for key in header) + "\n", encoding="utf-8")
     code, out, err = run_cli("eval", "--policy", "pp-46-2011", path)
@@ -174,6 +197,7 @@ def test_template_command_writes_both_formats(run_cli, tmp_path):
 
 
 # Uploads: every problem at its cell --------------------------------------------------------
+
 
 def _workbook(policy: str, records: list[dict], edit=None) -> bytes:
     """The policy's template filled with `records`, then changed by `edit(book)`."""
@@ -198,10 +222,12 @@ def test_bad_rows_are_shown_at_their_sheet_row_and_column():
         main, kegiatan = book[sheets.MAIN_SHEET], book["kegiatan"]
         main[f"{_column_of(main, 'perilaku.integritas')}{FIRST_DATA_ROW + 1}"] = 130  # 2nd employee
         kegiatan[f"{_column_of(kegiatan, 'waktu.target')}{FIRST_DATA_ROW + 2}"] = None  # 3rd item, required
+
     result = sheets.preview(api.load("pp-46-2011"), "isian.xlsx", _workbook("pp-46-2011", records, spoil))
     bad = {(e.sheet, e.row, e.column, e.path, e.code) for row in result.rows for e in row.errors}
-    main_column = _column_of(openpyxl.load_workbook(io.BytesIO(_workbook("pp-46-2011", records)))[sheets.MAIN_SHEET],
-                             "perilaku.integritas")
+    main_column = _column_of(
+        openpyxl.load_workbook(io.BytesIO(_workbook("pp-46-2011", records)))[sheets.MAIN_SHEET], "perilaku.integritas"
+    )
     assert (sheets.MAIN_SHEET, FIRST_DATA_ROW + 1, main_column, "/perilaku/integritas", "maximum") in bad
     owner = next(row for row in result.rows if any(e.sheet == "kegiatan" for e in row.errors))
     (error,) = [e for e in owner.errors if e.sheet == "kegiatan"]
@@ -229,8 +255,10 @@ def test_a_nip_excel_turned_into_a_number_is_an_error_at_its_cell():
     def as_number(book):
         book[sheets.MAIN_SHEET][f"A{FIRST_DATA_ROW}"] = 1.98503012345678e17
         book[sheets.MAIN_SHEET][f"A{FIRST_DATA_ROW + 1}"] = "1.98503E+17"
-    result = sheets.preview(api.load("permenpanrb-6-2022"), "isian.xlsx",
-                            _workbook("permenpanrb-6-2022", records, as_number))
+
+    result = sheets.preview(
+        api.load("permenpanrb-6-2022"), "isian.xlsx", _workbook("permenpanrb-6-2022", records, as_number)
+    )
     for row in result.rows[:2]:
         (error,) = row.errors
         assert (error.column, error.code, error.row) == ("A", "id_number", row.row)
@@ -245,6 +273,7 @@ def test_numbers_are_read_exactly_and_a_formula_is_refused():
         iki = book["iki"]
         iki[f"{_column_of(iki, 'realisasi')}{FIRST_DATA_ROW}"] = 0.1 + 0.2  # pasted from a computation
         iki[f"{_column_of(iki, 'realisasi')}{FIRST_DATA_ROW + 3}"] = "=1+2"  # the second employee's first
+
     upload = sheets.read_upload(api.load("pp-30-2019"), "isian.xlsx", _workbook("pp-30-2019", records, edit))
     first, second = upload.rows
     assert first.record["iki"][0]["realisasi"] == Decimal("0.3")
@@ -255,6 +284,7 @@ def test_numbers_are_read_exactly_and_a_formula_is_refused():
 
 # Hostile workbooks ---------------------------------------------------------------------------
 
+
 def _zip(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression) as archive:
@@ -263,12 +293,15 @@ def _zip(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("data,code", [
-    (b"not a workbook at all", "xlsx"),
-    (b"PK\x03\x04 broken", "xlsx"),
-    (_zip({"hello.txt": b"hi"}), "xlsx"),
-    (_zip({"xl/bomb.xml": b"\0" * 3_000_000}), "too_large"),  # 3 MB in 3 KB, over the limit set below
-])
+@pytest.mark.parametrize(
+    "data,code",
+    [
+        (b"not a workbook at all", "xlsx"),
+        (b"PK\x03\x04 broken", "xlsx"),
+        (_zip({"hello.txt": b"hi"}), "xlsx"),
+        (_zip({"xl/bomb.xml": b"\0" * 3_000_000}), "too_large"),  # 3 MB in 3 KB, over the limit set below
+    ],
+)
 def test_a_hostile_workbook_is_a_clear_error(data, code, monkeypatch):
     monkeypatch.setattr(sheets, "MAX_XLSX_UNCOMPRESSED_BYTES", 2_000_000)
     upload = sheets.read_upload(api.load("pp-46-2011"), "isian.xlsx", data)
@@ -281,10 +314,12 @@ def test_an_entity_bomb_in_a_sheet_is_a_clear_error():
     template = sheets.template_xlsx(api.load("permenpanrb-6-2022"))
     with zipfile.ZipFile(io.BytesIO(template)) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;'
-            b'&lol;&lol;&lol;&lol;&lol;">]><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-            b'main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row></sheetData>'
-            b'</worksheet>')
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;'
+        b'&lol;&lol;&lol;&lol;&lol;">]><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+        b'main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row></sheetData>'
+        b"</worksheet>"
+    )
     members["xl/worksheets/sheet1.xml"] = bomb
     upload = sheets.read_upload(api.load("permenpanrb-6-2022"), "isian.xlsx", _zip(members))
     assert upload.rows == [] and [e.code for e in upload.errors] == ["xlsx"]
@@ -315,16 +350,21 @@ def test_windows_1252_csv_is_detected(run_cli, tmp_path):
 
 
 def test_a_row_that_cannot_be_decoded_is_an_error_for_that_row_alone():
-    data = ("id,rating_hasil_kerja,rating_perilaku\n"
-            "a,di_atas,sesuai\n").encode("utf-8") + b"b,di_atas,ses\xc3\n" + "c,sesuai,sesuai\né,sesuai,sesuai\n".encode()
+    data = (
+        (b"id,rating_hasil_kerja,rating_perilaku\na,di_atas,sesuai\n")
+        + b"b,di_atas,ses\xc3\n"
+        + "c,sesuai,sesuai\né,sesuai,sesuai\n".encode()
+    )
     upload = sheets.read_upload(api.load("permenpanrb-6-2022"), "data.csv", data)
     assert [row.record["id"] if row.record else None for row in upload.rows] == ["a", None, "c", "é"]
     assert [(e.row, e.code) for e in upload.rows[1].errors] == [(3, "encoding")]
 
 
 def test_semicolon_csv_with_decimal_commas(run_cli, tmp_path):
-    header = ("id;iki.0.target;iki.0.realisasi;iki.0.arah;iki.1.target;iki.1.realisasi;nilai_perilaku;"
-              "umpan_balik_360;ide_baru\n")
+    header = (
+        "id;iki.0.target;iki.0.realisasi;iki.0.arah;iki.1.target;iki.1.realisasi;nilai_perilaku;"
+        "umpan_balik_360;ide_baru\n"
+    )
     rows = "\ufeff" + header + "199104222015031003;7-8;7,5;;100;120;110;ya;true\n"
     path = tmp_path / "data.csv"
     path.write_bytes(rows.encode("utf-8"))
@@ -337,7 +377,7 @@ def test_semicolon_csv_with_decimal_commas(run_cli, tmp_path):
 
 
 def test_a_grouping_is_never_guessed_away():
-    data = "id;tugas_tambahan;kreativitas\na;1.500;3\nb;2,25;3\n".encode()
+    data = b"id;tugas_tambahan;kreativitas\na;1.500;3\nb;2,25;3\n"
     upload = sheets.read_upload(api.load("pp-46-2011"), "data.csv", data)
     assert upload.rows[0].record["tugas_tambahan"] == "1.500"  # left as text: the reader says why
     assert upload.rows[1].record["tugas_tambahan"] == Decimal("2.25")
@@ -351,15 +391,18 @@ def test_a_nip_in_scientific_notation_in_a_csv_is_an_error_at_its_cell():
 
 # Output cannot attack its reader ---------------------------------------------------------------
 
+
 def _hostile_results():
-    return [{"id": "=HYPERLINK(\"http://x\")", "outputs": {"predikat": "@SUM(1)", "angka_kredit": Decimal("-12.5")}},
-            {"id": "-1", "outputs": {"predikat": "+cmd", "angka_kredit": -3}},
-            {"id": "b", "errors": [{"path": "", "code": "x", "message": "=bad"}]}]
+    return [
+        {"id": '=HYPERLINK("http://x")', "outputs": {"predikat": "@SUM(1)", "angka_kredit": Decimal("-12.5")}},
+        {"id": "-1", "outputs": {"predikat": "+cmd", "angka_kredit": -3}},
+        {"id": "b", "errors": [{"path": "", "code": "x", "message": "=bad"}]},
+    ]
 
 
 def test_csv_results_are_neutralised_and_numbers_stay_numbers():
     rows = list(csv.reader(io.StringIO(sheets.results_csv(_hostile_results(), ["predikat", "angka_kredit"]).decode())))
-    assert rows[1] == ["'=HYPERLINK(\"http://x\")", "'@SUM(1)", "-12.5", ""]
+    assert rows[1] == ['\'=HYPERLINK("http://x")', "'@SUM(1)", "-12.5", ""]
     assert rows[2] == ["'-1", "'+cmd", "-3", ""]
     assert rows[3][0] == "b" and rows[3][3] == "/: =bad"
 
@@ -367,7 +410,7 @@ def test_csv_results_are_neutralised_and_numbers_stay_numbers():
 def test_xlsx_results_are_neutralised_and_numbers_stay_numbers():
     data = sheets.results_xlsx(_hostile_results(), ["predikat", "angka_kredit"])
     sheet = openpyxl.load_workbook(io.BytesIO(data))[sheets.RESULTS_SHEET]
-    assert [c.value for c in sheet[2]] == ["'=HYPERLINK(\"http://x\")", "'@SUM(1)", -12.5, None]
+    assert [c.value for c in sheet[2]] == ['\'=HYPERLINK("http://x")', "'@SUM(1)", -12.5, None]
     assert [c.data_type for c in sheet[2]][:3] == ["s", "s", "n"]
     assert [c.value for c in sheet[3]] == ["'-1", "'+cmd", -3, None]
     assert sheet["D4"].value == "/: =bad"
@@ -384,12 +427,25 @@ def test_kinerja_eval_reads_and_writes_xlsx(run_cli, tmp_path):
     target = tmp_path / "hasil.xlsx"
     code, _out, _err = run_cli("eval", "--policy", "pp-46-2011", path, "--format", "xlsx", "-o", target)
     sheet = openpyxl.load_workbook(target)[sheets.RESULTS_SHEET]
-    assert [c.value for c in sheet[1]] == ["id", "nilai_skp", "nilai_perilaku", "nilai_prestasi_kerja", "predikat",
-                                           "errors"]
+    assert [c.value for c in sheet[1]] == [
+        "id",
+        "nilai_skp",
+        "nilai_perilaku",
+        "nilai_prestasi_kerja",
+        "predikat",
+        "errors",
+    ]
     assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2)] == [
-        [r["id"], *(float(r["outputs"][k]) if k != "predikat" else r["outputs"][k]
-                    for k in ("nilai_skp", "nilai_perilaku", "nilai_prestasi_kerja", "predikat")), None]
-        for r in expected]
+        [
+            r["id"],
+            *(
+                float(r["outputs"][k]) if k != "predikat" else r["outputs"][k]
+                for k in ("nilai_skp", "nilai_perilaku", "nilai_prestasi_kerja", "predikat")
+            ),
+            None,
+        ]
+        for r in expected
+    ]
 
 
 def test_template_with_records_evaluates_as_the_records(run_cli, tmp_path):
@@ -410,6 +466,7 @@ def test_template_refuses_records_it_would_lose(run_cli, tmp_path):
 
 def test_preview_chooses_the_version_per_record():
     from engine.api import Chooser
+
     chooser = Chooser("pp-46-2011", "2020")
     data = fill(sheets.template_xlsx(chooser.default), _records("pp-46-2011"))
     result = sheets.preview(chooser, "isian.xlsx", data)
@@ -430,6 +487,7 @@ def test_list_rows_of_an_unknown_nip_are_located_errors():
         iki = book["iki"]
         iki[f"A{FIRST_DATA_ROW}"] = "199999999999999999"
         iki[f"{_column_of(iki, 'realisasi')}{FIRST_DATA_ROW + 3}"] = "=1+2"
+
     upload = sheets.read_upload(api.load("pp-30-2019"), "isian.xlsx", _workbook("pp-30-2019", records, edit))
     assert [(e.sheet, e.row, e.column, e.code) for e in upload.errors] == [("iki", FIRST_DATA_ROW, "A", "unknown_id")]
     (error,) = upload.rows[1].errors
@@ -441,13 +499,16 @@ def test_too_many_columns_is_an_error_of_the_sheet():
 
     def widen(book):
         book[sheets.MAIN_SHEET].cell(FIRST_DATA_ROW, sheets.MAX_COLUMNS + 5, "catatan")
-    upload = sheets.read_upload(api.load("permenpanrb-6-2022"), "isian.xlsx",
-                                _workbook("permenpanrb-6-2022", records, widen))
+
+    upload = sheets.read_upload(
+        api.load("permenpanrb-6-2022"), "isian.xlsx", _workbook("permenpanrb-6-2022", records, widen)
+    )
     assert [(e.sheet, e.code) for e in upload.errors] == [(sheets.MAIN_SHEET, "too_many_columns")]
 
 
 def test_an_overlong_csv_line_is_an_error_for_that_line_alone(monkeypatch, run_cli, tmp_path):
     from engine.evaluate import tabular
+
     monkeypatch.setattr(tabular, "SAMPLE_BYTES", 64)
     monkeypatch.setattr(tabular, "MAX_LINE_BYTES", 200)
     text = PERMEN_CSV + "a;di_atas;sesuai;\n" + "b;" + "x" * 500 + ";sesuai;\n" + "c;sesuai;sesuai;\n"

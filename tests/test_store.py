@@ -1,4 +1,5 @@
 """The store on SQLite and on the real PostgreSQL: migrations, and the service's core promises."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,8 +24,11 @@ def store(db_url):
 
 
 def submission(records=None, policy="pp-46-2011"):
-    records = records if records is not None else [decode_json(line) for line in
-                                                   (EXAMPLES / "pp-46-2011.jsonl").read_bytes().splitlines()]
+    records = (
+        records
+        if records is not None
+        else [decode_json(line) for line in (EXAMPLES / "pp-46-2011.jsonl").read_bytes().splitlines()]
+    )
     body = {"policy": policy, "period": "2020", "records": records}
     raw = encode(body)
     return decode_json(raw), raw
@@ -54,8 +58,9 @@ def test_an_invalid_record_rejects_the_whole_submission(store):
     with pytest.raises(service.ServiceError) as refused:
         service.submit(store, caller, body, None, raw)
     assert refused.value.status == 422
-    assert refused.value.errors == [{"path": "/records/1/kreativitas", "code": "enum",
-                                     "message": "must be one of 0, 3, 6, 12, got 5"}]
+    assert refused.value.errors == [
+        {"path": "/records/1/kreativitas", "code": "enum", "message": "must be one of 0, 3, 6, 12, got 5"}
+    ]
     assert service.list_evaluations(store, caller)["evaluations"] == []
 
 
@@ -100,6 +105,7 @@ def test_every_write_is_audited_and_the_policy_version_used_is_kept(store):
     from engine import api
     from engine.policy.document import canonical
     from engine.service.store import AuditEntry, PolicyVersion
+
     key, secret = service.create_key(store, "agency", "dinkes")
     caller = service.authenticate(store, "Bearer " + secret)
     body, raw = submission()
@@ -108,9 +114,11 @@ def test_every_write_is_audited_and_the_policy_version_used_is_kept(store):
     with store.session() as session:
         log = [(e.actor, e.action, e.object) for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
         version = session.get(PolicyVersion, stored["policy"]["hash"])
-    assert log == [("cli", "key.create", f"key/{key.id}"),
-                   (key.id, "submission.create", f"submission/{stored['id']}"),
-                   ("cli", "key.revoke", f"key/{key.id}")]
+    assert log == [
+        ("cli", "key.create", f"key/{key.id}"),
+        (key.id, "submission.create", f"submission/{stored['id']}"),
+        ("cli", "key.revoke", f"key/{key.id}"),
+    ]
     loaded = api.load("pp-46-2011")
     assert version.policy_id == "pp-46-2011" and version.hash == loaded.policy.hash
     assert decode_json(version.document.encode()) == decode_json(encode(canonical(loaded.policy.data)))

@@ -7,6 +7,7 @@ perilaku; version 2 makes it 0.5 + 0.5. For DOMAIN.md's worked record (nilai SKP
 perilaku 80): version 1 gives 0.6 x 88.6667 + 0.4 x 80 = 85.2; version 2 gives
 (88.6667 + 80) / 2 = 84.3333, reported 84.33.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,6 +53,7 @@ def versions_dir(tmp_path, monkeypatch):
         (directory / "pp-uji.yaml").write_text(VERSION_1, encoding="utf-8")
         (directory / "pp-uji@2.yaml").write_text(VERSION_2.format(mulai=mulai), encoding="utf-8")
         return directory
+
     return write
 
 
@@ -61,17 +63,28 @@ def results(stdout: str) -> list[dict]:
 
 # CLI ------------------------------------------------------------------------------------------
 
-def test_each_record_is_evaluated_with_the_version_in_force_for_its_period(versions_dir, run_cli, pp46_record, tmp_path):
+
+def test_each_record_is_evaluated_with_the_version_in_force_for_its_period(
+    versions_dir, run_cli, pp46_record, tmp_path
+):
     versions_dir()
     records = tmp_path / "r.jsonl"
-    records.write_text("\n".join(json.dumps(pp46_record(id=i, periode=p))
-                                 for i, p in (("a", "2021"), ("b", "2023"), ("c", "2022-12-31"), ("d", "2023-01"))))
+    records.write_text(
+        "\n".join(
+            json.dumps(pp46_record(id=i, periode=p))
+            for i, p in (("a", "2021"), ("b", "2023"), ("c", "2022-12-31"), ("d", "2023-01"))
+        )
+    )
     code, out, err = run_cli("eval", "--policy", "pp-uji", records)
     assert code == 0, err
     got = {r["id"]: r for r in results(out)}
     assert {i: r["policy"]["version"] for i, r in got.items()} == {"a": "1", "b": "2", "c": "1", "d": "2"}
     assert {i: r["outputs"]["nilai_prestasi_kerja"] for i, r in got.items()} == {
-        "a": NILAI["1"], "b": NILAI["2"], "c": NILAI["1"], "d": NILAI["2"]}
+        "a": NILAI["1"],
+        "b": NILAI["2"],
+        "c": NILAI["1"],
+        "d": NILAI["2"],
+    }
     assert got["a"]["policy"]["hash"] == got["c"]["policy"]["hash"] != got["b"]["policy"]["hash"]
     # the hashes are those of the files, as `ID@VERSION` loads them
     for version, record_id in (("1", "a"), ("2", "b")):
@@ -132,8 +145,10 @@ def test_a_gap_between_versions_is_reported_by_check(versions_dir, run_cli):
     code, out, _ = run_cli("check")
     assert code == 1
     # pp-uji@2.yaml line 6 is `berlaku_mulai: 2023-02-01`, its value at column 16
-    assert f"{directory / 'pp-uji@2.yaml'}:6:16: versions.gap: no version of pp-uji is in force from 2023-01-01 " \
-           "to 2023-01-31" in out
+    assert (
+        f"{directory / 'pp-uji@2.yaml'}:6:16: versions.gap: no version of pp-uji is in force from 2023-01-01 "
+        "to 2023-01-31" in out
+    )
     assert "hint: start version 2 on 2023-01-01, or end version 1 on 2023-01-31" in out
     code, out, _ = run_cli("check", "pp-uji", "--json")
     assert code == 1 and [d["code"] for d in json.loads(out)] == ["versions.gap"]
@@ -156,8 +171,9 @@ def test_consecutive_versions_pass_check(versions_dir, run_cli):
 def test_same_version_with_other_content_and_reversed_dates(versions_dir, run_cli):
     directory = versions_dir()
     (directory / "pp-uji@2.yaml").write_text(VERSION_2.format(mulai="2023-01-01").replace('"2"', '"1"'))
-    (directory / "pp-uji@3.yaml").write_text(VERSION_1.replace('"1"', '"3"').replace(
-        "2021-01-01", "2025-01-01").replace("2022-12-31", "2024-12-31"))
+    (directory / "pp-uji@3.yaml").write_text(
+        VERSION_1.replace('"1"', '"3"').replace("2021-01-01", "2025-01-01").replace("2022-12-31", "2024-12-31")
+    )
     code, out, _ = run_cli("check", "pp-uji", "--json")
     found = {(d["file"].rsplit("/", 1)[-1], d["line"], d["code"]) for d in json.loads(out)}
     assert code == 1
@@ -167,11 +183,14 @@ def test_same_version_with_other_content_and_reversed_dates(versions_dir, run_cl
 
 # HTTP -------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def keys(app):
     store = app.extensions["kinerja_store"]
-    return {role: {"Authorization": f"Bearer {service.create_key(store, role, agency)[1]}"}
-            for role, agency in (("agency", "dinkes"), ("reviewer", None), ("admin", None))}
+    return {
+        role: {"Authorization": f"Bearer {service.create_key(store, role, agency)[1]}"}
+        for role, agency in (("agency", "dinkes"), ("reviewer", None), ("admin", None))
+    }
 
 
 def post(client, url, headers, value):
@@ -201,7 +220,9 @@ def test_publish_list_get_and_evaluate_by_period(app, keys, pp46_record):
 
     listed = decode_json(client.get("/v1/policies/pp-uji/versions", headers=keys["agency"]).get_data())
     assert [(v["version"], v["hash"], v["source"]) for v in listed["versions"]] == [
-        ("1", first["hash"], "published"), ("2", second["hash"], "published")]
+        ("1", first["hash"], "published"),
+        ("2", second["hash"], "published"),
+    ]
     # the old version is unchanged by the new one: same hash, same document
     again = decode_json(client.get(f"/v1/policies/pp-uji/versions/{first['hash']}", headers=admin).get_data())
     assert again == document and again["text"] == VERSION_1
@@ -211,23 +232,32 @@ def test_publish_list_get_and_evaluate_by_period(app, keys, pp46_record):
     status, evaluated = post(client, "/v1/policies/pp-uji/evaluate", keys["agency"], {"records": records})
     assert status == 200
     assert [(r["policy"]["hash"], r["outputs"]["nilai_prestasi_kerja"]) for r in evaluated["results"]] == [
-        (first["hash"], NILAI["1"]), (second["hash"], NILAI["2"])]
-    status, evaluated = post(client, "/v1/policies/pp-uji/evaluate", keys["agency"],
-                             {"records": [pp46_record()], "period": "2022"})
+        (first["hash"], NILAI["1"]),
+        (second["hash"], NILAI["2"]),
+    ]
+    status, evaluated = post(
+        client, "/v1/policies/pp-uji/evaluate", keys["agency"], {"records": [pp46_record()], "period": "2022"}
+    )
     assert status == 200 and evaluated["results"][0]["policy"]["version"] == "1"
     status, evaluated = post(client, "/v1/policies/pp-uji@2/evaluate", keys["agency"], {"records": [pp46_record()]})
     assert evaluated["results"][0]["policy"]["hash"] == second["hash"]
 
     # a submission is evaluated with the version in force for its period
-    status, stored = post(client, "/v1/submissions", keys["agency"],
-                          {"policy": "pp-uji", "period": "2021", "records": [pp46_record()]})
+    status, stored = post(
+        client, "/v1/submissions", keys["agency"], {"policy": "pp-uji", "period": "2021", "records": [pp46_record()]}
+    )
     assert status == 201 and stored["policy"]["hash"] == first["hash"]
     assert stored["evaluations"][0]["outputs"]["nilai_prestasi_kerja"] == NILAI["1"]
-    status, problem = post(client, "/v1/submissions", keys["agency"],
-                           {"policy": "pp-uji", "period": "2021", "records": [pp46_record(periode="2023")]})
+    status, problem = post(
+        client,
+        "/v1/submissions",
+        keys["agency"],
+        {"policy": "pp-uji", "period": "2021", "records": [pp46_record(periode="2023")]},
+    )
     assert status == 422 and [e["path"] for e in problem["errors"]] == ["/records/0/periode"]
-    status, problem = post(client, "/v1/submissions", keys["agency"],
-                           {"policy": "pp-uji", "period": "2020", "records": [pp46_record()]})
+    status, problem = post(
+        client, "/v1/submissions", keys["agency"], {"policy": "pp-uji", "period": "2020", "records": [pp46_record()]}
+    )
     assert status == 422 and problem["errors"][0]["path"] == "/period"
 
 
@@ -241,17 +271,25 @@ def test_only_admins_publish(app, keys):
 
 def test_a_published_policy_extends_only_ids(app, keys):
     client = app.test_client()
-    status, problem = post(client, "/v1/policies", keys["admin"],
-                           {"policy": VERSION_1.replace("extends: pp-46-2011", "extends: /etc/passwd")})
+    status, problem = post(
+        client,
+        "/v1/policies",
+        keys["admin"],
+        {"policy": VERSION_1.replace("extends: pp-46-2011", "extends: /etc/passwd")},
+    )
     assert status == 422 and [e["code"] for e in problem["errors"]] == ["extends.unknown"]
 
 
 def test_bundled_versions_are_listed(app, keys):
     listed = decode_json(app.test_client().get("/v1/policies/pp-46-2011/versions", headers=keys["agency"]).get_data())
     assert [(v["version"], v["source"], v["berlaku_mulai"], v["berlaku_sampai"]) for v in listed["versions"]] == [
-        ("2013.1", "bundled", "2014-01-01", "2021-06-30")]
-    got = decode_json(app.test_client().get(f"/v1/policies/pp-46-2011/versions/{listed['versions'][0]['hash']}",
-                                            headers=keys["agency"]).get_data())
+        ("2013.1", "bundled", "2014-01-01", "2021-06-30")
+    ]
+    got = decode_json(
+        app.test_client()
+        .get(f"/v1/policies/pp-46-2011/versions/{listed['versions'][0]['hash']}", headers=keys["agency"])
+        .get_data()
+    )
     assert got["document"]["id"] == "pp-46-2011" and got["text"] is None
 
 

@@ -1,5 +1,6 @@
 """The web's foundation through its pages: signing in and out, CSRF, roles, 404 for what is not
 yours, the rate limit on failed sign-ins, languages, the users page and `kinerja users`."""
+
 from __future__ import annotations
 
 import pytest
@@ -56,6 +57,7 @@ def test_a_form_without_its_csrf_token_is_refused(client, people):
 
 def test_the_api_needs_no_csrf_token(client, people):
     from engine.service import create_key
+
     _, secret = create_key(people.extensions["kinerja_store"], "agency", "dinkes")
     answer = client.post("/v1/submissions", json={}, headers={"Authorization": f"Bearer {secret}"})
     assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
@@ -77,6 +79,7 @@ def test_successful_sign_ins_are_not_counted_against_the_limit(client, people):
 
 def test_a_disabled_user_is_signed_out_and_cannot_sign_in(client, people):
     from engine.service.accounts import disable_user
+
     sign_in(client, "opd1")
     assert client.get("/kiriman").status_code == 200
     disable_user(people.extensions["kinerja_store"], "opd1")
@@ -102,8 +105,9 @@ def test_an_unknown_page_is_an_html_404_and_the_api_keeps_problem_json(client, p
 
 def test_next_never_leaves_the_site(client, people):
     token = csrf_token(client.get("/masuk").data)
-    answer = client.post("/masuk", data={"username": "opd1", "password": PASSWORD, "csrf_token": token,
-                                         "next": "https://evil.example/"})
+    answer = client.post(
+        "/masuk", data={"username": "opd1", "password": PASSWORD, "csrf_token": token, "next": "https://evil.example/"}
+    )
     assert answer.headers["Location"] == "/"
 
 
@@ -118,12 +122,17 @@ def test_language_follows_accept_language_then_the_switch(client, people):
 
 def test_an_admin_adds_and_disables_users_on_the_users_page_audited(client, people):
     sign_in(client, "admin1")
-    answer = post_form(client, "/pengguna", "/pengguna",
-                       {"username": "opd3", "password": PASSWORD, "role": "agency", "agency": "dinsos"})
+    answer = post_form(
+        client,
+        "/pengguna",
+        "/pengguna",
+        {"username": "opd3", "password": PASSWORD, "role": "agency", "agency": "dinsos"},
+    )
     assert answer.status_code == 302
     assert "opd3" in client.get("/pengguna").get_data(as_text=True)
-    refused = post_form(client, "/pengguna", "/pengguna",
-                        {"username": "opd4", "password": PASSWORD, "role": "agency", "agency": ""})
+    refused = post_form(
+        client, "/pengguna", "/pengguna", {"username": "opd4", "password": PASSWORD, "role": "agency", "agency": ""}
+    )
     assert refused.status_code == 422 and "memerlukan instansi" in refused.get_data(as_text=True)
     assert post_form(client, "/pengguna", "/pengguna/opd3/nonaktifkan", {}).status_code == 302
     entries = [(e.actor, e.action, e.object) for e in audit(people)]
@@ -135,6 +144,7 @@ def test_an_admin_adds_and_disables_users_on_the_users_page_audited(client, peop
 
 def test_passwords_are_stored_as_argon2_hashes(people):
     from engine.service.store import User
+
     with people.extensions["kinerja_store"].session() as session:
         hashes = [u.password_hash for u in session.query(User)]
     assert hashes and all(h.startswith("$argon2id$") and PASSWORD not in h for h in hashes)
@@ -142,6 +152,7 @@ def test_passwords_are_stored_as_argon2_hashes(people):
 
 def test_the_session_key_is_kept_in_the_database_for_every_process(db_url):
     from server import create_app
+
     first, second = create_app({"DATABASE_URL": db_url}), create_app({"DATABASE_URL": db_url})
     try:
         assert first.config["SECRET_KEY"] and first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
@@ -151,8 +162,9 @@ def test_the_session_key_is_kept_in_the_database_for_every_process(db_url):
 
 
 def test_kinerja_users_create_reads_the_password_from_stdin(run_cli, db_url, tmp_path):
-    code, out, err = run_cli("users", "create", "opd9", "--role", "agency", "--agency", "dinkes", "--db", db_url,
-                             stdin=PASSWORD + "\n")
+    code, out, err = run_cli(
+        "users", "create", "opd9", "--role", "agency", "--agency", "dinkes", "--db", db_url, stdin=PASSWORD + "\n"
+    )
     assert code == 0, err
     assert "opd9" in out
     code, out, _err = run_cli("users", "list", "--db", db_url)
@@ -164,6 +176,7 @@ def test_kinerja_users_create_reads_the_password_from_stdin(run_cli, db_url, tmp
     assert run_cli("users", "disable", "opd9", "--db", db_url)[0] == 0
     from engine.service import accounts
     from engine.service.store import open_store
+
     store = open_store(db_url)
     try:
         assert accounts.sign_in(store, "opd9", PASSWORD) is None

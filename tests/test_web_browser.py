@@ -4,6 +4,7 @@ The server runs in a thread (werkzeug on 127.0.0.1, a free port) over a fresh da
 walks the pages as an operator would; screenshots of the main pages are written under
 $KINERJA_SCREENSHOTS (else the test's temporary folder), named after the page.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
 from isi_templat import KEY_ROW, fill  # noqa: E402
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 #: Records of examples/serang.jsonl used (enough for two units, quick to evaluate).
 SERANG_RECORDS = 60
 FIRST_DATA_ROW = KEY_ROW + 2  # after the keys and the example row
@@ -46,6 +54,7 @@ def chromium() -> str:
 def browser():
     path = chromium()
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         yield launched
@@ -66,6 +75,7 @@ def site(db_url):
     from werkzeug.serving import make_server
 
     from server import create_app
+
     app = create_app({"DATABASE_URL": db_url})
     add_user(app, "opd1", "agency", "dinkes")
     add_user(app, "opd2", "agency", "bappeda")
@@ -82,8 +92,9 @@ def site(db_url):
 
 
 def new_page(browser, base: str, lang: str = "id-ID"):
-    context = browser.new_context(base_url=base, locale=lang, accept_downloads=True,
-                                  extra_http_headers={"Accept-Language": lang})
+    context = browser.new_context(
+        base_url=base, locale=lang, accept_downloads=True, extra_http_headers={"Accept-Language": lang}
+    )
     return context.new_page()
 
 
@@ -100,6 +111,7 @@ def signing_in(response) -> bool:
 
 def stored_submissions(app) -> int:
     from engine.service.store import Submission
+
     with app.extensions["kinerja_store"].session() as session:
         return session.query(Submission).count()
 
@@ -113,6 +125,7 @@ def records(name: str, count: int | None = None) -> list[dict]:
 def column_of(workbook: bytes, key: str, sheet: str = "Pegawai") -> str:
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
+
     book = load_workbook(io.BytesIO(workbook), read_only=True)
     keys = [cell.value for cell in next(book[sheet].iter_rows(min_row=KEY_ROW, max_row=KEY_ROW))]
     return get_column_letter(keys.index(key) + 1)
@@ -120,6 +133,7 @@ def column_of(workbook: bytes, key: str, sheet: str = "Pegawai") -> str:
 
 def set_cell(workbook: bytes, row: int, column: str, value, sheet: str = "Pegawai") -> bytes:
     from openpyxl import load_workbook
+
     book = load_workbook(io.BytesIO(workbook))
     book[sheet][f"{column}{row}"] = value
     out = io.BytesIO()
@@ -147,15 +161,18 @@ def kinerja_eval_csv(tmp_path: Path, policy: str, period: str, rows: list[dict])
     """What `kinerja eval --format csv` writes for these records."""
     from engine import cli
     from engine.evaluate.io import encode
+
     source = tmp_path / "records.jsonl"
     source.write_bytes(b"".join(encode(r) + b"\n" for r in rows))
     target = tmp_path / "eval.csv"
-    assert cli.main(["eval", "--policy", policy, "--period", period, str(source), "--format", "csv",
-                     "-o", str(target)]) in (0, 1)
+    assert cli.main(
+        ["eval", "--policy", policy, "--period", period, str(source), "--format", "csv", "-o", str(target)]
+    ) in (0, 1)
     return target.read_text(encoding="utf-8")
 
 
 # The walkthrough ------------------------------------------------------------------------------
+
 
 def test_an_agency_sends_a_file_sees_errors_at_their_cells_and_reads_its_results(browser, site, screenshots, tmp_path):
     base, app = site
@@ -177,8 +194,10 @@ def test_an_agency_sends_a_file_sees_errors_at_their_cells_and_reads_its_results
     upload(page, "serang", "2025-06", tmp_path / "salah.xlsx")
     page.screenshot(path=str(screenshots / "pratinjau-galat.png"))
     errors = page.locator("table.errors tbody tr")
-    places = {(errors.nth(i).get_attribute("data-row"), errors.nth(i).get_attribute("data-column"))
-              for i in range(errors.count())}
+    places = {
+        (errors.nth(i).get_attribute("data-row"), errors.nth(i).get_attribute("data-column"))
+        for i in range(errors.count())
+    }
     assert places == {(str(FIRST_DATA_ROW + 2), perilaku), (str(FIRST_DATA_ROW + 7), imunisasi)}
     assert page.locator("table.errors td.cell-error").count() == 2
     assert page.locator("button[name=kirim]").count() == 0
@@ -209,6 +228,7 @@ def test_an_agency_sends_a_file_sees_errors_at_their_cells_and_reads_its_results
     page.set_viewport_size({"width": 1280, "height": 720})
     submission_url = page.url
     import yaml
+
     units = yaml.safe_load((ROOT / "examples" / "serang-units.yaml").read_text(encoding="utf-8"))["units"]
     assert page.locator("section.chart svg").count() == len(units)  # one chart per unit
     assert page.locator("#tabel-hasil tbody tr").count() == SERANG_RECORDS
@@ -222,8 +242,10 @@ def test_an_agency_sends_a_file_sees_errors_at_their_cells_and_reads_its_results
     page.click("#tabel-hasil thead th a:text-is('tpp')")
     page.click("#tabel-hasil thead th a:text-is('tpp')")  # descending
     tpp_column = page.locator("#tabel-hasil thead th").all_inner_texts().index("tpp ▼")
-    values = [Decimal(v.replace(".", "").replace(",", ".")) for v in
-              page.locator(f"#tabel-hasil tbody tr td:nth-child({tpp_column + 1})").all_inner_texts()]
+    values = [
+        Decimal(v.replace(".", "").replace(",", "."))
+        for v in page.locator(f"#tabel-hasil tbody tr td:nth-child({tpp_column + 1})").all_inner_texts()
+    ]
     assert values == sorted(values, reverse=True)
 
     # The downloads equal `kinerja eval` on the same records.
@@ -231,8 +253,11 @@ def test_an_agency_sends_a_file_sees_errors_at_their_cells_and_reads_its_results
     downloaded = download(page, "a[href$='/hasil.csv']").decode("utf-8")
     assert downloaded == kinerja_eval_csv(tmp_path, "serang", "2025-06", data)
     from openpyxl import load_workbook
+
     book = load_workbook(io.BytesIO(download(page, "a[href$='/hasil.xlsx']")), read_only=True)
-    sheet_rows = [[("" if v is None else str(v)) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+    sheet_rows = [
+        [("" if v is None else str(v)) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)
+    ]
     expected = list(csv.reader(io.StringIO(downloaded)))
     assert [row[0] for row in sheet_rows] == [row[0] for row in expected]
     assert len(sheet_rows) == SERANG_RECORDS + 1
@@ -261,15 +286,18 @@ def test_an_agency_sends_a_file_sees_errors_at_their_cells_and_reads_its_results
     assert submission_url.rsplit("/", 1)[1] not in other.goto("/kiriman").text()
 
 
-def test_the_kurva_distribusi_is_drawn_beside_its_limits_with_each_violation_in_words(browser, site, screenshots,
-                                                                                      tmp_path):
+def test_the_kurva_distribusi_is_drawn_beside_its_limits_with_each_violation_in_words(
+    browser, site, screenshots, tmp_path
+):
     base, app = site
     page = new_page(browser, base)
     sign_in(page, "opd1")
     page.goto("/kiriman/baru")
     template = download(page, "a[href='/kebijakan/permenpanrb-6-2022/templat.xlsx']")
     (tmp_path / "kurva.xlsx").write_bytes(fill(template, records("kurva-distribusi.jsonl")))
-    upload(page, "permenpanrb-6-2022", "2025", tmp_path / "kurva.xlsx", ROOT / "examples" / "kurva-distribusi-units.yaml")
+    upload(
+        page, "permenpanrb-6-2022", "2025", tmp_path / "kurva.xlsx", ROOT / "examples" / "kurva-distribusi-units.yaml"
+    )
     page.click("button[name=kirim]")
     page.wait_for_url(re.compile(r"/kiriman/[0-9a-f]{32}$"))
     page.screenshot(path=str(screenshots / "kurva-distribusi.png"), full_page=True)
@@ -309,15 +337,22 @@ def test_too_many_failed_sign_ins_are_slowed_down(browser, site, screenshots):
 
 
 #: English words that a page in Indonesian never shows (data such as NIPs and labels are Indonesian).
-ENGLISH = re.compile(r"\b(the|and|of|is|are|must|with|was|were|not|this|your|record|records|file|sign|"
-                     r"download|submission|submissions|results|error|errors|employee|page|valid)\b", re.IGNORECASE)
+ENGLISH = re.compile(
+    r"\b(the|and|of|is|are|must|with|was|were|not|this|your|record|records|file|sign|"
+    r"download|submission|submissions|results|error|errors|employee|page|valid)\b",
+    re.IGNORECASE,
+)
 
 
 def test_no_page_shows_an_untranslated_english_message(browser, site, tmp_path):
     base, app = site
     from engine import i18n
-    english = sorted((m for m, t in i18n.catalogue("id").items() if isinstance(t, str) and t != m and len(m) > 12),
-                     key=len, reverse=True)
+
+    english = sorted(
+        (m for m, t in i18n.catalogue("id").items() if isinstance(t, str) and t != m and len(m) > 12),
+        key=len,
+        reverse=True,
+    )
     page = new_page(browser, base)
     sign_in(page, "opd1")
     page.goto("/kiriman/baru")
@@ -349,5 +384,5 @@ def test_no_page_shows_an_untranslated_english_message(browser, site, tmp_path):
     for name, text in visited.items():
         text = text.replace("Kinerja", "")
         found += [f"{name}: {m!r}" for m in english if m in text]
-        found += [f"{name}: …{text[max(0, w.start() - 30):w.end() + 30]!r}…" for w in ENGLISH.finditer(text)]
+        found += [f"{name}: …{text[max(0, w.start() - 30) : w.end() + 30]!r}…" for w in ENGLISH.finditer(text)]
     assert not found, "English on an Indonesian page:\n" + "\n".join(found[:30])

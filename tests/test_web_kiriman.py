@@ -1,6 +1,7 @@
 """The agencies' pages through Flask's test client, on SQLite and PostgreSQL: preview stores nothing,
 Kirim stores once, who sees what, templates, results, the employee's sheet, and the README's
 conversion of examples/serang.jsonl to a filled template."""
+
 from __future__ import annotations
 
 import io
@@ -37,8 +38,12 @@ def agency(app, client):
 
 
 def preview(client, data: bytes, units: bytes | None = None, period: str = "2025-06"):
-    form = {"csrf_token": csrf_token(client.get("/kiriman/baru").data), "policy": "serang", "period": period,
-            "berkas": (io.BytesIO(data), "serang.xlsx")}
+    form = {
+        "csrf_token": csrf_token(client.get("/kiriman/baru").data),
+        "policy": "serang",
+        "period": period,
+        "berkas": (io.BytesIO(data), "serang.xlsx"),
+    }
     if units is not None:
         form["unit"] = (io.BytesIO(units), "unit.yaml")
     return client.post("/kiriman/baru", data=form, content_type="multipart/form-data")
@@ -60,8 +65,9 @@ def template(client) -> bytes:
 
 
 def send(client, page) -> str:
-    answer = client.post("/kiriman/kirim", data={"csrf_token": csrf_token(page.data), "token": token_of(page),
-                                                 "kirim": "1"})
+    answer = client.post(
+        "/kiriman/kirim", data={"csrf_token": csrf_token(page.data), "token": token_of(page), "kirim": "1"}
+    )
     assert answer.status_code == 303
     return answer.headers["Location"]
 
@@ -75,12 +81,15 @@ def test_a_preview_stores_nothing_and_kirim_stores_once(app, agency):
     assert count(app, Submission) == 1
     with app.extensions["kinerja_store"].session() as session:
         entries = session.query(AuditEntry).filter(AuditEntry.action.in_(["upload.preview", "submission.create"])).all()
-    assert [(e.action, e.actor, e.agency) for e in entries] == [("upload.preview", "u:opd1", "dinkes"),
-                                                                ("submission.create", "u:opd1", "dinkes")]
+    assert [(e.action, e.actor, e.agency) for e in entries] == [
+        ("upload.preview", "u:opd1", "dinkes"),
+        ("submission.create", "u:opd1", "dinkes"),
+    ]
 
 
 def test_a_file_with_an_error_offers_no_kirim(app, agency):
     from openpyxl import load_workbook
+
     book = load_workbook(io.BytesIO(fill(template(agency), serang())))
     book["Pegawai"]["A6"] = 1.98503e17  # a NIP Excel turned into a number
     out = io.BytesIO()
@@ -125,10 +134,12 @@ def test_results_filter_and_sort_on_the_server(app, agency):
     everything = agency.get(location).get_data(as_text=True)
     assert everything.count('href="/evaluasi/') == 60
     baik = agency.get(location + "?predikat=Baik").get_data(as_text=True)
-    expected = sum(1 for line in agency.get(location + "/hasil.csv").get_data(as_text=True).splitlines()
-                   if ",Baik," in line)
+    expected = sum(
+        1 for line in agency.get(location + "/hasil.csv").get_data(as_text=True).splitlines() if ",Baik," in line
+    )
     assert baik.count('href="/evaluasi/') == expected > 0
     import yaml
+
     kasemen = yaml.safe_load(units)["units"][0]
     members = set(kasemen["members"]) & {str(r["id"]) for r in records}
     unit = agency.get(location + f"?unit={kasemen['id']}").get_data(as_text=True)
@@ -159,31 +170,53 @@ def test_the_readme_conversion_gives_a_file_sent_whole(app, agency, run_cli, tmp
     code, _out, err = run_cli("template", "serang", "-o", tmp_path / "templat.xlsx")
     assert code == 0, err
     import subprocess
-    done = subprocess.run([sys.executable, str(ROOT / "examples" / "isi_templat.py"), str(tmp_path / "templat.xlsx"),
-                           str(ROOT / "examples" / "serang.jsonl"), "-o", str(tmp_path / "serang.xlsx")],
-                          capture_output=True, text=True)
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "examples" / "isi_templat.py"),
+            str(tmp_path / "templat.xlsx"),
+            str(ROOT / "examples" / "serang.jsonl"),
+            "-o",
+            str(tmp_path / "serang.xlsx"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     page = preview(agency, (tmp_path / "serang.xlsx").read_bytes())
     assert page.status_code == 200, re.findall(r"<td>([^<]*)</td>\s*</tr>", page.get_data(as_text=True))[:5]
     location = send(agency, page)
-    code, expected, err = run_cli("eval", "--policy", "serang", "--period", "2025-06", "--format", "csv",
-                                  ROOT / "examples" / "serang.jsonl")
+    code, expected, err = run_cli(
+        "eval", "--policy", "serang", "--period", "2025-06", "--format", "csv", ROOT / "examples" / "serang.jsonl"
+    )
     assert agency.get(location + "/hasil.csv").get_data(as_text=True) == expected
 
 
 def test_a_policy_published_under_a_new_id_can_be_chosen_and_sent(app, agency):
     """A region's child published from the workbench (a new id) is offered on the upload form, with
     its templates, and a file sent under it is evaluated by it."""
-    from engine import service
     from webtools import serang_threshold_copy
+
+    from engine import service
+
     store = app.extensions["kinerja_store"]
-    assert service.publish_policy(store, service.Caller("a", "admin", None), {"policy": serang_threshold_copy()})[0] == 201
+    assert (
+        service.publish_policy(store, service.Caller("a", "admin", None), {"policy": serang_threshold_copy()})[0] == 201
+    )
     form = agency.get("/kiriman/baru").get_data(as_text=True)
     assert '<option value="serang-ambang"' in form and "/kebijakan/serang-ambang/templat.xlsx" in form
     filled = fill(agency.get("/kebijakan/serang-ambang/templat.xlsx").data, serang())
-    page = agency.post("/kiriman/baru", data={"csrf_token": csrf_token(form.encode()), "policy": "serang-ambang",
-                                              "period": "2025-06", "berkas": (io.BytesIO(filled), "ambang.xlsx")},
-                       content_type="multipart/form-data")
+    page = agency.post(
+        "/kiriman/baru",
+        data={
+            "csrf_token": csrf_token(form.encode()),
+            "policy": "serang-ambang",
+            "period": "2025-06",
+            "berkas": (io.BytesIO(filled), "ambang.xlsx"),
+        },
+        content_type="multipart/form-data",
+    )
     assert page.status_code == 200 and "serang-ambang" in page.get_data(as_text=True)
     location = send(agency, page)
     with store.session() as session:

@@ -11,6 +11,7 @@ SQLite and PostgreSQL, with a screenshot of each step.
 Screenshots go to $KINERJA_SCREENSHOTS/tinjauan (default: the test's temporary directory).
 Without chromium the tests are skipped and say why, unless KINERJA_REQUIRE_BROWSER=1.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,14 +24,20 @@ import pytest
 from webtools import PASSWORD, add_user, serang_threshold_copy
 
 from engine import api, service
-from engine.service import workbench
 from engine.evaluate.io import decode_json, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "serang.jsonl"
 RECORDS = [decode_json(line.encode("utf-8")) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()]
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"]
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 BIDAN = "values/capaian_hasil_kerja/weighted/weights/bidan/"
 
 
@@ -59,6 +66,7 @@ def shots(tmp_path):
 def site(app):
     """The app served on 127.0.0.1 with users and two agencies' serang submissions stored."""
     from werkzeug.serving import make_server
+
     store = app.extensions["kinerja_store"]
     add_user(app, "admin1", "admin")
     add_user(app, "rev1", "reviewer")
@@ -76,6 +84,7 @@ def site(app):
 def browser():
     path = chromium_path()
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=path, args=BROWSER_ARGS)
         yield launched
@@ -104,8 +113,12 @@ def writing_forms(page) -> list[str]:
 
 def test_a_reviewer_compares_replays_and_reads_the_audit_log(app, site, browser, shots, tmp_path, run_cli):
     text = serang_threshold_copy()
-    assert service.publish_policy(app.extensions["kinerja_store"], service.Caller("admin", "admin", None),
-                                  {"policy": text})[0] == 201
+    assert (
+        service.publish_policy(
+            app.extensions["kinerja_store"], service.Caller("admin", "admin", None), {"policy": text}
+        )[0]
+        == 201
+    )
     copy = tmp_path / "serang-ambang.yaml"
     copy.write_text(text, encoding="utf-8")
     _, diff_out, _ = run_cli("diff", "serang", copy, "--data", EXAMPLE)
@@ -122,8 +135,9 @@ def test_a_reviewer_compares_replays_and_reads_the_audit_log(app, site, browser,
     page.click("form.filters button[type=submit]")
     page.wait_for_selector("#matriks-perpindahan")
     shoot(page, shots, "02-tinjauan-serang-vs-ambang")
-    rows = page.eval_on_selector_all("#daftar-pindah tbody tr", "rows => rows.map(r => Array.from(r.children)"
-                                                                 ".map(c => c.textContent.trim()))")
+    rows = page.eval_on_selector_all(
+        "#daftar-pindah tbody tr", "rows => rows.map(r => Array.from(r.children).map(c => c.textContent.trim()))"
+    )
     assert sorted((r[0], r[3], r[4]) for r in rows) == cli_movers
     matrix = page.inner_text("#matriks-perpindahan")
     assert "Sangat Baik" in matrix and page.is_visible("#grafik-unit svg") and page.is_visible("#tabel-unit")
@@ -172,8 +186,13 @@ def test_an_admin_changes_a_weight_tests_tries_and_publishes(app, site, browser,
     page.wait_for_selector("ul.diagnostics")
     assert "weights.sum" in page.inner_text("ul.diagnostics") and page.is_visible("#gutter .mark")
     shoot(page, shots, "12-bengkel-periksa-salah")
-    page.fill("#teks", page.input_value("#teks").replace(
-        "bidan: {capaian_cakupan_imunisasi: 60}", "bidan: {capaian_cakupan_imunisasi: 60, capaian_pelayanan_kesehatan: 20}"))
+    page.fill(
+        "#teks",
+        page.input_value("#teks").replace(
+            "bidan: {capaian_cakupan_imunisasi: 60}",
+            "bidan: {capaian_cakupan_imunisasi: 60, capaian_pelayanan_kesehatan: 20}",
+        ),
+    )
     page.click("button[value=periksa]")
     page.wait_for_load_state()
     assert "lolos semua pemeriksaan" in page.inner_text("#periksa")
@@ -186,9 +205,15 @@ def test_an_admin_changes_a_weight_tests_tries_and_publishes(app, site, browser,
     shoot(page, shots, "13-bengkel-uji-dua-gagal")
 
     page.click("#coba summary")
-    for name, value in {"jabatan": "bidan", "imunisasi-target": "95", "imunisasi-realisasi": "92,15",
-                        "pelayanan_kesehatan-target": "400", "pelayanan_kesehatan-realisasi": "420",
-                        "tpp_pagu": "5000000", "apel_senin_tidak_hadir": "0"}.items():
+    for name, value in {
+        "jabatan": "bidan",
+        "imunisasi-target": "95",
+        "imunisasi-realisasi": "92,15",
+        "pelayanan_kesehatan-target": "400",
+        "pelayanan_kesehatan-realisasi": "420",
+        "tpp_pagu": "5000000",
+        "apel_senin_tidak_hadir": "0",
+    }.items():
         if name == "jabatan":
             page.select_option(f"#c-{name}", value)
         else:
@@ -210,11 +235,15 @@ def test_an_admin_changes_a_weight_tests_tries_and_publishes(app, site, browser,
     assert "2 dari" in page.inner_text("#ditolak")
     shoot(page, shots, "16-bengkel-terbitkan-ditolak")
 
-    fixed = (page.input_value("#teks")
-             .replace("expect: {capaian_hasil_kerja: 101,", "expect: {capaian_hasil_kerja: 100.2,")
-             .replace("expect: {capaian_hasil_kerja: 100, rating_hasil_kerja: di_atas, rating_perilaku: di_atas, "
-                      "predikat: Sangat Baik,", "expect: {capaian_hasil_kerja: 99, rating_hasil_kerja: sesuai, "
-                      "rating_perilaku: di_atas, predikat: Baik,"))
+    fixed = (
+        page.input_value("#teks")
+        .replace("expect: {capaian_hasil_kerja: 101,", "expect: {capaian_hasil_kerja: 100.2,")
+        .replace(
+            "expect: {capaian_hasil_kerja: 100, rating_hasil_kerja: di_atas, rating_perilaku: di_atas, "
+            "predikat: Sangat Baik,",
+            "expect: {capaian_hasil_kerja: 99, rating_hasil_kerja: sesuai, rating_perilaku: di_atas, predikat: Baik,",
+        )
+    )
     page.fill("#teks", fixed)
     page.click("button[value=uji]")
     page.wait_for_selector("#ringkasan-uji")
@@ -228,10 +257,18 @@ def test_an_admin_changes_a_weight_tests_tries_and_publishes(app, site, browser,
     assert "serang-bobot" in page.inner_text("table.data")
     shoot(page, shots, "18-kebijakan-dengan-versi-baru")
     store = app.extensions["kinerja_store"]
-    record = {"jabatan": "bidan", "imunisasi": {"target": 95, "realisasi": decode_json(b"92.15")},
-              "pelayanan_kesehatan": {"target": 400, "realisasi": 420}, "tpp_pagu": 5000000, "keterlambatan": [],
-              "apel_senin_tidak_hadir": 0, "perilaku": {k: 92 for k in ("berorientasi_pelayanan", "akuntabel", "kompeten",
-                                                                        "harmonis", "loyal", "adaptif", "kolaboratif")}}
+    record = {
+        "jabatan": "bidan",
+        "imunisasi": {"target": 95, "realisasi": decode_json(b"92.15")},
+        "pelayanan_kesehatan": {"target": 400, "realisasi": 420},
+        "tpp_pagu": 5000000,
+        "keterlambatan": [],
+        "apel_senin_tidak_hadir": 0,
+        "perilaku": {
+            k: 92
+            for k in ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif")
+        },
+    }
     result = service.evaluate("serang-bobot", {"records": [record], "period": "2026-02"}, store)["results"][0]
     listed = service.list_versions(store, "serang-bobot")["versions"]
     assert result["policy"]["hash"] == listed[0]["hash"] and result["outputs"]["predikat"] == "Baik"

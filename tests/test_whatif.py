@@ -1,5 +1,6 @@
 """kinerja explain --what-if: the smallest single-input change that reaches the next better
 predikat, checked here by evaluating every reported change (and the value one step short of it)."""
+
 from __future__ import annotations
 
 import copy
@@ -99,6 +100,7 @@ def find(report, *path):
 
 # pp-46-2011 -----------------------------------------------------------------------------------
 
+
 def test_domain_worked_example_gets_exact_minimal_changes_to_sangat_baik():
     loaded = api.load("pp-46-2011")
     rec = json.loads((EXAMPLES / "pp-46-2011-contoh.json").read_text(), parse_float=Decimal)
@@ -156,11 +158,15 @@ def test_a_record_already_at_the_best_predikat_says_so(indonesian):
 
 # permenpanrb-6-2022 ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("hasil, perilaku, change, reached", [
-    ("di_bawah", "sesuai", (("rating_hasil_kerja",), "sesuai"), "Baik"),  # BP -> one step of hasil
-    ("di_atas", "di_bawah", (("rating_perilaku",), "sesuai"), "Baik"),  # K/M -> jumps to Baik
-    ("di_bawah", "di_bawah", (("rating_hasil_kerja",), "sesuai"), "Kurang/Misconduct"),  # SK -> K/M
-])
+
+@pytest.mark.parametrize(
+    "hasil, perilaku, change, reached",
+    [
+        ("di_bawah", "sesuai", (("rating_hasil_kerja",), "sesuai"), "Baik"),  # BP -> one step of hasil
+        ("di_atas", "di_bawah", (("rating_perilaku",), "sesuai"), "Baik"),  # K/M -> jumps to Baik
+        ("di_bawah", "di_bawah", (("rating_hasil_kerja",), "sesuai"), "Kurang/Misconduct"),  # SK -> K/M
+    ],
+)
 def test_matrix_ratings_move_by_steps_of_their_declared_order(hasil, perilaku, change, reached):
     loaded = api.load("permenpanrb-6-2022")
     rec = {"rating_hasil_kerja": hasil, "rating_perilaku": perilaku}
@@ -183,8 +189,15 @@ def test_bounds_limit_the_search_and_better_comes_from_the_declared_labels(write
     report = what_if(loaded, {"a": 40, "b": 60})  # b 70 (+10 of 60) beats a 50 (+10 of 40)
     assert [(c.path, c.new, c.reached) for c in report.changes] == [(("b",), 70, "dua"), (("a",), 50, "dua")]
     data = json.loads(encode(whatif_json(report)))
-    assert data["best"] == {"path": "/b", "old": 60, "new": 70, "reached": "dua", "size": 0.1666666667,
-                            "kind": "number", "monotone": True}
+    assert data["best"] == {
+        "path": "/b",
+        "old": 60,
+        "new": 70,
+        "reached": "dua",
+        "size": 0.1666666667,
+        "kind": "number",
+        "monotone": True,
+    }
 
 
 def test_serang_changes_are_verified_by_evaluation():
@@ -197,24 +210,29 @@ def test_serang_changes_are_verified_by_evaluation():
 
 # CLI ------------------------------------------------------------------------------------------
 
+
 def test_cli_prints_the_smallest_change_after_the_explanation(run_cli, indonesian):
     plain = run_cli("explain", "--policy", "pp-46-2011", str(EXAMPLES / "pp-46-2011-contoh.json"))
-    code, out, err = run_cli("explain", "--policy", "pp-46-2011", "--what-if",
-                             str(EXAMPLES / "pp-46-2011-contoh.json"))
+    code, out, err = run_cli("explain", "--policy", "pp-46-2011", "--what-if", str(EXAMPLES / "pp-46-2011-contoh.json"))
     assert (code, err, plain[0]) == (0, "", 0)
     assert "Agar lebih baik" not in plain[1]
     added = [line for line in out.splitlines() if line not in plain[1].splitlines()]
     assert added[:2] == [
         "  Agar lebih baik: predikat sekarang Baik; satu tingkat di atasnya Sangat Baik.",
-        ("  Perubahan satu masukan terkecil: kuantitas.target pada kegiatan ke-1 dari 1 menjadi 0,77 "
-         "(turun 0,23; 23%) → Sangat Baik.")]
+        (
+            "  Perubahan satu masukan terkecil: kuantitas.target pada kegiatan ke-1 dari 1 menjadi 0,77 "
+            "(turun 0,23; 23%) → Sangat Baik."
+        ),
+    ]
     assert "    3. kuantitas.realisasi pada kegiatan ke-1 dari 1 menjadi 1,29 (naik 0,29; 29%) → Sangat Baik" in added
     assert out.replace("\n".join(added) + "\n", "") == plain[1]
 
 
 def test_cli_what_if_in_english_and_exit_codes(run_cli, write_policy):
-    records = '{"id": "a", "rating_hasil_kerja": "di_bawah", "rating_perilaku": "sesuai"}\n' \
-              '{"id": "b", "rating_hasil_kerja": "diatas", "rating_perilaku": "sesuai"}\n'
+    records = (
+        '{"id": "a", "rating_hasil_kerja": "di_bawah", "rating_perilaku": "sesuai"}\n'
+        '{"id": "b", "rating_hasil_kerja": "diatas", "rating_perilaku": "sesuai"}\n'
+    )
     code, out, _ = run_cli("explain", "--policy", "permenpanrb-6-2022", "--what-if", "--lang", "en", stdin=records)
     assert code == 1  # record b cannot be evaluated
     assert "  Smallest single-input change: rating_hasil_kerja from di_bawah to sesuai (1 step) → Baik." in out

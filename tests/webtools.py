@@ -2,6 +2,7 @@
 
 Shared by tests/test_web_*.py; they go through the pages as a browser would (GET the form, read
 its csrf_token, POST it back)."""
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,9 @@ def sign_in(client, username: str, password: str = PASSWORD, lang: str | None = 
     """Sign in through /masuk; returns the response to the POST."""
     headers = {"Accept-Language": lang} if lang else {}
     token = csrf_token(client.get("/masuk", headers=headers).data)
-    return client.post("/masuk", data={"username": username, "password": password, "csrf_token": token},
-                       headers=headers)
+    return client.post(
+        "/masuk", data={"username": username, "password": password, "csrf_token": token}, headers=headers
+    )
 
 
 def post_form(client, page_url: str, url: str, data: dict, **kwargs):
@@ -43,8 +45,11 @@ def serang_threshold_copy(title: str = "Serang, Di Atas mulai 105") -> str:
     from engine.service import workbench
 
     loaded = api.load("serang")
-    text = workbench.child_yaml(loaded, workbench.changes_from(loaded, {"values/batas_di_atas/formula": "105"}),
-                                workbench.Identity("serang-ambang", "1", title, "2024-01-01"))
+    text = workbench.child_yaml(
+        loaded,
+        workbench.changes_from(loaded, {"values/batas_di_atas/formula": "105"}),
+        workbench.Identity("serang-ambang", "1", title, "2024-01-01"),
+    )
     head, _sep, cases = text.partition("\ntests:\n")
     assert cases and not re.search(r"^\S", cases, flags=re.M), "tests: is the child's last block"
     return head + "\n"

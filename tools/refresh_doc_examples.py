@@ -7,6 +7,7 @@ then read the diff: the tests compare the document with the same runs.
 
     python tools/refresh_doc_examples.py README.md docs/panduan-kebijakan.md
 """
+
 from __future__ import annotations
 
 import io
@@ -51,8 +52,12 @@ def _refresh_block(block: str) -> str:
 
 def refresh(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    new = re.sub(r"(```console\n)(.*?)(```)", lambda m: m.group(1) + _refresh_block(m.group(2).rstrip("\n")) + m.group(3),
-                 text, flags=re.S)
+    new = re.sub(
+        r"(```console\n)(.*?)(```)",
+        lambda m: m.group(1) + _refresh_block(m.group(2).rstrip("\n")) + m.group(3),
+        text,
+        flags=re.S,
+    )
     path.write_text(new, encoding="utf-8")
 
 

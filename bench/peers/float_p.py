@@ -1,5 +1,6 @@
 """Policy P as someone would hand-write it with binary floats and stdlib `json`: fast, and wrong
 near the band edges and rounding midpoints. Written from BENCH.md alone."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,14 @@ BOBOT = (25, 20, 20, 15, 10, 10)
 TERBALIK = (False, False, False, False, True, True)
 BERAKHLAK = ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif")
 MATRIKS = {
-    ("di_atas", "di_bawah"): "Kurang/Misconduct", ("di_atas", "sesuai"): "Baik", ("di_atas", "di_atas"): "Sangat Baik",
-    ("sesuai", "di_bawah"): "Kurang/Misconduct", ("sesuai", "sesuai"): "Baik", ("sesuai", "di_atas"): "Baik",
-    ("di_bawah", "di_bawah"): "Sangat Kurang", ("di_bawah", "sesuai"): "Butuh Perbaikan",
+    ("di_atas", "di_bawah"): "Kurang/Misconduct",
+    ("di_atas", "sesuai"): "Baik",
+    ("di_atas", "di_atas"): "Sangat Baik",
+    ("sesuai", "di_bawah"): "Kurang/Misconduct",
+    ("sesuai", "sesuai"): "Baik",
+    ("sesuai", "di_atas"): "Baik",
+    ("di_bawah", "di_bawah"): "Sangat Kurang",
+    ("di_bawah", "sesuai"): "Butuh Perbaikan",
     ("di_bawah", "di_atas"): "Butuh Perbaikan",
 }
 _IKI = tuple(zip((f"iki_{i}" for i in range(1, 7)), BOBOT, TERBALIK))
@@ -37,8 +43,13 @@ def evaluate(record: dict) -> dict:
     perilaku = sum(scores[name] for name in BERAKHLAK) / 7 * 20
     rating_hasil = "di_atas" if hasil > 110 else "sesuai" if hasil >= 90 else "di_bawah"
     rating_perilaku = "di_atas" if perilaku > 90 else "sesuai" if perilaku >= 70 else "di_bawah"
-    return {"hasil_kerja": half_up(hasil), "perilaku": half_up(perilaku), "rating_hasil_kerja": rating_hasil,
-            "rating_perilaku": rating_perilaku, "predikat": MATRIKS[rating_hasil, rating_perilaku]}
+    return {
+        "hasil_kerja": half_up(hasil),
+        "perilaku": half_up(perilaku),
+        "rating_hasil_kerja": rating_hasil,
+        "rating_perilaku": rating_perilaku,
+        "predikat": MATRIKS[rating_hasil, rating_perilaku],
+    }
 
 
 def make():

@@ -2,6 +2,7 @@
 
 Written from BENCH.md alone and sharing no code with Kinerja, so that agreement means something.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,14 @@ CAPAIAN_MAKS = 120
 BERAKHLAK = ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif")
 # PermenPANRB 6/2022: (rating hasil kerja, rating perilaku) -> predikat
 MATRIKS = {
-    ("di_atas", "di_bawah"): "Kurang/Misconduct", ("di_atas", "sesuai"): "Baik", ("di_atas", "di_atas"): "Sangat Baik",
-    ("sesuai", "di_bawah"): "Kurang/Misconduct", ("sesuai", "sesuai"): "Baik", ("sesuai", "di_atas"): "Baik",
-    ("di_bawah", "di_bawah"): "Sangat Kurang", ("di_bawah", "sesuai"): "Butuh Perbaikan",
+    ("di_atas", "di_bawah"): "Kurang/Misconduct",
+    ("di_atas", "sesuai"): "Baik",
+    ("di_atas", "di_atas"): "Sangat Baik",
+    ("sesuai", "di_bawah"): "Kurang/Misconduct",
+    ("sesuai", "sesuai"): "Baik",
+    ("sesuai", "di_atas"): "Baik",
+    ("di_bawah", "di_bawah"): "Sangat Kurang",
+    ("di_bawah", "sesuai"): "Butuh Perbaikan",
     ("di_bawah", "di_atas"): "Butuh Perbaikan",
 }
 _HALF = Fraction(1, 2)
@@ -34,8 +40,10 @@ def capaian(indikator: dict, terbalik: bool) -> Fraction:
 
 def hasil_kerja(record: dict) -> Fraction:
     """Unrounded: ratings compare this exact value, only the report is rounded."""
-    return sum(w * capaian(record[f"iki_{i}"], terbalik)
-               for i, (w, terbalik) in enumerate(zip(BOBOT, TERBALIK), start=1)) / 100
+    return (
+        sum(w * capaian(record[f"iki_{i}"], terbalik) for i, (w, terbalik) in enumerate(zip(BOBOT, TERBALIK), start=1))
+        / 100
+    )
 
 
 def perilaku(record: dict) -> Fraction:
@@ -55,8 +63,13 @@ def rating(x: Fraction, di_atas_lebih_dari: int, sesuai_paling_sedikit: int) -> 
 def evaluate(record: dict) -> dict:
     hasil, nilai_perilaku = hasil_kerja(record), perilaku(record)
     rating_hasil, rating_perilaku = rating(hasil, 110, 90), rating(nilai_perilaku, 90, 70)
-    return {"hasil_kerja": half_up(hasil), "perilaku": half_up(nilai_perilaku), "rating_hasil_kerja": rating_hasil,
-            "rating_perilaku": rating_perilaku, "predikat": MATRIKS[rating_hasil, rating_perilaku]}
+    return {
+        "hasil_kerja": half_up(hasil),
+        "perilaku": half_up(nilai_perilaku),
+        "rating_hasil_kerja": rating_hasil,
+        "rating_perilaku": rating_perilaku,
+        "predikat": MATRIKS[rating_hasil, rating_perilaku],
+    }
 
 
 def make():

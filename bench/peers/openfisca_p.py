@@ -2,6 +2,7 @@
 over the whole population at once (NumPy), the default value type `float` (stored as float32).
 Compute only: the records are turned into input arrays untimed; each timed pass builds the
 simulation, sets the inputs and calculates the five outputs. Written from BENCH.md alone."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,14 @@ TERBALIK = (False, False, False, False, True, True)
 BERAKHLAK = ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif")
 RATINGS = ("di_bawah", "sesuai", "di_atas")
 MATRIKS = {
-    ("di_atas", "di_bawah"): "Kurang/Misconduct", ("di_atas", "sesuai"): "Baik", ("di_atas", "di_atas"): "Sangat Baik",
-    ("sesuai", "di_bawah"): "Kurang/Misconduct", ("sesuai", "sesuai"): "Baik", ("sesuai", "di_atas"): "Baik",
-    ("di_bawah", "di_bawah"): "Sangat Kurang", ("di_bawah", "sesuai"): "Butuh Perbaikan",
+    ("di_atas", "di_bawah"): "Kurang/Misconduct",
+    ("di_atas", "sesuai"): "Baik",
+    ("di_atas", "di_atas"): "Sangat Baik",
+    ("sesuai", "di_bawah"): "Kurang/Misconduct",
+    ("sesuai", "sesuai"): "Baik",
+    ("sesuai", "di_atas"): "Baik",
+    ("di_bawah", "di_bawah"): "Sangat Kurang",
+    ("di_bawah", "sesuai"): "Butuh Perbaikan",
     ("di_bawah", "di_atas"): "Butuh Perbaikan",
 }
 PERIOD = "2025"
@@ -37,6 +43,7 @@ def _capaian(i: int):
         r, t = person(f"realisasi_{i}", period), person(f"target_{i}", period)
         c = np.maximum((2 * t - r) / t * 100, 0) if TERBALIK[i - 1] else r / t * 100
         return np.minimum(c, 120)
+
     return capaian
 
 
@@ -62,12 +69,27 @@ def _system():
         variable(f"capaian_{i}", _capaian(i))
     for name in BERAKHLAK:
         variable(name)
-    variable("hasil_kerja", lambda person, period, parameters: sum(w * person(f"capaian_{i}", period) for i, w in enumerate(BOBOT, 1)) / 100)
+    variable(
+        "hasil_kerja",
+        lambda person, period, parameters: (
+            sum(w * person(f"capaian_{i}", period) for i, w in enumerate(BOBOT, 1)) / 100
+        ),
+    )
     variable("perilaku", lambda person, period, parameters: sum(person(n, period) for n in BERAKHLAK) / 7 * 20)
-    variable("rating_hasil_kerja", lambda person, period, parameters: np.select(
-        [person("hasil_kerja", period) > 110, person("hasil_kerja", period) >= 90], [2, 1], 0), int)
-    variable("rating_perilaku", lambda person, period, parameters: np.select(
-        [person("perilaku", period) > 90, person("perilaku", period) >= 70], [2, 1], 0), int)
+    variable(
+        "rating_hasil_kerja",
+        lambda person, period, parameters: np.select(
+            [person("hasil_kerja", period) > 110, person("hasil_kerja", period) >= 90], [2, 1], 0
+        ),
+        int,
+    )
+    variable(
+        "rating_perilaku",
+        lambda person, period, parameters: np.select(
+            [person("perilaku", period) > 90, person("perilaku", period) >= 70], [2, 1], 0
+        ),
+        int,
+    )
 
     system = TaxBenefitSystem([Person])
     for v in variables:
@@ -77,6 +99,7 @@ def _system():
 
 def make():
     from openfisca_core.simulations import SimulationBuilder
+
     system = _system()
     arrays = {name: np.asarray(values, dtype=np.float32) for name, values in _columns.items()}
     count = len(arrays["target_1"])
@@ -93,6 +116,7 @@ def make():
         rh = simulation.calculate("rating_hasil_kerja", PERIOD)
         rp = simulation.calculate("rating_perilaku", PERIOD)
         return _Results(np.floor(hasil * 100 + 0.5) / 100, np.floor(perilaku * 100 + 0.5) / 100, rh, rp)
+
     return run
 
 
@@ -107,8 +131,13 @@ class _Results(list):
         for h, p, a, b in zip(*(c.tolist() for c in self.columns)):
             ra, rb = RATINGS[a], RATINGS[b]
             # float32 results are shown as a user prints them, to 2 places (95.38999938964844 -> 95.39)
-            yield {"hasil_kerja": round(h, 2), "perilaku": round(p, 2), "rating_hasil_kerja": ra, "rating_perilaku": rb,
-                   "predikat": MATRIKS[ra, rb]}
+            yield {
+                "hasil_kerja": round(h, 2),
+                "perilaku": round(p, 2),
+                "rating_hasil_kerja": ra,
+                "rating_perilaku": rb,
+                "predikat": MATRIKS[ra, rb],
+            }
 
 
 def outputs(result: dict) -> dict:

@@ -6,6 +6,7 @@ id and the four outputs (2 decimals, half up), and validates nothing.
 
 Run: python bench/peers/pp46_float.py IN.jsonl OUT.jsonl
 """
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,11 @@ def efisiensi_nilai(target: float, realisasi: float) -> float:
 
 
 def nilai_kegiatan(k: dict) -> float:
-    aspek = [k["kuantitas"]["realisasi"] / k["kuantitas"]["target"] * 100,
-             k["kualitas"]["realisasi"] / k["kualitas"]["target"] * 100,
-             efisiensi_nilai(k["waktu"]["target"], k["waktu"]["realisasi"])]
+    aspek = [
+        k["kuantitas"]["realisasi"] / k["kuantitas"]["target"] * 100,
+        k["kualitas"]["realisasi"] / k["kualitas"]["target"] * 100,
+        efisiensi_nilai(k["waktu"]["target"], k["waktu"]["realisasi"]),
+    ]
     biaya = k.get("biaya")
     if biaya and biaya["target"] > 0:
         aspek.append(efisiensi_nilai(biaya["target"], biaya["realisasi"]))
@@ -38,17 +41,32 @@ def nilai_kegiatan(k: dict) -> float:
 def evaluate(record: dict) -> dict:
     kegiatan = record["kegiatan"]
     tambahan = record["tugas_tambahan"]
-    skp = (sum(nilai_kegiatan(k) for k in kegiatan) / len(kegiatan)
-           + (0 if tambahan == 0 else 1 if tambahan <= 3 else 2 if tambahan <= 6 else 3)
-           + record["kreativitas"])
+    skp = (
+        sum(nilai_kegiatan(k) for k in kegiatan) / len(kegiatan)
+        + (0 if tambahan == 0 else 1 if tambahan <= 3 else 2 if tambahan <= 6 else 3)
+        + record["kreativitas"]
+    )
     p = record["perilaku"]
     names = PERILAKU + ("kepemimpinan",) if "kepemimpinan" in p else PERILAKU
     perilaku = sum(p[n] for n in names) / len(names)
     nilai = half_up(skp * 0.6 + perilaku * 0.4)
-    predikat = ("Sangat Baik" if nilai >= 91 else "Baik" if nilai >= 76 else "Cukup" if nilai >= 61
-                else "Kurang" if nilai >= 51 else "Buruk")
-    return {"nilai_skp": half_up(skp), "nilai_perilaku": half_up(perilaku), "nilai_prestasi_kerja": nilai,
-            "predikat": predikat}
+    predikat = (
+        "Sangat Baik"
+        if nilai >= 91
+        else "Baik"
+        if nilai >= 76
+        else "Cukup"
+        if nilai >= 61
+        else "Kurang"
+        if nilai >= 51
+        else "Buruk"
+    )
+    return {
+        "nilai_skp": half_up(skp),
+        "nilai_perilaku": half_up(perilaku),
+        "nilai_prestasi_kerja": nilai,
+        "predikat": predikat,
+    }
 
 
 def main(source: str, target: str) -> None:

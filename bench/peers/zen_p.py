@@ -6,6 +6,7 @@ hasil kerja and perilaku, one decision table per rating (first hit, ordered like
 decision table for the PermenPANRB 6/2022 matrix, an expression node that rounds the reported
 numbers, and an output node. Records go in as JSON lines, zen's fast path (parsed in Rust).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,14 @@ BOBOT = (25, 20, 20, 15, 10, 10)
 TERBALIK = (False, False, False, False, True, True)
 BERAKHLAK = ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif")
 MATRIKS = {
-    ("di_atas", "di_bawah"): "Kurang/Misconduct", ("di_atas", "sesuai"): "Baik", ("di_atas", "di_atas"): "Sangat Baik",
-    ("sesuai", "di_bawah"): "Kurang/Misconduct", ("sesuai", "sesuai"): "Baik", ("sesuai", "di_atas"): "Baik",
-    ("di_bawah", "di_bawah"): "Sangat Kurang", ("di_bawah", "sesuai"): "Butuh Perbaikan",
+    ("di_atas", "di_bawah"): "Kurang/Misconduct",
+    ("di_atas", "sesuai"): "Baik",
+    ("di_atas", "di_atas"): "Sangat Baik",
+    ("sesuai", "di_bawah"): "Kurang/Misconduct",
+    ("sesuai", "sesuai"): "Baik",
+    ("sesuai", "di_atas"): "Baik",
+    ("di_bawah", "di_bawah"): "Sangat Kurang",
+    ("di_bawah", "sesuai"): "Butuh Perbaikan",
     ("di_bawah", "di_atas"): "Butuh Perbaikan",
 }
 
@@ -34,13 +40,22 @@ def _table(node_id: str, name: str, columns: list[tuple[str, str]], output: str,
     inputs = [{"id": f"{node_id}-in-{n}", "name": label, "field": field} for n, (label, field) in enumerate(columns)]
     out_id = f"{node_id}-out"
     return {
-        "id": node_id, "type": "decisionTableNode", "name": name,
+        "id": node_id,
+        "type": "decisionTableNode",
+        "name": name,
         "content": {
-            "hitPolicy": "first", "passThrough": True,
+            "hitPolicy": "first",
+            "passThrough": True,
             "inputs": inputs,
             "outputs": [{"id": out_id, "name": output, "field": output}],
-            "rules": [{"_id": f"{node_id}-rule-{n}", **{c["id"]: cell for c, cell in zip(inputs, cells)},
-                       out_id: json.dumps(then)} for n, (cells, then) in enumerate(rules)],
+            "rules": [
+                {
+                    "_id": f"{node_id}-rule-{n}",
+                    **{c["id"]: cell for c, cell in zip(inputs, cells)},
+                    out_id: json.dumps(then),
+                }
+                for n, (cells, then) in enumerate(rules)
+            ],
         },
     }
 
@@ -48,26 +63,57 @@ def _table(node_id: str, name: str, columns: list[tuple[str, str]], output: str,
 def graph() -> dict:
     """The JDM content (a plain dict; json.dumps gives the file the GoRules editor opens)."""
     expressions = [(f"capaian_{i}", _capaian(i, terbalik)) for i, terbalik in enumerate(TERBALIK, start=1)]
-    expressions.append(("hasil_kerja", "(" + " + ".join(f"{w} * $.capaian_{i}" for i, w in enumerate(BOBOT, 1)) + ") / 100"))
-    expressions.append(("perilaku", "(" + " + ".join(f"berakhlak.{n}" for n in BERAKHLAK) + f") / {len(BERAKHLAK)} * 20"))
+    expressions.append(
+        ("hasil_kerja", "(" + " + ".join(f"{w} * $.capaian_{i}" for i, w in enumerate(BOBOT, 1)) + ") / 100")
+    )
+    expressions.append(
+        ("perilaku", "(" + " + ".join(f"berakhlak.{n}" for n in BERAKHLAK) + f") / {len(BERAKHLAK)} * 20")
+    )
     nodes = [
         {"id": "record", "type": "inputNode", "name": "Record"},
-        {"id": "nilai", "type": "expressionNode", "name": "Capaian, hasil kerja, perilaku",
-         "content": {"expressions": [{"id": f"nilai-{key}", "key": key, "value": value} for key, value in expressions]}},
-        _table("rating-hasil", "Rating hasil kerja", [("hasil kerja", "hasil_kerja")], "rating_hasil_kerja",
-               [(["> 110"], "di_atas"), ([">= 90"], "sesuai"), ([""], "di_bawah")]),
-        _table("rating-perilaku", "Rating perilaku", [("perilaku", "perilaku")], "rating_perilaku",
-               [(["> 90"], "di_atas"), ([">= 70"], "sesuai"), ([""], "di_bawah")]),
-        _table("predikat", "Predikat (PermenPANRB 6/2022)",
-               [("rating hasil kerja", "rating_hasil_kerja"), ("rating perilaku", "rating_perilaku")], "predikat",
-               [([json.dumps(hasil), json.dumps(perilaku)], predikat) for (hasil, perilaku), predikat in MATRIKS.items()]),
-        {"id": "laporan", "type": "expressionNode", "name": "Outputs, 2 decimals",
-         "content": {"expressions": [
-             {"id": "laporan-hasil", "key": "hasil_kerja", "value": "round(hasil_kerja, 2)"},
-             {"id": "laporan-perilaku", "key": "perilaku", "value": "round(perilaku, 2)"},
-             {"id": "laporan-rating-hasil", "key": "rating_hasil_kerja", "value": "rating_hasil_kerja"},
-             {"id": "laporan-rating-perilaku", "key": "rating_perilaku", "value": "rating_perilaku"},
-             {"id": "laporan-predikat", "key": "predikat", "value": "predikat"}]}},
+        {
+            "id": "nilai",
+            "type": "expressionNode",
+            "name": "Capaian, hasil kerja, perilaku",
+            "content": {
+                "expressions": [{"id": f"nilai-{key}", "key": key, "value": value} for key, value in expressions]
+            },
+        },
+        _table(
+            "rating-hasil",
+            "Rating hasil kerja",
+            [("hasil kerja", "hasil_kerja")],
+            "rating_hasil_kerja",
+            [(["> 110"], "di_atas"), ([">= 90"], "sesuai"), ([""], "di_bawah")],
+        ),
+        _table(
+            "rating-perilaku",
+            "Rating perilaku",
+            [("perilaku", "perilaku")],
+            "rating_perilaku",
+            [(["> 90"], "di_atas"), ([">= 70"], "sesuai"), ([""], "di_bawah")],
+        ),
+        _table(
+            "predikat",
+            "Predikat (PermenPANRB 6/2022)",
+            [("rating hasil kerja", "rating_hasil_kerja"), ("rating perilaku", "rating_perilaku")],
+            "predikat",
+            [([json.dumps(hasil), json.dumps(perilaku)], predikat) for (hasil, perilaku), predikat in MATRIKS.items()],
+        ),
+        {
+            "id": "laporan",
+            "type": "expressionNode",
+            "name": "Outputs, 2 decimals",
+            "content": {
+                "expressions": [
+                    {"id": "laporan-hasil", "key": "hasil_kerja", "value": "round(hasil_kerja, 2)"},
+                    {"id": "laporan-perilaku", "key": "perilaku", "value": "round(perilaku, 2)"},
+                    {"id": "laporan-rating-hasil", "key": "rating_hasil_kerja", "value": "rating_hasil_kerja"},
+                    {"id": "laporan-rating-perilaku", "key": "rating_perilaku", "value": "rating_perilaku"},
+                    {"id": "laporan-predikat", "key": "predikat", "value": "predikat"},
+                ]
+            },
+        },
         {"id": "result", "type": "outputNode", "name": "Result"},
     ]
     order = [node["id"] for node in nodes]

@@ -1,13 +1,14 @@
 """The administration commands: keys, users (the service's API keys and the web's people) and
 serve (the HTTP service and the web under waitress)."""
+
 from __future__ import annotations
 
 import getpass
 import signal
 import sys
 import threading
-from datetime import datetime, timezone
-from typing import Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from engine.cli.common import EXIT_OK, EXIT_USAGE, _err, _on_store, _open_store, _out, _shown_url, _usage
 from engine.i18n import _
@@ -22,7 +23,7 @@ def _when(text: str | None) -> str:
         return "-"
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%SZ")
 
 
@@ -32,8 +33,15 @@ def cmd_keys_create(args) -> int:
         return failed
     key, secret = created
     if key.agency:
-        _out(_("created {role} key {id} for agency {agency}: {secret}", role=key.role, id=key.id, agency=key.agency,
-               secret=secret))
+        _out(
+            _(
+                "created {role} key {id} for agency {agency}: {secret}",
+                role=key.role,
+                id=key.id,
+                agency=key.agency,
+                secret=secret,
+            )
+        )
     else:
         _out(_("created {role} key {id}: {secret}", role=key.role, id=key.id, secret=secret))
     return EXIT_OK
@@ -81,8 +89,9 @@ def cmd_users_create(args) -> int:
     password = _read_password()
     if password is None:
         return EXIT_USAGE
-    account, failed = _on_store(args.db, lambda store: create_user(store, args.username, password, args.role,
-                                                                   args.agency))
+    account, failed = _on_store(
+        args.db, lambda store: create_user(store, args.username, password, args.role, args.agency)
+    )
     if failed is not None:
         return failed
     owner = _(" for agency {agency}", agency=account.agency) if account.agency else ""
@@ -109,12 +118,24 @@ def cmd_users_disable(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    return serve(args.db, host=args.host, port=args.port, threads=args.threads, timeout=args.timeout,
-                 header_timeout=args.header_timeout)
+    return serve(
+        args.db,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        timeout=args.timeout,
+        header_timeout=args.header_timeout,
+    )
 
 
-def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8000, threads: int = 8,
-          timeout: int = 30, header_timeout: int = 10) -> int:
+def serve(
+    db: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    threads: int = 8,
+    timeout: int = 30,
+    header_timeout: int = 10,
+) -> int:
     """Run the service with waitress until interrupted; on a fresh database, create an admin key first.
 
     Waitress reads each request whole, and writes each response, in its own I/O loop, so a slow
@@ -124,7 +145,6 @@ def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8000, thre
     trickles its headers is closed after `header_timeout` seconds (engine.service.serving).
     """
     import server  # the Flask app (and its web): only `serve` needs it, and it is heavy
-
 
     if threads < 1 or timeout < 1 or header_timeout < 1:
         return _usage(_("--threads, --timeout and --header-timeout must be at least 1"))
@@ -140,8 +160,9 @@ def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8000, thre
         try:
             listening = serving.create_server(app, host, port, threads, timeout, header_timeout, limit)
         except OSError as error:
-            return _usage(_("cannot listen on {address}: {reason}", address=f"{host}:{port}",
-                            reason=error.strerror or error))
+            return _usage(
+                _("cannot listen on {address}: {reason}", address=f"{host}:{port}", reason=error.strerror or error)
+            )
         if not has_keys(store):  # only once the port is ours, so the key is not shown for nothing
             _key, secret = create_key(store, "admin", None)
             _out(_("admin key (shown once): {secret}", secret=secret))
@@ -150,8 +171,13 @@ def serve(db: str | None = None, host: str = "127.0.0.1", port: int = 8000, thre
     bound_host = getattr(listening, "effective_host", host)
     bound_port = getattr(listening, "effective_port", port)
     shown_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
-    _out(_("Kinerja serving on {url} (database: {database})", url=f"http://{shown_host}:{bound_port}/v1",
-           database=_shown_url(url)))
+    _out(
+        _(
+            "Kinerja serving on {url} (database: {database})",
+            url=f"http://{shown_host}:{bound_port}/v1",
+            database=_shown_url(url),
+        )
+    )
     _out(_("Kinerja web for people on {url} (sign in at /masuk)", url=f"http://{shown_host}:{bound_port}/"))
     sys.stdout.flush()
     stopping = _stop_on_sigterm()

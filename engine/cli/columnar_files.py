@@ -6,6 +6,7 @@ maps a function over partitions runs it unchanged. Here each partition is one Pa
 (or one Arrow IPC record batch); the results come back in order and are written by this process,
 so a Dask run writes the same bytes as a local one.
 """
+
 from __future__ import annotations
 
 import sys
@@ -42,6 +43,7 @@ def partitions(path: str) -> list[Partition]:
     """The pieces of a file, from its metadata only."""
     if path.lower().endswith((".parquet", ".pq")):
         import pyarrow.parquet as pq
+
         meta = pq.ParquetFile(path).metadata
         out, first = [], 1
         for index in range(meta.num_row_groups):
@@ -50,6 +52,7 @@ def partitions(path: str) -> list[Partition]:
             first += rows
         return out
     import pyarrow as pa
+
     with pa.memory_map(path) as source:
         reader = pa.ipc.open_file(source)
         out, first = [], 1
@@ -63,16 +66,24 @@ def partitions(path: str) -> list[Partition]:
 def read_partition(part: Partition, rows: int = cio.BATCH_ROWS):
     """A partition's record batches, one at a time (constant memory whatever the row group's size)."""
     import pyarrow as pa
+
     if part.path.lower().endswith((".parquet", ".pq")):
         import pyarrow.parquet as pq
+
         yield from pq.ParquetFile(part.path).iter_batches(batch_size=rows, row_groups=[part.index])
         return
     with pa.memory_map(part.path) as source:
         yield pa.ipc.open_file(source).get_batch(part.index)
 
 
-def evaluate_pieces(policy_target: str, period: str | None, part: Partition, with_values: bool,
-                    columnar_out: bool, output_names: list[str]):
+def evaluate_pieces(
+    policy_target: str,
+    period: str | None,
+    part: Partition,
+    with_values: bool,
+    columnar_out: bool,
+    output_names: list[str],
+):
     """A partition's results batch by batch, ready to write: JSON Lines bytes, or an Arrow table."""
     chooser = _chooser_cache.get((policy_target, period))
     if chooser is None:
@@ -89,11 +100,18 @@ def evaluate_pieces(policy_target: str, period: str | None, part: Partition, wit
         first += batch.num_rows
 
 
-def evaluate_partition(policy_target: str, period: str | None, part: Partition, with_values: bool,
-                       columnar_out: bool, output_names: list[str]):
+def evaluate_partition(
+    policy_target: str,
+    period: str | None,
+    part: Partition,
+    with_values: bool,
+    columnar_out: bool,
+    output_names: list[str],
+):
     """A partition's results in one piece: the function Dask maps. It loads the policy itself
     (a worker may be another machine)."""
     import pyarrow as pa
+
     pieces, totals = [], Totals()
     for piece, counted in evaluate_pieces(policy_target, period, part, with_values, columnar_out, output_names):
         pieces.append(piece)
@@ -102,7 +120,9 @@ def evaluate_partition(policy_target: str, period: str | None, part: Partition, 
         totals.columns += counted.columns
         totals.scalar += counted.scalar
     if columnar_out:
-        return (pa.concat_tables(pieces) if pieces else cio.result_table([], part.first_row, output_names, with_values)), totals
+        return (
+            pa.concat_tables(pieces) if pieces else cio.result_table([], part.first_row, output_names, with_values)
+        ), totals
     return b"".join(pieces), totals
 
 
@@ -115,11 +135,13 @@ class BatchResult:
     scalar_rows: frozenset = frozenset()  # rows from the scalar path (their numbers may be Fractions)
 
 
-def evaluate_batch(loaded: LoadedPolicy, choose, batch: pa.RecordBatch, first_row: int,
-                   with_values: bool = True) -> BatchResult:
+def evaluate_batch(
+    loaded: LoadedPolicy, choose, batch: pa.RecordBatch, first_row: int, with_values: bool = True
+) -> BatchResult:
     """One record batch -> its results (columns where they can, the scalar path elsewhere).
     `first_row` numbers the rows (from 1) for the errors' `line`."""
     from engine.evaluate.columns import columns
+
     policy = columns(loaded)
     results: list = [None] * batch.num_rows
     counted = 0
@@ -140,12 +162,18 @@ def evaluate_batch(loaded: LoadedPolicy, choose, batch: pa.RecordBatch, first_ro
     return BatchResult(results, bad, counted, len(rest), frozenset(rest))
 
 
-
 _chooser_cache: dict = {}
 
 
-def run(policy_target: str, period: str | None, inputs: list[str], out: IO[bytes] | None, out_path: str | None,
-        with_values: bool, scheduler: str | None = None) -> Totals:
+def run(
+    policy_target: str,
+    period: str | None,
+    inputs: list[str],
+    out: IO[bytes] | None,
+    out_path: str | None,
+    with_values: bool,
+    scheduler: str | None = None,
+) -> Totals:
     """Evaluate columnar files into JSON Lines (`out`) or a columnar file (`out_path`)."""
     chooser = Chooser(policy_target, period)
     _chooser_cache[(policy_target, period)] = chooser
@@ -153,10 +181,14 @@ def run(policy_target: str, period: str | None, inputs: list[str], out: IO[bytes
     columnar_out = out_path is not None and out_path.lower().endswith(cio.COLUMNAR_SUFFIXES)
     parts = [p for path in inputs for p in partitions(path)]
     for path in inputs:
-        import pyarrow.parquet as pq
         import pyarrow as pa
-        schema = pq.read_schema(path) if path.lower().endswith((".parquet", ".pq")) else \
-            pa.ipc.open_file(pa.memory_map(path)).schema
+        import pyarrow.parquet as pq
+
+        schema = (
+            pq.read_schema(path)
+            if path.lower().endswith((".parquet", ".pq"))
+            else pa.ipc.open_file(pa.memory_map(path)).schema
+        )
         cio.check_schema(chooser.default.policy, schema)
     pieces = _map(scheduler, policy_target, period, parts, with_values, columnar_out, names)
     totals, writer = Totals(partitions=len(parts)), None
@@ -196,6 +228,7 @@ def _map(scheduler, policy_target, period, parts, with_values, columnar_out, nam
             yield from evaluate_pieces(policy_target, period, part, with_values, columnar_out, names)
         return
     from dask.distributed import Client, LocalCluster
+
     cluster = None
     if scheduler == "local":
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
@@ -203,9 +236,16 @@ def _map(scheduler, policy_target, period, parts, with_values, columnar_out, nam
     else:
         client = Client(scheduler)
     try:
-        futures = client.map(evaluate_partition, [policy_target] * len(parts), [period] * len(parts), parts,
-                             [with_values] * len(parts), [columnar_out] * len(parts), [names] * len(parts),
-                             pure=False)
+        futures = client.map(
+            evaluate_partition,
+            [policy_target] * len(parts),
+            [period] * len(parts),
+            parts,
+            [with_values] * len(parts),
+            [columnar_out] * len(parts),
+            [names] * len(parts),
+            pure=False,
+        )
         for future in futures:  # in order: each is written as soon as it and those before it are done
             yield future.result()
             future.release()
@@ -217,5 +257,13 @@ def _map(scheduler, policy_target, period, parts, with_values, columnar_out, nam
 
 def explain(totals: Totals, stream=None) -> None:
     from engine.i18n import _
-    print(_("engine: columns for {columns} record(s), scalar path (kernel or exact) for {scalar}; {partitions} partition(s)",
-            columns=totals.columns, scalar=totals.scalar, partitions=totals.partitions), file=stream or sys.stderr)
+
+    print(
+        _(
+            "engine: columns for {columns} record(s), scalar path (kernel or exact) for {scalar}; {partitions} partition(s)",
+            columns=totals.columns,
+            scalar=totals.scalar,
+            partitions=totals.partitions,
+        ),
+        file=stream or sys.stderr,
+    )

@@ -11,6 +11,7 @@ its streaming, its worker processes and its output byte for byte. A line the col
 take (unreadable, a repeated key, another policy version, a record they cannot trust) goes
 through LineEvaluator.line, the scalar path, in its place.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,13 +59,21 @@ class ChunkEvaluator(LineEvaluator):
     def explain(self) -> str:
         """One line for --explain-engine: which path evaluated how many records."""
         from engine.i18n import _
+
         if not self.use_columns:
             return _("engine: scalar path (kernel or exact) for {scalar} record(s)", scalar=self.counts.scalar)
         if not self.columns.usable:
-            return _("engine: scalar path (kernel or exact) for {scalar} record(s); the columns do not take this "
-                     "policy: {reason}", scalar=self.counts.scalar, reason=self.columns.reason)
-        return _("engine: columns for {columns} record(s), scalar path (kernel or exact) for {scalar}",
-                 columns=self.counts.columns, scalar=self.counts.scalar)
+            return _(
+                "engine: scalar path (kernel or exact) for {scalar} record(s); the columns do not take this "
+                "policy: {reason}",
+                scalar=self.counts.scalar,
+                reason=self.columns.reason,
+            )
+        return _(
+            "engine: columns for {columns} record(s), scalar path (kernel or exact) for {scalar}",
+            columns=self.counts.columns,
+            scalar=self.counts.scalar,
+        )
 
     def line(self, raw: bytes, number: int) -> tuple[bytes, bool]:
         encoded, failed = super().line(raw, number)

@@ -1,17 +1,17 @@
 """What every command group of the CLI shares: printing, exit codes, loading a policy or choosing
 its version (errors printed, never raised), reading record inputs and writing results, and
 opening the store."""
+
 from __future__ import annotations
 
 import sys
 
-from engine.api import load
+from engine.api import Chooser, load
 from engine.diagnostics import PolicyError
 from engine.evaluate.io import ResultWriter, detect_format, read_records
 from engine.evaluate.sheets import MAX_UPLOAD_BYTES, ResultBook, incoming
 from engine.i18n import N_, _
 from engine.policy.document import available
-from engine.api import Chooser
 from engine.policy.versions import SEPARATOR, choose
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -56,8 +56,14 @@ def _chooser(target: str, period: str | None):
         return Chooser(target, period)
     except PolicyError as error:
         choosing = all(d.code.startswith(("version.", "period.")) for d in error.diagnostics)
-        _err("kinerja: " + (_("cannot choose a version of {target}:", target=target) if choosing
-                            else _("policy {target} has errors:", target=target)))
+        _err(
+            "kinerja: "
+            + (
+                _("cannot choose a version of {target}:", target=target)
+                if choosing
+                else _("policy {target} has errors:", target=target)
+            )
+        )
         for diagnostic in error.diagnostics:
             _err(diagnostic.render())
         return None
@@ -108,12 +114,15 @@ def _open_store(db: str | None):
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
     from engine.service.store import database_url, open_store
+
     url = database_url(db)
     try:
         return open_store(url)
     except (SQLAlchemyError, ArgumentError, OSError) as error:
-        _err("kinerja: " + _("cannot open the database {url}: {reason}", url=_shown_url(url),
-                             reason=str(error).splitlines()[0]))
+        _err(
+            "kinerja: "
+            + _("cannot open the database {url}: {reason}", url=_shown_url(url), reason=str(error).splitlines()[0])
+        )
         return None
 
 
@@ -121,6 +130,7 @@ def _on_store(db: str | None, call):
     """(call(store), None) on the store at --db, disposed after; (None, exit code) when the store
     cannot be opened or the service refuses (its message said as a usage error)."""
     from engine.service import ServiceError  # the service (SQLAlchemy): only with a database
+
     store = _open_store(db)
     if store is None:
         return None, EXIT_USAGE
@@ -136,6 +146,7 @@ def _shown_url(url: str) -> str:
     """A database URL fit to print: any password is masked."""
     from sqlalchemy.engine import make_url  # only with a database (see _open_store)
     from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):  # not a URL at all: shown as given, no password to find in it

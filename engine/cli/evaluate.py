@@ -1,17 +1,29 @@
 """The evaluation commands: eval (the facade's batch path, or the exact evaluator with a trace),
 explain (with --what-if) and template (a policy's empty data template)."""
+
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from typing import cast
 from pathlib import Path
+from typing import cast
 
 from engine import api
 from engine.api import evaluate
 from engine.cli.common import (
-    EXIT_FAILED, EXIT_OK, EXIT_USAGE, _chooser, _err, _load, _open_inputs, _out, _read, _records, _usage, _writer,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    _chooser,
+    _err,
+    _load,
+    _open_inputs,
+    _out,
+    _read,
+    _records,
+    _usage,
+    _writer,
 )
 from engine.evaluate import batch
 from engine.evaluate.io import detect_format, encode
@@ -27,8 +39,11 @@ def cmd_eval(args) -> int:
     chooser = _chooser(args.policy, args.period)
     if chooser is None:
         return EXIT_USAGE
-    if args.dask or args.input_format in ("parquet", "arrow") or \
-            any(name.lower().endswith((".parquet", ".pq", ".arrow", ".feather", ".ipc")) for name in args.inputs):
+    if (
+        args.dask
+        or args.input_format in ("parquet", "arrow")
+        or any(name.lower().endswith((".parquet", ".pq", ".arrow", ".feather", ".ipc")) for name in args.inputs)
+    ):
         from engine.cli.columnar import eval_columnar  # pyarrow and NumPy only for columnar files
 
         return eval_columnar(args, chooser)
@@ -61,16 +76,16 @@ def _eval_batch(args, chooser, target) -> int:
     if args.columns or args.outputs_only or args.explain_engine:  # NumPy is imported only then
         from engine.cli.columnar_lines import ChunkEvaluator
 
-        evaluator = chunked = ChunkEvaluator(chooser.for_record, loaded, with_values=not args.outputs_only,
-                                             use_columns=args.columns)
+        evaluator = chunked = ChunkEvaluator(
+            chooser.for_record, loaded, with_values=not args.outputs_only, use_columns=args.columns
+        )
     try:
         for name, stream in _open_inputs(args.inputs):
             fmt = args.input_format
             if fmt is None:
                 fmt = detect_format(name, stream.peek(64) if hasattr(stream, "peek") else b"")
             if fmt == "jsonl" and writer is None:
-                _, failed = api.stream_jsonl(name, stream, target, evaluator, progress,
-                                             one_process=args.explain_engine)
+                _, failed = api.stream_jsonl(name, stream, target, evaluator, progress, one_process=args.explain_engine)
                 bad += failed
                 continue
             records = _read(name, stream, fmt, loaded.policy)
@@ -130,7 +145,13 @@ def cmd_explain(args) -> int:
     bad = 0
     for incoming in _records(args, loaded):
         label = (incoming.record or {}).get("id") if isinstance(incoming.record, dict) else None
-        _out(_("Record {label} ({policy}):", label=label if label is not None else incoming.line, policy=loaded.policy.id))
+        _out(
+            _(
+                "Record {label} ({policy}):",
+                label=label if label is not None else incoming.line,
+                policy=loaded.policy.id,
+            )
+        )
         if incoming.error is not None:
             bad += 1
             _out(f"  {incoming.error['message']}")
@@ -143,8 +164,10 @@ def cmd_explain(args) -> int:
             continue
         for number, sentence in enumerate(explain(result["trace"], args.lang), start=1):
             _out(f"  {number}. {sentence}")
-        shown = ", ".join(f"{k} = {value_text(v, '.' if en else ',') if not isinstance(v, str) else v}"
-                          for k, v in result["outputs"].items())
+        shown = ", ".join(
+            f"{k} = {value_text(v, '.' if en else ',') if not isinstance(v, str) else v}"
+            for k, v in result["outputs"].items()
+        )
         _out("  " + _("Result: {outputs}", outputs=shown))
         report = what_if(loaded, incoming.record) if args.what_if else None
         for line in render_what_if(report, args.lang) if report is not None else []:

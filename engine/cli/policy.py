@@ -1,4 +1,5 @@
 """The policy commands: policies, check, test, render, schema, init, export."""
+
 from __future__ import annotations
 
 import json
@@ -24,19 +25,29 @@ def cmd_policies(args) -> int:
     for policy_id, path in sorted(available().items()):
         policy, diagnostics = check(path)
         errors = sum(1 for d in diagnostics if d.severity.value == "error")
-        rows.append({"id": policy_id, "version": policy.version if policy else "", "title": policy.title if policy else "",
-                     "berlaku_mulai": policy.berlaku_mulai if policy else None,
-                     "berlaku_sampai": policy.berlaku_sampai if policy else None,
-                     "extends": policy.chain[1] if policy and len(policy.chain) > 1 else None,
-                     "file": str(path), "errors": errors})
+        rows.append(
+            {
+                "id": policy_id,
+                "version": policy.version if policy else "",
+                "title": policy.title if policy else "",
+                "berlaku_mulai": policy.berlaku_mulai if policy else None,
+                "berlaku_sampai": policy.berlaku_sampai if policy else None,
+                "extends": policy.chain[1] if policy and len(policy.chain) > 1 else None,
+                "file": str(path),
+                "errors": errors,
+            }
+        )
     if args.json:
         _out(json.dumps(rows, ensure_ascii=False, indent=2))
         return EXIT_OK
     for row in rows:
         period = f"{row['berlaku_mulai'] or '…'} s.d. {row['berlaku_sampai'] or '…'}"
-        status = "  [" + _("{count} error(s): run kinerja check {id}", count=row['errors'], id=row['id']) + "]" \
-            if row["errors"] else ""
-        extends = " (" + _("extends {parent}", parent=row['extends']) + ")" if row["extends"] else ""
+        status = (
+            "  [" + _("{count} error(s): run kinerja check {id}", count=row["errors"], id=row["id"]) + "]"
+            if row["errors"]
+            else ""
+        )
+        extends = " (" + _("extends {parent}", parent=row["extends"]) + ")" if row["extends"] else ""
         _out(f"{row['id']:<22} {row['version']:<10} {period:<26} {row['title']}{extends}{status}")
     return EXIT_OK
 
@@ -68,15 +79,29 @@ def cmd_test(args) -> int:
             continue
         report = run_tests(loaded)
         for case in report.failed:
-            _out(_("FAIL {policy}: {case} ({file}:{line})", policy=report.policy, case=case.name,
-                   file=shown_file(report.file), line=case.line))
+            _out(
+                _(
+                    "FAIL {policy}: {case} ({file}:{line})",
+                    policy=report.policy,
+                    case=case.name,
+                    file=shown_file(report.file),
+                    line=case.line,
+                )
+            )
             for failure in case.failures:
                 _out(f"    {failure}")
         passed = len(report.cases) - len(report.failed)
         reached = len(report.targets) - len(report.unreached)
-        _out(_("{policy}: {passed} of {cases} cases passed; coverage {reached}/{targets} rows and cells",
-               policy=report.policy, passed=passed, cases=len(report.cases), reached=reached,
-               targets=len(report.targets)))
+        _out(
+            _(
+                "{policy}: {passed} of {cases} cases passed; coverage {reached}/{targets} rows and cells",
+                policy=report.policy,
+                passed=passed,
+                cases=len(report.cases),
+                reached=reached,
+                targets=len(report.targets),
+            )
+        )
         for text in report.unreached:
             _out("    " + _("never reached: {target}", target=text))
         if report.failed or not report.cases or (args.require_coverage and report.unreached):
@@ -110,8 +135,11 @@ def _previous_version(policy):
     rulebook's history shows what changed since it."""
     if not policy.berlaku_mulai:
         return None
-    earlier = [v for v in versions_of(policy.id) if v.hash != policy.hash and v.berlaku_mulai
-               and str(v.berlaku_mulai) < str(policy.berlaku_mulai)]
+    earlier = [
+        v
+        for v in versions_of(policy.id)
+        if v.hash != policy.hash and v.berlaku_mulai and str(v.berlaku_mulai) < str(policy.berlaku_mulai)
+    ]
     if not earlier:
         return None
     return _load(str(max(earlier, key=lambda v: str(v.berlaku_mulai)).path))
@@ -143,8 +171,14 @@ def cmd_init(args) -> int:
         for d in error.diagnostics:
             _err(d.render())
         return EXIT_USAGE
-    _out(_("wrote {path}: a new policy {id} that extends {parent}; check it with: kinerja check {path}",
-           path=target, id=args.id, parent=args.extends))
+    _out(
+        _(
+            "wrote {path}: a new policy {id} that extends {parent}; check it with: kinerja check {path}",
+            path=target,
+            id=args.id,
+            parent=args.extends,
+        )
+    )
     return EXIT_OK
 
 
@@ -167,6 +201,13 @@ def cmd_export(args) -> int:
         return _usage(str(error))
     if Path(source).resolve().parent == bundled_dir().resolve():
         source = f"policies/{Path(source).name}"  # the policy's own name, never the installation's path
-    _out(_("wrote {path}, a copy of {source}; give it an id of its own before you publish it, or extend it "
-           "instead (kinerja init NEW --extends {id})", path=target, source=source, id=args.id))
+    _out(
+        _(
+            "wrote {path}, a copy of {source}; give it an id of its own before you publish it, or extend it "
+            "instead (kinerja init NEW --extends {id})",
+            path=target,
+            source=source,
+            id=args.id,
+        )
+    )
     return EXIT_OK

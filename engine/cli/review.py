@@ -3,6 +3,7 @@
 
 engine.service (SQLAlchemy) is imported inside `diff --db` and `replay` only: it is heavy and
 the other commands here never open a database."""
+
 from __future__ import annotations
 
 import json
@@ -48,14 +49,21 @@ def cmd_distribution(args) -> int:
     strangers = sorted(set(outputs) - known)
     reports = [report for rule in rules for report in distribution.assess(rule, units, outputs)]
     if args.json:
-        _out(json.dumps({"reports": [distribution.report_json(r) for r in reports], "not_in_any_unit": strangers},
-                        ensure_ascii=False, indent=2))
+        _out(
+            json.dumps(
+                {"reports": [distribution.report_json(r) for r in reports], "not_in_any_unit": strangers},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         labels = list(loaded.policy.outputs[rules[0].counts].labels)
         _out(distribution.render(reports, labels, args.lang))
         if strangers:
-            _out(_("{count} employees in no unit: {ids}", count=len(strangers), ids=", ".join(strangers[:10]))
-                 + (" …" if len(strangers) > 10 else ""))
+            _out(
+                _("{count} employees in no unit: {ids}", count=len(strangers), ids=", ".join(strangers[:10]))
+                + (" …" if len(strangers) > 10 else "")
+            )
     return EXIT_FAILED if any(r.failed for r in reports) else EXIT_OK
 
 
@@ -110,8 +118,10 @@ def cmd_diff(args) -> int:
             return EXIT_USAGE
     changes = compare(old.policy.data, new.policy.data)
     counted = _("1 difference") if len(changes) == 1 else _("{count} differences", count=len(changes))
-    _out(f"{old.policy.id} {old.policy.version} ({old.policy.hash[:19]}) -> "
-         f"{new.policy.id} {new.policy.version} ({new.policy.hash[:19]}): {counted}")
+    _out(
+        f"{old.policy.id} {old.policy.version} ({old.policy.hash[:19]}) -> "
+        f"{new.policy.id} {new.policy.version} ({new.policy.hash[:19]}): {counted}"
+    )
     for change in changes:
         _out(change.render())
     if args.data:
@@ -120,6 +130,7 @@ def cmd_diff(args) -> int:
         result = impact(old, new, records, units)
     elif args.db:
         from engine.service import stored_impact  # heavy (SQLAlchemy): only with --db
+
         store = _open_store(args.db)
         if store is None:
             return EXIT_USAGE
@@ -137,10 +148,15 @@ def cmd_diff(args) -> int:
 def cmd_replay(args) -> int:
     """Exit 0 when every evaluation replays identically, 1 when any differs."""
     from engine.service import ServiceError, replay_evaluations  # heavy (SQLAlchemy): see the module's docstring
+
     selected = bool(args.ids or args.submission or args.policy or args.period)
     if args.all == selected:
-        return _usage(_("name what to replay: EVALUATION_ID ..., --submission, --policy or --period; "
-                        "or --all (alone) for every stored evaluation"))
+        return _usage(
+            _(
+                "name what to replay: EVALUATION_ID ..., --submission, --policy or --period; "
+                "or --all (alone) for every stored evaluation"
+            )
+        )
     store = _open_store(args.db)
     if store is None:
         return EXIT_USAGE
@@ -152,19 +168,40 @@ def cmd_replay(args) -> int:
         store.dispose()
     differ = [report for report in reports if not report.same]
     if selected and not reports:
-        return _usage(_("no stored evaluation matches {selection}", selection=" ".join(
-            f"--{name} {value}" for name, value in (("policy", args.policy), ("period", args.period)) if value)))
+        return _usage(
+            _(
+                "no stored evaluation matches {selection}",
+                selection=" ".join(
+                    f"--{name} {value}" for name, value in (("policy", args.policy), ("period", args.period)) if value
+                ),
+            )
+        )
     if args.json:
-        _out(_exact_json({"replayed": len(reports), "identical": len(reports) - len(differ), "differ": len(differ),
-                          "evaluations": [r.as_json() for r in reports]}))
+        _out(
+            _exact_json(
+                {
+                    "replayed": len(reports),
+                    "identical": len(reports) - len(differ),
+                    "differ": len(differ),
+                    "evaluations": [r.as_json() for r in reports],
+                }
+            )
+        )
     else:
         for report in differ:
-            _out(_("evaluation {id} ({policy} {hash}) differs:", id=report.evaluation_id, policy=report.policy_id,
-                   hash=report.policy_hash[:19]))
+            _out(
+                _(
+                    "evaluation {id} ({policy} {hash}) differs:",
+                    id=report.evaluation_id,
+                    policy=report.policy_id,
+                    hash=report.policy_hash[:19],
+                )
+            )
             for difference in report.differences:
                 _out(f"  {difference.render()}")
-        replayed = (_("1 evaluation replayed") if len(reports) == 1
-                    else _("{count} evaluations replayed", count=len(reports)))
+        replayed = (
+            _("1 evaluation replayed") if len(reports) == 1 else _("{count} evaluations replayed", count=len(reports))
+        )
         differing = _("1 differs") if len(differ) == 1 else _("{count} differ", count=len(differ))
         _out(f"{replayed}, " + _("{count} identical", count=len(reports) - len(differ)) + f", {differing}")
     return EXIT_FAILED if differ else EXIT_OK

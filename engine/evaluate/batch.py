@@ -5,17 +5,19 @@ results written in order, with a progress bar on a terminal.
 This module decides nothing about how a record is evaluated (the facade's rule, fast kernel else
 exact evaluator) and never imports engine.api: it only reads, hands over and writes.
 """
+
 from __future__ import annotations
 
 import os
 import sys
 import time
-from typing import IO, Any, Iterable, Iterator, Protocol
+from collections.abc import Iterable, Iterator
+from typing import IO, Any, Protocol
 
 import msgspec
 
-from engine.i18n import _
 from engine.evaluate.io import MAX_LINE_BYTES
+from engine.i18n import _
 
 #: Lines handed to a worker process at a time: large enough to amortise the hand-over, small
 #: enough that memory stays constant and the progress bar moves.
@@ -42,6 +44,7 @@ def encode_fast(result: dict[str, Any]) -> bytes:
 
 # Files ---------------------------------------------------------------------------------------
 
+
 class Progress:
     """A one-line progress bar on stderr, only when stderr is a terminal."""
 
@@ -64,8 +67,9 @@ class Progress:
         if self.total:
             share = min(self.done_bytes / self.total, 1.0)
             bar = "#" * int(share * 30)
-            text = f"\r[{bar:<30}] {share:4.0%} " + _("{count} records, {rate}/s", count=f"{self.records:,}",
-                                                          rate=f"{rate:,.0f}")
+            text = f"\r[{bar:<30}] {share:4.0%} " + _(
+                "{count} records, {rate}/s", count=f"{self.records:,}", rate=f"{rate:,.0f}"
+            )
         else:
             text = "\r" + _("{count} records, {rate}/s", count=f"{self.records:,}", rate=f"{rate:,.0f}")
         self.stream.write(text)
@@ -113,8 +117,9 @@ def _evaluate_chunk(evaluator: Evaluator, first: int, lines: list[bytes]) -> tup
 _worker: Evaluator | None = None  # set in the parent before the workers fork
 
 
-def run_jsonl(streams: Iterable[IO[bytes]], out: IO[bytes], evaluator: Evaluator,
-              progress: Progress | None = None) -> tuple[int, int]:
+def run_jsonl(
+    streams: Iterable[IO[bytes]], out: IO[bytes], evaluator: Evaluator, progress: Progress | None = None
+) -> tuple[int, int]:
     """Evaluate JSON Lines streams into `out` in this process, a chunk at a time (constant memory
     whatever the size); (records, records with errors). A large file goes to run_file instead."""
     records = bad = 0
@@ -129,8 +134,9 @@ def run_jsonl(streams: Iterable[IO[bytes]], out: IO[bytes], evaluator: Evaluator
     return records, bad
 
 
-def run_file(path: str, out: IO[bytes], evaluator: Evaluator, workers: int,
-             progress: Progress | None = None) -> tuple[int, int]:
+def run_file(
+    path: str, out: IO[bytes], evaluator: Evaluator, workers: int, progress: Progress | None = None
+) -> tuple[int, int]:
     """Evaluate a JSON Lines file on `workers` cores: each forked worker reads its own part of
     the file (cut at line ends) and writes its results to a temporary file, which are then
     copied to `out` in order. Nothing crosses between processes but counts, so the cores are
@@ -138,6 +144,7 @@ def run_file(path: str, out: IO[bytes], evaluator: Evaluator, workers: int,
     import multiprocessing
     import shutil
     import tempfile
+
     size = os.path.getsize(path)
     bounds = [0]
     with open(path, "rb") as handle:
@@ -164,8 +171,10 @@ def run_file(path: str, out: IO[bytes], evaluator: Evaluator, workers: int,
     with tempfile.TemporaryDirectory(prefix="kinerja-") as scratch:
         parts = [os.path.join(scratch, f"part-{k}.jsonl") for k in range(workers)]
         with context.Pool(workers, initializer=_share_counters, initargs=(done, done_bytes)) as pool:
-            pending = [pool.apply_async(_evaluate_part, (path, bounds[k], bounds[k + 1], first_lines[k], parts[k], k))
-                       for k in range(workers)]
+            pending = [
+                pool.apply_async(_evaluate_part, (path, bounds[k], bounds[k + 1], first_lines[k], parts[k], k))
+                for k in range(workers)
+            ]
             while not all(p.ready() for p in pending):
                 time.sleep(0.2)
                 if progress is not None:
@@ -234,4 +243,3 @@ def default_workers(total_bytes: int | None) -> int:
     if total_bytes is None or total_bytes < PARALLEL_FROM_BYTES or not hasattr(os, "fork"):
         return 1
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
-

@@ -15,11 +15,11 @@ Writing (.parquet or .arrow output): one row per record: `line` (its row number 
 from 1), `id` as text, one text column per output holding its exact JSON value (a decimal never
 passes through float), `values` and `errors` as JSON text (`values` absent with --outputs-only).
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Iterator
 
 import msgspec
 import numpy as np
@@ -49,6 +49,7 @@ def batches(path: str, rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """The file's record batches, read one at a time."""
     if path.lower().endswith((".parquet", ".pq")):
         import pyarrow.parquet as pq
+
         yield from pq.ParquetFile(path).iter_batches(batch_size=rows)
         return
     with pa.memory_map(path) as source:
@@ -70,8 +71,13 @@ def check_schema(policy: Policy, schema: pa.Schema) -> None:
 
 def _check_type(spec: InputSpec, kind: pa.DataType, where: str) -> None:
     if spec.type in ("number", "integer") and pa.types.is_floating(kind):
-        raise ColumnarFileError(_("column {column} holds binary floats, which cannot say a decimal number exactly; "
-                                  "write it as DECIMAL (for example decimal128(18, 4)) or as text", column=where))
+        raise ColumnarFileError(
+            _(
+                "column {column} holds binary floats, which cannot say a decimal number exactly; "
+                "write it as DECIMAL (for example decimal128(18, 4)) or as text",
+                column=where,
+            )
+        )
     if spec.type == "record" and pa.types.is_struct(kind):
         for index in range(kind.num_fields):
             child = kind.field(index)
@@ -82,6 +88,7 @@ def _check_type(spec: InputSpec, kind: pa.DataType, where: str) -> None:
 
 
 # Batch -> Frame ---------------------------------------------------------------------------------
+
 
 def frame_of(policy: Policy, batch: pa.RecordBatch) -> Frame:
     size = batch.num_rows
@@ -95,6 +102,7 @@ def frame_of(policy: Policy, batch: pa.RecordBatch) -> Frame:
     ids = batch.column("id").to_pylist() if "id" in batch.schema.names else [None] * size
     if "id" in batch.schema.names:
         from engine.evaluate.columns.frame import _good_id
+
         refused |= np.fromiter((x is not None and not _good_id(x) for x in ids), dtype=bool, count=size)
     frame = Frame(size, refused, ids)
     owner = np.arange(size)
@@ -117,10 +125,14 @@ def _read(frame: Frame, spec: InputSpec, array: pa.Array, path: tuple, owner: np
     size = len(array)
     if spec.has_default:  # not given: the default, as the kernel reads it (frame._read)
         from fractions import Fraction
+
         default = int(spec.default) if isinstance(spec.default, Fraction) else spec.default
         array = pa.array([default] * size) if pa.types.is_null(array.type) else array.fill_null(default)
-    there = np.asarray(array.is_valid(), dtype=bool) & checked if not pa.types.is_null(array.type) \
+    there = (
+        np.asarray(array.is_valid(), dtype=bool) & checked
+        if not pa.types.is_null(array.type)
         else np.zeros(size, dtype=bool)
+    )
     if spec.required:
         _refuse(frame, checked & ~there, owner)
     kind, arrow = spec.type, array.type
@@ -137,8 +149,11 @@ def _read(frame: Frame, spec: InputSpec, array: pa.Array, path: tuple, owner: np
         values = np.empty(size, dtype=object)
         values[:] = array.to_pylist()
         allowed = frozenset(v for v in spec.enum if isinstance(v, str)) if spec.enum is not None else None
-        ok = np.fromiter((v is not None and len(v) <= MAX_TEXT_LENGTH and (allowed is None or v in allowed)
-                          for v in values), dtype=bool, count=size)
+        ok = np.fromiter(
+            (v is not None and len(v) <= MAX_TEXT_LENGTH and (allowed is None or v in allowed) for v in values),
+            dtype=bool,
+            count=size,
+        )
         _refuse(frame, there & ~ok, owner)
         values[~(there & ok)] = ""
         frame.leaves[path] = Leaf("text", there, values=values)
@@ -177,15 +192,23 @@ def _read(frame: Frame, spec: InputSpec, array: pa.Array, path: tuple, owner: np
         np.cumsum(lengths, out=offsets[1:])
         frame.offsets[spec.name] = offsets
         frame.leaves[path] = Leaf("list", keep)
-        take = np.concatenate([np.arange(a, b) for a, b, k in zip(raw[:-1].tolist(), raw[1:].tolist(), keep.tolist()) if k]) \
-            if keep.any() else np.zeros(0, dtype=np.int64)
+        take = (
+            np.concatenate(
+                [np.arange(a, b) for a, b, k in zip(raw[:-1].tolist(), raw[1:].tolist(), keep.tolist()) if k]
+            )
+            if keep.any()
+            else np.zeros(0, dtype=np.int64)
+        )
         items = array.values.take(pa.array(take.astype(np.int64))) if len(take) else array.values.slice(0, 0)
         item_owner = np.repeat(owner, lengths)
         item_valid = np.asarray(items.is_valid(), dtype=bool) if len(items) else np.zeros(0, dtype=bool)
         _refuse(frame, ~item_valid, item_owner)
         struct = items.type
-        children = dict(zip((struct.field(i).name for i in range(struct.num_fields)), items.flatten())) if len(items) \
+        children = (
+            dict(zip((struct.field(i).name for i in range(struct.num_fields)), items.flatten()))
+            if len(items)
             else {struct.field(i).name: pa.nulls(0, struct.field(i).type) for i in range(struct.num_fields)}
+        )
         for name, child in children.items():
             if name not in spec.items.fields:
                 _refuse(frame, np.asarray(child.is_valid(), dtype=bool), item_owner)
@@ -205,18 +228,20 @@ def _pairs(array: pa.Array, spec: InputSpec) -> tuple[Pairs, np.ndarray]:
         return Pairs(np.where(ok, n, 0), np.ones(size, dtype=np.int64)), ok
     if pa.types.is_decimal128(kind) and spec.type == "number":
         scale = kind.scale
-        words = np.frombuffer(array.buffers()[1], dtype=np.int64)[2 * array.offset: 2 * (array.offset + size)]
+        words = np.frombuffer(array.buffers()[1], dtype=np.int64)[2 * array.offset : 2 * (array.offset + size)]
         low, high = words[0::2], words[1::2]
         fits = high == (low >> 63)  # the 128-bit value is its low 64 bits, sign-extended
         n = np.where(fits, low, 0)
         if 0 <= scale <= 15:
             ok = valid & fits & (np.abs(n) < MAX_INPUT)
             n = np.where(ok, n, 0)
-            g = np.gcd(n, np.int64(10 ** scale))  # reduced, as the JSON reader's pairs are: keeps products small
-            return Pairs(n // g, np.int64(10 ** scale) // g), ok
+            g = np.gcd(n, np.int64(10**scale))  # reduced, as the JSON reader's pairs are: keeps products small
+            return Pairs(n // g, np.int64(10**scale) // g), ok
         return Pairs(np.zeros(size, np.int64), np.ones(size, np.int64)), np.zeros(size, dtype=bool)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        from engine.evaluate.kernel.pairs import LONG as _LONG, _Pairs
+        from engine.evaluate.kernel.pairs import LONG as _LONG
+        from engine.evaluate.kernel.pairs import _Pairs
+
         hook = _Pairs()
         n = np.zeros(size, dtype=np.int64)
         d = np.ones(size, dtype=np.int64)
@@ -244,6 +269,7 @@ def _text_pair(text, hook, integer: bool):
 
 
 # Refused rows as records for the scalar path ------------------------------------------------------
+
 
 def records_of(policy: Policy, batch: pa.RecordBatch, rows: list[int]) -> list:
     """The given rows as the records the scalar path reads: nulls left out, numbers as Decimals."""
@@ -273,6 +299,7 @@ def _convert(value, spec: InputSpec | None):
         return _plain(value, None) if isinstance(value, dict) else value
     if spec.type in ("number", "integer") and isinstance(value, str):
         from engine.evaluate.kernel.pairs import _Pairs
+
         pair = _text_pair(value, _Pairs(), spec.type == "integer")
         if pair is not None and pair.__class__ is tuple:
             return pair[0] if pair[1] == 1 else Decimal(value)
@@ -286,29 +313,41 @@ def _convert(value, spec: InputSpec | None):
 
 # Evaluation of a file -------------------------------------------------------------------------------
 
+
 def result_lines(results: list, scalar_rows=None) -> bytes:
     """Results as JSON Lines, as `kinerja eval` writes them: the columns' results hold only ints,
     exact floats and plain Decimals (as the kernel's), so they skip io.encode's conversions."""
     from engine.evaluate.batch import encode_fast
     from engine.evaluate.io import encode
+
     if scalar_rows is None:
         return b"".join(encode(r) + b"\n" for r in results)
     return b"".join((encode(r) if i in scalar_rows else encode_fast(r)) + b"\n" for i, r in enumerate(results))
 
 
-def result_table(results: list, first_row: int, output_names: list[str], with_values: bool,
-                 scalar_rows=None) -> pa.Table:
+def result_table(
+    results: list, first_row: int, output_names: list[str], with_values: bool, scalar_rows=None
+) -> pa.Table:
     """Results as columns (module docstring): exact JSON text, never floats. Rows not in
     `scalar_rows` (None: every row) hold only the kernel's plain numbers and skip io.encode."""
     from engine.evaluate.batch import encode_fast
     from engine.evaluate.io import encode
 
     def texts(values):
-        return pa.array([None if v is None else (encode(v) if scalar_rows is None or i in scalar_rows
-                                                 else encode_fast(v)).decode("utf-8")
-                         for i, v in enumerate(values)], type=pa.string())
-    columns = {"line": pa.array(range(first_row, first_row + len(results)), type=pa.int64()),
-               "id": pa.array([None if r.get("id") is None else str(r.get("id")) for r in results], type=pa.string())}
+        return pa.array(
+            [
+                None
+                if v is None
+                else (encode(v) if scalar_rows is None or i in scalar_rows else encode_fast(v)).decode("utf-8")
+                for i, v in enumerate(values)
+            ],
+            type=pa.string(),
+        )
+
+    columns = {
+        "line": pa.array(range(first_row, first_row + len(results)), type=pa.int64()),
+        "id": pa.array([None if r.get("id") is None else str(r.get("id")) for r in results], type=pa.string()),
+    }
     for name in output_names:
         columns[name] = texts([r.get("outputs", {}).get(name) for r in results])
     if with_values:
@@ -320,6 +359,7 @@ def result_table(results: list, first_row: int, output_names: list[str], with_va
 def writer_for(path: str, schema: pa.Schema):
     if path.lower().endswith((".parquet", ".pq")):
         import pyarrow.parquet as pq
+
         return pq.ParquetWriter(path, schema)
     return pa.ipc.new_file(path, schema)
 

@@ -8,6 +8,7 @@ dotted keys (`perilaku.integritas`, `kuantitas.target`) by which engine.evaluate
 so columns may be moved or left out. The row after the keys is an example whose id is `contoh`,
 which is never read. Labels and descriptions are the policy's own where it has them.
 """
+
 from __future__ import annotations
 
 import io
@@ -17,10 +18,10 @@ from fractions import Fraction
 from typing import Any, cast
 
 from engine.evaluate import tabular
-from engine.i18n import _
-from engine.policy.model import InputSpec, Policy
-from engine.numbers import format_number
 from engine.evaluate.tabular import EXAMPLE_ID, column_letter
+from engine.i18n import _
+from engine.numbers import format_number
+from engine.policy.model import InputSpec, Policy
 
 #: Rows of the template that carry the drop-downs and number checks.
 TEMPLATE_ROWS = 5000
@@ -33,6 +34,7 @@ MAX_SHEET_TITLE = 31  # Excel's limit
 
 
 # Layout ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Column:
@@ -58,8 +60,11 @@ def layout(policy: Policy) -> list[SheetLayout]:
     for spec in policy.inputs.values():
         if spec.type == "list":
             item = spec.items
-            columns = _columns(item, "", "") if item is not None and item.type == "record" else \
-                [Column(spec.name, item or spec, _label(spec), spec.description)]
+            columns = (
+                _columns(item, "", "")
+                if item is not None and item.type == "record"
+                else [Column(spec.name, item or spec, _label(spec), spec.description)]
+            )
             lists.append(SheetLayout(spec.name[:MAX_SHEET_TITLE], spec.name, tuple(columns)))
         else:
             main += _columns(spec, spec.name, "")
@@ -84,6 +89,7 @@ def _label(spec: InputSpec) -> str:
 
 
 # Templates ------------------------------------------------------------------------------------
+
 
 def template_csv(loaded: Any) -> bytes:
     """The CSV template: one header row of dotted keys (as `kinerja eval` reads CSV), with the
@@ -123,8 +129,14 @@ def template_xlsx(loaded: Any, records: list[dict[str, Any]] | None = None) -> b
     lists_used = 0
     for layout_ in sheets:
         sheet = book.create_sheet(layout_.title, index=len(book.sheetnames) - 1)
-        columns = [Column("id", tabular.ID_SPEC, _("NIP (record id)"),
-                          _("Text, e.g. 198503012010011001; the column is formatted as text so no digit is lost"))]
+        columns = [
+            Column(
+                "id",
+                tabular.ID_SPEC,
+                _("NIP (record id)"),
+                _("Text, e.g. 198503012010011001; the column is formatted as text so no digit is lost"),
+            )
+        ]
         columns += list(layout_.columns)
         for index, column in enumerate(columns):
             letter = column_letter(index)
@@ -141,9 +153,16 @@ def template_xlsx(loaded: Any, records: list[dict[str, Any]] | None = None) -> b
             if rule is not None:
                 if rule[0] == "list":
                     lists_used += 1
-                check = DataValidation(type=rule[0], operator=rule[1], formula1=rule[2], formula2=rule[3],
-                                       allow_blank=True, showErrorMessage=True, errorTitle=_("Value not allowed"),
-                                       error=_describe(column)[:255])
+                check = DataValidation(
+                    type=rule[0],
+                    operator=rule[1],
+                    formula1=rule[2],
+                    formula2=rule[3],
+                    allow_blank=True,
+                    showErrorMessage=True,
+                    errorTitle=_("Value not allowed"),
+                    error=_describe(column)[:255],
+                )
                 check.add(cells)
                 sheet.add_data_validation(check)
         sheet.row_dimensions[2].height = 60
@@ -182,8 +201,13 @@ def _fill(book: Any, sheets: list[SheetLayout], records: list[dict[str, Any]]) -
                 continue
             written.add(layout_.list_name)
             if not isinstance(items, list) or (items and "id" not in record):
-                raise ValueError(_("record {number}: {name} needs a list and the record an id", number=number,
-                                   name=layout_.list_name))
+                raise ValueError(
+                    _(
+                        "record {number}: {name} needs a list and the record an id",
+                        number=number,
+                        name=layout_.list_name,
+                    )
+                )
             for item in items:
                 sheet, row = book[layout_.title], rows[layout_.title]
                 rows[layout_.title] += 1
@@ -195,8 +219,13 @@ def _fill(book: Any, sheets: list[SheetLayout], records: list[dict[str, Any]]) -
                         _put(sheet, row, index, _typed(value))
         left = [key for key in record if key not in written]
         if left:
-            raise ValueError(_("record {number} has {keys}, which the template has no column for",
-                               number=number, keys=", ".join(map(str, left))))
+            raise ValueError(
+                _(
+                    "record {number} has {keys}, which the template has no column for",
+                    number=number,
+                    keys=", ".join(map(str, left)),
+                )
+            )
 
 
 def _put(sheet: Any, row: int, column: int, value: Any) -> None:
@@ -231,6 +260,7 @@ def _typed(value: Any) -> Any:
 
 def json_text(value: Any) -> str:
     from engine.evaluate.io import encode
+
     return encode(value).decode("utf-8")
 
 
@@ -249,8 +279,12 @@ def _describe(column: Column) -> str:
         words.append(_("A number, or a range as low-high (e.g. 7-8)"))
     elif spec.type == "boolean":
         words.append(_("ya or tidak"))
-    bounds = [(spec.minimum, _("at least")), (spec.exclusive_minimum, _("more than")),
-              (spec.maximum, _("at most")), (spec.exclusive_maximum, _("less than"))]
+    bounds = [
+        (spec.minimum, _("at least")),
+        (spec.exclusive_minimum, _("more than")),
+        (spec.maximum, _("at most")),
+        (spec.exclusive_maximum, _("less than")),
+    ]
     words += [f"{word} {_plain(value)}" for value, word in bounds if value is not None]
     if spec.null == "not_applicable":
         words.append(_("write - when it does not apply"))
@@ -308,6 +342,7 @@ def _example(policy: Policy) -> dict[str, Any]:
 
 def _example_rows(sheet: Any, layout_: SheetLayout, columns: list[Column], record: dict[str, Any]) -> None:
     from openpyxl.styles import Font
+
     style = Font(italic=True, color="808080")
     items = [record] if layout_.list_name is None else (record.get(layout_.list_name) or [{}])[:1]
     for offset, item in enumerate(items):
@@ -349,6 +384,7 @@ def _cell_number(value: Fraction) -> int | Decimal:
 
 def _guide(sheet: Any, loaded: Any, sheets: list[SheetLayout]) -> None:
     from openpyxl.styles import Font
+
     policy = loaded.policy
     lines = [
         (_("Data template for policy {id} version {version}", id=policy.id, version=policy.version), True),
@@ -359,15 +395,33 @@ def _guide(sheet: Any, loaded: Any, sheets: list[SheetLayout]) -> None:
         (_("Sheet {sheet}: one row per employee, starting below the example row.", sheet=MAIN_SHEET), False),
     ]
     for layout_ in sheets[1:]:
-        lines.append((_("Sheet {sheet}: one row per item of {name}, with the employee's NIP in column A; "
-                        "the items of one employee are read in the order of their rows.",
-                        sheet=layout_.title, name=layout_.list_name), False))
+        lines.append(
+            (
+                _(
+                    "Sheet {sheet}: one row per item of {name}, with the employee's NIP in column A; "
+                    "the items of one employee are read in the order of their rows.",
+                    sheet=layout_.title,
+                    name=layout_.list_name,
+                ),
+                False,
+            )
+        )
     lines += [
-        (_("Row 1 holds the column names, row 2 what to write, row 3 the keys by which Kinerja reads the "
-           "columns: do not change row 3. Columns may be moved; a column that is not needed may be removed."), False),
+        (
+            _(
+                "Row 1 holds the column names, row 2 what to write, row 3 the keys by which Kinerja reads the "
+                "columns: do not change row 3. Columns may be moved; a column that is not needed may be removed."
+            ),
+            False,
+        ),
         (_("The example row (NIP '{example}') is never read; it may stay or be deleted.", example=EXAMPLE_ID), False),
-        (_("An empty cell means no value (never zero). Type numbers as numbers; a decimal comma or point is "
-           "fine. Do not use formulas: copy them and paste as values."), False),
+        (
+            _(
+                "An empty cell means no value (never zero). Type numbers as numbers; a decimal comma or point is "
+                "fine. Do not use formulas: copy them and paste as values."
+            ),
+            False,
+        ),
         (_("Keep the NIP column formatted as Text so that no digit is lost."), False),
     ]
     for row, (text, strong) in enumerate(lines, start=1):

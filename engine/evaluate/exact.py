@@ -5,29 +5,43 @@ names resolve through engine.policy.names at compile time, so evaluation does no
 except into the record. Values are computed on demand and once per record (or per list item),
 which is what makes `when` and short-circuits safe: a rule that is not needed is not computed.
 """
+
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from engine.language import nodes as n
+from engine.evaluate.runtime import MISSING, Item, RecordError, RecordErrors, _Absent, pointer
 from engine.i18n import _
+from engine.language import nodes as n
+from engine.language.printer import cell_text, path_text, to_text
+from engine.numbers import ZERO, RoundingMode, round_to
 from engine.policy.checked import (
-    CheckedPolicy, ComputedValue, IndicatorValue, MatrixValue, TableValue, ValueDef, WeightedValue,
+    CheckedPolicy,
+    ComputedValue,
+    IndicatorValue,
+    MatrixValue,
+    TableValue,
+    ValueDef,
+    WeightedValue,
 )
+from engine.policy.functions import AGGREGATES, FUNCTIONS, TRIMMED_MEAN_LEAST  # noqa: F401 (re-exported)
 from engine.policy.model import Formula
 from engine.policy.names import Context, resolve
-from engine.numbers import ZERO, RoundingMode, round_to
-from engine.language.printer import cell_text, path_text, to_text
-from engine.evaluate.runtime import MISSING, Item, RecordError, RecordErrors, _Absent, pointer
-from engine.policy.functions import AGGREGATES, FUNCTIONS, TRIMMED_MEAN_LEAST  # noqa: F401 (re-exported)
 
 Env = dict[str, Any]  # "@": the current item (or None), and the aggregates' variables
 Fn = Callable[["Frame", Env], Any]
 _UNSET = object()
-_COMPARE = {n.CmpOp.EQ: operator.eq, n.CmpOp.NE: operator.ne, n.CmpOp.LT: operator.lt,
-            n.CmpOp.LE: operator.le, n.CmpOp.GT: operator.gt, n.CmpOp.GE: operator.ge}
+_COMPARE = {
+    n.CmpOp.EQ: operator.eq,
+    n.CmpOp.NE: operator.ne,
+    n.CmpOp.LT: operator.lt,
+    n.CmpOp.LE: operator.le,
+    n.CmpOp.GT: operator.gt,
+    n.CmpOp.GE: operator.ge,
+}
 
 
 class Step:
@@ -47,7 +61,7 @@ class Frame:
 
     __slots__ = ("evaluator", "inputs", "memo", "item_memo", "trace", "steps", "coverage")
 
-    def __init__(self, evaluator: "CompiledPolicy", inputs: dict[Any, Any], trace: bool, coverage: set[Any] | None):
+    def __init__(self, evaluator: CompiledPolicy, inputs: dict[Any, Any], trace: bool, coverage: set[Any] | None):
         self.evaluator = evaluator
         self.inputs = inputs  # never changed: evaluating the same inputs twice gives the same result
         self.memo: dict[Any, Any] = {}  # (None, name) -> value
@@ -127,16 +141,21 @@ class CompiledPolicy:
         builder = _Builder(policy)
         for key, definition in policy.values.items():
             self.units[key] = Unit(definition, builder.value(definition))
-        self.requirements = [
-            (r, builder.formula(r.rule, Context(r.for_each))) for r in policy.requirements.values()
-        ]
+        self.requirements = [(r, builder.formula(r.rule, Context(r.for_each))) for r in policy.requirements.values()]
         self.outputs = [
-            OutputUnit(o.name, builder.formula(o.value, Context()),
-                       builder.formula(o.when, Context()) if o.when is not None else None, o.places, o.mode)
+            OutputUnit(
+                o.name,
+                builder.formula(o.value, Context()),
+                builder.formula(o.when, Context()) if o.when is not None else None,
+                o.places,
+                o.mode,
+            )
             for o in policy.outputs.values()
         ]
 
-    def run(self, inputs: dict[Any, Any], trace: bool = False, coverage: set[Any] | None = None) -> tuple[dict[str, Any], Frame]:
+    def run(
+        self, inputs: dict[Any, Any], trace: bool = False, coverage: set[Any] | None = None
+    ) -> tuple[dict[str, Any], Frame]:
         """Outputs of one record (already validated and converted). Raises RecordError, or
         RecordErrors listing every requirement the record fails (checked before any output)."""
         frame = Frame(self, inputs, trace, coverage)
@@ -152,7 +171,6 @@ class CompiledPolicy:
                 value = round_to(value, unit.places, unit.mode)
             outputs[unit.name] = value
         return outputs, frame
-
 
     def _require(self, frame: Frame) -> None:
         failed = []
@@ -198,8 +216,11 @@ class _Builder:
             cells = [c for c in row.cells if c is not None]  # all of them: the checks refuse a cell they cannot read
             tests = [_cell_test(cell, known) for cell in cells]
             then = self.formula(row.then, context) if isinstance(row.then, Formula) else _constant(row.then)
-            detail = {"row": index + 1, "when": [cell_text(c) for c in cells],
-                      "then": row.then.text if isinstance(row.then, Formula) else row.then}
+            detail = {
+                "row": index + 1,
+                "when": [cell_text(c) for c in cells],
+                "then": row.then.text if isinstance(row.then, Formula) else row.then,
+            }
             rows.append((tests, then, detail))
         name, key = d.name, d.key
         texts = [f.text for f in d.table.on if f is not None]
@@ -216,8 +237,12 @@ class _Builder:
                     frame.decide(detail)
                     return then(frame, env)
             shown = ", ".join(f"{t} = {_show(v)}" for t, v in zip(texts, values))
-            raise RecordError(column_paths[0](frame, env), "no_rule",
-                              _("no row of '{name}' matches {values}", name=name, values=shown))
+            raise RecordError(
+                column_paths[0](frame, env),
+                "no_rule",
+                _("no row of '{name}' matches {values}", name=name, values=shown),
+            )
+
         return evaluate
 
     def matrix(self, d: MatrixValue, context: Context) -> Fn:
@@ -228,12 +253,16 @@ class _Builder:
             cell = (rows(frame, env), columns(frame, env))
             found = cells.get(cell, _UNSET)
             if found is _UNSET:
-                raise RecordError("", "no_rule", _("'{name}' has no cell for {row} x {column}", name=name, row=cell[0],
-                                                   column=cell[1]))
+                raise RecordError(
+                    "",
+                    "no_rule",
+                    _("'{name}' has no cell for {row} x {column}", name=name, row=cell[0], column=cell[1]),
+                )
             if frame.coverage is not None:
                 frame.coverage.add((key, cell))
             frame.decide({"cell": list(cell)})
             return found
+
         return evaluate
 
     def weighted(self, d: WeightedValue, context: Context) -> Fn:
@@ -242,8 +271,11 @@ class _Builder:
         applies = {}
         for name in w.indicators:
             indicator = self.policy.values[(d.scope, name)]
-            if isinstance(indicator, IndicatorValue) and indicator.applies_when is not None \
-                    and indicator.applies_when.node is not None:
+            if (
+                isinstance(indicator, IndicatorValue)
+                and indicator.applies_when is not None
+                and indicator.applies_when.node is not None
+            ):
                 applies[name] = self.expr(indicator.applies_when.node, context)
         weight_sets = {key: list(weights.items()) for key, weights in w.weights.items()}
         scope, total, renormalise, name = d.scope, w.total, w.not_applicable == "renormalise", d.name
@@ -253,9 +285,11 @@ class _Builder:
             key: Any = by(frame, env) if by is not None else "default"
             weights = weight_sets.get(key) or weight_sets.get("default")
             if weights is None:
-                raise RecordError(by_path(frame, env), "no_weights",
-                                  _("'{name}' has no weights for {key} and no default weights", name=name,
-                                    key=_show(key)))
+                raise RecordError(
+                    by_path(frame, env),
+                    "no_weights",
+                    _("'{name}' has no weights for {key} and no default weights", name=name, key=_show(key)),
+                )
             item = env["@"]
             weighted_sum, applied, used, skipped = ZERO, ZERO, [], []
             for indicator, weight in weights:
@@ -269,14 +303,17 @@ class _Builder:
                 applied += weight
                 if frame.steps:
                     used.append((indicator, value, weight))
-            frame.decide({"weights": key, "applied": used, "not_applicable": skipped,
-                          "renormalised": renormalise})
+            frame.decide({"weights": key, "applied": used, "not_applicable": skipped, "renormalised": renormalise})
             if renormalise:
                 if applied == 0:
-                    raise RecordError(item.path if item is not None else "", "no_indicator",
-                                      _("no indicator of '{name}' applies to this record", name=name))
+                    raise RecordError(
+                        item.path if item is not None else "",
+                        "no_indicator",
+                        _("no indicator of '{name}' applies to this record", name=name),
+                    )
                 return weighted_sum / applied
             return weighted_sum / total
+
         return evaluate
 
     # expressions ---------------------------------------------------------------------------
@@ -317,6 +354,7 @@ class _Builder:
                     if frame.steps:
                         frame.steps[-1].branches[loc] = bool(holds)
                     return fa(frame, env) if holds else fb(frame, env)
+
                 return conditional
             case n.Call():
                 return self.call(node, context)
@@ -343,16 +381,20 @@ class _Builder:
                 if frame.steps:
                     frame.note(name, found)
                 return found
+
             return value
         if ref.kind == "item_value":
+
             def item_value(frame: Frame, env: Env) -> Any:
                 found = frame.item_value(env["@"], name)
                 if frame.steps:
                     frame.note(name, found)
                 return found
+
             return item_value
         where = "/" + name
         if ref.kind == "input":
+
             def input_value(frame: Frame, env: Env) -> Any:
                 found = frame.inputs.get(name, MISSING)
                 if found.__class__ is _Absent and not peek:
@@ -360,6 +402,7 @@ class _Builder:
                 if frame.steps:
                     frame.note(name, found)
                 return found
+
             return input_value
 
         def field_value(frame: Frame, env: Env) -> Any:  # a field of the current item
@@ -370,6 +413,7 @@ class _Builder:
             if frame.steps:
                 frame.note(name, found)
             return found
+
         return field_value
 
     def field(self, node: n.Field, obj: n.Expr, field_name: str, context: Context, peek: bool) -> Fn:
@@ -392,6 +436,7 @@ class _Builder:
             if frame.steps:
                 frame.note(shown, found)
             return found
+
         return field
 
     def pointer(self, node: n.Expr, context: Context) -> Fn:
@@ -422,9 +467,13 @@ class _Builder:
         def divide(frame: Frame, env: Env) -> Any:
             a, b = fa(frame, env), fb(frame, env)
             if b == 0:
-                raise RecordError(where(frame, env), "division_by_zero", _("{divisor} is 0, and a value cannot be divided by 0",
-                                                                                         divisor=divisor))
+                raise RecordError(
+                    where(frame, env),
+                    "division_by_zero",
+                    _("{divisor} is 0, and a value cannot be divided by 0", divisor=divisor),
+                )
             return a / b
+
         return divide
 
     def call(self, node: n.Call, context: Context) -> Fn:
@@ -440,6 +489,7 @@ class _Builder:
                     return implementation(*[f(frame, env) for f in fs[:-1]], divisor)
                 except ZeroDivisionError:
                     raise RecordError(where(frame, env), "division_by_zero", _(on_zero)) from None
+
             return guarded
         if len(fs) == 1:
             f0 = fs[0]
@@ -472,13 +522,24 @@ class _Builder:
             values = collect(frame, env)
             if len(values) < least:
                 if not values:
-                    raise RecordError(where(frame, env), "empty",
-                                      _("{function}() of {list} has no items to work on", function=function,
-                                        list=shown))
-                raise RecordError(where(frame, env), "empty",
-                                  _("{function}() of {shown} needs at least {least} items, got {count}",
-                                    function=function, shown=shown, least=least, count=len(values)))
+                    raise RecordError(
+                        where(frame, env),
+                        "empty",
+                        _("{function}() of {list} has no items to work on", function=function, list=shown),
+                    )
+                raise RecordError(
+                    where(frame, env),
+                    "empty",
+                    _(
+                        "{function}() of {shown} needs at least {least} items, got {count}",
+                        function=function,
+                        shown=shown,
+                        least=least,
+                        count=len(values),
+                    ),
+                )
             return reduce(values)
+
         return needs_items
 
 
@@ -499,14 +560,20 @@ def _constant(value: Any) -> Fn:
 
 def _absent(path: str, name: str, value: _Absent) -> RecordError:
     if value is MISSING:
-        return RecordError(path, value.code, _("{name} is not given but is needed here; give it in the record", name=name))
-    return RecordError(path, value.code, _("{name} is null (not applicable) but is needed here; give a value instead "
-                                           "of null", name=name))
+        return RecordError(
+            path, value.code, _("{name} is not given but is needed here; give it in the record", name=name)
+        )
+    return RecordError(
+        path,
+        value.code,
+        _("{name} is null (not applicable) but is needed here; give a value instead of null", name=name),
+    )
 
 
 def _cell_test(cell: n.Cell, constants: Mapping[str, Fraction]) -> Callable[[Any], bool]:
     def bound(b: n.Bound) -> Fraction:
         return b.value if b.value is not None else constants[b.name or ""]
+
     match cell:
         case n.AnyCell():
             return lambda v: True
@@ -526,4 +593,5 @@ def _cell_test(cell: n.Cell, constants: Mapping[str, Fraction]) -> Callable[[Any
 
 def _show(value: Any) -> str:
     from engine.language.printer import value_text
+
     return value_text(value)

@@ -4,22 +4,24 @@ Numbers are decoded from their text as Decimals (msgspec's float_hook), never as
 and written back as exact decimal numerals. Input is streamed record by record, so a file of
 any size is read in constant memory (JSON arrays excepted: they are read whole).
 """
+
 from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import IO, TYPE_CHECKING, Any, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 
+from engine.evaluate.runtime import MISSING, NOT_APPLICABLE, Item
+from engine.evaluate.tabular import neutralise, read_csv
 from engine.i18n import N_, _
 from engine.numbers import format_number
-from engine.evaluate.runtime import MISSING, NOT_APPLICABLE, Item
 from engine.policy.functions import TargetRange
-from engine.evaluate.tabular import neutralise, read_csv
 
 if TYPE_CHECKING:
     from engine.policy.model import Policy
@@ -53,13 +55,17 @@ def decode_json(data: bytes, line: int = 1) -> object:
 
 
 #: msgspec's words for a malformed document, in the reader's language.
-_JSON_PROBLEMS = {"invalid character": N_("invalid character"), "trailing characters": N_("text after the end of the JSON"),
-                  "Input data was truncated": N_("the JSON ends too early (a bracket, brace or quote is not closed)"),
-                  "trailing comma in object": N_("a comma after the last field of an object"),
-                  "trailing comma in array": N_("a comma after the last item of a list"),
-                  "expected ':'": N_("expected ':'"), "expected ',' or '}'": N_("expected ',' or '}'"),
-                  "expected ',' or ']'": N_("expected ',' or ']'"),
-                  "object keys must be strings": N_("object keys must be text in double quotes")}
+_JSON_PROBLEMS = {
+    "invalid character": N_("invalid character"),
+    "trailing characters": N_("text after the end of the JSON"),
+    "Input data was truncated": N_("the JSON ends too early (a bracket, brace or quote is not closed)"),
+    "trailing comma in object": N_("a comma after the last field of an object"),
+    "trailing comma in array": N_("a comma after the last item of a list"),
+    "expected ':'": N_("expected ':'"),
+    "expected ',' or '}'": N_("expected ',' or '}'"),
+    "expected ',' or ']'": N_("expected ',' or ']'"),
+    "object keys must be strings": N_("object keys must be text in double quotes"),
+}
 
 
 class DuplicateKeyError(ValueError):
@@ -67,6 +73,7 @@ class DuplicateKeyError(ValueError):
 
     def __init__(self, pointer: str, key: str):
         from engine.i18n import _
+
         self.pointer, self.key = pointer, key
         self.every = [self]
         super().__init__(_("the key '{key}' appears twice in the same object; keep one", key=key))
@@ -92,6 +99,7 @@ def check_unique_keys(data: bytes, decoded: object) -> None:
     if colons - inside == keys:
         return
     import json
+
     found: list[tuple[str, str]] = []
 
     def pairs(items: list[tuple[str, Any]]) -> _Object:
@@ -168,7 +176,7 @@ def _json_error(data: bytes, message: str, first_line: int) -> str:
     line = first_line + before.count(b"\n")
     column = offset - (before.rfind(b"\n") + 1) + 1
     hint = ""
-    if data[offset:offset + 3] in (b"NaN", b"Inf") or data[offset:offset + 4] == b"-Inf":
+    if data[offset : offset + 3] in (b"NaN", b"Inf") or data[offset : offset + 4] == b"-Inf":
         hint = " " + _("(NaN and Infinity are not numbers; give a finite number)")
     text = re.sub(r" \(byte \d+\)", "", text)
     return _("line {line}, column {column}: {problem}", line=line, column=column, problem=text + hint)
@@ -205,8 +213,11 @@ def read_records(stream: IO[bytes], fmt: str, policy: Policy | None = None) -> I
 def _read_jsonl(stream: IO[bytes]) -> Iterator[Incoming]:
     for number, raw in enumerate(stream, start=1):
         if len(raw) > MAX_LINE_BYTES:
-            yield Incoming(None, number, _error("too_large", _("line {line} is over {limit} bytes", line=number,
-                                                                     limit=f"{MAX_LINE_BYTES:,}")))
+            yield Incoming(
+                None,
+                number,
+                _error("too_large", _("line {line} is over {limit} bytes", line=number, limit=f"{MAX_LINE_BYTES:,}")),
+            )
             continue
         if not raw.strip():
             continue
@@ -221,8 +232,11 @@ def _read_jsonl(stream: IO[bytes]) -> Iterator[Incoming]:
 def _read_json(stream: IO[bytes]) -> Iterator[Incoming]:
     data = stream.read(MAX_JSON_BYTES + 1)
     if len(data) > MAX_JSON_BYTES:
-        yield Incoming(None, 1, _error("too_large", _("a JSON document over {limit} bytes; use JSON Lines",
-                                                                limit=f"{MAX_JSON_BYTES:,}")))
+        yield Incoming(
+            None,
+            1,
+            _error("too_large", _("a JSON document over {limit} bytes; use JSON Lines", limit=f"{MAX_JSON_BYTES:,}")),
+        )
         return
     try:
         document = decode_json(data)
@@ -257,9 +271,14 @@ def _read_csv(stream: IO[bytes], policy: Policy | None) -> Iterator[Incoming]:
             yield Incoming(row.record, row.row)
         else:
             first = row.errors[0]
-            where = (_("line {line}, column {column} ({header})", line=row.row, column=first.column, header=first.header)
-                     if first.column else _("line {line}", line=row.row))
-            yield Incoming(None, row.row, {"path": first.path, "code": first.code, "message": f"{where}: {first.message}"})
+            where = (
+                _("line {line}, column {column} ({header})", line=row.row, column=first.column, header=first.header)
+                if first.column
+                else _("line {line}", line=row.row)
+            )
+            yield Incoming(
+                None, row.row, {"path": first.path, "code": first.code, "message": f"{where}: {first.message}"}
+            )
 
 
 def duplicate_error(error: DuplicateKeyError) -> dict[str, Any]:
@@ -272,6 +291,7 @@ def _error(code: str, message: str) -> dict[str, Any]:
 
 
 # Writing ------------------------------------------------------------------------------------
+
 
 def jsonable(value: object) -> Any:
     """Result data -> JSON-ready data: exact decimals for numbers, plain lists and objects."""
@@ -332,8 +352,9 @@ class ResultWriter:
         else:
             outputs = jsonable(result.get("outputs", {}))
             errors = neutralise("; ".join(f"{e['path'] or '/'}: {e['message']}" for e in result.get("errors", [])))
-            self._text.write(csv_line([_csv_text(result.get("id")), *(_csv_text(outputs.get(c)) for c in self.columns),
-                                       errors]))
+            self._text.write(
+                csv_line([_csv_text(result.get("id")), *(_csv_text(outputs.get(c)) for c in self.columns), errors])
+            )
         self.count += 1
 
     def close(self) -> None:
@@ -348,8 +369,12 @@ class ResultWriter:
 def csv_line(fields: list[str]) -> str:
     """One CSV line, fields quoted when they hold a comma, a quote or a line break. csv.writer
     leaves a lone carriage return unquoted when lines end in "\n", which splits the row."""
-    return ",".join('"' + field.replace('"', '""') + '"' if any(c in field for c in ',"\r\n') else field
-                    for field in fields) + "\n"
+    return (
+        ",".join(
+            '"' + field.replace('"', '""') + '"' if any(c in field for c in ',"\r\n') else field for field in fields
+        )
+        + "\n"
+    )
 
 
 def _csv_text(value: object) -> str:

@@ -5,23 +5,25 @@ Numbers arrive as text-exact Decimals or ints (never floats: see engine.evaluate
 Fractions. Absent optional inputs become MISSING (or their declared default), nulls that the
 policy declares as 'not applicable' become NOT_APPLICABLE; anything else absent is an error.
 """
+
 from __future__ import annotations
 
 import difflib
 import operator
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from jsonschema import Draft202012Validator, validators
 
+from engine.evaluate.runtime import MISSING, NOT_APPLICABLE, Item, RecordError, pointer
 from engine.i18n import N_, _
+from engine.numbers import NumberError, read_number, to_decimal
 from engine.policy.bounds import MAX_LIST_ITEMS
 from engine.policy.functions import TargetRange
 from engine.policy.model import InputSpec, PolicyView
-from engine.numbers import NumberError, from_decimal, from_int, read_number, to_decimal
-from engine.evaluate.runtime import MISSING, NOT_APPLICABLE, Item, RecordError, pointer
 
 #: Longest text value accepted in a record.
 MAX_TEXT_LENGTH = 1000
@@ -62,11 +64,19 @@ def _json_number(value: Fraction) -> int | float | Decimal:
 
 def input_schema(policy: PolicyView) -> dict[Any, Any]:
     """The JSON Schema (draft 2020-12) that a record for this policy must satisfy."""
-    properties = {"id": {"type": ["string", "integer"], "maxLength": MAX_ID_LENGTH,
-                         "description": "Echoed back, for example the NIP."},
-                  "periode": {"type": "string", "pattern": PERIOD_PATTERN,
-                              "description": "The period appraised (2023, 2023-07 or 2023-07-15): it chooses the "
-                                             "version of the policy in force."}}
+    properties = {
+        "id": {
+            "type": ["string", "integer"],
+            "maxLength": MAX_ID_LENGTH,
+            "description": "Echoed back, for example the NIP.",
+        },
+        "periode": {
+            "type": "string",
+            "pattern": PERIOD_PATTERN,
+            "description": "The period appraised (2023, 2023-07 or 2023-07-15): it chooses the "
+            "version of the policy in force.",
+        },
+    }
     required = []
     for name, spec in policy.inputs.items():
         properties[name] = _spec_schema(spec)
@@ -89,8 +99,12 @@ def _spec_schema(spec: InputSpec) -> dict[Any, Any]:
     kind = spec.type
     if kind in ("number", "integer"):
         schema["type"] = kind
-        for key, json_key in (("minimum", "minimum"), ("maximum", "maximum"),
-                              ("exclusive_minimum", "exclusiveMinimum"), ("exclusive_maximum", "exclusiveMaximum")):
+        for key, json_key in (
+            ("minimum", "minimum"),
+            ("maximum", "maximum"),
+            ("exclusive_minimum", "exclusiveMinimum"),
+            ("exclusive_maximum", "exclusiveMaximum"),
+        ):
             value = getattr(spec, key)
             if value is not None:
                 schema[json_key] = _json_number(value)
@@ -100,11 +114,22 @@ def _spec_schema(spec: InputSpec) -> dict[Any, Any]:
     elif kind == "boolean":
         schema["type"] = "boolean"
     elif kind == "number_or_range":
-        bounds = {k: v for k, v in _spec_schema(InputSpec(spec.name, "number", spec.path, spec.position,
-                                                          minimum=spec.minimum, maximum=spec.maximum,
-                                                          exclusive_minimum=spec.exclusive_minimum,
-                                                          exclusive_maximum=spec.exclusive_maximum)).items()
-                  if k != "description"}
+        bounds = {
+            k: v
+            for k, v in _spec_schema(
+                InputSpec(
+                    spec.name,
+                    "number",
+                    spec.path,
+                    spec.position,
+                    minimum=spec.minimum,
+                    maximum=spec.maximum,
+                    exclusive_minimum=spec.exclusive_minimum,
+                    exclusive_maximum=spec.exclusive_maximum,
+                )
+            ).items()
+            if k != "description"
+        }
         schema["anyOf"] = [bounds, {"type": "array", "items": bounds, "minItems": 2, "maxItems": 2}]
     elif kind == "list":
         schema["type"] = "array"
@@ -150,7 +175,9 @@ class RecordReader:
             problems.sort(key=lambda e: e.path)
             if len(problems) > MAX_ERRORS:
                 more = len(problems) - MAX_ERRORS
-                problems = problems[:MAX_ERRORS] + [RecordError("", "too_many_errors", _("and {count} more problems", count=f"{more:,}"))]
+                problems = problems[:MAX_ERRORS] + [
+                    RecordError("", "too_many_errors", _("and {count} more problems", count=f"{more:,}"))
+                ]
             return None, problems
         assert isinstance(item, Item)  # the top-level reader gives an Item when nothing is wrong
         return item.fields, []
@@ -173,6 +200,7 @@ def _reader(spec: InputSpec, item_of: str | None = None) -> Reader:
     elif kind == "text":
         read = _text_reader(spec)
     elif kind == "boolean":
+
         def read(value: Any, path: str, problems: list[RecordError]) -> Any:
             if not isinstance(value, bool):
                 problems.append(RecordError(path, "type", _("must be true or false, got {got}", got=_got(value))))
@@ -191,6 +219,7 @@ def _reader(spec: InputSpec, item_of: str | None = None) -> Reader:
 
     def nullable(value: Any, path: str, problems: list[RecordError]) -> Any:
         return NOT_APPLICABLE if value is None else strict(value, path, problems)
+
     return nullable
 
 
@@ -223,19 +252,43 @@ def _record_reader(specs: list[InputSpec], item_of: str | None, top_level: bool 
         for key in value:
             if key not in known_set:
                 close = difflib.get_close_matches(str(key), known, n=1)
-                hint = _("did you mean '{close}'?", close=close[0]) if close else _("known fields: {names}", names=", ".join(known))
-                problems.append(RecordError(pointer(path, key), "unknown_field",
-                                            _("'{key}' is not a field of this record", key=key) + "; " + hint))
+                hint = (
+                    _("did you mean '{close}'?", close=close[0])
+                    if close
+                    else _("known fields: {names}", names=", ".join(known))
+                )
+                problems.append(
+                    RecordError(
+                        pointer(path, key),
+                        "unknown_field",
+                        _("'{key}' is not a field of this record", key=key) + "; " + hint,
+                    )
+                )
         if top_level and "id" in value:
             record_id = value["id"]
             if isinstance(record_id, bool) or not isinstance(record_id, (str, int)):
-                problems.append(RecordError("/id", "type", _("must be text or a whole number, got {got}", got=_got(record_id))))
+                problems.append(
+                    RecordError("/id", "type", _("must be text or a whole number, got {got}", got=_got(record_id)))
+                )
             elif not 0 < len(str(record_id)) <= MAX_ID_LENGTH or "\x00" in str(record_id):
-                problems.append(RecordError("/id", "too_long", _("an id is 1 to {limit} characters (a NIP is 18)", limit=MAX_ID_LENGTH)))
+                problems.append(
+                    RecordError(
+                        "/id", "too_long", _("an id is 1 to {limit} characters (a NIP is 18)", limit=MAX_ID_LENGTH)
+                    )
+                )
         if top_level and "periode" in value and "periode" not in declared and not _is_period(value["periode"]):
-            problems.append(RecordError("/periode", "pattern", _("a period is a year (2023), a month (2023-07) or a "
-                                                                 "day (2023-07-15), got {got}", got=_got(value['periode']))))
+            problems.append(
+                RecordError(
+                    "/periode",
+                    "pattern",
+                    _(
+                        "a period is a year (2023), a month (2023-07) or a day (2023-07-15), got {got}",
+                        got=_got(value["periode"]),
+                    ),
+                )
+            )
         return Item(result, path, item_of)
+
     return read
 
 
@@ -244,6 +297,7 @@ def _is_period(value: object) -> bool:
     if not isinstance(value, str) or re.fullmatch(PERIOD_PATTERN, value) is None:
         return False
     from datetime import date
+
     year, month, day = (int(p) for p in (value + "-01-01")[:10].split("-"))
     try:
         date(year, month, day)
@@ -255,12 +309,16 @@ def _is_period(value: object) -> bool:
 def _number_reader(spec: InputSpec, integer: bool) -> Reader:
     # Bounds are compared as Decimals with the value as submitted: exact, and much cheaper than
     # comparing Fractions (a bound in a policy is always a terminating decimal).
-    checks = [(to_decimal(bound), compare, code, template) for bound, compare, code, template in (
-        (spec.minimum, operator.ge, "minimum", N_("must be at least {v}, got {i}")),
-        (spec.maximum, operator.le, "maximum", N_("must be at most {v}, got {i}")),
-        (spec.exclusive_minimum, operator.gt, "exclusive_minimum", N_("must be more than {v}, got {i}")),
-        (spec.exclusive_maximum, operator.lt, "exclusive_maximum", N_("must be less than {v}, got {i}")),
-    ) if bound is not None]
+    checks = [
+        (to_decimal(bound), compare, code, template)
+        for bound, compare, code, template in (
+            (spec.minimum, operator.ge, "minimum", N_("must be at least {v}, got {i}")),
+            (spec.maximum, operator.le, "maximum", N_("must be at most {v}, got {i}")),
+            (spec.exclusive_minimum, operator.gt, "exclusive_minimum", N_("must be more than {v}, got {i}")),
+            (spec.exclusive_maximum, operator.lt, "exclusive_maximum", N_("must be less than {v}, got {i}")),
+        )
+        if bound is not None
+    ]
     allowed = tuple(v for v in spec.enum if isinstance(v, Fraction)) if spec.enum is not None else None
     words = N_("must be a whole number, got {got}") if integer else N_("must be a number, got {got}")
 
@@ -280,9 +338,19 @@ def _number_reader(spec: InputSpec, integer: bool) -> Reader:
             if not compare(value, bound):
                 problems.append(RecordError(path, code, _(template, v=bound, i=_got(value))))
         if allowed is not None and number not in allowed:
-            problems.append(RecordError(path, "enum", _("must be one of {allowed}, got {got}",
-                                                        allowed=", ".join(_bound(v) for v in allowed), got=_got(value))))
+            problems.append(
+                RecordError(
+                    path,
+                    "enum",
+                    _(
+                        "must be one of {allowed}, got {got}",
+                        allowed=", ".join(_bound(v) for v in allowed),
+                        got=_got(value),
+                    ),
+                )
+            )
         return number
+
     return read
 
 
@@ -294,13 +362,21 @@ def _text_reader(spec: InputSpec) -> Reader:
             problems.append(RecordError(path, "type", _("must be text, got {got}", got=_got(value))))
             return None
         if len(value) > MAX_TEXT_LENGTH:
-            problems.append(RecordError(path, "too_long", _("may be at most {limit} characters long", limit=MAX_TEXT_LENGTH)))
+            problems.append(
+                RecordError(path, "too_long", _("may be at most {limit} characters long", limit=MAX_TEXT_LENGTH))
+            )
         elif allowed is not None and value not in allowed:
             close = difflib.get_close_matches(value, allowed, n=1)
             hint = "; " + _("did you mean '{close}'?", close=close[0]) if close else ""
-            problems.append(RecordError(path, "enum", _("must be one of {allowed}, got {got}", allowed=", ".join(allowed),
-                                                        got=_got(value)) + hint))
+            problems.append(
+                RecordError(
+                    path,
+                    "enum",
+                    _("must be one of {allowed}, got {got}", allowed=", ".join(allowed), got=_got(value)) + hint,
+                )
+            )
         return value
+
     return read
 
 
@@ -310,18 +386,31 @@ def _target_reader(spec: InputSpec) -> Reader:
     def read(value: Any, path: str, problems: list[RecordError]) -> Any:
         if isinstance(value, list):
             if len(value) != 2:
-                problems.append(RecordError(path, "type", _("a range has two numbers [low, high], got {count}", count=len(value))))
+                problems.append(
+                    RecordError(path, "type", _("a range has two numbers [low, high], got {count}", count=len(value)))
+                )
                 return None
             low, high = number(value[0], pointer(path, 0), problems), number(value[1], pointer(path, 1), problems)
             if isinstance(low, Fraction) and isinstance(high, Fraction) and low > high:
-                problems.append(RecordError(path, "range_order",
-                                            _("range [{low}, {high}] has its low end above its high end",
-                                              low=_got(value[0]), high=_got(value[1]))))
+                problems.append(
+                    RecordError(
+                        path,
+                        "range_order",
+                        _(
+                            "range [{low}, {high}] has its low end above its high end",
+                            low=_got(value[0]),
+                            high=_got(value[1]),
+                        ),
+                    )
+                )
             return TargetRange((low, high))
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-            problems.append(RecordError(path, "type", _("must be a number or a range [low, high], got {got}", got=_got(value))))
+            problems.append(
+                RecordError(path, "type", _("must be a number or a range [low, high], got {got}", got=_got(value)))
+            )
             return None
         return number(value, path, problems)
+
     return read
 
 
@@ -335,15 +424,22 @@ def _list_reader(spec: InputSpec) -> Reader:
             problems.append(RecordError(path, "type", _("must be a list, got {got}", got=_got(value))))
             return None
         if len(value) > high:
-            problems.append(RecordError(path, "max_items", _("may have at most {limit} items, has {count}", limit=high,
-                                                                       count=len(value))))
+            problems.append(
+                RecordError(
+                    path, "max_items", _("may have at most {limit} items, has {count}", limit=high, count=len(value))
+                )
+            )
             return None  # its items are not read one by one
         if low is not None and len(value) < low:
-            problems.append(RecordError(path, "min_items", _("must have at least {limit} item(s), has {count}", limit=low,
-                                                                       count=len(value))))
+            problems.append(
+                RecordError(
+                    path, "min_items", _("must have at least {limit} item(s), has {count}", limit=low, count=len(value))
+                )
+            )
         if element is None:
             return list(value)
         return [element(item, f"{path}/{index}", problems) for index, item in enumerate(value)]
+
     return read
 
 
@@ -351,11 +447,13 @@ def _number_hint(value: object) -> str:
     """Numbers typed as spreadsheets show them: '3.000.000' or '87,5'."""
     if isinstance(value, str):
         if re.fullmatch(r"\d{1,3}([.,]\d{3})+", value.strip()):
-            return "; " + _("write {number} without thousands separators, as a number",
-                            number=re.sub(r'[.,]', '', value.strip()))
+            return "; " + _(
+                "write {number} without thousands separators, as a number", number=re.sub(r"[.,]", "", value.strip())
+            )
         if re.fullmatch(r"-?\d+,\d+", value.strip()):
-            return "; " + _("write {number} with '.' as the decimal mark, as a number",
-                            number=value.strip().replace(',', '.'))
+            return "; " + _(
+                "write {number} with '.' as the decimal mark, as a number", number=value.strip().replace(",", ".")
+            )
         if re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
             return "; " + _("write {number} without quotes", number=value.strip())
     return ""
@@ -375,7 +473,9 @@ def _got(value: object) -> str:
     if isinstance(value, (int, Decimal)):
         return str(value)
     if isinstance(value, float):  # only from Python callers: JSON is decoded to Decimal
-        return _("the binary float {value} (pass Decimal or int; engine.evaluate.io.decode_json reads JSON exactly)",
-                 value=repr(value))
+        return _(
+            "the binary float {value} (pass Decimal or int; engine.evaluate.io.decode_json reads JSON exactly)",
+            value=repr(value),
+        )
     words: dict[type, str] = {dict: _("an object"), list: _("a list")}
     return words.get(type(value), type(value).__name__)

@@ -1,6 +1,7 @@
 """What a compiled policy works on at evaluation time: record items, absent values, record errors,
 and the whitelisted pure functions. No policy text reaches Python here; only exact values do.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -14,6 +14,7 @@ integers. Formulas are refused at their cell (paste values), since a file may ca
 value or a stale one. An id (NIP) is text: a numeric id cell of more than 15 digits, or with a
 fraction, has lost digits and is an error telling the operator to format the column as text.
 """
+
 from __future__ import annotations
 
 import io
@@ -25,17 +26,44 @@ from decimal import Decimal
 from typing import Any, cast
 
 from engine.evaluate import tabular
-from engine.i18n import _
 from engine.evaluate.datatemplate import (
-    CHOICES_SHEET, GUIDE_SHEET, KEY_ROW, MAIN_SHEET, SheetLayout, layout, template_csv, template_xlsx,
+    CHOICES_SHEET,
+    GUIDE_SHEET,
+    KEY_ROW,
+    MAIN_SHEET,
+    SheetLayout,
+    layout,
+    template_csv,
+    template_xlsx,
 )
 from engine.evaluate.io import Incoming, ResultWriter, jsonable
-from engine.policy.model import InputSpec, Policy
 from engine.evaluate.tabular import ABSENT, EXAMPLE_ID, Cell, CellError, CellProblem, Row, column_letter
+from engine.i18n import _
+from engine.policy.model import InputSpec, Policy
 
-__all__ = ["CHOICES_SHEET", "GUIDE_SHEET", "KEY_ROW", "MAIN_SHEET", "RESULTS_SHEET", "CellError", "Preview",
-           "PreviewRow", "ResultBook", "Row", "SheetLayout", "Upload", "incoming", "layout", "locate", "preview",
-           "read_upload", "results_csv", "results_xlsx", "template_csv", "template_xlsx"]
+__all__ = [
+    "CHOICES_SHEET",
+    "GUIDE_SHEET",
+    "KEY_ROW",
+    "MAIN_SHEET",
+    "RESULTS_SHEET",
+    "CellError",
+    "Preview",
+    "PreviewRow",
+    "ResultBook",
+    "Row",
+    "SheetLayout",
+    "Upload",
+    "incoming",
+    "layout",
+    "locate",
+    "preview",
+    "read_upload",
+    "results_csv",
+    "results_xlsx",
+    "template_csv",
+    "template_xlsx",
+]
 
 #: Largest upload (bytes as sent).
 MAX_UPLOAD_BYTES = 20_000_000
@@ -55,6 +83,7 @@ RESULTS_SHEET = "Hasil"
 
 
 # Reading uploads ------------------------------------------------------------------------------
+
 
 @dataclass
 class Upload:
@@ -77,8 +106,11 @@ def read_upload(loaded: Any, filename: str, data: bytes) -> Upload:
     place, and a file without a single record says so."""
     upload = _read(loaded.policy, filename, data)
     if not upload.rows and not upload.errors:
-        upload.errors.append(_file_error(filename, "no_records", _(
-            "the file holds no records: fill one row per employee below the example row")))
+        upload.errors.append(
+            _file_error(
+                filename, "no_records", _("the file holds no records: fill one row per employee below the example row")
+            )
+        )
     return upload
 
 
@@ -87,14 +119,27 @@ def _read(policy: Policy, filename: str, data: bytes, kind: str | None = None) -
         kind = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK" else "csv"
     upload = Upload(filename, kind)
     if len(data) > MAX_UPLOAD_BYTES:
-        upload.errors.append(_file_error(filename, "too_large", _(
-            "the file is {size:,} bytes, more than {limit:,}; split it into smaller files",
-            size=len(data), limit=MAX_UPLOAD_BYTES)))
+        upload.errors.append(
+            _file_error(
+                filename,
+                "too_large",
+                _(
+                    "the file is {size:,} bytes, more than {limit:,}; split it into smaller files",
+                    size=len(data),
+                    limit=MAX_UPLOAD_BYTES,
+                ),
+            )
+        )
         return upload
     if kind == "csv":
         if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-            upload.errors.append(_file_error(filename, "xls", _(
-                "this is an old Excel file (.xls); save it as Excel Workbook (.xlsx) or CSV UTF-8")))
+            upload.errors.append(
+                _file_error(
+                    filename,
+                    "xls",
+                    _("this is an old Excel file (.xls); save it as Excel Workbook (.xlsx) or CSV UTF-8"),
+                )
+            )
             return upload
         upload.rows = list(tabular.read_csv(io.BytesIO(data), policy, filename))
         return upload
@@ -114,17 +159,34 @@ def _read_xlsx(policy: Policy, data: bytes, upload: Upload) -> None:
         return
     try:
         from openpyxl import load_workbook
+
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as error:  # a hostile or broken archive: any failure is the file's error
-        upload.errors.append(_file_error(name, "xlsx", _(
-            "the file cannot be read as an Excel workbook ({error}); save it again as .xlsx", error=type(error).__name__)))
+        upload.errors.append(
+            _file_error(
+                name,
+                "xlsx",
+                _(
+                    "the file cannot be read as an Excel workbook ({error}); save it again as .xlsx",
+                    error=type(error).__name__,
+                ),
+            )
+        )
         return
     try:
         _read_book(policy, book, upload)
     except Exception as error:  # a sheet's XML broken half-way through
         upload.rows = []
-        upload.errors.append(_file_error(name, "xlsx", _(
-            "the file cannot be read as an Excel workbook ({error}); save it again as .xlsx", error=type(error).__name__)))
+        upload.errors.append(
+            _file_error(
+                name,
+                "xlsx",
+                _(
+                    "the file cannot be read as an Excel workbook ({error}); save it again as .xlsx",
+                    error=type(error).__name__,
+                ),
+            )
+        )
     finally:
         book.close()
 
@@ -140,12 +202,16 @@ def _archive_problem(data: bytes) -> tuple[str, str] | None:
     with archive:
         members = archive.infolist()
         if len(members) > MAX_XLSX_MEMBERS:
-            return "too_large", _("the workbook has {count:,} parts, more than {limit:,}",
-                                  count=len(members), limit=MAX_XLSX_MEMBERS)
+            return "too_large", _(
+                "the workbook has {count:,} parts, more than {limit:,}", count=len(members), limit=MAX_XLSX_MEMBERS
+            )
         size = sum(member.file_size for member in members)
         if size > MAX_XLSX_UNCOMPRESSED_BYTES:
-            return "too_large", _("the workbook unpacks to {size:,} bytes, more than {limit:,}; split it",
-                                  size=size, limit=MAX_XLSX_UNCOMPRESSED_BYTES)
+            return "too_large", _(
+                "the workbook unpacks to {size:,} bytes, more than {limit:,}; split it",
+                size=size,
+                limit=MAX_XLSX_UNCOMPRESSED_BYTES,
+            )
     return None
 
 
@@ -153,11 +219,19 @@ def _read_book(policy: Policy, book: Any, upload: Upload) -> None:
     sheets = {s.list_name: s for s in layout(policy) if s.list_name is not None}
     by_title = {s.title: s for s in sheets.values()}
     titles = list(book.sheetnames)
-    main_title = MAIN_SHEET if MAIN_SHEET in titles else next(
-        (t for t in titles if t not in by_title and t not in (GUIDE_SHEET, CHOICES_SHEET)), None)
+    main_title = (
+        MAIN_SHEET
+        if MAIN_SHEET in titles
+        else next((t for t in titles if t not in by_title and t not in (GUIDE_SHEET, CHOICES_SHEET)), None)
+    )
     if main_title is None:
-        upload.errors.append(_file_error(upload.filename, "no_sheet", _(
-            "the workbook has no sheet {sheet} with one row per employee", sheet=MAIN_SHEET)))
+        upload.errors.append(
+            _file_error(
+                upload.filename,
+                "no_sheet",
+                _("the workbook has no sheet {sheet} with one row per employee", sheet=MAIN_SHEET),
+            )
+        )
         return
     budget = [MAX_CELLS]
     main_rows = _sheet_rows(book[main_title], main_title, policy, None, upload, budget)
@@ -167,9 +241,21 @@ def _read_book(policy: Policy, book: Any, upload: Upload) -> None:
         records.append((number, entries, errors))
         if record_id is not None and sheets:
             if record_id in owners:
-                errors.append(CellError(main_title, number, "A", "id", "/id", "duplicate_id", _(
-                    "the NIP {id} is also on row {first}; each employee has one row", id=record_id,
-                    first=records[owners[record_id]][0])))
+                errors.append(
+                    CellError(
+                        main_title,
+                        number,
+                        "A",
+                        "id",
+                        "/id",
+                        "duplicate_id",
+                        _(
+                            "the NIP {id} is also on row {first}; each employee has one row",
+                            id=record_id,
+                            first=records[owners[record_id]][0],
+                        ),
+                    )
+                )
             else:
                 owners[record_id] = len(records) - 1
     counts: dict[tuple[int, str | None], int] = {}
@@ -182,21 +268,32 @@ def _read_book(policy: Policy, book: Any, upload: Upload) -> None:
         for number, entries, errors, record_id in _sheet_rows(book[title], title, policy, layout_, upload, budget):
             owner = owners.get(record_id) if record_id is not None else None
             if owner is None:
-                message = _("no employee with NIP {id} on sheet {sheet}; check the NIP or add the employee",
-                            id=record_id, sheet=main_title) if record_id is not None else \
-                    _("the row has no NIP in column A; write the NIP of the employee whose item it is")
+                message = (
+                    _(
+                        "no employee with NIP {id} on sheet {sheet}; check the NIP or add the employee",
+                        id=record_id,
+                        sheet=main_title,
+                    )
+                    if record_id is not None
+                    else _("the row has no NIP in column A; write the NIP of the employee whose item it is")
+                )
                 upload.errors.append(CellError(title, number, "A", "id", "", "unknown_id", message))
                 upload.errors.extend(errors)
                 continue
             index = counts.get((owner, layout_.list_name), 0)
             counts[(owner, layout_.list_name)] = index + 1
             prefix = [layout_.list_name, str(index)]
-            errors = [replace(e, path=f"/{layout_.list_name}/{index}{e.path}") if e.path not in ("", "/id") else e
-                      for e in errors]  # a cell's pointer within its item, made the record's
+            errors = [
+                replace(e, path=f"/{layout_.list_name}/{index}{e.path}") if e.path not in ("", "/id") else e
+                for e in errors
+            ]  # a cell's pointer within its item, made the record's
             if not any(parts != ["id"] and value is not ABSENT for parts, value, _cell in entries):
                 records[owner][1].append((prefix, {}, Cell(title, number, "A", "id")))  # an item with no values
-            records[owner][1].extend((prefix if parts == [layout_.list_name] else prefix + parts, value, cell)
-                                     for parts, value, cell in entries if parts != ["id"])
+            records[owner][1].extend(
+                (prefix if parts == [layout_.list_name] else prefix + parts, value, cell)
+                for parts, value, cell in entries
+                if parts != ["id"]
+            )
             records[owner][2].extend(errors)
     for number, entries, errors in records:
         record, cells = tabular.assemble(entries)
@@ -205,8 +302,9 @@ def _read_book(policy: Policy, book: Any, upload: Upload) -> None:
         upload.rows.append(Row(main_title, number, None if errors else record, errors, cells))
 
 
-def _sheet_rows(sheet: Any, title: str, policy: Policy, layout_: SheetLayout | None, upload: Upload,
-                budget: list[int]) -> Iterator[tuple[int, list[Any], list[CellError], str | None]]:
+def _sheet_rows(
+    sheet: Any, title: str, policy: Policy, layout_: SheetLayout | None, upload: Upload, budget: list[int]
+) -> Iterator[tuple[int, list[Any], list[CellError], str | None]]:
     """(row number, entries, cell errors, id) for each data row of one sheet."""
     base = None
     if layout_ is not None:
@@ -214,9 +312,17 @@ def _sheet_rows(sheet: Any, title: str, policy: Policy, layout_: SheetLayout | N
     columns: list[tuple[int, list[str], InputSpec | None, str]] | None = None
     dimension_columns = getattr(sheet, "max_column", None) or 0
     if dimension_columns > MAX_COLUMNS:
-        upload.errors.append(_file_error(title, "too_many_columns", _(
-            "the sheet has {count:,} columns, more than {limit:,}; remove the columns that are not data",
-            count=dimension_columns, limit=MAX_COLUMNS)))
+        upload.errors.append(
+            _file_error(
+                title,
+                "too_many_columns",
+                _(
+                    "the sheet has {count:,} columns, more than {limit:,}; remove the columns that are not data",
+                    count=dimension_columns,
+                    limit=MAX_COLUMNS,
+                ),
+            )
+        )
         return
     key_row = 0
     for number, cells in enumerate(sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, max_col=MAX_COLUMNS), start=1):
@@ -225,25 +331,46 @@ def _sheet_rows(sheet: Any, title: str, policy: Policy, layout_: SheetLayout | N
             key_row = number
             break
     if columns is None:
-        upload.errors.append(_file_error(title, "no_header", _(
-            "no row of column keys (such as id, {example}) in the first {rows} rows; start from the "
-            "policy's template", example=_first_key(layout_, policy), rows=HEADER_SEARCH_ROWS)))
+        upload.errors.append(
+            _file_error(
+                title,
+                "no_header",
+                _(
+                    "no row of column keys (such as id, {example}) in the first {rows} rows; start from the "
+                    "policy's template",
+                    example=_first_key(layout_, policy),
+                    rows=HEADER_SEARCH_ROWS,
+                ),
+            )
+        )
         return
     width = max(column[0] for column in columns) + 1  # cells right of the last key are notes, not read
     rows = sheet.iter_rows(min_row=key_row + 1, max_row=MAX_SHEET_ROWS + 1, max_col=width)
     for number, cells in enumerate(rows, start=key_row + 1):
         if number > MAX_SHEET_ROWS:
             if any(_value(c) is not None for c in cells):
-                upload.errors.append(_file_error(title, "too_many_rows", _(
-                    "the sheet has more than {limit:,} rows; split the file", limit=MAX_SHEET_ROWS), number))
+                upload.errors.append(
+                    _file_error(
+                        title,
+                        "too_many_rows",
+                        _("the sheet has more than {limit:,} rows; split the file", limit=MAX_SHEET_ROWS),
+                        number,
+                    )
+                )
             return
         filled = [c for c in cells if _value(c) is not None]
         if not filled:
             continue
         budget[0] -= len(filled)
         if budget[0] < 0:
-            upload.errors.append(_file_error(title, "too_many_cells", _(
-                "the file has more than {limit:,} filled cells; split it", limit=MAX_CELLS), number))
+            upload.errors.append(
+                _file_error(
+                    title,
+                    "too_many_cells",
+                    _("the file has more than {limit:,} filled cells; split it", limit=MAX_CELLS),
+                    number,
+                )
+            )
             return
         entries, errors, record_id = [], [], None
         for index, parts, spec, key in columns:
@@ -252,8 +379,9 @@ def _sheet_rows(sheet: Any, title: str, policy: Policy, layout_: SheetLayout | N
             try:
                 value = _read_cell(cell, spec)
             except CellProblem as problem:
-                errors.append(CellError(title, number, place.column, key, "/" + "/".join(parts),
-                                        problem.code, problem.message))
+                errors.append(
+                    CellError(title, number, place.column, key, "/" + "/".join(parts), problem.code, problem.message)
+                )
                 if parts == ["id"]:
                     # still pairs the rows of a NIP Excel turned into a number (an empty cell raises nothing)
                     record_id = str(cell.value)  # type: ignore[union-attr]
@@ -278,11 +406,15 @@ def _value(cell: Any) -> Any:
     return value
 
 
-def _key_row(cells: Any, policy: Policy, layout_: SheetLayout | None,
-             base: InputSpec | None) -> list[tuple[int, list[str], InputSpec | None, str]] | None:
+def _key_row(
+    cells: Any, policy: Policy, layout_: SheetLayout | None, base: InputSpec | None
+) -> list[tuple[int, list[str], InputSpec | None, str]] | None:
     """The columns, if this row is the row of keys: most of its filled cells name known values."""
-    texts = [(i, c.value.strip()) for i, c in enumerate(cells) if isinstance(getattr(c, "value", None), str)
-             and c.value.strip()]
+    texts = [
+        (i, c.value.strip())
+        for i, c in enumerate(cells)
+        if isinstance(getattr(c, "value", None), str) and c.value.strip()
+    ]
     if not texts:
         return None
     found = []
@@ -310,11 +442,18 @@ def _read_cell(cell: Any, spec: InputSpec | None) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return ABSENT
     if getattr(cell, "data_type", None) == "f":
-        raise CellProblem("formula", _("the cell holds a formula ({formula}); copy the column and paste it as "
-                                       "values", formula=str(value)[:40]))
+        raise CellProblem(
+            "formula",
+            _("the cell holds a formula ({formula}); copy the column and paste it as values", formula=str(value)[:40]),
+        )
     if isinstance(value, (datetime, date, time, timedelta)):
-        raise CellProblem("date", _("the cell holds a date or time, which no input here is; format the column as "
-                                    "Text or Number and type the value again"))
+        raise CellProblem(
+            "date",
+            _(
+                "the cell holds a date or time, which no input here is; format the column as "
+                "Text or Number and type the value again"
+            ),
+        )
     if isinstance(value, str):
         return tabular.value_of_text(value.strip(), spec, None)
     if isinstance(value, bool):
@@ -327,9 +466,14 @@ def _read_cell(cell: Any, spec: InputSpec | None) -> Any:
             raise CellProblem("number", _("the cell holds no finite number"))
         if spec is tabular.ID_SPEC:
             if not isinstance(number, int) or len(str(abs(number))) > tabular.SPREADSHEET_DIGITS:
-                raise CellProblem("id_number", _(
-                    "the NIP {got} was turned into a number by the spreadsheet and has lost digits; format the "
-                    "column as Text and type the NIP again", got=_shown(value)))
+                raise CellProblem(
+                    "id_number",
+                    _(
+                        "the NIP {got} was turned into a number by the spreadsheet and has lost digits; format the "
+                        "column as Text and type the NIP again",
+                        got=_shown(value),
+                    ),
+                )
             return str(number)
         if spec is not None and spec.type == "text":
             return str(number)
@@ -346,7 +490,7 @@ def _exact(value: Any) -> int | Decimal | None:
     if value != value or value in (float("inf"), float("-inf")):
         return None
     number = Decimal(format(value, ".15g"))
-    if number == number.to_integral_value() and abs(number) < 10 ** tabular.SPREADSHEET_DIGITS:
+    if number == number.to_integral_value() and abs(number) < 10**tabular.SPREADSHEET_DIGITS:
         return int(number)
     return number
 
@@ -382,17 +526,21 @@ def incoming(policy: Policy, filename: str, data: bytes) -> Iterator[Incoming]:
     read, or a problem of the file, is one error with its place in the message."""
     upload = _read(policy, filename, data, "xlsx")
     for error in upload.errors:
-        yield Incoming(None, error.row, {"path": "", "code": error.code, "message": f"{error.place()}: {error.message}"})
+        yield Incoming(
+            None, error.row, {"path": "", "code": error.code, "message": f"{error.place()}: {error.message}"}
+        )
     for row in upload.rows:
         if row.record is None:
             first = row.errors[0]
-            yield Incoming(None, row.row, {"path": first.path, "code": first.code,
-                                           "message": f"{first.place()}: {first.message}"})
+            yield Incoming(
+                None, row.row, {"path": first.path, "code": first.code, "message": f"{first.place()}: {first.message}"}
+            )
         else:
             yield Incoming(row.record, row.row)
 
 
 # Preview --------------------------------------------------------------------------------------
+
 
 @dataclass
 class PreviewRow:
@@ -464,17 +612,20 @@ def _placed(row: Row, error: dict[str, Any]) -> CellError:
     cell = _cell_for(row, error.get("path", ""))
     if cell is None:
         return CellError(row.sheet, row.row, None, None, error.get("path", ""), error["code"], error["message"])
-    return CellError(cell.sheet, cell.row, cell.column, cell.header, error.get("path", ""), error["code"],
-                     error["message"])
+    return CellError(
+        cell.sheet, cell.row, cell.column, cell.header, error.get("path", ""), error["code"], error["message"]
+    )
 
 
 # Results --------------------------------------------------------------------------------------
+
 
 def results_xlsx(results: list[dict[str, Any]], output_names: list[str]) -> bytes:
     """Results as a workbook: a row per result (id, each output, the errors). Numbers are numeric
     cells when a spreadsheet can hold them exactly (15 significant digits), text otherwise; text
     that a spreadsheet would run as a formula is neutralised."""
     from openpyxl import Workbook
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(RESULTS_SHEET)
     header = ["id", *output_names, "errors"]
@@ -495,13 +646,16 @@ def _out_cell(value: Any, text: bool = False) -> Any:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and not text:  # engine.evaluate.kernel's: the double nearest an exact decimal of <= 15 digits
+    if (
+        isinstance(value, float) and not text
+    ):  # engine.evaluate.kernel's: the double nearest an exact decimal of <= 15 digits
         return value
     if isinstance(value, (int, Decimal)) and not text:
         digits = Decimal(value).normalize().as_tuple().digits if value else (0,)
         return value if len(digits) <= tabular.SPREADSHEET_DIGITS else format(Decimal(value), "f")
     if isinstance(value, (dict, list)):
         from engine.evaluate.io import encode
+
         return tabular.neutralise(encode(value).decode("utf-8"))
     return tabular.neutralise(str(value))
 

@@ -12,19 +12,21 @@ also be a thousands grouping (`1.500`, `1,500`) is read with the file's decimal 
 `read_csv`) and is otherwise left as text, which the record reader reports with a hint. Thousands
 separators are never guessed away.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
-from engine.i18n import _
-from engine.policy.model import InputSpec, Policy
 from engine.evaluate.records import RECORD_META
 from engine.evaluate.runtime import pointer
+from engine.i18n import _
+from engine.policy.model import InputSpec, Policy
 
 #: Bytes looked at to choose a CSV's encoding, delimiter and decimal mark.
 SAMPLE_BYTES = 1 << 20
@@ -161,9 +163,14 @@ def value_of_text(text: str, spec: InputSpec | None, mark: str | None) -> object
         return text
     if spec is ID_SPEC:
         if _SCIENTIFIC.fullmatch(text):
-            raise CellProblem("id_number", _(
-                "the NIP {got} was turned into a number by the spreadsheet and has lost digits; format the "
-                "column as Text and type the NIP again", got=text))
+            raise CellProblem(
+                "id_number",
+                _(
+                    "the NIP {got} was turned into a number by the spreadsheet and has lost digits; format the "
+                    "column as Text and type the NIP again",
+                    got=text,
+                ),
+            )
         return text
     if spec.null == "not_applicable" and text.lower() in NULL_TEXTS:
         return None
@@ -265,6 +272,7 @@ def empty_lists(record: dict[str, Any], cells: dict[str, Cell], policy: Policy, 
 
 # CSV ------------------------------------------------------------------------------------------
 
+
 @dataclass
 class CsvFormat:
     """What `sniff` found: the encoding, the delimiter and the decimal mark of a CSV file."""
@@ -325,8 +333,22 @@ def read_csv(stream: IO[bytes], policy: Policy | None, sheet: str = "") -> Itera
         except StopIteration:
             return
         except csv.Error as error:
-            yield Row(sheet, start, None, [CellError(sheet, start, None, None, "", "csv",
-                                                     _("this row cannot be read as CSV: {error}", error=str(error)))])
+            yield Row(
+                sheet,
+                start,
+                None,
+                [
+                    CellError(
+                        sheet,
+                        start,
+                        None,
+                        None,
+                        "",
+                        "csv",
+                        _("this row cannot be read as CSV: {error}", error=str(error)),
+                    )
+                ],
+            )
             continue
         unreadable = lines.bad_between(start, lines.number)
         if unreadable:
@@ -337,8 +359,12 @@ def read_csv(stream: IO[bytes], policy: Policy | None, sheet: str = "") -> Itera
             for index, key in enumerate(header):
                 parts = key.split(".")
                 columns.append((parts, spec_at(policy, parts), column_letter(index)))
-                if (len(parts) > 1 and policy is not None and parts[0] in policy.inputs
-                        and policy.inputs[parts[0]].type == "list"):
+                if (
+                    len(parts) > 1
+                    and policy is not None
+                    and parts[0] in policy.inputs
+                    and policy.inputs[parts[0]].type == "list"
+                ):
                     list_columns.add(parts[0])
             continue
         if not any(cell.strip() for cell in values):
@@ -346,8 +372,16 @@ def read_csv(stream: IO[bytes], policy: Policy | None, sheet: str = "") -> Itera
         yield csv_row(sheet, start, header, columns, values, found.mark, policy, list_columns)
 
 
-def csv_row(sheet: str, number: int, header: list[str], columns: list[tuple[list[str], InputSpec | None, str]],
-            values: list[str], mark: str | None, policy: Policy | None, list_columns: set[str]) -> Row:
+def csv_row(
+    sheet: str,
+    number: int,
+    header: list[str],
+    columns: list[tuple[list[str], InputSpec | None, str]],
+    values: list[str],
+    mark: str | None,
+    policy: Policy | None,
+    list_columns: set[str],
+) -> Row:
     entries: list[tuple[list[str], object, Cell]] = []
     errors: list[CellError] = []
     for (parts, spec, letter), key, raw in zip(columns, header, values):
@@ -360,10 +394,23 @@ def csv_row(sheet: str, number: int, header: list[str], columns: list[tuple[list
             entries.append((parts, value_of_text(text, spec, mark), cell))
         except CellProblem as problem:
             errors.append(CellError(sheet, number, letter, key, "/" + "/".join(parts), problem.code, problem.message))
-    if len(values) > len(header) and any(v.strip() for v in values[len(header):]):
-        errors.append(CellError(sheet, number, column_letter(len(header)), None, "", "extra_cells", _(
-            "this row has {count} cells but the header has {columns}; a cell holds the delimiter (quote it) "
-            "or a column has no header", count=len(values), columns=len(header))))
+    if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
+        errors.append(
+            CellError(
+                sheet,
+                number,
+                column_letter(len(header)),
+                None,
+                "",
+                "extra_cells",
+                _(
+                    "this row has {count} cells but the header has {columns}; a cell holds the delimiter (quote it) "
+                    "or a column has no header",
+                    count=len(values),
+                    columns=len(header),
+                ),
+            )
+        )
     record, cells = assemble(entries)
     if policy is not None and header:
         empty_lists(record, cells, policy, sorted(list_columns), Cell(sheet, number, "A", header[0]))
@@ -387,7 +434,7 @@ class _Lines:
         if self.head is not None:
             newline = self.head.rfind(b"\n")
             if newline >= 0 or not self.head:
-                chunk, rest = self.head[:newline + 1], self.head[newline + 1:]
+                chunk, rest = self.head[: newline + 1], self.head[newline + 1 :]
             else:
                 chunk, rest = b"", self.head
             self._lines = iter(chunk.splitlines(keepends=True))
@@ -420,8 +467,10 @@ class _Lines:
             except UnicodeDecodeError as error:
                 failed = error
         byte = f"0x{raw[failed.start]:02X}"
-        self.bad[self.number] = ("encoding", _(
-            "this row is neither UTF-8 nor Windows-1252 text (byte {byte}); save the file as CSV UTF-8", byte=byte))
+        self.bad[self.number] = (
+            "encoding",
+            _("this row is neither UTF-8 nor Windows-1252 text (byte {byte}); save the file as CSV UTF-8", byte=byte),
+        )
         return raw.decode(encodings[0], "replace")
 
     def bad_between(self, first: int, last: int) -> tuple[str, str] | None:

@@ -10,6 +10,7 @@ keyword where the grammar wants a name, too deep a nesting, a number that is out
 a rule without a method) raises `Fallback`, and `parser._parse` asks Lark itself, which gives
 the same answer or the error in the author's words. So it never decides what is an error.
 """
+
 from __future__ import annotations
 
 import re
@@ -60,8 +61,12 @@ class Driver:
         self._table = frontend.parse_table
         self._transformer = transformer
         self._max_height = max_height
-        rules = {id(arg): arg for actions in self._table.states.values() for action, arg in actions.values()
-                 if action is not Shift}
+        rules = {
+            id(arg): arg
+            for actions in self._table.states.values()
+            for action, arg in actions.values()
+            if action is not Shift
+        }
         self._reduces = {key: self._plan(rule, lark.options.keep_all_tokens) for key, rule in rules.items()}
         self._lexer, self._keywords, self._ignore = self._lexer_for(lark)
 
@@ -83,10 +88,19 @@ class Driver:
         method = getattr(self._transformer, name, None)
         expand_single = bool(rule.options.expand1) and not rule.alias
         after = pending + nones[len(expansion)]
-        unit = expand_single and len(expansion) == 1 and len(include) == 1 and include[0][1:] == (False, 0) \
-            and not after
-        return _Reduce(len(expansion), rule.origin.name, tuple(include), after, expand_single,
-                       rule.origin.name.startswith("_"), method if callable(method) else None, unit)
+        unit = (
+            expand_single and len(expansion) == 1 and len(include) == 1 and include[0][1:] == (False, 0) and not after
+        )
+        return _Reduce(
+            len(expansion),
+            rule.origin.name,
+            tuple(include),
+            after,
+            expand_single,
+            rule.origin.name.startswith("_"),
+            method if callable(method) else None,
+            unit,
+        )
 
     @staticmethod
     def _lexer_for(lark: Lark) -> tuple[re.Pattern[str], dict[str, dict[str, str]], set[str]]:
@@ -138,15 +152,24 @@ class Driver:
         # one entry per symbol: (value, line, column, height) where height is the Lark tree's
         value_stack: list[_Entry] = []
         for token in self._tokens(text):
-            self._feed(token.type, (token, token.line, token.column, 0), states, state_stack, value_stack, reduces, None)
+            self._feed(
+                token.type, (token, token.line, token.column, 0), states, state_stack, value_stack, reduces, None
+            )
         result = self._feed("$END", None, states, state_stack, value_stack, reduces, end_state)
         if result is None:
             raise Fallback
         return result
 
-    def _feed(self, kind: str, entry: _Entry | None, states: dict[Any, dict[str, tuple[Any, Any]]],
-              state_stack: list[Any], value_stack: list[_Entry], reduces: dict[int, _Reduce],
-              end_state: Any) -> Any:
+    def _feed(
+        self,
+        kind: str,
+        entry: _Entry | None,
+        states: dict[Any, dict[str, tuple[Any, Any]]],
+        state_stack: list[Any],
+        value_stack: list[_Entry],
+        reduces: dict[int, _Reduce],
+        end_state: Any,
+    ) -> Any:
         while True:
             action, arg = states[state_stack[-1]].get(kind, (None, None))
             if action is None:
@@ -162,9 +185,9 @@ class Driver:
                     return self._result(value_stack[-1])
                 continue
             if plan.size:
-                raw = value_stack[-plan.size:]
-                del state_stack[-plan.size:]
-                del value_stack[-plan.size:]
+                raw = value_stack[-plan.size :]
+                del state_stack[-plan.size :]
+                del value_stack[-plan.size :]
             else:
                 raw = []
             value_stack.append(self._reduce(plan, raw))

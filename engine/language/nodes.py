@@ -3,6 +3,7 @@
 Frozen dataclasses with a location on every node: the parse tree stops at the parser's edge
 and everything after it (checks, compiler, printer) works on these.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -85,44 +86,44 @@ class Name:
 class Field:
     """`perilaku.integritas`: a field of a record."""
 
-    obj: "Expr"
+    obj: Expr
     name: str
     loc: Loc
 
 
 @dataclass(frozen=True, slots=True)
 class Negate:
-    operand: "Expr"
+    operand: Expr
     loc: Loc
 
 
 @dataclass(frozen=True, slots=True)
 class Not:
-    operand: "Expr"
+    operand: Expr
     loc: Loc
 
 
 @dataclass(frozen=True, slots=True)
 class Binary:
     op: BinOp
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     loc: Loc
 
 
 @dataclass(frozen=True, slots=True)
 class Compare:
     op: CmpOp
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     loc: Loc
 
 
 @dataclass(frozen=True, slots=True)
 class Logical:
     op: LogicOp
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     loc: Loc
 
 
@@ -130,50 +131,64 @@ class Logical:
 class Member:
     """`jenjang in ["ahli_muda", "ahli_madya"]`, or with `negated` `not in`."""
 
-    element: "Expr"
-    container: "Expr"
+    element: Expr
+    container: Expr
     negated: bool
     loc: Loc
 
 
 @dataclass(frozen=True, slots=True)
 class Conditional:
-    test: "Expr"
-    then: "Expr"
-    otherwise: "Expr"
+    test: Expr
+    then: Expr
+    otherwise: Expr
     loc: Loc
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
     function: str
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     loc: Loc
 
 
 @dataclass(frozen=True, slots=True)
 class Aggregate:
     function: str  # a name in engine.policy.functions.AGGREGATES (the names check says when it is not)
-    element: "Expr"
+    element: Expr
     var: str
-    source: "Expr"
-    filter: "Expr | None"
+    source: Expr
+    filter: Expr | None
     loc: Loc
 
 
 @dataclass(frozen=True, slots=True)
 class ListExpr:
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
     loc: Loc
 
 
 Expr = (
-    Number | Text | Bool | Name | Field | Negate | Not | Binary | Compare | Logical | Member
-    | Conditional | Call | Aggregate | ListExpr
+    Number
+    | Text
+    | Bool
+    | Name
+    | Field
+    | Negate
+    | Not
+    | Binary
+    | Compare
+    | Logical
+    | Member
+    | Conditional
+    | Call
+    | Aggregate
+    | ListExpr
 )
 
 
 # Decision-table cells ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Bound:

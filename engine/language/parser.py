@@ -3,6 +3,7 @@
 The Lark grammar lives in grammar.lark and is built once, LALR, strict. The parse tree never
 leaves this module: `_ToNodes` turns it into typed nodes at the edge.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,9 +19,9 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.tree import Meta
 
+from engine.i18n import N_, _
 from engine.language import nodes as n
 from engine.language.lalr import Driver, _Start
-from engine.i18n import N_, _
 from engine.numbers import NumberError, parse_number
 
 #: Longest formula text accepted; a real formula is a line or two.
@@ -50,8 +51,9 @@ def build_parser(strict: bool = False) -> Lark:
     """The LALR parser. `strict` also proves the grammar free of conflicts and terminal collisions
     (slow: a test does it once); at run time the analysis comes from Lark's on-disk cache."""
     grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", start=["start", "cell"], propagate_positions=True,
-                strict=strict, cache=not strict)
+    return Lark(
+        grammar, parser="lalr", start=["start", "cell"], propagate_positions=True, strict=strict, cache=not strict
+    )
 
 
 @lru_cache(maxsize=1)
@@ -79,8 +81,12 @@ def _parse(text: str, start: str) -> n.Expr | n.Cell:
         raise FormulaError("syntax.type", _("a formula must be text"), 1, 1)
     if len(text) > MAX_FORMULA_CHARS:
         raise FormulaError(
-            "syntax.too_long", _("formula is {length} characters long (at most {limit})", length=len(text), limit=MAX_FORMULA_CHARS),
-            1, 1, _("split it into named values"))
+            "syntax.too_long",
+            _("formula is {length} characters long (at most {limit})", length=len(text), limit=MAX_FORMULA_CHARS),
+            1,
+            1,
+            _("split it into named values"),
+        )
     if not text.strip():
         raise FormulaError("syntax.empty", _("the formula is empty"), 1, 1, _("write an expression, such as 'a + b'"))
     return _parsed(text, start)
@@ -118,19 +124,43 @@ def _check_depth(tree: Tree[Token]) -> None:
         if depth > MAX_DEPTH:
             line, column = (node.meta.line, node.meta.column) if not node.meta.empty else (1, 1)
             raise FormulaError(
-                "syntax.too_deep", _("formula is nested more than {limit} levels deep", limit=MAX_DEPTH), line, column,
-                _("split it into named values"))
+                "syntax.too_deep",
+                _("formula is nested more than {limit} levels deep", limit=MAX_DEPTH),
+                line,
+                column,
+                _("split it into named values"),
+            )
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
 
 
 # Turning a Lark failure into the author's words ----------------------------------------------
 
 _TOKEN_NAMES = {
-    "RPAR": "')'", "LPAR": "'('", "RSQB": "']'", "LSQB": "'['", "COMMA": "','", "DOT": "'.'",
-    "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "COMP_OP": N_("a comparison"),
-    "NUMBER": N_("a number"), "STRING": N_("a text in quotes"), "NAME": N_("a name"), "$END": N_("the end"),
-    "IF": "'if'", "THEN": "'then'", "ELSE": "'else'", "FOR": "'for'", "IN": "'in'",
-    "AND": "'and'", "OR": "'or'", "NOT": "'not'", "TRUE": "'true'", "FALSE": "'false'",
+    "RPAR": "')'",
+    "LPAR": "'('",
+    "RSQB": "']'",
+    "LSQB": "'['",
+    "COMMA": "','",
+    "DOT": "'.'",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+    "COMP_OP": N_("a comparison"),
+    "NUMBER": N_("a number"),
+    "STRING": N_("a text in quotes"),
+    "NAME": N_("a name"),
+    "$END": N_("the end"),
+    "IF": "'if'",
+    "THEN": "'then'",
+    "ELSE": "'else'",
+    "FOR": "'for'",
+    "IN": "'in'",
+    "AND": "'and'",
+    "OR": "'or'",
+    "NOT": "'not'",
+    "TRUE": "'true'",
+    "FALSE": "'false'",
 }
 _OPERATORS = {"+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "and", "or", "not", "in"}
 _PREVIOUS = re.compile(r"(\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|==|!=|<=|>=|[-+*/<>(),.\[\]]|\S)\s*$")
@@ -149,44 +179,86 @@ def _explain(text: str, error: UnexpectedInput) -> FormulaError:
     if pos is None:
         pos = _offset(text, line, column)
     before = _previous_token(text, pos)
-    here = text[pos:pos + 1]
+    here = text[pos : pos + 1]
 
     if isinstance(error, UnexpectedCharacters):
-        if here == "," and before[-1:].isdigit() and text[pos + 1:pos + 2].isdigit():
-            return FormulaError("syntax.decimal_comma", _("use '.' as the decimal mark"), line, column,
-                                _("write {right} instead of {wrong}", right=f"{before}.{_digits(text, pos + 1)}",
-                                  wrong=f"{before},{_digits(text, pos + 1)}"))
+        if here == "," and before[-1:].isdigit() and text[pos + 1 : pos + 2].isdigit():
+            return FormulaError(
+                "syntax.decimal_comma",
+                _("use '.' as the decimal mark"),
+                line,
+                column,
+                _(
+                    "write {right} instead of {wrong}",
+                    right=f"{before}.{_digits(text, pos + 1)}",
+                    wrong=f"{before},{_digits(text, pos + 1)}",
+                ),
+            )
         if here == "%":
-            return FormulaError("syntax.percent", _("'%' is not an operator"), line, column,
-                                _("write a percentage as a number: 70% is 0.7 or 70 / 100"))
+            return FormulaError(
+                "syntax.percent",
+                _("'%' is not an operator"),
+                line,
+                column,
+                _("write a percentage as a number: 70% is 0.7 or 70 / 100"),
+            )
         if here == "=":
-            return FormulaError("syntax.equals", _("use '==' to compare two values"), line, column,
-                                _("for example: jenjang == \"ahli_muda\""))
+            return FormulaError(
+                "syntax.equals",
+                _("use '==' to compare two values"),
+                line,
+                column,
+                _('for example: jenjang == "ahli_muda"'),
+            )
         if here == ";":
-            return FormulaError("syntax.semicolon", _("use ',' between arguments, not ';'"), line, column,
-                                _("Excel in Indonesian separates arguments with ';'; Kinerja uses ',' and '.' for decimals"))
+            return FormulaError(
+                "syntax.semicolon",
+                _("use ',' between arguments, not ';'"),
+                line,
+                column,
+                _("Excel in Indonesian separates arguments with ';'; Kinerja uses ',' and '.' for decimals"),
+            )
         if here in "×x·":
             return FormulaError("syntax.times", _("use '*' to multiply, not '{found}'", found=here), line, column)
         if here in "\"'":
             return FormulaError("syntax.unclosed_text", _("text is missing its closing quote"), line, column)
-        return FormulaError("syntax.character", _("unexpected character {found}", found=repr(here)), line, column,
-                            _("formulas use names, numbers, + - * /, comparisons and parentheses"))
+        return FormulaError(
+            "syntax.character",
+            _("unexpected character {found}", found=repr(here)),
+            line,
+            column,
+            _("formulas use names, numbers, + - * /, comparisons and parentheses"),
+        )
 
     token = getattr(error, "token", None)
     token_type = getattr(token, "type", "$END")
     expected = set(getattr(error, "expected", ()) or ())
-    if token_type == "COMMA" and before.replace(".", "").isdigit() and text[pos + 1:pos + 2].isdigit():
-        return FormulaError("syntax.decimal_comma", _("use '.' as the decimal mark"), line, column,
-                            _("write {right} instead of {wrong}", right=f"{before}.{_digits(text, pos + 1)}",
-                              wrong=f"{before},{_digits(text, pos + 1)}"))
+    if token_type == "COMMA" and before.replace(".", "").isdigit() and text[pos + 1 : pos + 2].isdigit():
+        return FormulaError(
+            "syntax.decimal_comma",
+            _("use '.' as the decimal mark"),
+            line,
+            column,
+            _(
+                "write {right} instead of {wrong}",
+                right=f"{before}.{_digits(text, pos + 1)}",
+                wrong=f"{before},{_digits(text, pos + 1)}",
+            ),
+        )
     if before in _OPERATORS and ({"NUMBER", "NAME"} & expected):
-        return FormulaError("syntax.missing_operand", _("missing operand after '{operator}'", operator=before), line, column,
-                            _("write a value after '{operator}'", operator=before))
+        return FormulaError(
+            "syntax.missing_operand",
+            _("missing operand after '{operator}'", operator=before),
+            line,
+            column,
+            _("write a value after '{operator}'", operator=before),
+        )
     if before == "(" and token_type == "RPAR" and "NAME" in expected:
         return FormulaError("syntax.empty_parentheses", _("nothing inside '()'"), line, column)
     if token_type == "COMP_OP" and "COMP_OP" not in expected and before not in _OPERATORS:
-        return FormulaError("syntax.chained_comparison", _("comparisons cannot be chained"), line, column,
-                            _("write 'a <= x and x < b'"))
+        return FormulaError(
+            "syntax.chained_comparison", _("comparisons cannot be chained"), line, column, _("write 'a <= x and x < b'")
+        )
     if token_type == "$END":
         if "RPAR" in expected:
             return FormulaError("syntax.unclosed", _("missing ')' at the end"), line, column)
@@ -198,10 +270,19 @@ def _explain(text: str, error: UnexpectedInput) -> FormulaError:
             return FormulaError("syntax.incomplete_if", _("'if' needs 'then' and 'else' parts"), line, column)
         return FormulaError("syntax.incomplete", _("the formula ends too early"), line, column)
     found = token.value if token is not None else here
-    if token_type in {"NAME", "NUMBER", "STRING", "LPAR", "TRUE", "FALSE"} and before and before not in _OPERATORS \
-            and before not in {"(", "[", ","}:
-        return FormulaError("syntax.missing_operator", _("missing operator between '{left}' and '{right}'", left=before, right=found),
-                            line, column, _("join values with + - * / or a comparison"))
+    if (
+        token_type in {"NAME", "NUMBER", "STRING", "LPAR", "TRUE", "FALSE"}
+        and before
+        and before not in _OPERATORS
+        and before not in {"(", "[", ","}
+    ):
+        return FormulaError(
+            "syntax.missing_operator",
+            _("missing operator between '{left}' and '{right}'", left=before, right=found),
+            line,
+            column,
+            _("join values with + - * / or a comparison"),
+        )
     wanted = sorted({_(_TOKEN_NAMES[e]) if e in _TOKEN_NAMES else e for e in expected if not e.startswith("__")})
     hint = _("expected {tokens}", tokens=", ".join(wanted[:8])) if wanted else ""
     return FormulaError("syntax.unexpected", _("unexpected '{found}'", found=found), line, column, hint)
@@ -223,6 +304,7 @@ def _offset(text: str, line: int, column: int) -> int:
 
 
 # Parse tree -> nodes --------------------------------------------------------------------------
+
 
 def _loc(meta_or_token: object) -> n.Loc:
     return n.Loc(getattr(meta_or_token, "line", 1) or 1, getattr(meta_or_token, "column", 1) or 1)
@@ -281,9 +363,11 @@ class _ToNodes(Transformer[Token, Any]):
     @staticmethod
     def _binary(op: n.BinOp) -> Callable[[_ToNodes, Meta, _Children], n.Binary]:
         """A small factory used at class creation."""
+
         def build(self: _ToNodes, meta: Meta, children: _Children) -> n.Binary:
             left, right = children
             return n.Binary(op, left, right, _loc(meta))
+
         return build
 
     add, sub, mul, div = _binary(n.BinOp.ADD), _binary(n.BinOp.SUB), _binary(n.BinOp.MUL), _binary(n.BinOp.DIV)
@@ -340,10 +424,15 @@ class _ToNodes(Transformer[Token, Any]):
         def build(self: _ToNodes, meta: Meta, children: _Children) -> n.IntervalCell:
             low, high = children
             return n.IntervalCell(_bound(low), _bound(high), low_closed, high_closed, _loc(meta))
+
         return build
 
     closed, closed_open, open_closed, open = (
-        _interval(True, True), _interval(True, False), _interval(False, True), _interval(False, False))
+        _interval(True, True),
+        _interval(True, False),
+        _interval(False, True),
+        _interval(False, False),
+    )
 
     def literals(self, meta: Meta, children: _Children) -> n.LiteralsCell:
         return n.LiteralsCell(tuple(child.value for child in children), _loc(meta))

@@ -1,5 +1,6 @@
 """Syntax tree -> text: the canonical form of a formula (for diffs and renderings), optionally
 with the values of its names written in (for explanations: '1 / 1 × 100')."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -31,8 +32,9 @@ def value_text(value: object, decimal_mark: str = ".") -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Fraction):
-        return format_number(value, None, decimal_mark) if _short(value) else \
-            format_number(value, 4, decimal_mark) + "…"
+        return (
+            format_number(value, None, decimal_mark) if _short(value) else format_number(value, 4, decimal_mark) + "…"
+        )
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, tuple) and len(value) == 2:
@@ -43,6 +45,7 @@ def value_text(value: object, decimal_mark: str = ".") -> str:
 
 def _short(value: Fraction) -> bool:
     from engine.numbers import is_terminating
+
     return is_terminating(value) and len(format_number(value)) <= 14
 
 
@@ -90,8 +93,10 @@ class _Printer:
             case n.Member(element=a, container=b, negated=negated):
                 return f"{self.print(a, _SUM)} {'not in' if negated else 'in'} {self.print(b, _SUM)}", _COMPARE
             case n.Conditional(test=test, then=then, otherwise=otherwise):
-                return (f"if {self.print(test, _CONDITIONAL)} then {self.print(then, _CONDITIONAL)} "
-                        f"else {self.print(otherwise, _CONDITIONAL)}"), _CONDITIONAL
+                return (
+                    f"if {self.print(test, _CONDITIONAL)} then {self.print(then, _CONDITIONAL)} "
+                    f"else {self.print(otherwise, _CONDITIONAL)}"
+                ), _CONDITIONAL
             case n.Call(function="present", args=args):
                 return f"present({_Printer(self.math, {}, self.mark).print(args[0], _CONDITIONAL)})", _ATOM
             case n.Call(function=function, args=args):
@@ -110,6 +115,7 @@ class _Printer:
 def cell_text(cell: n.Cell) -> str:
     def bound(b: n.Bound) -> str:
         return b.name if b.name is not None else format_number(b.value) if b.value is not None else "?"
+
     match cell:
         case n.AnyCell():
             return "-"

@@ -12,24 +12,43 @@ Digits are decimal and sound, not tight. A denominator is counted in two parts: 
 (what decimal inputs and literals bring; a sum keeps the larger, as their common multiple is the
 larger) and the rest (what division by a submitted number brings; a sum multiplies them).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from engine.language import nodes as n
 from engine.diagnostics import Diagnostics, Position
 from engine.i18n import _
-from engine.policy.model import (
-    ComputedValue, Formula, IndicatorValue, InputSpec, MatrixValue, PolicyView, TableValue, ValueDef, WeightedValue,
-)
+from engine.language import nodes as n
+from engine.numbers import MAX_DIGITS, MAX_MAGNITUDE, MAX_PLACES
 from engine.policy.functions import AGGREGATES, FUNCTIONS
+from engine.policy.model import (
+    ComputedValue,
+    Formula,
+    IndicatorValue,
+    InputSpec,
+    MatrixValue,
+    PolicyView,
+    TableValue,
+    ValueDef,
+    WeightedValue,
+)
 from engine.policy.names import Context, resolve
 from engine.policy.ranges import RangeAnalysis
-from engine.numbers import MAX_DIGITS, MAX_MAGNITUDE, MAX_PLACES
 from engine.policy.sizes import (  # noqa: F401 (re-exported: the size arithmetic lived here)
-    SMALL, Size, _digits, _places_of_inverse, add, div, hull, literal, mul, rounded, sum_of,
+    SMALL,
+    Size,
+    _digits,
+    _places_of_inverse,
+    add,
+    div,
+    hull,
+    literal,
+    mul,
+    rounded,
+    sum_of,
 )
 
 #: Most items a list input may hold unless the policy says fewer (the record reader enforces it).
@@ -95,8 +114,11 @@ class BoundAnalysis:
                 largest = max(abs(interval.lo), abs(interval.hi))
                 mag = _digits(largest.numerator // largest.denominator)
                 if mag < found.size.mag:
-                    found = Found(Size(found.size.num, found.size.ten, found.size.other, mag, found.size.places), found.steps,
-                                  found.grew_from)
+                    found = Found(
+                        Size(found.size.num, found.size.ten, found.size.other, mag, found.size.places),
+                        found.steps,
+                        found.grew_from,
+                    )
         if definition.scope is not None:
             found = Found(found.size, found.steps * self._max_items(definition.scope), found.grew_from)
         self.found[key] = found
@@ -146,7 +168,9 @@ class BoundAnalysis:
             case MatrixValue(matrix=matrix):
                 steps = sum(self.formula(f, context)[1] for f in (matrix.rows, matrix.columns) if f is not None)
                 steps += len(matrix.cells)
-                numbers = [literal(v) for v in matrix.cells.values() if isinstance(v, Fraction) and not isinstance(v, bool)]
+                numbers = [
+                    literal(v) for v in matrix.cells.values() if isinstance(v, Fraction) and not isinstance(v, bool)
+                ]
                 size = None
                 for one in numbers:
                     size = one if size is None else hull(size, one)
@@ -319,15 +343,26 @@ def check_bounds(policy: PolicyView, out: Diagnostics, ranges: RangeAnalysis | N
         if found.grew_from in over:
             continue
         if found.size.text > MAX_MAGNITUDE_DIGITS:
-            message = _("'{name}' can reach 10^{digits}: {chain}", name=definition.name,
-                        digits=f"{found.size.text:,}", chain=_chain(analysis, key))
-            hint = _("bound it (min, clamp or a table), so that it stays below 10^{limit}",
-                     limit=f"{MAX_MAGNITUDE_DIGITS:,}")
+            message = _(
+                "'{name}' can reach 10^{digits}: {chain}",
+                name=definition.name,
+                digits=f"{found.size.text:,}",
+                chain=_chain(analysis, key),
+            )
+            hint = _(
+                "bound it (min, clamp or a table), so that it stays below 10^{limit}", limit=f"{MAX_MAGNITUDE_DIGITS:,}"
+            )
         else:
-            message = _("'{name}' can need {digits} digits as an exact fraction: {chain}", name=definition.name,
-                        digits=f"{found.size.digits:,}", chain=_chain(analysis, key))
-            hint = _("round it (round(x, 2)) or lower the lists' max_items, so that it stays below {limit} digits",
-                     limit=f"{MAX_VALUE_DIGITS:,}")
+            message = _(
+                "'{name}' can need {digits} digits as an exact fraction: {chain}",
+                name=definition.name,
+                digits=f"{found.size.digits:,}",
+                chain=_chain(analysis, key),
+            )
+            hint = _(
+                "round it (round(x, 2)) or lower the lists' max_items, so that it stays below {limit} digits",
+                limit=f"{MAX_VALUE_DIGITS:,}",
+            )
         out.add(definition.position, "bound.size", message, hint)
     for output in policy.outputs.values():
         for formula in (output.value, output.when):
@@ -339,12 +374,18 @@ def check_bounds(policy: PolicyView, out: Diagnostics, ranges: RangeAnalysis | N
     if total > MAX_RECORD_STEPS:
         costly = max(policy.values.values(), key=lambda d: analysis.value(d.key).steps, default=None)
         position = costly.position if costly is not None else Position(policy.file)
-        out.add(position, "bound.cost",
-                _("one record can cost {steps} steps, over the limit of {limit}; '{name}' alone costs {own}",
-                  steps=f"{total:,}", limit=f"{MAX_RECORD_STEPS:,}",
-                  name=costly.name if costly is not None else "", own=f"{analysis.value(costly.key).steps:,}"
-                  if costly is not None else "0"),
-                _("lower the lists' max_items, or avoid aggregates nested inside aggregates"))
+        out.add(
+            position,
+            "bound.cost",
+            _(
+                "one record can cost {steps} steps, over the limit of {limit}; '{name}' alone costs {own}",
+                steps=f"{total:,}",
+                limit=f"{MAX_RECORD_STEPS:,}",
+                name=costly.name if costly is not None else "",
+                own=f"{analysis.value(costly.key).steps:,}" if costly is not None else "0",
+            ),
+            _("lower the lists' max_items, or avoid aggregates nested inside aggregates"),
+        )
     return analysis
 
 

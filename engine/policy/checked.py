@@ -28,26 +28,48 @@ and freezes the result into a `CheckedPolicy`. How a consumer (an evaluator, a r
 Each variant also answers `.kind` ("formula", "indicator", "table", "matrix", "weighted"): its
 name as outputs show it (`--trace`), never a switch; a variant has only its own slots.
 """
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from engine.diagnostics import Diagnostics
 from engine.policy import checks
 from engine.policy.model import (
-    ComputedValue, Formula, IndicatorValue, InputSpec, MatrixValue, OutputDef, Policy, Requirement, TableValue,
-    TestCase, UnitRule, ValueBase, ValueDef, WeightedValue,
+    ComputedValue,
+    Formula,
+    IndicatorValue,
+    InputSpec,
+    MatrixValue,
+    OutputDef,
+    Policy,
+    Requirement,
+    TableValue,
+    TestCase,
+    UnitRule,
+    ValueBase,
+    ValueDef,
+    WeightedValue,
 )
 from engine.policy.source import SourceMap
 from engine.policy.types import ANY, Type
 
 __all__ = [
-    "CheckedPolicy", "ComputedValue", "IndicatorValue", "MatrixValue", "TableValue", "ValueBase", "ValueDef",
-    "WeightedValue", "check", "freeze",
+    "CheckedPolicy",
+    "ComputedValue",
+    "IndicatorValue",
+    "MatrixValue",
+    "TableValue",
+    "ValueBase",
+    "ValueDef",
+    "WeightedValue",
+    "check",
+    "freeze",
 ]
 
 Key = tuple[str | None, str]
@@ -99,6 +121,7 @@ def check(policy: Policy, out: Diagnostics, run: bool = True) -> CheckedPolicy:
 
 def freeze(policy: Policy, analyses: checks.Analyses | None) -> CheckedPolicy:
     from engine.policy.ranges import constants
+
     values: dict[Key, ValueDef] = {}
     for key, d in policy.values.items():
         if analyses is not None:
@@ -110,19 +133,34 @@ def freeze(policy: Policy, analyses: checks.Analyses | None) -> CheckedPolicy:
     for name, o in policy.outputs.items():
         if analyses is not None:
             from engine.policy.names import Context
+
             interval = None
             if analyses.ranges is not None and o.value is not None:
                 interval = analyses.ranges.formula(o.value, Context())
-            o = dataclasses.replace(o, type=analyses.types.formula_types.get(o.value.path) if o.value else None,
-                                    interval=interval)
+            o = dataclasses.replace(
+                o, type=analyses.types.formula_types.get(o.value.path) if o.value else None, interval=interval
+            )
         outputs[name] = o
     return CheckedPolicy(
-        id=policy.id, title=policy.title, version=policy.version, description=policy.description,
-        legal_basis=list(policy.legal_basis), berlaku_mulai=policy.berlaku_mulai, berlaku_sampai=policy.berlaku_sampai,
-        chain=list(policy.chain), file=policy.file, hash=policy.hash, sources=policy.sources,
-        inputs=MappingProxyType(dict(policy.inputs)), values=MappingProxyType(values),
-        outputs=MappingProxyType(outputs), tests=tuple(policy.tests), data=policy.data,
-        unit_rules=MappingProxyType(dict(policy.unit_rules)), requirements=MappingProxyType(dict(policy.requirements)),
+        id=policy.id,
+        title=policy.title,
+        version=policy.version,
+        description=policy.description,
+        legal_basis=list(policy.legal_basis),
+        berlaku_mulai=policy.berlaku_mulai,
+        berlaku_sampai=policy.berlaku_sampai,
+        chain=list(policy.chain),
+        file=policy.file,
+        hash=policy.hash,
+        sources=policy.sources,
+        inputs=MappingProxyType(dict(policy.inputs)),
+        values=MappingProxyType(values),
+        outputs=MappingProxyType(outputs),
+        tests=tuple(policy.tests),
+        data=policy.data,
+        unit_rules=MappingProxyType(dict(policy.unit_rules)),
+        requirements=MappingProxyType(dict(policy.requirements)),
         constants=MappingProxyType(constants(policy)),
         formula_types=MappingProxyType(dict(analyses.types.formula_types) if analyses is not None else {}),
-        analysed=analyses is not None and analyses.ranges is not None)
+        analysed=analyses is not None and analyses.ranges is not None,
+    )

@@ -4,32 +4,32 @@ Each pass takes the policy and a Diagnostics collector and adds located, coded d
 `run` runs them all; the loader runs it on every load, so a policy with an error never
 compiles.
 """
+
 from __future__ import annotations
 
 import difflib
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Iterator, Mapping
+from typing import Any
 
-from engine.policy import intervals as iv
-from engine.language import nodes as n
-from engine.policy.bounds import BoundAnalysis, check_bounds
 from engine.diagnostics import Diagnostics, Position, Severity
 from engine.i18n import N_, _
-from engine.policy.model import Formula, IndicatorValue, MatrixValue, Policy, TableValue, WeightedValue, formulas_of
-from engine.policy.functions import AGGREGATES, FUNCTIONS
-from engine.policy.names import Context, references, resolve, visible_names
+from engine.language import nodes as n
 from engine.language.parser import KEYWORDS
-from engine.policy.ranges import RangeAnalysis, cell_interval
+from engine.policy import intervals as iv
+from engine.policy.bounds import BoundAnalysis, check_bounds
+from engine.policy.functions import AGGREGATES, FUNCTIONS
+from engine.policy.model import Formula, IndicatorValue, MatrixValue, Policy, TableValue, WeightedValue, formulas_of
+from engine.policy.names import Context, references, resolve, visible_names
+from engine.policy.ranges import RangeAnalysis
 from engine.policy.suggest import index_for
+from engine.policy.tablechecks import _bounds, check_matrices, check_tables
 from engine.policy.typecheck import TypeChecker
-from engine.policy.types import BOOLEAN, Type
+from engine.policy.types import BOOLEAN
 
 Key = tuple[str | None, str]  # (scope, name) of a value
-
-#: Most cell combinations a table's gap and overlap analysis will enumerate.
-MAX_TABLE_COMBINATIONS = 100_000
 
 
 def formulas(policy: Policy) -> Iterator[tuple[Formula, Context]]:
@@ -51,21 +51,45 @@ def check_names(policy: Policy, out: Diagnostics) -> None:
     """Unknown names (with 'did you mean'), unknown functions, names defined twice or reserved."""
     for name in policy.inputs:
         if (None, name) in policy.values:
-            out.add(policy.values[(None, name)].position, "name.duplicate", _("'{name}' is both an input and a value", name=name))
+            out.add(
+                policy.values[(None, name)].position,
+                "name.duplicate",
+                _("'{name}' is both an input and a value", name=name),
+            )
     for requirement in policy.requirements.values():
-        if requirement.for_each is not None and (requirement.for_each not in policy.inputs
-                                                 or policy.inputs[requirement.for_each].type != "list"):
-            out.add(requirement.position, "requirement.for_each",
-                    _("requirement '{name}' is checked for each item of '{list}', which is not a list input",
-                      name=requirement.name, list=requirement.for_each))
+        if requirement.for_each is not None and (
+            requirement.for_each not in policy.inputs or policy.inputs[requirement.for_each].type != "list"
+        ):
+            out.add(
+                requirement.position,
+                "requirement.for_each",
+                _(
+                    "requirement '{name}' is checked for each item of '{list}', which is not a list input",
+                    name=requirement.name,
+                    list=requirement.for_each,
+                ),
+            )
     for (scope, name), definition in policy.values.items():
         if name in KEYWORDS or name in FUNCTIONS:
-            out.add(definition.position, "name.reserved", _("'{name}' is a reserved word", name=name), _("choose another name"))
+            out.add(
+                definition.position,
+                "name.reserved",
+                _("'{name}' is a reserved word", name=name),
+                _("choose another name"),
+            )
         if scope is not None:
             if scope not in policy.inputs or policy.inputs[scope].type != "list":
-                out.add(definition.position, "name.unknown_list", _("item values need a list input named '{list}'", list=scope))
+                out.add(
+                    definition.position,
+                    "name.unknown_list",
+                    _("item values need a list input named '{list}'", list=scope),
+                )
             elif (item := policy.inputs[scope].items) is not None and name in item.fields:
-                out.add(definition.position, "name.duplicate", _("'{name}' is already a field of each {list} item", name=name, list=scope))
+                out.add(
+                    definition.position,
+                    "name.duplicate",
+                    _("'{name}' is already a field of each {list} item", name=name, list=scope),
+                )
     for formula, context in formulas(policy):
         if formula.node is not None:
             _names_in(policy, formula, formula.node, context, out)
@@ -74,13 +98,19 @@ def check_names(policy: Policy, out: Diagnostics) -> None:
 #: What to write instead of a spreadsheet function (authors know Excel; PRODUCT.md, users).
 _EXCEL = {
     "IF": N_("write: if condition then a else b"),
-    "AVERAGE": N_("write: mean(k.nilai for k in kegiatan)"), "RATA": N_("write: mean(k.nilai for k in kegiatan)"),
+    "AVERAGE": N_("write: mean(k.nilai for k in kegiatan)"),
+    "RATA": N_("write: mean(k.nilai for k in kegiatan)"),
     "COUNTIF": N_("write: count(r for r in rhk if r.capaian < 100)"),
-    "SUMIF": N_("write: sum(r.nilai for r in rhk if ...)"), "SUM": N_("write: sum(k.nilai for k in kegiatan) or a + b"),
-    "AND": N_("write: a and b"), "OR": N_("write: a or b"), "NOT": N_("write: not a"),
-    "ROUND": N_("write: round(x, 2) (half up), or round(x, 2, \"half_even\")"),
-    "ROUNDDOWN": N_("write: round(x, 2, \"down\")"), "ROUNDUP": N_("write: round(x, 2, \"up\")"),
-    "MIN": N_("write: min(a, b) (lower case)"), "MAX": N_("write: max(a, b) (lower case)"),
+    "SUMIF": N_("write: sum(r.nilai for r in rhk if ...)"),
+    "SUM": N_("write: sum(k.nilai for k in kegiatan) or a + b"),
+    "AND": N_("write: a and b"),
+    "OR": N_("write: a or b"),
+    "NOT": N_("write: not a"),
+    "ROUND": N_('write: round(x, 2) (half up), or round(x, 2, "half_even")'),
+    "ROUNDDOWN": N_('write: round(x, 2, "down")'),
+    "ROUNDUP": N_('write: round(x, 2, "up")'),
+    "MIN": N_("write: min(a, b) (lower case)"),
+    "MAX": N_("write: max(a, b) (lower case)"),
 }
 
 
@@ -89,25 +119,40 @@ def _names_in(policy: Policy, formula: Formula, node: n.Expr, context: Context, 
         case n.Name(id=name):
             if resolve(policy, context, name) is None:
                 close = _closest_name(policy, context, name)
-                out.add(formula.locate(policy.sources, node.loc), "name.unknown", _("unknown name '{name}'", name=name),
-                        _("did you mean '{close}'?", close=close) if close else _("define it under inputs or values"))
+                out.add(
+                    formula.locate(policy.sources, node.loc),
+                    "name.unknown",
+                    _("unknown name '{name}'", name=name),
+                    _("did you mean '{close}'?", close=close) if close else _("define it under inputs or values"),
+                )
             return
         case n.Call(function=function, args=args):
             if function not in FUNCTIONS:
                 hint = _(_EXCEL[function.upper()]) if function.upper() in _EXCEL else None
                 if hint is None:
                     closest = difflib.get_close_matches(function.lower(), list(FUNCTIONS), n=1)
-                    hint = _("did you mean '{close}'?", close=closest[0]) if closest else _("functions: {names}", names=", ".join(sorted(FUNCTIONS)))
-                out.add(formula.locate(policy.sources, node.loc), "function.unknown",
-                        _("unknown function '{name}'", name=function), hint)
+                    hint = (
+                        _("did you mean '{close}'?", close=closest[0])
+                        if closest
+                        else _("functions: {names}", names=", ".join(sorted(FUNCTIONS)))
+                    )
+                out.add(
+                    formula.locate(policy.sources, node.loc),
+                    "function.unknown",
+                    _("unknown function '{name}'", name=function),
+                    hint,
+                )
             for arg in args:
                 _names_in(policy, formula, arg, context, out)
             return
         case n.Aggregate(function=function, element=element, var=var, source=source, filter=condition):
             if function not in AGGREGATES:
-                out.add(formula.locate(policy.sources, node.loc), "syntax.aggregate",
-                        _("'{name}(... for ... in ...)' is not an aggregate", name=function),
-                        _("aggregates are {names}", names=", ".join(sorted(AGGREGATES))))
+                out.add(
+                    formula.locate(policy.sources, node.loc),
+                    "syntax.aggregate",
+                    _("'{name}(... for ... in ...)' is not an aggregate", name=function),
+                    _("aggregates are {names}", names=", ".join(sorted(AGGREGATES))),
+                )
             _names_in(policy, formula, source, context, out)
             inner = context.bind(var, ("item_of", source))
             _names_in(policy, formula, element, inner, out)
@@ -132,8 +177,13 @@ def dependencies(policy: Policy) -> dict[Key, set[Key]]:
         parts = formulas_of(definition)
         match definition:
             case TableValue(table=table):
-                graph[key] |= {(None, bound.name) for row in table.rows for cell in row.cells
-                               for bound in _bounds(cell) if bound.name is not None}
+                graph[key] |= {
+                    (None, bound.name)
+                    for row in table.rows
+                    for cell in row.cells
+                    for bound in _bounds(cell)
+                    if bound.name is not None
+                }
             case WeightedValue(weighted=weighted):
                 graph[key] |= {(definition.scope, name) for name in weighted.indicators}
         for formula in parts:
@@ -209,8 +259,12 @@ def _report_cycle(policy: Policy, component: list[Key], graph: dict[Key, set[Key
         path.append(nxt)
         current = nxt
     names = " -> ".join(k[1] for k in path)
-    out.add(policy.values[start].position, "cycle", _("values depend on themselves: {names}", names=names),
-            _("a value cannot be computed from its own result; break the loop"))
+    out.add(
+        policy.values[start].position,
+        "cycle",
+        _("values depend on themselves: {names}", names=names),
+        _("a value cannot be computed from its own result; break the loop"),
+    )
 
 
 def check_types(policy: Policy, out: Diagnostics) -> TypeChecker:
@@ -220,15 +274,28 @@ def check_types(policy: Policy, out: Diagnostics) -> TypeChecker:
     for output in policy.outputs.values():
         result = checker.formula(output.value, Context())
         if result.kind in ("list", "record", "number_or_range"):
-            out.add(output.position, "output.type", _("output '{name}' is {type}; outputs are numbers, text or true/false",
-                                                              name=output.name, type=result))
+            out.add(
+                output.position,
+                "output.type",
+                _("output '{name}' is {type}; outputs are numbers, text or true/false", name=output.name, type=result),
+            )
         if output.when is not None:
-            checker.expect(checker.formula(output.when, Context()), BOOLEAN, output.when, output.when.node,
-                           _("'when' must be true or false"))
+            checker.expect(
+                checker.formula(output.when, Context()),
+                BOOLEAN,
+                output.when,
+                output.when.node,
+                _("'when' must be true or false"),
+            )
     for requirement in policy.requirements.values():
         if requirement.rule is not None:
-            checker.expect(checker.formula(requirement.rule, Context(requirement.for_each)), BOOLEAN,
-                           requirement.rule, requirement.rule.node, _("a requirement's rule must be true or false"))
+            checker.expect(
+                checker.formula(requirement.rule, Context(requirement.for_each)),
+                BOOLEAN,
+                requirement.rule,
+                requirement.rule.node,
+                _("a requirement's rule must be true or false"),
+            )
     return checker
 
 
@@ -244,253 +311,38 @@ def check_weights(policy: Policy, out: Diagnostics) -> None:
             for name in weights:
                 if name not in known:
                     close = difflib.get_close_matches(name, sorted(known), n=1)
-                    out.add(position, "weights.unknown_indicator", _("weight for unknown indicator '{name}'", name=name),
-                            _("did you mean '{close}'?", close=close[0]) if close else _("indicators: {names}", names=", ".join(sorted(known))))
+                    out.add(
+                        position,
+                        "weights.unknown_indicator",
+                        _("weight for unknown indicator '{name}'", name=name),
+                        _("did you mean '{close}'?", close=close[0])
+                        if close
+                        else _("indicators: {names}", names=", ".join(sorted(known))),
+                    )
             total = sum(weights.values(), Fraction(0))
             if total != weighted.total:
                 which = _(" for '{key}'", key=key) if len(weighted.weights) > 1 or key != "default" else ""
                 parts = ", ".join(f"{name} {_num(weight)}" for name, weight in weights.items())
-                out.add(position, "weights.sum",
-                        _("the weights of '{name}'{which} add up to {total} ({parts}), not {wanted}", name=definition.name,
-                          which=which, total=_num(total), parts=parts, wanted=_num(weighted.total)),
-                        _("change a weight so they add up, or change 'total'"))
+                out.add(
+                    position,
+                    "weights.sum",
+                    _(
+                        "the weights of '{name}'{which} add up to {total} ({parts}), not {wanted}",
+                        name=definition.name,
+                        which=which,
+                        total=_num(total),
+                        parts=parts,
+                        wanted=_num(weighted.total),
+                    ),
+                    _("change a weight so they add up, or change 'total'"),
+                )
         if not weighted.weights.get("default") and weighted.by is None:
-            out.add(definition.position, "weights.missing", _("'{name}' gives no weights", name=definition.name),
-                    _("give each indicator a weight"))
-
-
-def check_tables(policy: Policy, out: Diagnostics, checker: TypeChecker, ranges: RangeAnalysis) -> None:
-    """Decision tables: gaps, overlaps (hit policy unique) and rows that can never apply."""
-    for definition in policy.values.values():
-        if not isinstance(definition, TableValue) or any(f is None or f.node is None for f in definition.table.on):
-            continue
-        if any(cell is None for row in definition.table.rows for cell in row.cells):
-            continue
-        if any(len(row.cells) != len(definition.table.on) for row in definition.table.rows):
-            continue
-        for row in definition.table.rows:
-            for cell in row.cells:
-                for bound in _bounds(cell):
-                    if bound.name is not None and bound.name not in ranges.constants:
-                        out.add(row.position, "table.bound", _("'{name}' is not a constant number", name=bound.name),
-                                _("a cell bound is a number or the name of a value that is just a number"))
-                        return
-        _analyse_table(policy, definition, out, checker, ranges)
-
-
-def _bounds(cell: n.Cell | None) -> list[n.Bound]:
-    if isinstance(cell, n.CompareCell):
-        return [cell.bound]
-    if isinstance(cell, n.IntervalCell):
-        return [cell.low, cell.high]
-    return []
-
-
-def _analyse_table(policy: Policy, d: TableValue, out: Diagnostics, checker: TypeChecker, ranges: RangeAnalysis) -> None:
-    context = Context(d.scope)
-    table = d.table
-    columns: list[list[Any]] = []
-    for index, formula in enumerate(table.on):
-        kind = checker.formula(formula, context)
-        if kind.kind == "number":
-            domain = ranges.formula(formula, context) or iv.EVERYTHING
-            breaks = sorted({b for row in table.rows for b in _break_values(row.cells[index], ranges.constants)})
-            pieces = _number_pieces(domain, breaks)
-            if formula is not None and _is_integer_input(policy, formula, context):
-                pieces = [p for p in pieces if _holds_integer(p)]
-            columns.append(pieces)
-        elif kind.kind == "boolean":
-            columns.append([True, False])
-        elif kind.kind == "text" and kind.values is not None:
-            columns.append(list(kind.values))
-        elif kind.kind == "text":
-            seen = [v for row in table.rows for cell in [row.cells[index]] if isinstance(cell, n.LiteralsCell)
-                    for v in cell.values]
-            columns.append(list(dict.fromkeys(seen)) + [_OTHER])
-        else:
-            return
-    total = 1
-    for pieces in columns:
-        total *= max(1, len(pieces))
-    if total > MAX_TABLE_COMBINATIONS or total == 0:
-        return
-    first_for: set[int] = set()
-    matched_any: set[int] = set()
-    gaps: list[Any] = []
-    overlaps: dict[Any, Any] = {}
-    for combo in itertools.product(*columns):
-        hits = [i for i, row in enumerate(table.rows)
-                if all(_matches(cell, piece, ranges.constants) for cell, piece in zip(row.cells, combo))]
-        if not hits:
-            gaps.append(combo)
-            continue
-        first_for.add(hits[0])
-        matched_any.update(hits)
-        if table.hit == "unique" and len(hits) > 1:
-            overlaps.setdefault((hits[0], hits[1]), combo)
-    names = [f.text if f is not None else "" for f in table.on]  # all there: check_tables skips a table otherwise
-    if gaps:
-        out.add(policy.sources.position(d.path + ("table", "rows", ""), policy.file), "table.gap",
-                _("no row of '{name}' matches {values}", name=d.name, values=_describe_gaps(names, gaps)),
-                _("add a row for these values, or widen a neighbouring row"))
-    for (a, b), combo in sorted(overlaps.items()):
-        out.add(table.rows[b].position, "table.overlap",
-                _("rows {first} and {second} of '{name}' both match {values}", first=a + 1, second=b + 1, name=d.name,
-                  values=_describe(names, combo)),
-                _("with hit: unique every value must match exactly one row; fix the bounds or use hit: first"))
-    for i, row in enumerate(table.rows):
-        if i not in matched_any:
-            out.add(row.position, "table.unreachable_row",
-                    _("row {row} of '{name}' can never apply: no possible value of {columns} matches it", row=i + 1,
-                      name=d.name, columns=_(" and ").join(names)),
-                    _("check the bounds against the values the column can take"))
-        elif table.hit == "first" and i not in first_for:
-            out.add(row.position, "table.shadowed_row",
-                    _("row {row} of '{name}' never applies: earlier rows match all of its values", row=i + 1, name=d.name),
-                    _("move it up or remove it"))
-
-
-def _is_integer_input(policy: Policy, formula: Formula, context: Context) -> bool:
-    if isinstance(formula.node, n.Name):
-        ref = resolve(policy, context, formula.node.id)
-        return ref is not None and ref.spec is not None and ref.spec.type == "integer"
-    return False
-
-
-def _holds_integer(piece: iv.Interval) -> bool:
-    """Whether a piece of a column's domain contains a whole number (integer inputs have no others)."""
-    if piece.lo is None or piece.hi is None:
-        return True
-    first = piece.lo.numerator // piece.lo.denominator
-    if first < piece.lo or (first == piece.lo and not piece.lo_closed):
-        first += 1
-    return piece.contains(Fraction(first))
-
-
-class _Other:
-    def __repr__(self) -> str:
-        return _("any other text")
-
-
-_OTHER = _Other()
-
-
-def _break_values(cell: n.Cell | None, constants: Mapping[str, Fraction]) -> list[Fraction]:
-    accepted = cell_interval(cell, constants)
-    values = []
-    if accepted is not None:
-        values += [v for v in (accepted.lo, accepted.hi) if v is not None]
-    if isinstance(cell, n.LiteralsCell):
-        values += [v for v in cell.values if isinstance(v, Fraction)]
-    return values
-
-
-def _number_pieces(domain: iv.Interval, breaks: list[Fraction]) -> list[iv.Interval]:
-    """Elementary pieces of the domain: each breakpoint alone and the open spans between them."""
-    pieces, previous = [], None
-    for b in breaks:
-        pieces.append(iv.Interval(previous, b, previous is None, False) if previous is not None
-                      else iv.Interval(None, b, True, False))
-        pieces.append(iv.Interval.point(b))
-        previous = b
-    pieces.append(iv.Interval(previous, None, False, True) if previous is not None else iv.EVERYTHING)
-    clipped = [iv.intersect(p, domain) for p in pieces]
-    return [p for p in clipped if not p.empty]
-
-
-def _matches(cell: n.Cell | None, piece: Any, constants: Mapping[str, Fraction]) -> bool:
-    if isinstance(cell, n.AnyCell):
-        return True
-    if isinstance(piece, iv.Interval):
-        accepted = cell_interval(cell, constants)
-        if accepted is not None:
-            return piece.within(accepted)
-        if isinstance(cell, n.LiteralsCell):
-            return piece.lo is not None and piece.lo == piece.hi and piece.lo in cell.values
-        return False
-    if isinstance(cell, n.LiteralsCell):
-        return piece is not _OTHER and any(v == piece and type(v) is type(piece) for v in cell.values)
-    return False
-
-
-def _describe(names: list[str], combo: Any) -> str:
-    return _(" and ").join(f"{name} {_piece_text(p)}" for name, p in zip(names, combo))
-
-
-def _piece_text(piece: Any) -> str:
-    if isinstance(piece, iv.Interval):
-        if piece.lo is not None and piece.lo == piece.hi:
-            return f"= {_num(piece.lo)}"
-        return _("in {interval}", interval=piece)
-    if piece is _OTHER:
-        return "= " + _("any other text")
-    return f"= {str(piece).lower() if isinstance(piece, bool) else piece}"
-
-
-def _describe_gaps(names: list[str], gaps: list[Any]) -> str:
-    if len(names) == 1 and all(isinstance(g[0], iv.Interval) for g in gaps):
-        merged: list[iv.Interval] = []
-        for (piece,) in gaps:
-            if merged and _adjacent(merged[-1], piece):
-                merged[-1] = iv.hull(merged[-1], piece)
-            else:
-                merged.append(piece)
-        return f"{names[0]} " + ", ".join(_piece_text(p) for p in merged)
-    shown = "; ".join(_describe(names, g) for g in gaps[:3])
-    return shown + (_(" (and {count} more)", count=len(gaps) - 3) if len(gaps) > 3 else "")
-
-
-def _adjacent(a: iv.Interval, b: iv.Interval) -> bool:
-    return a.hi is not None and b.lo is not None and a.hi == b.lo and (a.hi_closed or b.lo_closed)
-
-
-def check_matrices(policy: Policy, out: Diagnostics, checker: TypeChecker) -> None:
-    """Every combination of the row and column values has a cell; no cell key is unknown."""
-    for d in policy.values.values():
-        if not isinstance(d, MatrixValue):
-            continue
-        matrix = d.matrix
-        if matrix.rows is None or matrix.columns is None:
-            continue
-        context = Context(d.scope)
-        row_type, column_type = checker.formula(matrix.rows, context), checker.formula(matrix.columns, context)
-        row_values = _domain(row_type)
-        column_values = _domain(column_type)
-        for label, keys, domain, formula in (
-                (N_("the rows of '{name}' ({formula}) have no fixed set of values"), matrix.row_keys, row_values, matrix.rows),
-                (N_("the columns of '{name}' ({formula}) have no fixed set of values"), matrix.column_keys, column_values,
-                 matrix.columns)):
-            if domain is None:
-                out.add(formula.position, "matrix.open_domain",
-                        _(label, name=d.name, formula=formula.text),
-                        _("give the input an enum so every cell can be checked"))
-                continue
-            for key in keys:
-                if key not in domain:
-                    close = difflib.get_close_matches(str(key), [str(v) for v in domain], n=1)
-                    at = [p for (r, c), p in matrix.cell_positions.items() if c == key]  # the cell that names it
-                    out.add(policy.sources.position(d.path + ("matrix", "cells", key, ""), policy.file)
-                            if label == "row" or not at else min(at),
-                            "matrix.unknown_key", _("'{key}' is not a value of {formula}", key=key, formula=formula.text),
-                            _("did you mean '{close}'?", close=close[0]) if close else
-                            _("values: {values}", values=", ".join(map(str, domain))))
-        if row_values is None or column_values is None:
-            continue
-        for r in row_values:
-            for c in column_values:
-                if (r, c) not in matrix.cells:
-                    out.add(policy.sources.position(d.path + ("matrix", "cells"), policy.file), "matrix.missing_cell",
-                            _("'{name}' has no cell for {rows} = {row} and {columns} = {column}", name=d.name,
-                              rows=matrix.rows.text, row=r, columns=matrix.columns.text, column=c),
-                            _("add the cell"))
-
-
-def _domain(t: Type) -> list[Any] | None:
-    if t.kind == "text" and t.values is not None:
-        return list(t.values)
-    if t.kind == "boolean":
-        return [True, False]
-    return None
+            out.add(
+                definition.position,
+                "weights.missing",
+                _("'{name}' gives no weights", name=definition.name),
+                _("give each indicator a weight"),
+            )
 
 
 def check_ranges(policy: Policy, out: Diagnostics, checker: TypeChecker, ranges: RangeAnalysis) -> None:
@@ -512,14 +364,20 @@ def check_ranges(policy: Policy, out: Diagnostics, checker: TypeChecker, ranges:
                 continue
             for label in output.labels:
                 if label not in produced:
-                    out.add(output.position, "range.unreachable_label",
-                            _("no input can give '{name}' the value '{label}'", name=output.name, label=label),
-                            _("check the rows or cells that should produce it"))
+                    out.add(
+                        output.position,
+                        "range.unreachable_label",
+                        _("no input can give '{name}' the value '{label}'", name=output.name, label=label),
+                        _("check the rows or cells that should produce it"),
+                    )
             for label in produced:
                 if label not in output.labels:
-                    out.add(output.position, "range.undeclared_label",
-                            _("'{name}' can be '{label}', which its labels do not list", name=output.name, label=label),
-                            _("add it to labels"))
+                    out.add(
+                        output.position,
+                        "range.undeclared_label",
+                        _("'{name}' can be '{label}', which its labels do not list", name=output.name, label=label),
+                        _("add it to labels"),
+                    )
 
 
 def _check_indicators(policy: Policy, d: WeightedValue, ranges: RangeAnalysis, out: Diagnostics) -> bool:
@@ -532,26 +390,45 @@ def _check_indicators(policy: Policy, d: WeightedValue, ranges: RangeAnalysis, o
         actual = ranges.value(indicator.key)
         if actual is not None and not actual.within(wanted):
             found = True
-            out.add(indicator.position, "range.exceeds",
-                    _("indicator '{name}' can take values in {actual}, outside the declared range {wanted} of '{value}'",
-                      name=name, actual=actual, wanted=wanted, value=d.name),
-                    _("limit the indicator's formula, for example min(..., {high})", high=_num(d.range[1]))
-                    if d.range[1] is not None else _("limit the indicator's formula"))
+            out.add(
+                indicator.position,
+                "range.exceeds",
+                _(
+                    "indicator '{name}' can take values in {actual}, outside the declared range {wanted} of '{value}'",
+                    name=name,
+                    actual=actual,
+                    wanted=wanted,
+                    value=d.name,
+                ),
+                _("limit the indicator's formula, for example min(..., {high})", high=_num(d.range[1]))
+                if d.range[1] is not None
+                else _("limit the indicator's formula"),
+            )
     return found
 
 
-def _check_range(name: str, actual: iv.Interval | None, declared: tuple[Any, ...], position: Position,
-                 out: Diagnostics) -> None:
+def _check_range(
+    name: str, actual: iv.Interval | None, declared: tuple[Any, ...], position: Position, out: Diagnostics
+) -> None:
     if actual is None:
         return
     wanted = iv.Interval(declared[0], declared[1])
     if not actual.within(wanted):
-        out.add(position, "range.exceeds",
-                _("'{name}' can take values in {actual}, outside its declared range {wanted}", name=name, actual=actual,
-                  wanted=wanted),
-                _("limit it, for example clamp(..., {low}, {high})",
-                  low=_num(declared[0]) if declared[0] is not None else '...',
-                  high=_num(declared[1]) if declared[1] is not None else '...'))
+        out.add(
+            position,
+            "range.exceeds",
+            _(
+                "'{name}' can take values in {actual}, outside its declared range {wanted}",
+                name=name,
+                actual=actual,
+                wanted=wanted,
+            ),
+            _(
+                "limit it, for example clamp(..., {low}, {high})",
+                low=_num(declared[0]) if declared[0] is not None else "...",
+                high=_num(declared[1]) if declared[1] is not None else "...",
+            ),
+        )
 
 
 def _labels(policy: Policy, formula: Formula, ranges: RangeAnalysis) -> list[Any] | None:
@@ -578,32 +455,48 @@ def check_unit_rules(policy: Policy, out: Diagnostics) -> None:
         output = policy.outputs.get(rule.counts)
         if output is None:
             close = difflib.get_close_matches(rule.counts, list(policy.outputs), n=1)
-            out.add(rule.position, "unit_rule.unknown_output",
-                    _("unit rule '{name}' counts '{output}', which is not an output", name=rule.name, output=rule.counts),
-                    _("did you mean '{close}'?", close=close[0]) if close else "")
+            out.add(
+                rule.position,
+                "unit_rule.unknown_output",
+                _("unit rule '{name}' counts '{output}', which is not an output", name=rule.name, output=rule.counts),
+                _("did you mean '{close}'?", close=close[0]) if close else "",
+            )
             continue
         if output.labels is None:
-            out.add(rule.position, "unit_rule.labels",
-                    _("output '{output}' needs `labels` for unit rules to count them", output=rule.counts))
+            out.add(
+                rule.position,
+                "unit_rule.labels",
+                _("output '{output}' needs `labels` for unit rules to count them", output=rule.counts),
+            )
             continue
         for conditions in rule.cases.values():
             for condition in conditions:
                 for label in condition.labels:
                     if label not in output.labels:
                         close = difflib.get_close_matches(str(label), [str(x) for x in output.labels], n=1)
-                        out.add(condition.position, "unit_rule.unknown_label",
-                                _("'{label}' is not a label of '{output}'", label=label, output=rule.counts),
-                                _("did you mean '{close}'?", close=close[0]) if close
-                                else _("labels: {labels}", labels=", ".join(map(str, output.labels))))
+                        out.add(
+                            condition.position,
+                            "unit_rule.unknown_label",
+                            _("'{label}' is not a label of '{output}'", label=label, output=rule.counts),
+                            _("did you mean '{close}'?", close=close[0])
+                            if close
+                            else _("labels: {labels}", labels=", ".join(map(str, output.labels))),
+                        )
 
 
 def check_tests(policy: Policy, out: Diagnostics) -> None:
     for case in policy.tests:
         for key in list(case.expect) + case.expect_absent:
             if key not in policy.outputs:
-                out.add(policy.sources.position(case.path + ("expect", key, ""), policy.file), "test.unknown_output",
-                        _("test '{name}' expects output '{output}', which the policy does not have", name=case.name,
-                          output=key))
+                out.add(
+                    policy.sources.position(case.path + ("expect", key, ""), policy.file),
+                    "test.unknown_output",
+                    _(
+                        "test '{name}' expects output '{output}', which the policy does not have",
+                        name=case.name,
+                        output=key,
+                    ),
+                )
 
 
 def check_unused(policy: Policy, out: Diagnostics, graph: dict[Key, set[Key]] | None = None) -> None:
@@ -615,8 +508,11 @@ def check_unused(policy: Policy, out: Diagnostics, graph: dict[Key, set[Key]] | 
     roots += [(r.rule, Context(r.for_each)) for r in policy.requirements.values()]
     for formula, context in roots:
         if formula is not None and formula.node is not None:
-            todo += [(r.scope if r.kind == "item_value" else None, r.name)
-                     for r, _ in references(policy, context, formula.node) if r.kind in ("value", "item_value")]
+            todo += [
+                (r.scope if r.kind == "item_value" else None, r.name)
+                for r, _ in references(policy, context, formula.node)
+                if r.kind in ("value", "item_value")
+            ]
     while todo:
         key = todo.pop()
         if key in used:
@@ -625,8 +521,13 @@ def check_unused(policy: Policy, out: Diagnostics, graph: dict[Key, set[Key]] | 
         todo.extend(graph.get(key, ()))
     for key, d in policy.values.items():
         if key not in used and not isinstance(d, IndicatorValue):
-            out.add(d.position, "value.unused", _("no output uses '{name}'", name=d.name), _("remove it or use it in an output"),
-                    Severity.WARNING)
+            out.add(
+                d.position,
+                "value.unused",
+                _("no output uses '{name}'", name=d.name),
+                _("remove it or use it in an output"),
+                Severity.WARNING,
+            )
 
 
 #: Diagnostics after which the table, matrix and range analyses would only report echoes.
@@ -653,9 +554,11 @@ def run(policy: Policy, out: Diagnostics) -> Analyses:
     checker = check_types(policy, out)
     check_weights(policy, out)
     from engine.policy.keychecks import check_weight_keys
+
     if not any(d.code.startswith(_FOUNDATIONS) for d in out.errors):
         check_weight_keys(policy, out, checker)
     from engine.policy.raters import check_rater_rule
+
     check_rater_rule(policy, out)
     check_unit_rules(policy, out)
     ranges: RangeAnalysis | None = None
@@ -674,4 +577,5 @@ def run(policy: Policy, out: Diagnostics) -> Analyses:
 
 def _num(value: Fraction) -> str:
     from engine.numbers import format_number
+
     return format_number(value)

@@ -10,6 +10,7 @@ Merge rules (docs/policy-format.md, "extends"):
 Every merged node keeps the file and line it came from, so a diagnostic on an inherited rule
 points into the parent's file.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,9 +27,9 @@ from typing import Any, cast
 import jsonschema
 from jsonschema import Draft202012Validator
 
-from engine.policy import source
 from engine.diagnostics import Diagnostic, Diagnostics, PolicyError, Position
 from engine.i18n import N_, _
+from engine.policy import source
 from engine.policy.source import SourceMap
 
 #: Longest chain of `extends`.
@@ -83,6 +84,7 @@ def resolve(target: str, extra: list[Path] | None = None) -> Path:
     if target in files:
         return _relative(files[target])
     import difflib
+
     close = difflib.get_close_matches(target, list(files), n=1)
     hint = _("did you mean '{close}'?", close=close[0]) if close else _("run 'kinerja policies' to list them")
     raise PolicyError([_diag(Position(target), "policy.unknown", _("no policy with id '{id}'", id=target), hint)])
@@ -111,6 +113,7 @@ def _schema_check() -> Any:
     so a policy jsonschema-rs finds invalid, or any doubt, is validated again by jsonschema."""
     try:
         import jsonschema_rs
+
         return jsonschema_rs.Draft202012Validator(policy_schema(), validate_formats=False)
     except Exception:  # not installed, or a schema it cannot compile: jsonschema alone
         return None
@@ -120,8 +123,9 @@ def policy_schema() -> dict[str, Any]:
     return cast("dict[str, Any]", _schema_validator().schema)  # the schema file holds an object
 
 
-def read_document(path: Path, diagnostics: Diagnostics, extra: list[Path] | None = None,
-                  extends_ids_only: bool = False) -> PolicyDocument | None:
+def read_document(
+    path: Path, diagnostics: Diagnostics, extra: list[Path] | None = None, extends_ids_only: bool = False
+) -> PolicyDocument | None:
     """Read a policy file and its parents, merge them, and validate the result against the schema.
 
     The schema applies to the merged policy, not to each file: a child that changes one weight
@@ -135,8 +139,9 @@ def read_document(path: Path, diagnostics: Diagnostics, extra: list[Path] | None
     return doc
 
 
-def _read(path: Path, diagnostics: Diagnostics, extra: list[Path], seen: list[str],
-          extends_ids_only: bool = False) -> PolicyDocument | None:
+def _read(
+    path: Path, diagnostics: Diagnostics, extra: list[Path], seen: list[str], extends_ids_only: bool = False
+) -> PolicyDocument | None:
     file = str(path)
     try:
         if not path.is_file():  # a device such as /dev/zero reports size 0 and never ends
@@ -144,10 +149,16 @@ def _read(path: Path, diagnostics: Diagnostics, extra: list[Path], seen: list[st
             return None
         size = path.stat().st_size
         if size > source.MAX_POLICY_BYTES:
-            diagnostics.add(Position(file, 1, 1), "yaml.too_large",
-                            _("policy file is {size} bytes; the limit is {limit}", size=f"{size:,}",
-                              limit=f"{source.MAX_POLICY_BYTES:,}"),
-                            _("a policy is a few kilobytes of YAML; check that this is the right file"))
+            diagnostics.add(
+                Position(file, 1, 1),
+                "yaml.too_large",
+                _(
+                    "policy file is {size} bytes; the limit is {limit}",
+                    size=f"{size:,}",
+                    limit=f"{source.MAX_POLICY_BYTES:,}",
+                ),
+                _("a policy is a few kilobytes of YAML; check that this is the right file"),
+            )
             return None
         raw = path.read_bytes()
     except OSError as error:
@@ -164,25 +175,38 @@ def _read(path: Path, diagnostics: Diagnostics, extra: list[Path], seen: list[st
     if isinstance(parent_id, str):
         position = sources.position(("extends",), file)
         if parent_id in seen or parent_id == data.get("id"):
-            diagnostics.add(position, "extends.cycle", _("'{id}' extends itself through {chain}", id=parent_id,
-                                                                  chain=" -> ".join(seen)))
+            diagnostics.add(
+                position,
+                "extends.cycle",
+                _("'{id}' extends itself through {chain}", id=parent_id, chain=" -> ".join(seen)),
+            )
             return doc
         if len(seen) >= MAX_EXTENDS_DEPTH:
-            diagnostics.add(position, "extends.depth", _("more than {limit} levels of extends", limit=MAX_EXTENDS_DEPTH))
+            diagnostics.add(
+                position, "extends.depth", _("more than {limit} levels of extends", limit=MAX_EXTENDS_DEPTH)
+            )
             return doc
         if extends_ids_only and parent_id not in available(extra):
-            diagnostics.add(position, "extends.unknown", _("no built-in policy with id '{id}' to extend", id=parent_id),
-                            _("here `extends` names a built-in policy by its id"))
+            diagnostics.add(
+                position,
+                "extends.unknown",
+                _("no built-in policy with id '{id}' to extend", id=parent_id),
+                _("here `extends` names a built-in policy by its id"),
+            )
             return doc
         try:
             parent_path = resolve(parent_id, extra)
         except PolicyError:
             files = available(extra)
             import difflib
+
             close = difflib.get_close_matches(parent_id, list(files), n=1)
-            diagnostics.add(position, "extends.unknown", _("no policy with id '{id}' to extend", id=parent_id),
-                            _("did you mean '{close}'?", close=close[0]) if close
-                            else _("run 'kinerja policies' to list them"))
+            diagnostics.add(
+                position,
+                "extends.unknown",
+                _("no policy with id '{id}' to extend", id=parent_id),
+                _("did you mean '{close}'?", close=close[0]) if close else _("run 'kinerja policies' to list them"),
+            )
             return doc
         parent = _read(parent_path, diagnostics, extra, seen + [str(data.get("id"))], extends_ids_only)
         if parent is not None:
@@ -267,29 +291,43 @@ def _number_as_text(error: jsonschema.ValidationError, position: Position, diagn
     text = error.instance.strip()
     if _THOUSANDS_DOTS.fullmatch(text):
         fixed = text.replace(".", "").replace(",", ".")
-        diagnostics.add(position, "yaml.thousands_dot", _("'{text}' has dots between the thousands", text=text),
-                        _("write {fixed}: no thousands separator, and '.' only as the decimal mark", fixed=fixed))
+        diagnostics.add(
+            position,
+            "yaml.thousands_dot",
+            _("'{text}' has dots between the thousands", text=text),
+            _("write {fixed}: no thousands separator, and '.' only as the decimal mark", fixed=fixed),
+        )
         return True
     if _DECIMAL_COMMA.fullmatch(text):
-        diagnostics.add(position, "yaml.decimal_comma", _("'{text}' uses a comma as the decimal mark", text=text),
-                        _("write {fixed}: policies use '.' as the decimal mark", fixed=text.replace(",", ".")))
+        diagnostics.add(
+            position,
+            "yaml.decimal_comma",
+            _("'{text}' uses a comma as the decimal mark", text=text),
+            _("write {fixed}: policies use '.' as the decimal mark", fixed=text.replace(",", ".")),
+        )
         return True
     return False
 
 
-def _unknown_keys(error: jsonschema.ValidationError, path: source.Path, sources: SourceMap, file: str,
-                  diagnostics: Diagnostics) -> None:
+def _unknown_keys(
+    error: jsonschema.ValidationError, path: source.Path, sources: SourceMap, file: str, diagnostics: Diagnostics
+) -> None:
     """One diagnostic per unknown key, at the key itself, with the closest known key."""
     import difflib
+
     # additionalProperties fails only on an object, against an object schema
     known = sorted(cast("dict[str, Any]", error.schema).get("properties", {}))
     unknown = set(cast("dict[str, Any]", error.instance)) - set(known)
     for key in sorted(unknown, key=lambda k: sources.position(path + (k, ""), file)):
         close = difflib.get_close_matches(key, known, n=1)
-        diagnostics.add(sources.position(path + (key, ""), file), "schema.unknown_key",
-                        _("unknown key '{key}' in {where}", key=key, where=_where(path)),
-                        _("did you mean '{close}'?", close=close[0]) if close
-                        else _("allowed here: {names}", names=", ".join(known)))
+        diagnostics.add(
+            sources.position(path + (key, ""), file),
+            "schema.unknown_key",
+            _("unknown key '{key}' in {where}", key=key, where=_where(path)),
+            _("did you mean '{close}'?", close=close[0])
+            if close
+            else _("allowed here: {names}", names=", ".join(known)),
+        )
 
 
 def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
@@ -303,8 +341,11 @@ def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationErro
     branches: dict[str | int, list[jsonschema.ValidationError]] = {}
     for sub in error.context:
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-    fitting = [subs for subs in branches.values()
-               if not any(s.validator == "type" and len(s.relative_schema_path) == 2 for s in subs)]
+    fitting = [
+        subs
+        for subs in branches.values()
+        if not any(s.validator == "type" and len(s.relative_schema_path) == 2 for s in subs)
+    ]
     if len(fitting) == 1:
         return [leaf for sub in fitting[0] for leaf in _leaves(sub)]
     if not fitting:  # a value of a type no alternative allows
@@ -313,8 +354,15 @@ def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationErro
 
 
 def _code(error: jsonschema.ValidationError) -> str:
-    return {"additionalProperties": "unknown_key", "required": "required", "type": "type", "enum": "enum",
-            "pattern": "pattern", "oneOf": "one_of", "const": "const"}.get(str(error.validator), str(error.validator))
+    return {
+        "additionalProperties": "unknown_key",
+        "required": "required",
+        "type": "type",
+        "enum": "enum",
+        "pattern": "pattern",
+        "oneOf": "one_of",
+        "const": "const",
+    }.get(str(error.validator), str(error.validator))
 
 
 def _where(path: source.Path) -> str:
@@ -324,24 +372,34 @@ def _where(path: source.Path) -> str:
 def _schema_message(error: jsonschema.ValidationError, path: source.Path) -> str:
     where = _where(path)
     if error.validator == "required":
-        return _("{where} needs {key}", where=where, key=error.message.split(' is a required')[0])
+        return _("{where} needs {key}", where=where, key=error.message.split(" is a required")[0])
     if error.validator == "enum":
-        return _("{where} is {value}; allowed: {allowed}", where=where, value=repr(error.instance),
-                 allowed=", ".join(map(str, cast("list[Any]", error.validator_value))))
+        return _(
+            "{where} is {value}; allowed: {allowed}",
+            where=where,
+            value=repr(error.instance),
+            allowed=", ".join(map(str, cast("list[Any]", error.validator_value))),
+        )
     if error.validator == "pattern":
         return _("{where} {value} is not a valid name", where=where, value=repr(error.instance))
     if error.validator == "oneOf" and isinstance(error.instance, dict):
-        return _("{where} must have exactly one of formula, table, matrix, weighted (or then/formula for a row)",
-                 where=where)
+        return _(
+            "{where} must have exactly one of formula, table, matrix, weighted (or then/formula for a row)", where=where
+        )
     if error.validator == "type":
         value = error.validator_value
         types = [value] if isinstance(value, str) else cast("list[str]", value)
         expected = _(" or ").join(_(_TYPE_NAMES[t]) if t in _TYPE_NAMES else t for t in types)
         return _("{where} must be {expected}", where=where, expected=expected)
-    bounds = {"minimum": N_("{where} must be at least {limit}"), "maximum": N_("{where} must be at most {limit}"),
-              "exclusiveMinimum": N_("{where} must be more than {limit}"),
-              "minItems": N_("{where} needs at least {limit} item(s)"), "maxItems": N_("{where} takes at most {limit} item(s)"),
-              "minLength": N_("{where} must not be empty"), "minProperties": N_("{where} must not be empty")}
+    bounds = {
+        "minimum": N_("{where} must be at least {limit}"),
+        "maximum": N_("{where} must be at most {limit}"),
+        "exclusiveMinimum": N_("{where} must be more than {limit}"),
+        "minItems": N_("{where} needs at least {limit} item(s)"),
+        "maxItems": N_("{where} takes at most {limit} item(s)"),
+        "minLength": N_("{where} must not be empty"),
+        "minProperties": N_("{where} must not be empty"),
+    }
     if error.validator in bounds:
         return _(bounds[error.validator], where=where, limit=error.validator_value)
     if error.validator == "propertyNames":
@@ -349,8 +407,15 @@ def _schema_message(error: jsonschema.ValidationError, path: source.Path) -> str
     return f"{where}: {error.message}"  # a rule the schema rarely breaks: jsonschema's own words
 
 
-_TYPE_NAMES = {"number": N_("number"), "integer": N_("integer"), "string": N_("string"), "boolean": N_("boolean"),
-               "object": N_("object"), "array": N_("array"), "null": N_("null")}
+_TYPE_NAMES = {
+    "number": N_("number"),
+    "integer": N_("integer"),
+    "string": N_("string"),
+    "boolean": N_("boolean"),
+    "object": N_("object"),
+    "array": N_("array"),
+    "null": N_("null"),
+}
 
 
 def _jsonable(value: Any) -> Any:
@@ -372,6 +437,7 @@ def canonical(value: Any) -> Any:
         return [canonical(v) for v in value]
     if isinstance(value, Fraction):
         from engine.numbers import exact_text
+
         return {"$number": exact_text(value)}
     return value
 

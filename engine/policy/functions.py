@@ -12,12 +12,14 @@ argument is a pair of code strings (numerator, denominator). An aggregate's emis
 `(result, collected, count)`, `collected` naming a non-empty list of such pairs. None means the
 kernel generates the call itself (its arguments' kinds decide: a range target, an absent input).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from engine.i18n import N_, _
 from engine.language import nodes as n
@@ -79,6 +81,7 @@ class Aggregate:
 
 
 # Exact implementations ---------------------------------------------------------------------
+
 
 class TargetRange(tuple):  # type: ignore[type-arg]
     """A two-number target such as 7-8 bulan: (low, high)."""
@@ -150,9 +153,14 @@ def trimmed_mean(values: list[Fraction]) -> Fraction:
 
 # Type rules --------------------------------------------------------------------------------
 
+
 def _numbers(checker: TypeRules, node: n.Call, context: Any) -> Type:
     for i, arg in enumerate(node.args):
-        checker.need(arg, context, NUMBER, lambda: _("argument {number} of {name}()", number=i + 1, name=node.function))
+
+        def what(number: int = i + 1) -> str:
+            return _("argument {number} of {name}()", number=number, name=node.function)
+
+        checker.need(arg, context, NUMBER, what)
     return NUMBER
 
 
@@ -181,7 +189,9 @@ def _capaian_type(checker: TypeRules, node: n.Call, context: Any) -> Type:
         return NUMBER
     found = checker.infer(target, context)
     if found.kind not in ("number", "number_or_range", "any"):
-        checker.error(target, "type.mismatch", _("target must be a number or a range [low, high], not {type}", type=found))
+        checker.error(
+            target, "type.mismatch", _("target must be a number or a range [low, high], not {type}", type=found)
+        )
     return NUMBER
 
 
@@ -198,10 +208,13 @@ def _round_type(checker: TypeRules, node: n.Call, context: Any) -> Type:
 
 # Range rules -------------------------------------------------------------------------------
 
+
 def _numeric(rule: Callable[[Sequence[Interval | None], Sequence[n.Expr]], Interval | None]) -> IntervalRule:
     """A rule for a function of numbers: anything, when its first argument has no interval."""
+
     def guarded(parts: Sequence[Interval | None], args: Sequence[n.Expr]) -> Interval | None:
         return EVERYTHING if parts[:1] and parts[0] is None else rule(parts, args)
+
     return guarded
 
 
@@ -223,6 +236,7 @@ def _combine(combine: Callable[..., Interval]) -> IntervalRule:
         if any(p is None for p in parts):
             return EVERYTHING
         return combine(*parts)
+
     return rule
 
 
@@ -234,6 +248,7 @@ def _fold(combine: Callable[[Interval, Interval], Interval]) -> IntervalRule:
         for p in parts[1:]:
             result = combine(result, _sure(p))
         return result
+
     return rule
 
 
@@ -248,8 +263,10 @@ def _rounding_interval(parts: Sequence[Interval | None], args: Sequence[n.Expr])
 
 def rounded_interval(p: Interval, places: int) -> Interval:
     """Any rounding to `places` keeps a value between its floor and its ceiling at those places."""
-    return Interval(None if p.lo is None else round_to(p.lo, places, RoundingMode.FLOOR),
-                    None if p.hi is None else round_to(p.hi, places, RoundingMode.CEILING))
+    return Interval(
+        None if p.lo is None else round_to(p.lo, places, RoundingMode.FLOOR),
+        None if p.hi is None else round_to(p.hi, places, RoundingMode.CEILING),
+    )
 
 
 def _sure(part: Interval | None) -> Interval:
@@ -262,6 +279,7 @@ def _places(args: Sequence[n.Expr]) -> int:
 
 
 # Size rules --------------------------------------------------------------------------------
+
 
 def _capaian_size(numbers: Sequence[Size], args: Sequence[n.Expr], items: int) -> Size | None:
     return mul(div(numbers[0], numbers[1]), literal(HUNDRED)) if len(numbers) == 2 else None
@@ -294,6 +312,7 @@ def _median_size(part: Size | None, items: int) -> Size | None:
 
 # Kernel emissions (what engine/evaluate/kernel.py generates) ----------------------------------
 
+
 def _pick(smaller: bool) -> Emission:
     op = "<" if smaller else ">"
 
@@ -301,13 +320,18 @@ def _pick(smaller: bool) -> Emission:
         lines = [f"{r}, {r}d = {first[0]}, {first[1]}"]
         lines += [f"if {v} * {r}d {op} {r} * {d}: {r}, {r}d = {v}, {d}" for v, d in others]
         return "\n".join(lines)
+
     return emit
 
 
 def _clamp_code(r: str, x: tuple[str, str], low: tuple[str, str], high: tuple[str, str]) -> str:
-    return "\n".join([f"if {x[0]} * {low[1]} < {low[0]} * {x[1]}: {r}, {r}d = {low[0]}, {low[1]}",
-                      f"elif {x[0]} * {high[1]} > {high[0]} * {x[1]}: {r}, {r}d = {high[0]}, {high[1]}",
-                      f"else: {r}, {r}d = {x[0]}, {x[1]}"])
+    return "\n".join(
+        [
+            f"if {x[0]} * {low[1]} < {low[0]} * {x[1]}: {r}, {r}d = {low[0]}, {low[1]}",
+            f"elif {x[0]} * {high[1]} > {high[0]} * {x[1]}: {r}, {r}d = {high[0]}, {high[1]}",
+            f"else: {r}, {r}d = {x[0]}, {x[1]}",
+        ]
+    )
 
 
 def _round_code(r: str, x: tuple[str, str], places: str, mode: str = "'half_up'") -> str:
@@ -319,15 +343,26 @@ def _aggregate_pick(smaller: bool) -> Emission:
     op = "<" if smaller else ">"
 
     def emit(r: str, collected: str, count: str) -> str:
-        return "\n".join([f"{r}, {r}d = {collected}[0]", f"for x, y in {collected}:",
-                          f"    if x * {r}d {op} {r} * y: {r}, {r}d = x, y"])
+        return "\n".join(
+            [
+                f"{r}, {r}d = {collected}[0]",
+                f"for x, y in {collected}:",
+                f"    if x * {r}d {op} {r} * y: {r}, {r}d = x, y",
+            ]
+        )
+
     return emit
 
 
 def _total_code(r: str, collected: str) -> str:
-    return "\n".join([f"{r}, {r}d = 0, 1", f"for x, y in {collected}:",
-                      f"    {r}, {r}d = {r} * y + x * {r}d, {r}d * y",
-                      f"    g = _gcd({r}, {r}d); {r}, {r}d = {r} // g, {r}d // g"])
+    return "\n".join(
+        [
+            f"{r}, {r}d = 0, 1",
+            f"for x, y in {collected}:",
+            f"    {r}, {r}d = {r} * y + x * {r}d, {r}d * y",
+            f"    g = _gcd({r}, {r}d); {r}, {r}d = {r} // g, {r}d // g",
+        ]
+    )
 
 
 def _sum_code(r: str, collected: str, count: str) -> str:
@@ -335,35 +370,42 @@ def _sum_code(r: str, collected: str, count: str) -> str:
 
 
 def _mean_code(r: str, collected: str, count: str) -> str:
-    return "\n".join([_total_code(r, collected), f"{r}d = {r}d * {count}",
-                      f"g = _gcd({r}, {r}d); {r}, {r}d = {r} // g, {r}d // g"])
+    return "\n".join(
+        [_total_code(r, collected), f"{r}d = {r}d * {count}", f"g = _gcd({r}, {r}d); {r}, {r}d = {r} // g, {r}d // g"]
+    )
 
 
 def _trimmed_mean_code(r: str, collected: str, count: str) -> str:
     c = collected
-    return "\n".join([
-        f"{r}_lo = {r}_hi = 0",
-        f"for i, (x, y) in enumerate({c}):",
-        f"    if x * {c}[{r}_lo][1] < {c}[{r}_lo][0] * y: {r}_lo = i",
-        f"    if x * {c}[{r}_hi][1] > {c}[{r}_hi][0] * y: {r}_hi = i",
-        f"if {r}_lo == {r}_hi: {r}_hi = 1 if {r}_lo == 0 else 0",  # all equal: drop any two
-        _total_code(r, f"[p for i, p in enumerate({c}) if i != {r}_lo and i != {r}_hi]"),
-        f"{r}d = {r}d * ({count} - 2)",
-        f"g = _gcd({r}, {r}d); {r}, {r}d = {r} // g, {r}d // g"])
+    return "\n".join(
+        [
+            f"{r}_lo = {r}_hi = 0",
+            f"for i, (x, y) in enumerate({c}):",
+            f"    if x * {c}[{r}_lo][1] < {c}[{r}_lo][0] * y: {r}_lo = i",
+            f"    if x * {c}[{r}_hi][1] > {c}[{r}_hi][0] * y: {r}_hi = i",
+            f"if {r}_lo == {r}_hi: {r}_hi = 1 if {r}_lo == 0 else 0",  # all equal: drop any two
+            _total_code(r, f"[p for i, p in enumerate({c}) if i != {r}_lo and i != {r}_hi]"),
+            f"{r}d = {r}d * ({count} - 2)",
+            f"g = _gcd({r}, {r}d); {r}, {r}d = {r} // g, {r}d // g",
+        ]
+    )
 
 
 def _median_code(r: str, collected: str, count: str) -> str:
-    return "\n".join([
-        f"{r}_s = []",
-        f"for x, y in {collected}:",  # an insertion sort compared exactly (cross products)
-        f"    i = len({r}_s)",
-        f"    while i and {r}_s[i - 1][0] * y > x * {r}_s[i - 1][1]: i -= 1",
-        f"    {r}_s.insert(i, (x, y))",
-        f"{r}_m = len({r}_s) // 2",
-        f"if len({r}_s) % 2: {r}, {r}d = {r}_s[{r}_m]",
-        f"else: {r}, {r}d = {r}_s[{r}_m - 1][0] * {r}_s[{r}_m][1] + {r}_s[{r}_m][0] * {r}_s[{r}_m - 1][1], "
-        f"2 * {r}_s[{r}_m - 1][1] * {r}_s[{r}_m][1]",
-        f"g = _gcd({r}, {r}d); {r}, {r}d = {r} // g, {r}d // g"])
+    return "\n".join(
+        [
+            f"{r}_s = []",
+            f"for x, y in {collected}:",  # an insertion sort compared exactly (cross products)
+            f"    i = len({r}_s)",
+            f"    while i and {r}_s[i - 1][0] * y > x * {r}_s[i - 1][1]: i -= 1",
+            f"    {r}_s.insert(i, (x, y))",
+            f"{r}_m = len({r}_s) // 2",
+            f"if len({r}_s) % 2: {r}, {r}d = {r}_s[{r}_m]",
+            f"else: {r}, {r}d = {r}_s[{r}_m - 1][0] * {r}_s[{r}_m][1] + {r}_s[{r}_m][0] * {r}_s[{r}_m - 1][1], "
+            f"2 * {r}_s[{r}_m - 1][1] * {r}_s[{r}_m][1]",
+            f"g = _gcd({r}, {r}d); {r}, {r}d = {r} // g, {r}d // g",
+        ]
+    )
 
 
 def median(values: list[Fraction]) -> Fraction:
@@ -377,8 +419,9 @@ def median(values: list[Fraction]) -> Fraction:
 
 # The registry ------------------------------------------------------------------------------
 
-_ROUND_DESCRIPTION = N_("round(x, places, mode): mode is \"half_up\" (default), \"half_even\", \"half_down\", \"up\", "
-                        "\"down\", \"ceiling\" or \"floor\"")
+_ROUND_DESCRIPTION = N_(
+    'round(x, places, mode): mode is "half_up" (default), "half_even", "half_down", "up", "down", "ceiling" or "floor"'
+)
 _ON_ZERO = N_("target is 0, so capaian cannot be computed")
 
 
@@ -391,66 +434,260 @@ def _no_size(numbers: Sequence[Size], args: Sequence[n.Expr], items: int) -> Siz
 
 
 _FUNCTIONS = (
-    Function("capaian", 2, 2, N_("capaian(realisasi, target): realisasi / target x 100; a range target [a, b] gives "
-                                 "100 inside it"),
-             capaian, _capaian_type, _numeric(_capaian_interval), _capaian_size, None, "capaian", on_zero=_ON_ZERO),
-    Function("capaian_terbalik", 2, 2, N_("capaian_terbalik(realisasi, target): lower is better, (2 x target - "
-                                          "realisasi) / target x 100, at least 0"),
-             capaian_terbalik, _capaian_type, _numeric(_capaian_terbalik_interval), _capaian_terbalik_size, None,
-             "capaian_terbalik", on_zero=_ON_ZERO),
-    Function("clamp", 3, 3, N_("clamp(x, low, high): x kept within [low, high]"),
-             clamp, _numbers, _numeric(_combine(iv.clamp)), _hull_size, _clamp_code, "batasi"),
-    Function("round", 2, 3, _ROUND_DESCRIPTION,
-             round_value, _round_type, _numeric(_rounding_interval), _rounding_size, _round_code, "bulatkan"),
-    Function("min", 2, None, N_("min(a, b, ...): the smallest"),
-             min, _numbers, _numeric(_fold(iv.minimum)), _hull_size, _pick(True), "min"),
-    Function("max", 2, None, N_("max(a, b, ...): the largest"),
-             max, _numbers, _numeric(_fold(iv.maximum)), _hull_size, _pick(False), "maks"),
-    Function("abs", 1, 1, N_("abs(x): the size of x without its sign"),
-             abs, _numbers, _numeric(_abs_interval), _hull_size, lambda r, x: f"{r}, {r}d = abs({x[0]}), {x[1]}", "abs"),
-    Function("floor", 1, 1, N_("floor(x): the whole number at or below x"),
-             floor, _numbers, _numeric(_rounding_interval), _rounding_size,
-             lambda r, x: f"{r}, {r}d = ({x[0]} // {x[1]}), 1", "floor"),
-    Function("ceil", 1, 1, N_("ceil(x): the whole number at or above x"),
-             ceil, _numbers, _numeric(_rounding_interval), _rounding_size,
-             lambda r, x: f"{r}, {r}d = (-((-{x[0]}) // {x[1]})), 1", "ceil"),
-    Function("present", 1, 1, N_("present(x): true when the input x was given (not absent, not null)"),
-             present, _present_type, _no_interval, _no_size, None, "diisi", peek=True),
-    Function("len", 1, 1, N_("len(list): the number of items"),
-             lambda items: Fraction(len(items)), _len_type, lambda parts, args: Interval(Fraction(0), None),
-             lambda numbers, args, items: Size(_digits(items)), lambda r, items: f"{r}, {r}d = len({items}), 1",
-             "banyaknya"),
+    Function(
+        "capaian",
+        2,
+        2,
+        N_("capaian(realisasi, target): realisasi / target x 100; a range target [a, b] gives 100 inside it"),
+        capaian,
+        _capaian_type,
+        _numeric(_capaian_interval),
+        _capaian_size,
+        None,
+        "capaian",
+        on_zero=_ON_ZERO,
+    ),
+    Function(
+        "capaian_terbalik",
+        2,
+        2,
+        N_("capaian_terbalik(realisasi, target): lower is better, (2 x target - realisasi) / target x 100, at least 0"),
+        capaian_terbalik,
+        _capaian_type,
+        _numeric(_capaian_terbalik_interval),
+        _capaian_terbalik_size,
+        None,
+        "capaian_terbalik",
+        on_zero=_ON_ZERO,
+    ),
+    Function(
+        "clamp",
+        3,
+        3,
+        N_("clamp(x, low, high): x kept within [low, high]"),
+        clamp,
+        _numbers,
+        _numeric(_combine(iv.clamp)),
+        _hull_size,
+        _clamp_code,
+        "batasi",
+    ),
+    Function(
+        "round",
+        2,
+        3,
+        _ROUND_DESCRIPTION,
+        round_value,
+        _round_type,
+        _numeric(_rounding_interval),
+        _rounding_size,
+        _round_code,
+        "bulatkan",
+    ),
+    Function(
+        "min",
+        2,
+        None,
+        N_("min(a, b, ...): the smallest"),
+        min,
+        _numbers,
+        _numeric(_fold(iv.minimum)),
+        _hull_size,
+        _pick(True),
+        "min",
+    ),
+    Function(
+        "max",
+        2,
+        None,
+        N_("max(a, b, ...): the largest"),
+        max,
+        _numbers,
+        _numeric(_fold(iv.maximum)),
+        _hull_size,
+        _pick(False),
+        "maks",
+    ),
+    Function(
+        "abs",
+        1,
+        1,
+        N_("abs(x): the size of x without its sign"),
+        abs,
+        _numbers,
+        _numeric(_abs_interval),
+        _hull_size,
+        lambda r, x: f"{r}, {r}d = abs({x[0]}), {x[1]}",
+        "abs",
+    ),
+    Function(
+        "floor",
+        1,
+        1,
+        N_("floor(x): the whole number at or below x"),
+        floor,
+        _numbers,
+        _numeric(_rounding_interval),
+        _rounding_size,
+        lambda r, x: f"{r}, {r}d = ({x[0]} // {x[1]}), 1",
+        "floor",
+    ),
+    Function(
+        "ceil",
+        1,
+        1,
+        N_("ceil(x): the whole number at or above x"),
+        ceil,
+        _numbers,
+        _numeric(_rounding_interval),
+        _rounding_size,
+        lambda r, x: f"{r}, {r}d = (-((-{x[0]}) // {x[1]})), 1",
+        "ceil",
+    ),
+    Function(
+        "present",
+        1,
+        1,
+        N_("present(x): true when the input x was given (not absent, not null)"),
+        present,
+        _present_type,
+        _no_interval,
+        _no_size,
+        None,
+        "diisi",
+        peek=True,
+    ),
+    Function(
+        "len",
+        1,
+        1,
+        N_("len(list): the number of items"),
+        lambda items: Fraction(len(items)),
+        _len_type,
+        lambda parts, args: Interval(Fraction(0), None),
+        lambda numbers, args, items: Size(_digits(items)),
+        lambda r, items: f"{r}, {r}d = len({items}), 1",
+        "banyaknya",
+    ),
 )
 
 _AGGREGATES = (
-    Aggregate("mean", N_("mean(x for k in list): the mean of the values"), NUMBER, NUMBER, 1, mean,
-              lambda part: part, lambda part, items: None if part is None else div(sum_of(part, items), Size(_digits(items))),
-              _mean_code, "rata-rata"),
-    Aggregate("sum", N_("sum(x for k in list): the sum of the values (0 for none)"), NUMBER, NUMBER, 0,
-              lambda values: sum(values, ZERO),
-              lambda part: None if part is None else Interval(
-                  Fraction(0) if part.lo is not None and part.lo >= 0 else None,
-                  Fraction(0) if part.hi is not None and part.hi <= 0 else None),
-              lambda part, items: None if part is None else sum_of(part, items), _sum_code, "jumlah"),
-    Aggregate("count", N_("count(k for k in list if ...): how many items"), None, NUMBER, 0,
-              lambda values: Fraction(len(values)), lambda part: Interval(Fraction(0), None),
-              lambda part, items: Size(_digits(items)), lambda r, collected, count: f"{r}, {r}d = {count}, 1",
-              "banyaknya"),
-    Aggregate("min", N_("min(x for k in list): the smallest value"), NUMBER, NUMBER, 1, min, lambda part: part,
-              lambda part, items: part, _aggregate_pick(True), "terkecil"),
-    Aggregate("max", N_("max(x for k in list): the largest value"), NUMBER, NUMBER, 1, max, lambda part: part,
-              lambda part, items: part, _aggregate_pick(False), "terbesar"),
-    Aggregate("any", N_("any(condition for k in list): true when some item meets it"), BOOLEAN, BOOLEAN, 0, any,
-              lambda part: None, lambda part, items: None, lambda r, collected, count: f"{r} = any({collected})", "ada"),
-    Aggregate("all", N_("all(condition for k in list): true when every item meets it"), BOOLEAN, BOOLEAN, 0, all,
-              lambda part: None, lambda part, items: None, lambda r, collected, count: f"{r} = all({collected})",
-              "semua"),
+    Aggregate(
+        "mean",
+        N_("mean(x for k in list): the mean of the values"),
+        NUMBER,
+        NUMBER,
+        1,
+        mean,
+        lambda part: part,
+        lambda part, items: None if part is None else div(sum_of(part, items), Size(_digits(items))),
+        _mean_code,
+        "rata-rata",
+    ),
+    Aggregate(
+        "sum",
+        N_("sum(x for k in list): the sum of the values (0 for none)"),
+        NUMBER,
+        NUMBER,
+        0,
+        lambda values: sum(values, ZERO),
+        lambda part: (
+            None
+            if part is None
+            else Interval(
+                Fraction(0) if part.lo is not None and part.lo >= 0 else None,
+                Fraction(0) if part.hi is not None and part.hi <= 0 else None,
+            )
+        ),
+        lambda part, items: None if part is None else sum_of(part, items),
+        _sum_code,
+        "jumlah",
+    ),
+    Aggregate(
+        "count",
+        N_("count(k for k in list if ...): how many items"),
+        None,
+        NUMBER,
+        0,
+        lambda values: Fraction(len(values)),
+        lambda part: Interval(Fraction(0), None),
+        lambda part, items: Size(_digits(items)),
+        lambda r, collected, count: f"{r}, {r}d = {count}, 1",
+        "banyaknya",
+    ),
+    Aggregate(
+        "min",
+        N_("min(x for k in list): the smallest value"),
+        NUMBER,
+        NUMBER,
+        1,
+        min,
+        lambda part: part,
+        lambda part, items: part,
+        _aggregate_pick(True),
+        "terkecil",
+    ),
+    Aggregate(
+        "max",
+        N_("max(x for k in list): the largest value"),
+        NUMBER,
+        NUMBER,
+        1,
+        max,
+        lambda part: part,
+        lambda part, items: part,
+        _aggregate_pick(False),
+        "terbesar",
+    ),
+    Aggregate(
+        "any",
+        N_("any(condition for k in list): true when some item meets it"),
+        BOOLEAN,
+        BOOLEAN,
+        0,
+        any,
+        lambda part: None,
+        lambda part, items: None,
+        lambda r, collected, count: f"{r} = any({collected})",
+        "ada",
+    ),
+    Aggregate(
+        "all",
+        N_("all(condition for k in list): true when every item meets it"),
+        BOOLEAN,
+        BOOLEAN,
+        0,
+        all,
+        lambda part: None,
+        lambda part, items: None,
+        lambda r, collected, count: f"{r} = all({collected})",
+        "semua",
+    ),
     # the mean without one highest and one lowest value (360 feedback)
-    Aggregate("trimmed_mean", N_("trimmed_mean(x for k in list): the mean without one highest and one lowest value"),
-              NUMBER, NUMBER, 3, trimmed_mean, lambda part: part, lambda part, items: part, _trimmed_mean_code,
-              "rata-rata tanpa nilai tertinggi dan terendah"),
-    Aggregate("median", N_("median(x for k in list): the middle value, or the mean of the two middle values"),
-              NUMBER, NUMBER, 1, median, lambda part: part, _median_size, _median_code, "nilai tengah"),
+    Aggregate(
+        "trimmed_mean",
+        N_("trimmed_mean(x for k in list): the mean without one highest and one lowest value"),
+        NUMBER,
+        NUMBER,
+        3,
+        trimmed_mean,
+        lambda part: part,
+        lambda part, items: part,
+        _trimmed_mean_code,
+        "rata-rata tanpa nilai tertinggi dan terendah",
+    ),
+    Aggregate(
+        "median",
+        N_("median(x for k in list): the middle value, or the mean of the two middle values"),
+        NUMBER,
+        NUMBER,
+        1,
+        median,
+        lambda part: part,
+        _median_size,
+        _median_code,
+        "nilai tengah",
+    ),
 )
 
 #: name -> Function: what a formula may call as `name(...)`.

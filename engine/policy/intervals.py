@@ -3,6 +3,7 @@
 An interval is [lo, hi] with optional open ends; None is an infinite end. The analysis is
 sound but not tight: it may say a value can reach somewhere it cannot, never the reverse.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,7 +20,7 @@ class Interval:
     hi_closed: bool = True
 
     @staticmethod
-    def point(value: Fraction) -> "Interval":
+    def point(value: Fraction) -> Interval:
         return Interval(value, value)
 
     @property
@@ -35,20 +36,29 @@ class Interval:
             return False
         return True
 
-    def within(self, other: "Interval") -> bool:
+    def within(self, other: Interval) -> bool:
         """True when every value of self lies in other."""
         if self.empty:
             return True
         if other.lo is not None:
-            if self.lo is None or self.lo < other.lo or (self.lo == other.lo and self.lo_closed and not other.lo_closed):
+            if (
+                self.lo is None
+                or self.lo < other.lo
+                or (self.lo == other.lo and self.lo_closed and not other.lo_closed)
+            ):
                 return False
         if other.hi is not None:
-            if self.hi is None or self.hi > other.hi or (self.hi == other.hi and self.hi_closed and not other.hi_closed):
+            if (
+                self.hi is None
+                or self.hi > other.hi
+                or (self.hi == other.hi and self.hi_closed and not other.hi_closed)
+            ):
                 return False
         return True
 
     def __str__(self) -> str:
         from engine.numbers import format_number
+
         lo = "-∞" if self.lo is None else format_number(self.lo, None)
         hi = "∞" if self.hi is None else format_number(self.hi, None)
         return f"{'[' if self.lo_closed and self.lo is not None else '('}{lo}, {hi}{']' if self.hi_closed and self.hi is not None else ')'}"
@@ -129,16 +139,22 @@ def _times(x: Fraction | float, y: Fraction | float) -> Fraction | float:
 
 
 def _from_extended(lo: Any, lo_closed: bool, hi: Any, hi_closed: bool) -> Interval:
-    return Interval(None if lo == -math.inf else lo, None if hi == math.inf else hi,
-                    lo_closed or lo == -math.inf, hi_closed or hi == math.inf)
+    return Interval(
+        None if lo == -math.inf else lo,
+        None if hi == math.inf else hi,
+        lo_closed or lo == -math.inf,
+        hi_closed or hi == math.inf,
+    )
 
 
 def mul(a: Interval, b: Interval) -> Interval:
     if a.empty or b.empty:
         return Interval(Fraction(1), Fraction(0))
-    candidates = [(_times(x, y), xc and yc)
-                  for x, xc in ((_end(a.lo, True), a.lo_closed), (_end(a.hi, False), a.hi_closed))
-                  for y, yc in ((_end(b.lo, True), b.lo_closed), (_end(b.hi, False), b.hi_closed))]
+    candidates = [
+        (_times(x, y), xc and yc)
+        for x, xc in ((_end(a.lo, True), a.lo_closed), (_end(a.hi, False), a.hi_closed))
+        for y, yc in ((_end(b.lo, True), b.lo_closed), (_end(b.hi, False), b.hi_closed))
+    ]
     lo = min(v for v, _ in candidates)
     hi = max(v for v, _ in candidates)
     return _from_extended(lo, any(c for v, c in candidates if v == lo), hi, any(c for v, c in candidates if v == hi))
@@ -152,8 +168,9 @@ def div(a: Interval, b: Interval) -> Interval:
         return EVERYTHING
     # b lies in (0, inf): 1/b lies in [1/hi, 1/lo]
     reciprocal_lo = Fraction(0) if b.hi is None else 1 / b.hi
-    reciprocal = _from_extended(reciprocal_lo, b.hi is not None and b.hi_closed,
-                                math.inf if b.lo == 0 else 1 / b.lo, b.lo != 0 and b.lo_closed)
+    reciprocal = _from_extended(
+        reciprocal_lo, b.hi is not None and b.hi_closed, math.inf if b.lo == 0 else 1 / b.lo, b.lo != 0 and b.lo_closed
+    )
     return mul(a, reciprocal)
 
 

@@ -6,6 +6,7 @@ Tables and matrices keyed by an enum are checked by `checks.check_tables` (gaps,
 that are not values of the column) and `checks.check_matrices` (unknown keys, missing cells);
 this module adds the same guarantee for `weighted.by`.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -45,10 +46,17 @@ def check_weight_keys(policy: Policy, out: Diagnostics, checker: TypeChecker) ->
         has_default = "default" in weighted.weights
         if domain is None:
             if not has_default:
-                out.add(weighted.by.position, "weights.open_domain",
-                        _("the weights of '{name}' are chosen by {by}, which has no fixed set of values, "
-                          "and there are no default weights", name=d.name, by=by),
-                        _("give the input an enum, or add 'default' weights"))
+                out.add(
+                    weighted.by.position,
+                    "weights.open_domain",
+                    _(
+                        "the weights of '{name}' are chosen by {by}, which has no fixed set of values, "
+                        "and there are no default weights",
+                        name=d.name,
+                        by=by,
+                    ),
+                    _("give the input an enum, or add 'default' weights"),
+                )
             continue
         shown = [str(v) for v in domain]
         for key in weighted.weights:
@@ -56,15 +64,26 @@ def check_weight_keys(policy: Policy, out: Diagnostics, checker: TypeChecker) ->
                 continue
             position = weighted.weight_positions.get(key, d.position)
             close = difflib.get_close_matches(str(key), shown, n=1)
-            out.add(position, "weights.unknown_key",
-                    _("weights for '{key}', which is not a value of {by}", key=key, by=by),
-                    _("did you mean '{suggestion}'?", suggestion=close[0]) if close
-                    else _("values of {by}: {values}", by=by, values=", ".join(shown)))
+            out.add(
+                position,
+                "weights.unknown_key",
+                _("weights for '{key}', which is not a value of {by}", key=key, by=by),
+                _("did you mean '{suggestion}'?", suggestion=close[0])
+                if close
+                else _("values of {by}: {values}", by=by, values=", ".join(shown)),
+            )
         if has_default:
             continue
         missing = [v for v in domain if v not in weighted.weights]
         if missing:
-            out.add(weighted.by.position, "weights.missing_key",
-                    _("'{name}' has no weights for {by} = {values} and no default weights",
-                      name=d.name, by=by, values=", ".join(map(str, missing))),
-                    _("add a weight set for each of them, or 'default' weights"))
+            out.add(
+                weighted.by.position,
+                "weights.missing_key",
+                _(
+                    "'{name}' has no weights for {by} = {values} and no default weights",
+                    name=d.name,
+                    by=by,
+                    values=", ".join(map(str, missing)),
+                ),
+                _("add a weight set for each of them, or 'default' weights"),
+            )

@@ -4,6 +4,7 @@ Lookup order inside a formula: the variables of enclosing aggregates (`k` in
 `mean(k.nilai for k in kegiatan)`); then, in an item value, the item's own fields and item
 values; then the policy's inputs; then its values. A name that is none of these is an error.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ class Context:
     scope: str | None = None
     locals: tuple[tuple[str, Any], ...] = ()  # of (name, element descriptor)
 
-    def bind(self, name: str, element: Any) -> "Context":
+    def bind(self, name: str, element: Any) -> Context:
         return Context(self.scope, ((name, element),) + self.locals)
 
     def local(self, name: str) -> Any:

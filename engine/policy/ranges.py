@@ -4,18 +4,29 @@ It narrows a name inside a table row (`c` in `[101, 110]` while computing that r
 and inside a simple conditional (`if e <= 24 then ... else ...`), which is what the regulations'
 band formulas need to be analysed without false alarms.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from fractions import Fraction
-from typing import Any, Iterator, Literal, Mapping
+from typing import Any, Literal
 
-from engine.policy import intervals as iv
 from engine.language import nodes as n
+from engine.policy import intervals as iv
+from engine.policy.functions import AGGREGATES, FUNCTIONS, rounded_interval
 from engine.policy.intervals import EVERYTHING, Interval
 from engine.policy.model import (
-    ComputedValue, Formula, IndicatorValue, InputSpec, MatrixValue, PolicyView, Row, TableValue, ValueDef, WeightedValue,
+    ComputedValue,
+    Formula,
+    IndicatorValue,
+    InputSpec,
+    MatrixValue,
+    PolicyView,
+    Row,
+    TableValue,
+    ValueDef,
+    WeightedValue,
 )
-from engine.policy.functions import AGGREGATES, FUNCTIONS, rounded_interval
 from engine.policy.names import Context, resolve
 
 BOOL_OR_TEXT = None  # non-numeric values have no interval
@@ -38,8 +49,10 @@ def input_interval(spec: InputSpec) -> Interval:
 
 def cell_interval(cell: n.Cell | None, constants: Mapping[str, Fraction]) -> Interval | None:
     """The set of numbers a numeric cell accepts (None for a non-numeric cell)."""
+
     def bound(b: n.Bound) -> Fraction | None:
         return b.value if b.value is not None else constants.get(b.name or "")
+
     if isinstance(cell, n.AnyCell):
         return EVERYTHING
     if isinstance(cell, n.CompareCell):
@@ -47,8 +60,10 @@ def cell_interval(cell: n.Cell | None, constants: Mapping[str, Fraction]) -> Int
         if value is None:
             return None
         return {
-            n.CmpOp.GE: Interval(value, None), n.CmpOp.GT: Interval(value, None, False, True),
-            n.CmpOp.LE: Interval(None, value), n.CmpOp.LT: Interval(None, value, True, False),
+            n.CmpOp.GE: Interval(value, None),
+            n.CmpOp.GT: Interval(value, None, False, True),
+            n.CmpOp.LE: Interval(None, value),
+            n.CmpOp.LT: Interval(None, value, True, False),
             n.CmpOp.EQ: Interval.point(value),
         }.get(cell.op)
     if isinstance(cell, n.IntervalCell):
@@ -56,8 +71,12 @@ def cell_interval(cell: n.Cell | None, constants: Mapping[str, Fraction]) -> Int
         if low is None or high is None:
             return None
         return Interval(low, high, cell.low_closed, cell.high_closed)
-    if isinstance(cell, n.LiteralsCell) and len(cell.values) == 1 and isinstance(cell.values[0], Fraction) \
-            and not isinstance(cell.values[0], bool):
+    if (
+        isinstance(cell, n.LiteralsCell)
+        and len(cell.values) == 1
+        and isinstance(cell.values[0], Fraction)
+        and not isinstance(cell.values[0], bool)
+    ):
         return Interval.point(cell.values[0])
     return None
 
@@ -153,7 +172,9 @@ class RangeAnalysis:
                         narrowed[column.node.id] = iv.intersect(domain, accepted)
             yield row, narrowed if possible else False
 
-    def formula(self, formula: Formula | None, context: Context, narrowed: dict[Any, Any] | None = None) -> Interval | None:
+    def formula(
+        self, formula: Formula | None, context: Context, narrowed: dict[Any, Any] | None = None
+    ) -> Interval | None:
         if formula is None or formula.node is None:
             return EVERYTHING
         return self.expr(formula.node, context, narrowed or {})
@@ -176,7 +197,9 @@ class RangeAnalysis:
                 left, right = self.expr(a, context, narrowed), self.expr(b, context, narrowed)
                 if left is None or right is None:
                     return EVERYTHING
-                return {n.BinOp.ADD: iv.add, n.BinOp.SUB: iv.sub, n.BinOp.MUL: iv.mul, n.BinOp.DIV: iv.div}[op](left, right)
+                return {n.BinOp.ADD: iv.add, n.BinOp.SUB: iv.sub, n.BinOp.MUL: iv.mul, n.BinOp.DIV: iv.div}[op](
+                    left, right
+                )
             case n.Conditional(test=test, then=then, otherwise=otherwise):
                 yes, no = self._narrow(test, context, narrowed)
                 taken = self.expr(then, context, yes) if yes is not False else None
@@ -212,8 +235,10 @@ class RangeAnalysis:
             if yes_no is None:
                 return narrowed, narrowed
             yes, no = (iv.intersect(domain, part) for part in yes_no)
-            return ({**narrowed, name: yes} if not yes.empty else False,
-                    {**narrowed, name: no} if not no.empty else False)
+            return (
+                {**narrowed, name: yes} if not yes.empty else False,
+                {**narrowed, name: no} if not no.empty else False,
+            )
         return narrowed, narrowed
 
     def _name(self, name: str, context: Context) -> Interval | None:
@@ -273,7 +298,9 @@ class RangeAnalysis:
             return parent.fields.get(obj.name) if parent is not None else None
         return None
 
-    def _call(self, function: str, args: tuple[n.Expr, ...], context: Context, narrowed: dict[Any, Any]) -> Interval | None:
+    def _call(
+        self, function: str, args: tuple[n.Expr, ...], context: Context, narrowed: dict[Any, Any]
+    ) -> Interval | None:
         parts = [self.expr(a, context, narrowed) if not isinstance(a, (n.Text, n.ListExpr)) else None for a in args]
         spec = FUNCTIONS.get(function)
         return spec.interval(parts, args) if spec is not None else EVERYTHING

@@ -1,5 +1,6 @@
 """Sizes of exact numbers, in decimal digits: the arithmetic the bounds pass and the function
 registry's size rules share. A leaf: it knows numbers, nothing of policies."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,8 +48,13 @@ def literal(value: Fraction) -> Size:
         den, twos = den // 2, twos + 1
     while den % 5 == 0:
         den, fives = den // 5, fives + 1
-    return Size(_digits(abs(value.numerator)), max(twos, fives), 0 if den == 1 else _digits(den),
-                _digits(abs(value.numerator) // value.denominator), max(twos, fives))
+    return Size(
+        _digits(abs(value.numerator)),
+        max(twos, fives),
+        0 if den == 1 else _digits(den),
+        _digits(abs(value.numerator) // value.denominator),
+        max(twos, fives),
+    )
 
 
 def _digits(number: int) -> int:
@@ -69,8 +75,7 @@ def div(a: Size, b: Size) -> Size:
 
 
 def hull(a: Size, b: Size) -> Size:
-    return Size(max(a.num, b.num), max(a.ten, b.ten), max(a.other, b.other), max(a.mag, b.mag),
-                max(a.places, b.places))
+    return Size(max(a.num, b.num), max(a.ten, b.ten), max(a.other, b.other), max(a.mag, b.mag), max(a.places, b.places))
 
 
 def _places_of_inverse(digits: int) -> int:

@@ -5,6 +5,7 @@ dicts, lists, text, exact numbers, booleans and null ourselves, so no tag can bu
 Aliases are refused (no alias bombs), nesting and size are bounded, duplicate keys are errors,
 and YAML 1.1 surprises (`no` as false, `1:30` as 90) stay text.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,9 +38,7 @@ MAX_YAML_DEPTH = 32
 
 Path = tuple[str | int, ...]  # of str keys and int indices
 
-_STANDARD_TAGS = {
-    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
-}
+_STANDARD_TAGS = {"tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")}
 _TRUE, _FALSE = {"true", "True", "TRUE"}, {"false", "False", "FALSE"}
 
 
@@ -69,7 +68,7 @@ class Origin:
     @property
     def _line_starts(self) -> list[int]:
         starts, index = [0], 0
-        for index, (_, _, char) in enumerate(cast("tuple[tuple[int, int, str], ...]", self.places)):
+        for index, (_line, _column, char) in enumerate(cast("tuple[tuple[int, int, str], ...]", self.places)):
             if char == "\n":
                 starts.append(index + 1)
         return starts
@@ -122,12 +121,15 @@ class _Guards(_Composing):
         if self.check_event(AliasEvent):
             event = cast(Event, self.peek_event())  # the alias just checked
             raise _Refused(
-                "yaml.alias", _("aliases (*name) are not allowed in a policy; write the value out"), event.start_mark)
+                "yaml.alias", _("aliases (*name) are not allowed in a policy; write the value out"), event.start_mark
+            )
         self._depth += 1
         if self._depth > MAX_YAML_DEPTH:
             raise _Refused(
-                "yaml.too_deep", _("nested more than {limit} levels deep", limit=MAX_YAML_DEPTH),
-                cast(Event, self.peek_event()).start_mark)
+                "yaml.too_deep",
+                _("nested more than {limit} levels deep", limit=MAX_YAML_DEPTH),
+                cast(Event, self.peek_event()).start_mark,
+            )
         try:
             return super().compose_node(parent, index)
         finally:
@@ -139,6 +141,7 @@ class _Loader(_Guards, yaml.SafeLoader):
 
 
 if CParser is not None:
+
     class _FastLoader(_Guards, Composer, CParser, Resolver):
         """libyaml's events, composed by the same Python composer with the same guards."""
 
@@ -162,8 +165,12 @@ def _compose_fast(text: str) -> Node | None:
     (tests/test_fast_paths.py compares them), but it words its errors differently and accepts a
     few things PyYAML refuses. The diagnostics are PyYAML's: any text libyaml does not compose
     cleanly, or that holds a construct where the two differ, goes the reference way."""
-    if (_FastLoader is None or not text.endswith("\n") or _LIBYAML_DIFFERS.search(text)
-            or Reader.NON_PRINTABLE.search(text)):
+    if (
+        _FastLoader is None
+        or not text.endswith("\n")
+        or _LIBYAML_DIFFERS.search(text)
+        or Reader.NON_PRINTABLE.search(text)
+    ):
         return None
     loader = None
     try:
@@ -198,19 +205,29 @@ def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object
     """Parse YAML text into plain data; problems go to `diagnostics` and data is None."""
     sources = SourceMap()
     if len(text) > MAX_POLICY_BYTES:
-        diagnostics.add(Position(file, 1, 1), "yaml.too_large",
-                        _("policy file is {size} bytes; the limit is {limit}", size=f"{len(text):,}",
-                          limit=f"{MAX_POLICY_BYTES:,}"),
-                        _("a policy is a few kilobytes of YAML; check that this is the right file"))
+        diagnostics.add(
+            Position(file, 1, 1),
+            "yaml.too_large",
+            _(
+                "policy file is {size} bytes; the limit is {limit}",
+                size=f"{len(text):,}",
+                limit=f"{MAX_POLICY_BYTES:,}",
+            ),
+            _("a policy is a few kilobytes of YAML; check that this is the right file"),
+        )
         return None, sources
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
-            before = cast(bytes, text)[:error.start]  # still the bytes that did not decode
+            before = cast(bytes, text)[: error.start]  # still the bytes that did not decode
             line, column = before.count(b"\n") + 1, len(before) - (before.rfind(b"\n") + 1) + 1
-            diagnostics.add(Position(file, line, column), "yaml.encoding",
-                            _("the file is not UTF-8 text ({reason})", reason=error.reason), _("save the file as UTF-8"))
+            diagnostics.add(
+                Position(file, line, column),
+                "yaml.encoding",
+                _("the file is not UTF-8 text ({reason})", reason=error.reason),
+                _("save the file as UTF-8"),
+            )
             return None, sources
     node = _compose_fast(text)
     loader = None
@@ -229,14 +246,20 @@ def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object
     except yaml.reader.ReaderError as error:
         line, column = _line_column(text, error.position)
         codepoint = error.character if isinstance(error.character, int) else ord(error.character)
-        diagnostics.add(Position(file, line, column), "yaml.character",
-                        _("character U+{code} is not allowed in YAML ({reason})", code=f"{codepoint:04X}",
-                          reason=error.reason),
-                        _("remove it; policies are plain UTF-8 text"))
+        diagnostics.add(
+            Position(file, line, column),
+            "yaml.character",
+            _("character U+{code} is not allowed in YAML ({reason})", code=f"{codepoint:04X}", reason=error.reason),
+            _("remove it; policies are plain UTF-8 text"),
+        )
         return None, sources
-    except yaml.YAMLError as error:
-        diagnostics.add(Position(file, 1, 1), "yaml.syntax", _("the file is not valid YAML"),
-                        _("check indentation, colons and quotes"))
+    except yaml.YAMLError:
+        diagnostics.add(
+            Position(file, 1, 1),
+            "yaml.syntax",
+            _("the file is not valid YAML"),
+            _("check indentation, colons and quotes"),
+        )
         return None, sources
     finally:
         if loader is not None:
@@ -260,45 +283,88 @@ def _mistake(error: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str, str
     lines = text.split("\n")
     problem, context = error.problem or "", error.context or ""
     if "'\\t'" in problem:
-        return (line, column, "yaml.tab", _("a tab character; YAML indents with spaces only"),
-                _("replace the tab with spaces (two for each level)"))
+        return (
+            line,
+            column,
+            "yaml.tab",
+            _("a tab character; YAML indents with spaces only"),
+            _("replace the tab with spaces (two for each level)"),
+        )
     if "could not find expected ':'" in problem and error.context_mark is not None:
         key_line = error.context_mark.line + 1
-        return (key_line, error.context_mark.column + 1, "yaml.colon",) + _missing_colon(lines[key_line - 1])
+        return (
+            key_line,
+            error.context_mark.column + 1,
+            "yaml.colon",
+        ) + _missing_colon(lines[key_line - 1])
     if "mapping values are not allowed" in problem:
         here, above = _indent(lines[line - 1]), _previous_line(lines, line - 1)
         if above is not None:
             above_line, above_text = above
             if here > _indent(above_text) and ":" in above_text:
                 key = lines[line - 1].strip().split(":", 1)[0]
-                return (line, here + 1, "yaml.indent",
-                        _("'{key}' is indented further than the line above", key=key),
-                        _("keys of one mapping start in the same column; indent '{key}' like the key above it",
-                          key=key))
+                return (
+                    line,
+                    here + 1,
+                    "yaml.indent",
+                    _("'{key}' is indented further than the line above", key=key),
+                    _("keys of one mapping start in the same column; indent '{key}' like the key above it", key=key),
+                )
             if ":" not in above_text and here == _indent(above_text):
                 return (above_line, _indent(above_text) + 1, "yaml.colon") + _missing_colon(above_text)
-        return (line, column, "yaml.colon_in_text", _("a ': ' inside a value that is not in quotes"),
-                _('put the value in quotes, for example: title: "A: B"'))
+        return (
+            line,
+            column,
+            "yaml.colon_in_text",
+            _("a ': ' inside a value that is not in quotes"),
+            _('put the value in quotes, for example: title: "A: B"'),
+        )
     opened = _open_quote(lines, line - 1) if "'<scalar>'" in problem else None
     if opened is not None:  # a quote left open swallowed the lines after it, up to the next quote
-        return (*opened, "yaml.quote", _("this quoted text has no closing quote"),
-                _("end the text with the same quote it starts with"))
+        return (
+            *opened,
+            "yaml.quote",
+            _("this quoted text has no closing quote"),
+            _("end the text with the same quote it starts with"),
+        )
     if "expected <block end>" in problem or "expected <block mapping start>" in problem:
-        return (line, column, "yaml.indent", _("the indentation of this line does not match the lines above"),
-                _("indent the keys of one mapping (and the items of one list) by the same number of spaces"))
+        return (
+            line,
+            column,
+            "yaml.indent",
+            _("the indentation of this line does not match the lines above"),
+            _("indent the keys of one mapping (and the items of one list) by the same number of spaces"),
+        )
     if "quoted scalar" in context:
         start = cast(Mark, error.context_mark)  # a quote or bracket left open has its start
-        return (start.line + 1, start.column + 1, "yaml.quote", _("this quoted text has no closing quote"),
-                _("end the text with the same quote it starts with"))
+        return (
+            start.line + 1,
+            start.column + 1,
+            "yaml.quote",
+            _("this quoted text has no closing quote"),
+            _("end the text with the same quote it starts with"),
+        )
     if "flow sequence" in context or "flow mapping" in context:
         start = cast(Mark, error.context_mark)  # a quote or bracket left open has its start
         closing = "]" if "sequence" in context else "}"
-        return (start.line + 1, start.column + 1, "yaml.syntax",
-                _("this '{opening}' is not closed with '{closing}'", opening="[" if closing == "]" else "{",
-                  closing=closing),
-                _("close it on the same line, and separate its items with ', '"))
-    return (line, column, "yaml.syntax", _("this is not valid YAML"),
-            _("check indentation, colons and quotes near this place"))
+        return (
+            start.line + 1,
+            start.column + 1,
+            "yaml.syntax",
+            _(
+                "this '{opening}' is not closed with '{closing}'",
+                opening="[" if closing == "]" else "{",
+                closing=closing,
+            ),
+            _("close it on the same line, and separate its items with ', '"),
+        )
+    return (
+        line,
+        column,
+        "yaml.syntax",
+        _("this is not valid YAML"),
+        _("check indentation, colons and quotes near this place"),
+    )
 
 
 def _open_quote(lines: list[str], index: int) -> tuple[int, int] | None:
@@ -327,15 +393,22 @@ def _missing_colon(line: str) -> tuple[str, str]:
     """Message and hint for a key written without its ':' ('maximum 3')."""
     key, _sep, rest = line.strip().partition(" ")
     written = f"{key}: {rest.strip()}" if rest.strip() else f"{key}:"
-    return (_("missing ':' after '{key}'", key=key),
-            _("a key and its value are separated by ': ', for example '{written}'", written=written))
+    return (
+        _("missing ':' after '{key}'", key=key),
+        _("a key and its value are separated by ': ', for example '{written}'", written=written),
+    )
 
 
 def _split_by_comma(value: Node, key: Node, key_value: Node, text: str) -> bool:
     """Whether `{a: 0,5}` was read as a: 0 and a key '5' without value (a decimal comma)."""
     plain = [isinstance(n, ScalarNode) and not n.style for n in (value, key, key_value)]
-    return (all(plain) and value.value.lstrip("+-").isdigit() and key.value.isdigit() and key_value.value == ""
-            and text[value.end_mark.index: key.start_mark.index] == ",")
+    return (
+        all(plain)
+        and value.value.lstrip("+-").isdigit()
+        and key.value.isdigit()
+        and key_value.value == ""
+        and text[value.end_mark.index : key.start_mark.index] == ","
+    )
 
 
 def _line_column(text: str, index: int) -> tuple[int, int]:
@@ -356,6 +429,7 @@ class _Text:
 
     def place(self, index: int) -> tuple[int, int]:
         import bisect
+
         line = bisect.bisect_right(self.starts, index) - 1
         return line + 1, index - self.starts[line] + 1
 
@@ -387,11 +461,15 @@ def _places(node: ScalarNode, source: _Text) -> tuple[tuple[int, int, str], ...]
     return tuple(places)
 
 
-def _convert(node: Node, path: Path, file: str, source: "_Text", sources: SourceMap, diagnostics: Diagnostics) -> Any:
+def _convert(node: Node, path: Path, file: str, source: _Text, sources: SourceMap, diagnostics: Diagnostics) -> Any:
     position = Position(file, node.start_mark.line + 1, node.start_mark.column + 1)
     if node.tag not in _STANDARD_TAGS:
-        diagnostics.add(position, "yaml.tag", _("YAML tag {tag} is not allowed in a policy", tag=node.tag),
-                        _("remove the tag; policies hold plain values only"))
+        diagnostics.add(
+            position,
+            "yaml.tag",
+            _("YAML tag {tag} is not allowed in a policy", tag=node.tag),
+            _("remove the tag; policies hold plain values only"),
+        )
         return None
     if isinstance(node, MappingNode):
         sources.origins[path] = Origin(position, None)
@@ -404,14 +482,21 @@ def _convert(node: Node, path: Path, file: str, source: "_Text", sources: Source
                 continue
             previous = (key_node.value, value_node)
             if not isinstance(key_node, ScalarNode):
-                diagnostics.add(Position(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
-                                "yaml.key", _("a key must be a plain name"))
+                diagnostics.add(
+                    Position(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
+                    "yaml.key",
+                    _("a key must be a plain name"),
+                )
                 continue
             key = key_node.value
             key_position = Position(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key in result:
-                diagnostics.add(key_position, "yaml.duplicate_key", _("'{key}' appears twice in this mapping", key=key),
-                                _("keep one; YAML would silently take the last"))
+                diagnostics.add(
+                    key_position,
+                    "yaml.duplicate_key",
+                    _("'{key}' appears twice in this mapping", key=key),
+                    _("keep one; YAML would silently take the last"),
+                )
                 continue
             result[key] = _convert(value_node, path + (key,), file, source, sources, diagnostics)
             if path + (key,) not in sources.origins:
@@ -439,7 +524,9 @@ def _scalar(node: ScalarNode, position: Position, diagnostics: Diagnostics) -> F
         return True if value in _TRUE else False if value in _FALSE else value
     if tag in ("int", "float"):
         if value.lower().lstrip("+-") in (".inf", ".nan"):
-            diagnostics.add(position, "yaml.number", _("{value} is not a finite number", value=value), _("write a plain number"))
+            diagnostics.add(
+                position, "yaml.number", _("{value} is not a finite number", value=value), _("write a plain number")
+            )
             return None
         try:
             return parse_number(value.lstrip("+"))

@@ -6,11 +6,12 @@ reads at most MAX_POSTINGS index entries (rarest trigrams first, as they say the
 difflib then ranks at most MAX_CANDIDATES names; past MAX_SUGGESTED queries per index no
 suggestion is computed at all, so a policy full of typos still checks in linear time.
 """
+
 from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 #: Most index entries one query reads.
 MAX_POSTINGS = 400
@@ -24,7 +25,7 @@ CUTOFF = 0.6
 
 def _trigrams(word: str) -> set[str]:
     padded = f"  {word.lower()} "
-    return {padded[i:i + 3] for i in range(len(padded) - 2)}
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
 class NameIndex:

@@ -4,21 +4,32 @@ Types are few: number, text (optionally with its known values), boolean, a list 
 record with fields, and `number_or_range` (a target that may be a range). `ANY` stands for a
 part that already has an error, so one mistake is reported once.
 """
+
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
-from engine.language import nodes as n
 from engine.diagnostics import Diagnostics
 from engine.i18n import _
-from engine.policy.model import (
-    ComputedValue, Formula, IndicatorValue, InputSpec, MatrixValue, PolicyView, Row, TableValue, ValueDef, WeightedValue,
-)
+from engine.language import nodes as n
 from engine.policy.functions import AGGREGATES, FUNCTIONS
+from engine.policy.model import (
+    ComputedValue,
+    Formula,
+    IndicatorValue,
+    InputSpec,
+    MatrixValue,
+    PolicyView,
+    Row,
+    TableValue,
+    ValueDef,
+    WeightedValue,
+)
 from engine.policy.names import Context, list_item_of, resolve
-from engine.policy.types import ANY, BOOLEAN, NUMBER, TARGET, TEXT, Type, _KIND_WORDS  # noqa: F401 (re-exported)
+from engine.policy.types import _KIND_WORDS, ANY, BOOLEAN, NUMBER, TARGET, TEXT, Type  # noqa: F401 (re-exported)
 
 
 def literal_type(value: object) -> Type:
@@ -100,11 +111,21 @@ class TypeChecker:
                 return self.formula(formula, context)
             case IndicatorValue(formula=formula, applies_when=applies):
                 result = self.formula(formula, context)
-                self.expect(result, NUMBER, formula, formula.node if formula else None,
-                            _("indicator '{name}' must be a number", name=d.name))
+                self.expect(
+                    result,
+                    NUMBER,
+                    formula,
+                    formula.node if formula else None,
+                    _("indicator '{name}' must be a number", name=d.name),
+                )
                 if applies is not None:
-                    self.expect(self.formula(applies, context), BOOLEAN, applies, applies.node,
-                                _("applies_when must be true or false"))
+                    self.expect(
+                        self.formula(applies, context),
+                        BOOLEAN,
+                        applies,
+                        applies.node,
+                        _("applies_when must be true or false"),
+                    )
                 return result
             case TableValue():
                 return self._table(d, context)
@@ -135,8 +156,12 @@ class TypeChecker:
             else:
                 result = unify(result, literal_type(row.then))
         if result.kind == "mixed":
-            self.diagnostics.add(d.position, "type.mixed", _("the rows of '{name}' give values of different types", name=d.name),
-                                 _("every row must give a number, or every row a text"))
+            self.diagnostics.add(
+                d.position,
+                "type.mixed",
+                _("the rows of '{name}' give values of different types", name=d.name),
+                _("every row must give a number, or every row a text"),
+            )
             return ANY
         return result
 
@@ -144,19 +169,33 @@ class TypeChecker:
         if column_type.kind == "any" or column is None:  # a column that did not parse has type any
             return
         if isinstance(cell, (n.CompareCell, n.IntervalCell)) and column_type.kind != "number":
-            self.diagnostics.add(row.position, "type.cell", _("a range cell needs a number column; '{column}' is {type}",
-                                                                     column=column.text, type=column_type))
+            self.diagnostics.add(
+                row.position,
+                "type.cell",
+                _("a range cell needs a number column; '{column}' is {type}", column=column.text, type=column_type),
+            )
         if isinstance(cell, n.LiteralsCell):
             for value in cell.values:
                 vt = literal_type(value)
                 if vt.kind != column_type.kind:
-                    self.diagnostics.add(row.position, "type.cell",
-                                         _("cell value {value} is {kind} but '{column}' is {type}", value=repr(value),
-                                           kind=vt, column=column.text, type=column_type))
+                    self.diagnostics.add(
+                        row.position,
+                        "type.cell",
+                        _(
+                            "cell value {value} is {kind} but '{column}' is {type}",
+                            value=repr(value),
+                            kind=vt,
+                            column=column.text,
+                            type=column_type,
+                        ),
+                    )
                 elif column_type.values is not None and value not in column_type.values:
-                    self.diagnostics.add(row.position, "type.enum_value",
-                                         _("'{value}' is not a value of '{column}'", value=value, column=column.text),
-                                         _values_hint(str(value), column_type.values))
+                    self.diagnostics.add(
+                        row.position,
+                        "type.enum_value",
+                        _("'{value}' is not a value of '{column}'", value=value, column=column.text),
+                        _values_hint(str(value), column_type.values),
+                    )
 
     # formulas ------------------------------------------------------------------------------
     def formula(self, formula: Formula | None, context: Context) -> Type:
@@ -190,9 +229,15 @@ class TypeChecker:
         actual = self.infer(node, context)
         if actual.kind not in ("any", wanted.kind):
             what = what() if callable(what) else what
-            hint = _("a target can be a range; use capaian(realisasi, target)") if actual.kind == "number_or_range" else ""
-            self.error(node, "type.mismatch", _("{what} must be {expected}, not {actual}", what=what, expected=wanted,
-                                                  actual=actual), hint)
+            hint = (
+                _("a target can be a range; use capaian(realisasi, target)") if actual.kind == "number_or_range" else ""
+            )
+            self.error(
+                node,
+                "type.mismatch",
+                _("{what} must be {expected}, not {actual}", what=what, expected=wanted, actual=actual),
+                hint,
+            )
             return ANY
         return actual
 
@@ -268,7 +313,9 @@ class TypeChecker:
         if obj_type.kind == "any":
             return ANY
         if obj_type.kind != "record":
-            self.error(node, "type.field", _("'.{field}' needs a record, and this is {type}", field=field_name, type=obj_type))
+            self.error(
+                node, "type.field", _("'.{field}' needs a record, and this is {type}", field=field_name, type=obj_type)
+            )
             return ANY
         found = obj_type.field(field_name)
         if found is not None:
@@ -278,9 +325,14 @@ class TypeChecker:
             return self.value_type((scope, field_name))
         options = [k for k, _ in obj_type.fields] + [name for s, name in self.policy.values if s == scope and scope]
         close = difflib.get_close_matches(field_name, options, n=1)
-        self.error(node, "name.unknown_field", _("no field '{field}' here", field=field_name),
-                   _("did you mean '{close}'?", close=close[0]) if close
-                   else _("fields here: {names}", names=", ".join(options)))
+        self.error(
+            node,
+            "name.unknown_field",
+            _("no field '{field}' here", field=field_name),
+            _("did you mean '{close}'?", close=close[0])
+            if close
+            else _("fields here: {names}", names=", ".join(options)),
+        )
         return ANY
 
     def _compare(self, node: n.Compare, op: n.CmpOp, a: n.Expr, b: n.Expr, context: Context) -> Type:
@@ -290,7 +342,9 @@ class TypeChecker:
         else:
             for side, t in ((a, left), (b, right)):
                 if t.kind not in ("number", "any"):
-                    self.error(side, "type.mismatch", _("'{operator}' compares numbers, not {type}", operator=op.value, type=t))
+                    self.error(
+                        side, "type.mismatch", _("'{operator}' compares numbers, not {type}", operator=op.value, type=t)
+                    )
         return BOOLEAN
 
     def _comparable(self, node: n.Expr, left: Type, right: Type, a: n.Expr, b: n.Expr) -> None:
@@ -301,10 +355,18 @@ class TypeChecker:
             return
         if left.kind == "text":
             for known, literal in ((left, b), (right, a)):
-                if known.values is not None and isinstance(literal, n.Text) and len(known.values) > 1 \
-                        and literal.value not in known.values:
-                    self.error(literal, "type.enum_value", _("'{value}' is never a value here", value=literal.value),
-                               _values_hint(literal.value, known.values))
+                if (
+                    known.values is not None
+                    and isinstance(literal, n.Text)
+                    and len(known.values) > 1
+                    and literal.value not in known.values
+                ):
+                    self.error(
+                        literal,
+                        "type.enum_value",
+                        _("'{value}' is never a value here", value=literal.value),
+                        _values_hint(literal.value, known.values),
+                    )
 
     def _call(self, node: n.Call, context: Context) -> Type:
         name, args = node.function, node.args
@@ -313,10 +375,19 @@ class TypeChecker:
             return ANY  # the names pass reports it
         low, high = spec.min_args, spec.max_args
         if len(args) < low or (high is not None and len(args) > high):
-            count = f"{low}" if low == high else _("{low} or more", low=low) if high is None else _(
-                "{low} to {high}", low=low, high=high)
-            self.error(node, "function.arity", _("{name}() takes {count} arguments, not {given}", name=name, count=count,
-                                                   given=len(args)), _(spec.description))
+            count = (
+                f"{low}"
+                if low == high
+                else _("{low} or more", low=low)
+                if high is None
+                else _("{low} to {high}", low=low, high=high)
+            )
+            self.error(
+                node,
+                "function.arity",
+                _("{name}() takes {count} arguments, not {given}", name=name, count=count, given=len(args)),
+                _(spec.description),
+            )
             return ANY
         return spec.type_rule(self, node, context)
 
@@ -324,8 +395,16 @@ class TypeChecker:
         spec = AGGREGATES.get(node.function)
         source = self.infer(node.source, context)
         if source.kind not in ("list", "any"):
-            self.error(node.source, "type.mismatch", _("'{name}(... for {var} in ...)' needs a list, not {type}",
-                                                               name=node.function, var=node.var, type=source))
+            self.error(
+                node.source,
+                "type.mismatch",
+                _(
+                    "'{name}(... for {var} in ...)' needs a list, not {type}",
+                    name=node.function,
+                    var=node.var,
+                    type=source,
+                ),
+            )
             source = ANY
         element = source.element if source.kind == "list" else ANY
         inner = context.bind(node.var, element or ANY)

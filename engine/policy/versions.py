@@ -11,6 +11,7 @@ A period is a year (`2023`), a month (`2023-07`) or a day (`2023-07-15`); a vers
 for it when its validity covers the whole period. An id with a single version has nothing to
 choose between: that version is used for every period (as before versions existed).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -101,19 +102,27 @@ class VersionInfo:
         return not (self.mulai and self.sampai and self.mulai > self.sampai)
 
     def covers(self, period: Period) -> bool:
-        return (self.mulai is None or self.mulai <= period.first) and (self.sampai is None or period.last <= self.sampai)
+        return (self.mulai is None or self.mulai <= period.first) and (
+            self.sampai is None or period.last <= self.sampai
+        )
 
     def touches(self, period: Period) -> bool:
-        return (self.mulai is None or self.mulai <= period.last) and (self.sampai is None or period.first <= self.sampai)
+        return (self.mulai is None or self.mulai <= period.last) and (
+            self.sampai is None or period.first <= self.sampai
+        )
 
     @property
     def validity(self) -> str:
-        return _("{start} to {end}", start=self.berlaku_mulai or '…', end=self.berlaku_sampai or '…')
+        return _("{start} to {end}", start=self.berlaku_mulai or "…", end=self.berlaku_sampai or "…")
 
     @property
     def label(self) -> str:
-        return _("version {version} ({file}, in force {validity})", version=self.version, file=self.path.name,
-                 validity=self.validity)
+        return _(
+            "version {version} ({file}, in force {validity})",
+            version=self.version,
+            file=self.path.name,
+            validity=self.validity,
+        )
 
     def position(self, *keys: str) -> Position:
         for key in keys:
@@ -122,8 +131,12 @@ class VersionInfo:
         return Position(str(self.path), 1, 1)
 
     def as_json(self) -> dict[Any, Any]:
-        return {"version": self.version, "hash": self.hash, "berlaku_mulai": self.berlaku_mulai,
-                "berlaku_sampai": self.berlaku_sampai}
+        return {
+            "version": self.version,
+            "hash": self.hash,
+            "berlaku_mulai": self.berlaku_mulai,
+            "berlaku_sampai": self.berlaku_sampai,
+        }
 
 
 def id_of_stem(stem: str) -> str:
@@ -160,13 +173,26 @@ def read_info(path: Path, extra: list[Path] | None = None) -> VersionInfo:
     problems = Diagnostics()
     document = policyfile.read_document(path, problems, extra)
     if document is None or not document.hash:
-        info = VersionInfo(path, id_of_stem(path.stem), "", "", None, None, problems=problems.sorted()
-                           or [Diagnostic(Position(str(path)), "policy.read", _("could not read the policy"))])
+        info = VersionInfo(
+            path,
+            id_of_stem(path.stem),
+            "",
+            "",
+            None,
+            None,
+            problems=problems.sorted()
+            or [Diagnostic(Position(str(path)), "policy.read", _("could not read the policy"))],
+        )
         return info
     data = document.data
-    info = VersionInfo(path, str(data.get("id", id_of_stem(path.stem))), str(data.get("version", "")), document.hash,
-                       data.get("berlaku_mulai") if isinstance(data.get("berlaku_mulai"), str) else None,
-                       data.get("berlaku_sampai") if isinstance(data.get("berlaku_sampai"), str) else None)
+    info = VersionInfo(
+        path,
+        str(data.get("id", id_of_stem(path.stem))),
+        str(data.get("version", "")),
+        document.hash,
+        data.get("berlaku_mulai") if isinstance(data.get("berlaku_mulai"), str) else None,
+        data.get("berlaku_sampai") if isinstance(data.get("berlaku_sampai"), str) else None,
+    )
     for name in ("id", "version", "berlaku_mulai", "berlaku_sampai"):
         if name in data:
             info.positions[name] = document.sources.position((name,), document.file)
@@ -195,8 +221,7 @@ def version_error(target: str, code: str, message: str, hint: str = "") -> Polic
     return PolicyError([Diagnostic(Position(target), code, message, hint)])
 
 
-def choose(target: str, period: Period | None = None, extra: list[Path] | None = None,
-           files: bool = True) -> Path:
+def choose(target: str, period: Period | None = None, extra: list[Path] | None = None, files: bool = True) -> Path:
     """The file of the version `target` names, or of the one in force for `period` (shown
     relative to the working directory, as policyfile.resolve shows it).
 
@@ -213,8 +238,12 @@ def _choose(target: str, period: Period | None, extra: list[Path] | None, files:
     infos = versions_of(policy_id, extra)
     if not infos:
         close = difflib.get_close_matches(policy_id, list(files_by_id(extra)), n=1)
-        raise version_error(target, "policy.unknown", _("no policy with id '{id}'", id=policy_id),
-                     _("did you mean '{close}'?", close=close[0]) if close else _("run 'kinerja policies' to list them"))
+        raise version_error(
+            target,
+            "policy.unknown",
+            _("no policy with id '{id}'", id=policy_id),
+            _("did you mean '{close}'?", close=close[0]) if close else _("run 'kinerja policies' to list them"),
+        )
     if wanted:
         return _named(target, policy_id, wanted, infos, extra)
     if len(infos) == 1:
@@ -243,10 +272,18 @@ def _named(target: str, policy_id: str, wanted: str, infos: list[VersionInfo], e
         return matches[0].path
     known = "; ".join(f"{i.version} ({i.hash[:19]}…)" for i in infos)
     if matches:
-        raise version_error(target, "version.ambiguous", _("{count} versions of {id} match {what}", count=len(matches),
-                                                      id=policy_id, what=what), _("give more of the hash"))
-    raise version_error(target, "version.unknown", _("{id} has no {what}", id=policy_id, what=what),
-                 _("its versions: {versions}", versions=known))
+        raise version_error(
+            target,
+            "version.ambiguous",
+            _("{count} versions of {id} match {what}", count=len(matches), id=policy_id, what=what),
+            _("give more of the hash"),
+        )
+    raise version_error(
+        target,
+        "version.unknown",
+        _("{id} has no {what}", id=policy_id, what=what),
+        _("its versions: {versions}", versions=known),
+    )
 
 
 def _in_force(target: str, period: Period, infos: list[VersionInfo]) -> VersionInfo:
@@ -255,23 +292,46 @@ def _in_force(target: str, period: Period, infos: list[VersionInfo]) -> VersionI
         return covering[0]
     policy_id = infos[0].id
     if len(covering) > 1:
-        raise version_error(target, "version.overlap", _("{count} versions of {id} are in force for {period}: {versions}",
-                                                    count=len(covering), id=policy_id, period=period.text,
-                                                    versions="; ".join(i.label for i in covering)),
-                     _("run 'kinerja check'"))
+        raise version_error(
+            target,
+            "version.overlap",
+            _(
+                "{count} versions of {id} are in force for {period}: {versions}",
+                count=len(covering),
+                id=policy_id,
+                period=period.text,
+                versions="; ".join(i.label for i in covering),
+            ),
+            _("run 'kinerja check'"),
+        )
     touching = [i for i in infos if i.touches(period)]
     if len(touching) > 1:
-        raise version_error(target, "version.straddles", _("period {period} straddles versions of {id}: {versions}",
-                                                      period=period.text, id=policy_id,
-                                                      versions="; ".join(i.label for i in touching)),
-                     _("name a version ({id}@VERSION) or give a narrower period (a month or a day)", id=policy_id))
-    raise version_error(target, "version.none_in_force", _("no version of {id} is in force for the whole of {period}: {versions}",
-                                                    id=policy_id, period=period.text,
-                                                    versions="; ".join(i.label for i in infos)),
-                 _("give a period inside one version's validity, or name a version ({id}@VERSION)", id=policy_id))
+        raise version_error(
+            target,
+            "version.straddles",
+            _(
+                "period {period} straddles versions of {id}: {versions}",
+                period=period.text,
+                id=policy_id,
+                versions="; ".join(i.label for i in touching),
+            ),
+            _("name a version ({id}@VERSION) or give a narrower period (a month or a day)", id=policy_id),
+        )
+    raise version_error(
+        target,
+        "version.none_in_force",
+        _(
+            "no version of {id} is in force for the whole of {period}: {versions}",
+            id=policy_id,
+            period=period.text,
+            versions="; ".join(i.label for i in infos),
+        ),
+        _("give a period inside one version's validity, or name a version ({id}@VERSION)", id=policy_id),
+    )
 
 
 # Checks ------------------------------------------------------------------------------------------
+
 
 def check_versions(extra: list[Path] | None = None, ids: set[str] | None = None) -> list[Diagnostic]:
     """Located errors in the validity of each id's versions: bad dates, overlaps, gaps, duplicates."""
@@ -293,17 +353,33 @@ def check_versions(extra: list[Path] | None = None, ids: set[str] | None = None)
 def _check_one(info: VersionInfo, out: Diagnostics) -> None:
     stem_id = id_of_stem(info.path.stem)
     if SEPARATOR in info.path.stem and info.id != stem_id:
-        out.add(info.position("id"), "versions.file_name",
-                _("the file {file} holds id '{id}', but its name says '{named}'", file=info.path.name, id=info.id,
-                  named=stem_id),
-                _("name it {name}, or change the id", name=f"{info.id}{SEPARATOR}{info.version or 'VERSION'}.yaml"))
+        out.add(
+            info.position("id"),
+            "versions.file_name",
+            _(
+                "the file {file} holds id '{id}', but its name says '{named}'",
+                file=info.path.name,
+                id=info.id,
+                named=stem_id,
+            ),
+            _("name it {name}, or change the id", name=f"{info.id}{SEPARATOR}{info.version or 'VERSION'}.yaml"),
+        )
     for key in ("berlaku_mulai", "berlaku_sampai"):
         text = getattr(info, key)
         if text is not None and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) and _day(text) is None:
-            out.add(info.position(key), "versions.date", _("{key} {text} is not a day of the calendar", key=key, text=text))
+            out.add(
+                info.position(key), "versions.date", _("{key} {text} is not a day of the calendar", key=key, text=text)
+            )
     if info.mulai and info.sampai and info.mulai > info.sampai:
-        out.add(info.position("berlaku_sampai"), "versions.order",
-                _("berlaku_sampai {end} is before berlaku_mulai {start}", end=info.berlaku_sampai, start=info.berlaku_mulai))
+        out.add(
+            info.position("berlaku_sampai"),
+            "versions.order",
+            _(
+                "berlaku_sampai {end} is before berlaku_mulai {start}",
+                end=info.berlaku_sampai,
+                start=info.berlaku_mulai,
+            ),
+        )
 
 
 def _check_duplicates(infos: list[VersionInfo], out: Diagnostics) -> None:
@@ -311,10 +387,18 @@ def _check_duplicates(infos: list[VersionInfo], out: Diagnostics) -> None:
     for info in sorted(infos, key=lambda i: str(i.path)):
         first = by_label.setdefault(info.version, info)
         if first is not info:
-            out.add(info.position("version"), "versions.duplicate",
-                    _("{id} version {version} is also in {file} ({where}) with different content", id=info.id,
-                      version=info.version, file=first.path.name, where=first.position('version')),
-                    _("a published version never changes: give this one a new version"))
+            out.add(
+                info.position("version"),
+                "versions.duplicate",
+                _(
+                    "{id} version {version} is also in {file} ({where}) with different content",
+                    id=info.id,
+                    version=info.version,
+                    file=first.path.name,
+                    where=first.position("version"),
+                ),
+                _("a published version never changes: give this one a new version"),
+            )
 
 
 def _check_coverage(infos: list[VersionInfo], out: Diagnostics) -> None:
@@ -327,25 +411,53 @@ def _check_coverage(infos: list[VersionInfo], out: Diagnostics) -> None:
                 end = min(d for d in (earlier.sampai, later.sampai, date.max) if d is not None)
                 days = _("from {start}", start=start) if start != date.min else _("from the beginning")
                 days += _(" to {end}", end=end) if end != date.max else _(" on, open-ended")
-                out.add(later.position("berlaku_mulai", "version"), "versions.overlap",
-                        _("{id} {later} overlaps {earlier} ({where}) {days}", id=later.id, later=later.label,
-                          earlier=earlier.label, where=earlier.position('berlaku_sampai', 'version'), days=days),
-                        _("each day has one version in force: end the earlier one (berlaku_sampai) the day "
-                          "before the later one starts (berlaku_mulai)"))
+                out.add(
+                    later.position("berlaku_mulai", "version"),
+                    "versions.overlap",
+                    _(
+                        "{id} {later} overlaps {earlier} ({where}) {days}",
+                        id=later.id,
+                        later=later.label,
+                        earlier=earlier.label,
+                        where=earlier.position("berlaku_sampai", "version"),
+                        days=days,
+                    ),
+                    _(
+                        "each day has one version in force: end the earlier one (berlaku_sampai) the day "
+                        "before the later one starts (berlaku_mulai)"
+                    ),
+                )
     reach = ordered[0].sampai  # the last day covered so far, walking in order of start; None: open-ended
     for index, info in enumerate(ordered[1:], start=1):
         if reach is None:
             return  # an open-ended version covers every later day (an overlap, reported above)
         if info.mulai is not None and info.mulai > reach + timedelta(days=1):
             before = next(i for i in ordered[:index] if i.sampai == reach)
-            out.add(info.position("berlaku_mulai", "version"), "versions.gap",
-                    _("no version of {id} is in force from {first} to {last}: {before} ends {reach} ({where}) and "
-                      "{after} starts {start}", id=info.id, first=reach + timedelta(days=1),
-                      last=info.mulai - timedelta(days=1), before=before.label, reach=reach,
-                      where=before.position('berlaku_sampai'), after=info.label, start=info.mulai),
-                    _("start version {version} on {first}, or end version {previous} on {last}", version=info.version,
-                      first=reach + timedelta(days=1), previous=before.version, last=info.mulai - timedelta(days=1)))
+            out.add(
+                info.position("berlaku_mulai", "version"),
+                "versions.gap",
+                _(
+                    "no version of {id} is in force from {first} to {last}: {before} ends {reach} ({where}) and "
+                    "{after} starts {start}",
+                    id=info.id,
+                    first=reach + timedelta(days=1),
+                    last=info.mulai - timedelta(days=1),
+                    before=before.label,
+                    reach=reach,
+                    where=before.position("berlaku_sampai"),
+                    after=info.label,
+                    start=info.mulai,
+                ),
+                _(
+                    "start version {version} on {first}, or end version {previous} on {last}",
+                    version=info.version,
+                    first=reach + timedelta(days=1),
+                    previous=before.version,
+                    last=info.mulai - timedelta(days=1),
+                ),
+            )
         reach = None if info.sampai is None else max(reach, info.sampai)
+
 
 def diagnostics_for(targets: list[str]) -> list[Diagnostic]:
     """Version checks for `kinerja check`: every id when no target is named, else the named ones'."""

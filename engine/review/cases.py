@@ -1,12 +1,13 @@
 """Running a policy's own test cases, and measuring which table rows and matrix cells they reach."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from engine import api
-from engine.i18n import _
 from engine.evaluate.io import decode_json, encode
+from engine.i18n import _
 from engine.numbers import RoundingMode, is_terminating, round_to, to_decimal
 
 
@@ -56,8 +57,13 @@ def run_tests(loaded: api.LoadedPolicy) -> TestReport:
             _compare(result, _("output"), case.expect, evaluation["outputs"], exact=True)
             for name in case.expect_absent:
                 if name in evaluation["outputs"]:
-                    result.failures.append(_("output {name}: expected to be absent, got {got}", name=name,
-                                             got=_show(evaluation['outputs'][name])))
+                    result.failures.append(
+                        _(
+                            "output {name}: expected to be absent, got {got}",
+                            name=name,
+                            got=_show(evaluation["outputs"][name]),
+                        )
+                    )
             _compare(result, _("value"), case.expect_values, evaluation["values"], exact=False)
         cases.append(result)
     return TestReport(policy.id, policy.file, cases, reached, api.coverage_targets(policy))
@@ -65,14 +71,21 @@ def run_tests(loaded: api.LoadedPolicy) -> TestReport:
 
 def _check_errors(result: CaseResult, actual: list[dict], expected: list) -> None:
     if not expected:
-        result.failures.append(_("record was rejected: {errors}",
-                                 errors="; ".join(f"{e['path']}: {e['message']}" for e in actual)))
+        result.failures.append(
+            _("record was rejected: {errors}", errors="; ".join(f"{e['path']}: {e['message']}" for e in actual))
+        )
         return
     for want in expected:
         if not any(e["path"] == want.get("path") and (want.get("code") in (None, e["code"])) for e in actual):
             shown = "; ".join(f"{e['path']} {e['code']}" for e in actual)
-            result.failures.append(_("expected error {code} at {path}, got: {errors}", code=want.get('code', ''),
-                                     path=repr(want.get('path')), errors=shown))
+            result.failures.append(
+                _(
+                    "expected error {code} at {path}, got: {errors}",
+                    code=want.get("code", ""),
+                    path=repr(want.get("path")),
+                    errors=shown,
+                )
+            )
 
 
 _NOT_FOUND = object()
@@ -97,8 +110,9 @@ def _compare(result: CaseResult, kind: str, expected: dict, actual: dict, exact:
     for name, want in expected.items():
         got = _find(actual, name)
         if got is _NOT_FOUND:
-            result.failures.append(_("{kind} {name}: expected {want}, but it was not produced", kind=kind, name=name,
-                                     want=_show(want)))
+            result.failures.append(
+                _("{kind} {name}: expected {want}, but it was not produced", kind=kind, name=name, want=_show(want))
+            )
             continue
         if isinstance(want, Fraction) and isinstance(got, Fraction) and not isinstance(got, bool):
             if exact:
@@ -107,11 +121,19 @@ def _compare(result: CaseResult, kind: str, expected: dict, actual: dict, exact:
                 places = _places(want)
                 ok = round_to(got, places, RoundingMode.HALF_UP) == want
             if not ok:
-                result.failures.append(_("{kind} {name}: expected {want}, got {got}", kind=kind, name=name,
-                                         want=_show(want), got=_show(got)))
+                result.failures.append(
+                    _(
+                        "{kind} {name}: expected {want}, got {got}",
+                        kind=kind,
+                        name=name,
+                        want=_show(want),
+                        got=_show(got),
+                    )
+                )
         elif want != got or type(want) is not type(got):
-            result.failures.append(_("{kind} {name}: expected {want}, got {got}", kind=kind, name=name, want=_show(want),
-                                     got=_show(got)))
+            result.failures.append(
+                _("{kind} {name}: expected {want}, got {got}", kind=kind, name=name, want=_show(want), got=_show(got))
+            )
 
 
 def _places(value: Fraction) -> int:
@@ -121,4 +143,5 @@ def _places(value: Fraction) -> int:
 
 def _show(value) -> str:
     from engine.language.printer import value_text
+
     return value_text(value) if not isinstance(value, str) else repr(value)

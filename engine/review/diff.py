@@ -5,24 +5,32 @@ Two policies are compared by meaning, not text: each merged policy is put in a c
 reformatting a formula produces no difference, while a changed weight, threshold, row, cell,
 rounding or output does. Test cases are not rules and are left out.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from engine.i18n import _
-from engine.numbers import format_number
 from engine.language.parser import FormulaError, parse_cell, parse_formula
 from engine.language.printer import cell_text, to_text
+from engine.numbers import format_number
 
 #: Parts of a policy that are formulas, as paths with '*' for any key or index.
 _FORMULA_PATHS = [
-    ("values", "*"), ("values", "*", "formula"), ("values", "*", "table", "on"), ("values", "*", "table", "on", "*"),
-    ("values", "*", "table", "rows", "*", "formula"), ("values", "*", "matrix", "rows"),
-    ("values", "*", "matrix", "columns"), ("values", "*", "weighted", "by"),
+    ("values", "*"),
+    ("values", "*", "formula"),
+    ("values", "*", "table", "on"),
+    ("values", "*", "table", "on", "*"),
+    ("values", "*", "table", "rows", "*", "formula"),
+    ("values", "*", "matrix", "rows"),
+    ("values", "*", "matrix", "columns"),
+    ("values", "*", "weighted", "by"),
     ("values", "*", "weighted", "indicators", "*", "formula"),
     ("values", "*", "weighted", "indicators", "*", "applies_when"),
-    ("outputs", "*", "value"), ("outputs", "*", "when"), ("requirements", "*", "rule"),
+    ("outputs", "*", "value"),
+    ("outputs", "*", "when"),
+    ("requirements", "*", "rule"),
 ]
 _CELL_PATHS = [("values", "*", "table", "rows", "*", "when"), ("values", "*", "table", "rows", "*", "when", "*")]
 #: Not rules: they do not change what a policy computes.
@@ -146,6 +154,7 @@ def impact(old_loaded, new_loaded, records, units: list | None = None) -> Impact
     """Evaluate every record under both policies and compare the results; with `units`
     (engine.review.distribution.read_units), also each unit's predikat distribution and unit-rule verdicts."""
     from engine.api import evaluate
+
     common = [o for o in old_loaded.policy.outputs if o in new_loaded.policy.outputs]
     labelled = [o for o in common if old_loaded.policy.outputs[o].labels is not None]
     label = "predikat" if "predikat" in labelled else (labelled[0] if labelled else None)
@@ -191,13 +200,26 @@ def render_impact(result: Impact, labels: list) -> list[str]:
         lines += [f"  {who}: {old} -> {new}" for who, old, new in result.moved]
     for name, (old_total, new_total) in sorted(result.totals.items()):
         if old_total != new_total:
-            lines.append(_("total {name}: {old} -> {new} ({change})", name=name, old=format_number(old_total),
-                           new=format_number(new_total),
-                           change=f"{'+' if new_total >= old_total else ''}{format_number(new_total - old_total)}"))
+            lines.append(
+                _(
+                    "total {name}: {old} -> {new} ({change})",
+                    name=name,
+                    old=format_number(old_total),
+                    new=format_number(new_total),
+                    change=f"{'+' if new_total >= old_total else ''}{format_number(new_total - old_total)}",
+                )
+            )
     for who, side, errors in result.failed:
         sides = {"both": _("both policies"), "old": _("the old policy"), "new": _("the new policy")}
-        lines.append(_("not compared: {id} has errors under {side}: {path}: {message}", id=who, side=sides[side],
-                       path=errors[0]['path'], message=errors[0]['message']))
+        lines.append(
+            _(
+                "not compared: {id} has errors under {side}: {path}: {message}",
+                id=who,
+                side=sides[side],
+                path=errors[0]["path"],
+                message=errors[0]["message"],
+            )
+        )
     return lines
 
 
@@ -210,8 +232,10 @@ def impact_json(result: Impact, labels: list | None = None) -> dict:
         "label_output": result.label_output,
         "transitions": [{"old": old, "new": new, "count": count} for (old, new), count in cells],
         "moved": [{"id": who, "old": old, "new": new} for who, old, new in result.moved],
-        "totals": {name: {"old": old_total, "new": new_total, "change": new_total - old_total}
-                   for name, (old_total, new_total) in sorted(result.totals.items())},
+        "totals": {
+            name: {"old": old_total, "new": new_total, "change": new_total - old_total}
+            for name, (old_total, new_total) in sorted(result.totals.items())
+        },
         "failed": [{"id": who, "side": side, "errors": errors} for who, side, errors in result.failed],
     }
 
@@ -249,9 +273,13 @@ class Verdict:
 
     def text(self) -> str:
         if self.status == "violates":
-            return _("violates {conditions}", conditions="; ".join(
-                _("{condition} ({count} of {total})", condition=c, count=count, total=total)
-                for c, (count, total) in zip(self.violated, self.counts)))
+            return _(
+                "violates {conditions}",
+                conditions="; ".join(
+                    _("{condition} ({count} of {total})", condition=c, count=count, total=total)
+                    for c, (count, total) in zip(self.violated, self.counts)
+                ),
+            )
         return self.note or (_("meets") if self.status == "meets" else self.status)
 
 
@@ -259,6 +287,7 @@ def unit_impacts(old_policy, new_policy, units: list, label: str, old_outputs: d
     """Per unit: counts of `label` under both policies, and each policy's own unit rules judged
     on its own results (a change may alter the rules as well as the predikat)."""
     from engine.review.distribution import assess
+
     rules = list(old_policy.unit_rules) + [r for r in new_policy.unit_rules if r not in old_policy.unit_rules]
     found = []
     for unit in units:
@@ -275,24 +304,31 @@ def unit_impacts(old_policy, new_policy, units: list, label: str, old_outputs: d
             pair = []
             for policy, outputs in ((old_policy, old_outputs), (new_policy, new_outputs)):
                 rule = policy.unit_rules.get(name)
-                pair.append(_verdict(assess(rule, [unit], outputs)[0]) if rule is not None
-                            else Verdict("no_rule", note=_("no such rule")))
+                pair.append(
+                    _verdict(assess(rule, [unit], outputs)[0])
+                    if rule is not None
+                    else Verdict("no_rule", note=_("no such rule"))
+                )
             verdicts.append((name, *pair))
-        found.append(UnitImpact(unit, counts[0], counts[1], sum(counts[0].values()), sum(counts[1].values()),
-                                verdicts))
+        found.append(UnitImpact(unit, counts[0], counts[1], sum(counts[0].values()), sum(counts[1].values()), verdicts))
     return found
 
 
 def _verdict(report) -> Verdict:
     from engine.review.distribution import condition_text
+
     if report.problem:
         return Verdict("no_case", note=_("no case for {by} {case}", by=report.rule.by, case=report.case))
     if report.small:
-        return Verdict("not_checked", note=_("not checked (fewer than {count} employees)",
-                                             count=report.rule.small_units_below))
+        return Verdict(
+            "not_checked", note=_("not checked (fewer than {count} employees)", count=report.rule.small_units_below)
+        )
     if report.violations:
-        return Verdict("violates", tuple(condition_text(v.condition) for v in report.violations),
-                       tuple((v.count, v.total) for v in report.violations))
+        return Verdict(
+            "violates",
+            tuple(condition_text(v.condition) for v in report.violations),
+            tuple((v.count, v.total) for v in report.violations),
+        )
     return Verdict("meets")
 
 
@@ -304,8 +340,16 @@ def render_units(result: Impact, labels: list) -> list[str]:
     for change in result.units:
         unit = change.unit
         seen = labels + [x for x in list(change.old) + list(change.new) if x not in labels]
-        lines.append("  " + _("{id} ({name}): {old} -> {new} employees with a result", id=unit.id, name=unit.name,
-                              old=change.old_total, new=change.new_total))
+        lines.append(
+            "  "
+            + _(
+                "{id} ({name}): {old} -> {new} employees with a result",
+                id=unit.id,
+                name=unit.name,
+                old=change.old_total,
+                new=change.new_total,
+            )
+        )
         parts = []
         for label in seen:
             a, b = change.old.get(label, 0), change.new.get(label, 0)
@@ -314,23 +358,39 @@ def render_units(result: Impact, labels: list) -> list[str]:
         for name, old, new in change.verdicts:
             lines.append(f"    {name}: {old.text()}" + (" " + _("(unchanged)") if new == old else f" -> {new.text()}"))
     moved = sum(1 for change in result.units if change.verdict_changed)
-    lines.append(_("1 unit changes a unit-rule verdict") if moved == 1
-                 else _("{count} units change a unit-rule verdict", count=moved))
+    lines.append(
+        _("1 unit changes a unit-rule verdict")
+        if moved == 1
+        else _("{count} units change a unit-rule verdict", count=moved)
+    )
     return lines
 
 
 def unit_impacts_json(result: Impact) -> list[dict]:
     """The per-unit part of the impact as JSON data."""
-    return [{"unit": c.unit.id, "name": c.unit.name, "attributes": c.unit.attributes,
-             "old": {"employees": c.old_total, "counts": c.old},
-             "new": {"employees": c.new_total, "counts": c.new},
-             "change": {label: c.new.get(label, 0) - c.old.get(label, 0) for label in {**c.old, **c.new}},
-             "verdicts": [{"rule": name, "old": _verdict_json(old), "new": _verdict_json(new),
-                           "changed": old.changed(new)} for name, old, new in c.verdicts]}
-            for c in result.units]
+    return [
+        {
+            "unit": c.unit.id,
+            "name": c.unit.name,
+            "attributes": c.unit.attributes,
+            "old": {"employees": c.old_total, "counts": c.old},
+            "new": {"employees": c.new_total, "counts": c.new},
+            "change": {label: c.new.get(label, 0) - c.old.get(label, 0) for label in {**c.old, **c.new}},
+            "verdicts": [
+                {"rule": name, "old": _verdict_json(old), "new": _verdict_json(new), "changed": old.changed(new)}
+                for name, old, new in c.verdicts
+            ],
+        }
+        for c in result.units
+    ]
 
 
 def _verdict_json(verdict: Verdict) -> dict:
-    return {"status": verdict.status, "text": verdict.text(),
-            "violations": [{"condition": c, "count": count, "total": total}
-                           for c, (count, total) in zip(verdict.violated, verdict.counts)]}
+    return {
+        "status": verdict.status,
+        "text": verdict.text(),
+        "violations": [
+            {"condition": c, "count": count, "total": total}
+            for c, (count, total) in zip(verdict.violated, verdict.counts)
+        ],
+    }

@@ -4,17 +4,18 @@ A policy's `unit_rules` bound the share of some labels of an output (predikat) a
 employees, with cases chosen by an attribute of the unit itself (its own predikat). Shares
 compare as fractions: 7 of 10 is exactly 70%, which "at most 70%" allows.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from engine.policy import source
 from engine.diagnostics import Diagnostics, Position
 from engine.i18n import N_, _, decimal_mark, language, using
-from engine.policy.model import ShareCondition, UnitRule
 from engine.numbers import RoundingMode, format_number, round_to
+from engine.policy import source
+from engine.policy.model import ShareCondition, UnitRule
 
 _HUNDRED = Fraction(100)
 
@@ -70,23 +71,37 @@ def read_units(path: Path, diagnostics: Diagnostics) -> list[Unit]:
         return []
     entries = data.get("units") if isinstance(data, dict) else None
     if not isinstance(entries, list):
-        diagnostics.add(sources.position((), file), "units.format", _("the file needs a list `units:`"),
-                        _("each unit has id, name, predikat and members (the ids of its employees)"))
+        diagnostics.add(
+            sources.position((), file),
+            "units.format",
+            _("the file needs a list `units:`"),
+            _("each unit has id, name, predikat and members (the ids of its employees)"),
+        )
         return []
     units: list[Unit] = []
     owner: dict[str, str] = {}
     for index, entry in enumerate(entries):
         where = sources.position(("units", index), file)
-        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) \
-                or not isinstance(entry.get("members"), list):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("id"), str)
+            or not isinstance(entry.get("members"), list)
+        ):
             diagnostics.add(where, "units.format", _("a unit needs an id (text) and members (a list of employee ids)"))
             continue
         members = [_text(m) for m in entry["members"]]
         for member in members:
             if member in owner:
-                diagnostics.add(where, "units.member_twice",
-                                _("employee {member} is in unit {unit} and in unit {other}", member=member,
-                                  unit=entry['id'], other=owner[member]))
+                diagnostics.add(
+                    where,
+                    "units.member_twice",
+                    _(
+                        "employee {member} is in unit {unit} and in unit {other}",
+                        member=member,
+                        unit=entry["id"],
+                        other=owner[member],
+                    ),
+                )
             owner[member] = entry["id"]
         attributes = {k: _text(v) for k, v in entry.items() if k not in ("id", "name", "members")}
         units.append(Unit(entry["id"], str(entry.get("name", entry["id"])), attributes, members, where))
@@ -141,19 +156,19 @@ def holds(condition: ShareCondition, count: int, total: int) -> bool:
 
 
 _WORDS = {  # English message ids; the Indonesian texts are in the catalogue
-    "unit": N_('Unit {id} ({name}): unit {by} {case}, {n} employees'),
-    "of": N_('{count} of {total} employees'),
-    "at_most": N_('at most {limit}%'),
-    "at_least": N_('at least {limit}%'),
-    "at_most_count": N_('at most {limit} employees'),
-    "at_least_count": N_('at least {limit} employees'),
-    "or": N_(' or '),
-    "violates": N_('violates'),
-    "meets": N_('meets {rule}'),
-    "missing": N_('without a result'),
-    "summary": N_('{units} units checked, {failed} with problems'),
-    "problem": N_('cannot be checked: no rule for unit {by} {case} (known: {known})'),
-    "small": N_('fewer than {n} employees: not checked'),
+    "unit": N_("Unit {id} ({name}): unit {by} {case}, {n} employees"),
+    "of": N_("{count} of {total} employees"),
+    "at_most": N_("at most {limit}%"),
+    "at_least": N_("at least {limit}%"),
+    "at_most_count": N_("at most {limit} employees"),
+    "at_least_count": N_("at least {limit} employees"),
+    "or": N_(" or "),
+    "violates": N_("violates"),
+    "meets": N_("meets {rule}"),
+    "missing": N_("without a result"),
+    "summary": N_("{units} units checked, {failed} with problems"),
+    "problem": N_("cannot be checked: no rule for unit {by} {case} (known: {known})"),
+    "small": N_("fewer than {n} employees: not checked"),
 }
 
 
@@ -186,17 +201,25 @@ def _render(reports: list[UnitReport], labels: list) -> str:
     lines = []
     for report in reports:
         unit = report.unit
-        lines.append(words["unit"].format(id=unit.id, name=unit.name, by=report.rule.by, case=report.case,
-                                          n=report.total))
-        lines.append("  " + " · ".join(f"{label} {report.counts.get(label, 0)} "
-                                        f"({_percent(report.counts.get(label, 0), report.total, mark)})"
-                                        for label in labels))
+        lines.append(
+            words["unit"].format(id=unit.id, name=unit.name, by=report.rule.by, case=report.case, n=report.total)
+        )
+        lines.append(
+            "  "
+            + " · ".join(
+                f"{label} {report.counts.get(label, 0)} ({_percent(report.counts.get(label, 0), report.total, mark)})"
+                for label in labels
+            )
+        )
         if report.missing:
-            lines.append(f"  {len(report.missing)} {words['missing']}: {', '.join(report.missing[:10])}"
-                         + (" …" if len(report.missing) > 10 else ""))
+            lines.append(
+                f"  {len(report.missing)} {words['missing']}: {', '.join(report.missing[:10])}"
+                + (" …" if len(report.missing) > 10 else "")
+            )
         if report.problem:
-            lines.append("  " + words["problem"].format(by=report.rule.by, case=report.case,
-                                                        known=", ".join(report.rule.cases)))
+            lines.append(
+                "  " + words["problem"].format(by=report.rule.by, case=report.case, known=", ".join(report.rule.cases))
+            )
         elif report.small:
             lines.append("  " + words["small"].format(n=report.rule.small_units_below))
         for violation in report.violations:
@@ -212,9 +235,18 @@ def _render(reports: list[UnitReport], labels: list) -> str:
 
 def report_json(report: UnitReport) -> dict:
     return {
-        "unit": report.unit.id, "name": report.unit.name, "rule": report.rule.name, report.rule.by: report.case,
-        "employees": report.total, "counts": report.counts, "checked": report.checked,
-        "violations": [{"condition": condition_text(v.condition, "en"), "count": v.count, "total": v.total}
-                       for v in report.violations],
-        "missing": report.missing, "no_rule": report.problem, "small": report.small,
+        "unit": report.unit.id,
+        "name": report.unit.name,
+        "rule": report.rule.name,
+        report.rule.by: report.case,
+        "employees": report.total,
+        "counts": report.counts,
+        "checked": report.checked,
+        "violations": [
+            {"condition": condition_text(v.condition, "en"), "count": v.count, "total": v.total}
+            for v in report.violations
+        ],
+        "missing": report.missing,
+        "no_rule": report.problem,
+        "small": report.small,
     }

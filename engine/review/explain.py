@@ -2,29 +2,38 @@
 one sentence per value, in the order the values were computed, in Bahasa Indonesia by default
 or in English, each naming its rule, the numbers that went in and the policy line behind it.
 """
+
 from __future__ import annotations
 
 from fractions import Fraction
 from typing import cast
 
-from engine.evaluate.exact import TraceEntry
 from engine.diagnostics import shown_file
+from engine.evaluate.exact import TraceEntry
+from engine.evaluate.runtime import Item, _Absent
 from engine.i18n import N_, _, decimal_mark, language, using
 from engine.language.nodes import Expr
 from engine.language.printer import to_text, value_text
 from engine.policy.model import ComputedValue, Formula, IndicatorValue, MatrixValue, TableValue, WeightedValue
-from engine.evaluate.runtime import Item, _Absent
 
 _WORDS = {  # English message ids; the Indonesian texts are in the catalogue
-    "item": N_("{list} {n}"), "because": N_("since {test}: {answer}"),
+    "item": N_("{list} {n}"),
+    "because": N_("since {test}: {answer}"),
     "because_row": N_("because {columns} matches row {row} ({when})"),
-    "with_formula": N_("by the formula {formula} = {numbers}"), "cell": N_("from the matrix: {cells}"),
+    "with_formula": N_("by the formula {formula} = {numbers}"),
+    "cell": N_("from the matrix: {cells}"),
     "weighted": N_("weighted mean of {parts} (weight set {key})"),
     "weight": N_("{name} = {value} (weight {weight})"),
-    "not_applicable": N_("not applicable: {names} ({how})"), "renormalised": N_("the other weights scaled up"),
-    "as_zero": N_("counted as 0"), "basis": N_("basis: {basis}"),
-    "at": N_("policy {file} line {line}"), "yes": N_("yes"), "no": N_("no"), "of": N_("from the values {values}"),
-    "none": N_("none"), "missing": N_("not given"),
+    "not_applicable": N_("not applicable: {names} ({how})"),
+    "renormalised": N_("the other weights scaled up"),
+    "as_zero": N_("counted as 0"),
+    "basis": N_("basis: {basis}"),
+    "at": N_("policy {file} line {line}"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "of": N_("from the values {values}"),
+    "none": N_("none"),
+    "missing": N_("not given"),
 }
 
 
@@ -64,8 +73,11 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
     if isinstance(d, (ComputedValue, IndicatorValue)) and d.formula is not None and d.formula.node is not None:
         node, conditions = _taken_branch(d.formula.node, scalars, entry)
         for test, holds in conditions:
-            clauses.append(words["because"].format(test=to_text(test, math=True, decimal_mark=mark),
-                                                   answer=words["yes"] if holds else words["no"]))
+            clauses.append(
+                words["because"].format(
+                    test=to_text(test, math=True, decimal_mark=mark), answer=words["yes"] if holds else words["no"]
+                )
+            )
         substituted = to_text(node, math=True, values=scalars, decimal_mark=mark)
         formula = to_text(node, math=True, decimal_mark=mark)
         text = f"{prefix}{label} = {formula}"
@@ -74,20 +86,31 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
         if substituted != value:
             text += f" = {value}"
         if repeated:
-            clauses.append(words["of"].format(values="; ".join(
-                f"{name}: {', '.join(_show(v, words, mark) for v in values)}" for name, values in repeated.items())))
+            clauses.append(
+                words["of"].format(
+                    values="; ".join(
+                        f"{name}: {', '.join(_show(v, words, mark) for v in values)}"
+                        for name, values in repeated.items()
+                    )
+                )
+            )
     elif isinstance(d, TableValue) and entry.detail:  # the variant of each kind
         text = f"{prefix}{label} = {value}"
-        columns = ", ".join(f"{to_text(f.node, math=True, decimal_mark=mark)} = {_show(_lookup(f, scalars), words, mark)}"
-                            for f in cast(tuple[Formula, ...], d.table.on)  # a table that ran read each column
-                            if f.node is not None)
+        columns = ", ".join(
+            f"{to_text(f.node, math=True, decimal_mark=mark)} = {_show(_lookup(f, scalars), words, mark)}"
+            for f in cast(tuple[Formula, ...], d.table.on)  # a table that ran read each column
+            if f.node is not None
+        )
         when = "; ".join(w.replace(".", mark) if mark != "." else w for w in entry.detail["when"])
         clauses.append(words["because_row"].format(columns=columns, row=entry.detail["row"], when=when))
         row = d.table.rows[entry.detail["row"] - 1]
         if not isinstance(row.then, (str, bool, Fraction)) and getattr(row.then, "node", None) is not None:
-            clauses.append(words["with_formula"].format(
-                formula=to_text(row.then.node, math=True, decimal_mark=mark),
-                numbers=to_text(row.then.node, math=True, values=scalars, decimal_mark=mark)))
+            clauses.append(
+                words["with_formula"].format(
+                    formula=to_text(row.then.node, math=True, decimal_mark=mark),
+                    numbers=to_text(row.then.node, math=True, values=scalars, decimal_mark=mark),
+                )
+            )
     elif isinstance(d, MatrixValue) and entry.detail:
         text = f"{prefix}{label} = {value}"
         axes = cast(tuple[Formula, Formula], (d.matrix.rows, d.matrix.columns))  # a matrix that ran read both
@@ -95,8 +118,13 @@ def _sentence(entry: TraceEntry, words: dict, mark: str) -> str:
         clauses.append(words["cell"].format(cells=cells))
     elif isinstance(d, WeightedValue) and entry.detail:
         text = f"{prefix}{label} = {value}"
-        parts = ", ".join(words["weight"].format(name=name, value=_show(v, words, mark), weight=_show(w, words, mark))
-                          for name, v, w in entry.detail["applied"]) or words["none"]
+        parts = (
+            ", ".join(
+                words["weight"].format(name=name, value=_show(v, words, mark), weight=_show(w, words, mark))
+                for name, v, w in entry.detail["applied"]
+            )
+            or words["none"]
+        )
         clauses.append(words["weighted"].format(parts=parts, key=_show(entry.detail["weights"], words, mark)))
         if entry.detail.get("not_applicable"):
             how = words["renormalised"] if entry.detail["renormalised"] else words["as_zero"]
@@ -117,14 +145,20 @@ def _taken_branch(node, scalars: dict, entry: TraceEntry):
     comparison of a read value with a literal); past any other, the rest of the formula is shown."""
     from engine.language import nodes as n
     from engine.language.printer import path_text
+
     conditions = []
     while isinstance(node, n.Conditional):
         test = node.test
         holds = entry.branches.get(node.loc)
-        shown = (isinstance(test, n.Call) and test.function == "present" and path_text(test.args[0]) is not None) \
-            or (path_text(test) is not None and isinstance(scalars.get(path_text(test)), bool)) \
-            or (isinstance(test, n.Compare) and path_text(test.left) in scalars
-                and isinstance(test.right, (n.Text, n.Number, n.Bool)))
+        shown = (
+            (isinstance(test, n.Call) and test.function == "present" and path_text(test.args[0]) is not None)
+            or (path_text(test) is not None and isinstance(scalars.get(path_text(test)), bool))
+            or (
+                isinstance(test, n.Compare)
+                and path_text(test.left) in scalars
+                and isinstance(test.right, (n.Text, n.Number, n.Bool))
+            )
+        )
         if holds is None or not shown:
             break
         conditions.append((test, holds))
@@ -134,13 +168,20 @@ def _taken_branch(node, scalars: dict, entry: TraceEntry):
 
 def _lookup(formula, scalars: dict):
     from engine.language.printer import path_text
+
     name = path_text(formula.node)
     return scalars.get(name) if name is not None else None
 
 
 def _aggregate_vars(d) -> set[str]:
     from engine.language import nodes as n
-    found, todo = set(), [d.formula.node] if isinstance(d, (ComputedValue, IndicatorValue)) and d.formula is not None and d.formula.node is not None else []
+
+    found, todo = (
+        set(),
+        [d.formula.node]
+        if isinstance(d, (ComputedValue, IndicatorValue)) and d.formula is not None and d.formula.node is not None
+        else [],
+    )
     while todo:
         node = todo.pop()
         if isinstance(node, n.Aggregate):
@@ -155,8 +196,11 @@ def _reads(reads: list, per_item: set[str]) -> tuple[dict, dict]:
     for name, value in reads:
         if not isinstance(value, (Item, list, _Absent)):
             seen.setdefault(name, []).append(value)
-    repeated = {name: values for name, values in seen.items()
-                if name.split(".")[0] in per_item or any(v != values[0] for v in values)}
+    repeated = {
+        name: values
+        for name, values in seen.items()
+        if name.split(".")[0] in per_item or any(v != values[0] for v in values)
+    }
     scalars = {name: values[0] for name, values in seen.items() if name not in repeated}
     return scalars, repeated
 
@@ -166,8 +210,12 @@ def trace_json(trace: list[TraceEntry]) -> list[dict]:
     result = []
     for entry in trace:
         d = entry.definition
-        item = {"name": d.name, "kind": d.kind, "at": f"{shown_file(d.position.file)}:{d.position.line}:{d.position.column}",
-                "value": entry.value}
+        item = {
+            "name": d.name,
+            "kind": d.kind,
+            "at": f"{shown_file(d.position.file)}:{d.position.line}:{d.position.column}",
+            "value": entry.value,
+        }
         if entry.item is not None:
             item["item"] = entry.item
         if d.label:
@@ -176,10 +224,10 @@ def trace_json(trace: list[TraceEntry]) -> list[dict]:
             item["formula"] = d.formula.text.strip()
         if d.basis:
             item["basis"] = d.basis
-        item["reads"] = [{"name": name, "value": value} for name, value in entry.reads
-                         if not isinstance(value, (Item, list))]
+        item["reads"] = [
+            {"name": name, "value": value} for name, value in entry.reads if not isinstance(value, (Item, list))
+        ]
         if entry.detail:
             item.update({k: v for k, v in entry.detail.items()})
         result.append(item)
     return result
-

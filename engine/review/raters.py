@@ -9,6 +9,7 @@ superior's mean score with the mean of every rating given in the unit (the super
 others'), exactly, and says in words who stands far above. The rule itself (`bias_penilai`) is
 read and checked by engine.policy.raters.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,8 +22,18 @@ from engine.policy.raters import DEFAULT_FAR_ABOVE, RaterRule, read_rule
 from engine.review.distribution import Unit
 
 # The rule is read and checked in the policy stage (engine.policy.raters); the CLI reads it here.
-__all__ = ["DEFAULT_FAR_ABOVE", "RaterRule", "Rating", "SuperiorReport", "UnitRaters", "assess", "rating_of",
-           "read_rule", "render", "report_json"]
+__all__ = [
+    "DEFAULT_FAR_ABOVE",
+    "RaterRule",
+    "Rating",
+    "SuperiorReport",
+    "UnitRaters",
+    "assess",
+    "rating_of",
+    "read_rule",
+    "render",
+    "report_json",
+]
 
 
 @dataclass
@@ -63,8 +74,12 @@ def rating_of(rule: RaterRule, record: dict, values: dict) -> Rating:
         if isinstance(value, (int, Fraction)) or hasattr(value, "as_integer_ratio"):
             others.append(Fraction(value) if not isinstance(value, Fraction) else value)
     atasan = record.get(rule.atasan)
-    return Rating(str(record.get("id")), str(atasan) if atasan is not None else None,
-                  Fraction(score) if score is not None else None, others)
+    return Rating(
+        str(record.get("id")),
+        str(atasan) if atasan is not None else None,
+        Fraction(score) if score is not None else None,
+        others,
+    )
 
 
 def assess(rule: RaterRule, units: list[Unit], ratings: dict[str, Rating]) -> list[UnitRaters]:
@@ -100,28 +115,55 @@ def render(reports: list[UnitRaters], rule: RaterRule) -> str:
         if report.mean is None:
             lines.append(_("Unit {id} ({name}): no ratings", id=unit.id, name=unit.name))
             continue
-        lines.append(_("Unit {id} ({name}): {ratings} ratings, unit mean {mean}", id=unit.id, name=unit.name,
-                       ratings=report.ratings, mean=_number(report.mean)))
+        lines.append(
+            _(
+                "Unit {id} ({name}): {ratings} ratings, unit mean {mean}",
+                id=unit.id,
+                name=unit.name,
+                ratings=report.ratings,
+                mean=_number(report.mean),
+            )
+        )
         for s in report.superiors:
             employees = _("employees: {count}", count=s.employees)
             if s.difference >= 0:
                 where = _("{points} points above the unit mean", points=_number(s.difference))
             else:
                 where = _("{points} points below the unit mean", points=_number(-s.difference))
-            line = _("  superior {atasan}: {employees}, mean {mean}, {where}", atasan=s.atasan, employees=employees,
-                     mean=_number(s.mean), where=where)
+            line = _(
+                "  superior {atasan}: {employees}, mean {mean}, {where}",
+                atasan=s.atasan,
+                employees=employees,
+                mean=_number(s.mean),
+                where=where,
+            )
             if s.far_above:
                 flagged += 1
-                line += _(": far above the unit (from {limit} points); check for leniency", limit=_number(rule.far_above))
+                line += _(
+                    ": far above the unit (from {limit} points); check for leniency", limit=_number(rule.far_above)
+                )
             lines.append(line)
-    lines.append(_("{units} units, {flagged} superiors far above their unit's mean", units=len(reports), flagged=flagged))
+    lines.append(
+        _("{units} units, {flagged} superiors far above their unit's mean", units=len(reports), flagged=flagged)
+    )
     return "\n".join(lines)
 
 
 def report_json(report: UnitRaters) -> dict:
     from engine.numbers import exact_text
-    return {"unit": report.unit.id, "ratings": report.ratings,
-            "mean": exact_text(report.mean) if report.mean is not None else None,
-            "superiors": [{"atasan": s.atasan, "employees": s.employees, "mean": exact_text(s.mean),
-                           "difference": exact_text(s.difference), "far_above": s.far_above}
-                          for s in report.superiors]}
+
+    return {
+        "unit": report.unit.id,
+        "ratings": report.ratings,
+        "mean": exact_text(report.mean) if report.mean is not None else None,
+        "superiors": [
+            {
+                "atasan": s.atasan,
+                "employees": s.employees,
+                "mean": exact_text(s.mean),
+                "difference": exact_text(s.difference),
+                "far_above": s.far_above,
+            }
+            for s in report.superiors
+        ],
+    }

@@ -27,6 +27,7 @@ Readings (decisions, so a reviewer can check them):
   samples show it is not, the change is marked `monotone: false`, because a narrower window
   between samples that no table bound marks could in principle hold a smaller change.
 """
+
 from __future__ import annotations
 
 import copy
@@ -36,11 +37,11 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import cast
 
-from engine.language import nodes as n
-from engine.policy.model import TableValue
 from engine.i18n import N_, _, decimal_mark, language, using
-from engine.numbers import MAX_MAGNITUDE, RoundingMode, format_number, round_to, to_decimal
+from engine.language import nodes as n
 from engine.language.printer import path_text
+from engine.numbers import MAX_MAGNITUDE, RoundingMode, format_number, round_to, to_decimal
+from engine.policy.model import TableValue
 
 #: Where an input has no declared bound, the search reaches this many times its scale.
 SEARCH_FACTOR = 10
@@ -95,6 +96,7 @@ def what_if(loaded, record) -> WhatIf | None:
     """The what-if report of one record; None when the policy has no predikat or the record
     cannot be evaluated (its errors say why)."""
     from engine.api import evaluate
+
     output = predikat_output(loaded.policy)
     if output is None:
         return None
@@ -123,6 +125,7 @@ def what_if(loaded, record) -> WhatIf | None:
 
 
 # Candidates ------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Leaf:
@@ -182,8 +185,9 @@ def _leaf(spec, value, path: tuple, siblings: list):
         high = (spec.maximum, False) if spec.maximum is not None else None
         if spec.exclusive_maximum is not None and (high is None or spec.exclusive_maximum <= high[0]):
             high = (spec.exclusive_maximum, True)
-        yield _Leaf(path, value, integer=kind == "integer", low=low, high=high,
-                    scale=max([abs(number), Fraction(1)] + siblings))
+        yield _Leaf(
+            path, value, integer=kind == "integer", low=low, high=high, scale=max([abs(number), Fraction(1)] + siblings)
+        )
 
 
 def _places(value) -> int:
@@ -194,6 +198,7 @@ def _places(value) -> int:
 
 
 # Search ----------------------------------------------------------------------------------------
+
 
 class _Search:
     """Evaluations of one record with one input changed, and the searches over them."""
@@ -207,6 +212,7 @@ class _Search:
     def evaluate(self, path: tuple, value) -> tuple[dict, dict]:
         """(the changed record, its result)."""
         from engine.api import evaluate
+
         self.evaluations += 1
         changed = copy.deepcopy(self.record)
         node = changed
@@ -230,8 +236,11 @@ class _Search:
         assert leaf.choices is not None  # called for a choice only
         shown: object
         for option in leaf.choices:
-            if option == leaf.value and type(option) is type(leaf.value) or \
-                    (isinstance(option, Fraction) and option == old):
+            if (
+                option == leaf.value
+                and type(option) is type(leaf.value)
+                or (isinstance(option, Fraction) and option == old)
+            ):
                 continue
             if isinstance(option, bool):
                 size, shown = Fraction(1), option
@@ -244,8 +253,15 @@ class _Search:
                 continue
             _, result = self.evaluate(leaf.path, shown)
             if self.reaches(result):
-                best = Change(leaf.path, leaf.value, shown, result["outputs"][self.output], size, "choice",
-                              range_end=leaf.range_end)
+                best = Change(
+                    leaf.path,
+                    leaf.value,
+                    shown,
+                    result["outputs"][self.output],
+                    size,
+                    "choice",
+                    range_end=leaf.range_end,
+                )
         return best
 
     def number(self, leaf: _Leaf) -> Change | None:
@@ -262,16 +278,20 @@ class _Search:
         limit = _steps_to_bound(leaf, old, step, sign)
         if limit < 1:
             return None
-        cache: dict[int, tuple] = {0: (self.record, {"outputs": {self.output: self.labels[self.goal + 1]},
-                                                      "values": self.values})}
+        cache: dict[int, tuple] = {
+            0: (self.record, {"outputs": {self.output: self.labels[self.goal + 1]}, "values": self.values})
+        }
 
         def at(k: int) -> tuple[dict, dict]:
             if k not in cache:
                 cache[k] = self.evaluate(leaf.path, _json_value((start + sign * k) * step, leaf.integer))
             return cache[k]
 
-        points = {1, limit} | {2 ** e for e in range(1, limit.bit_length())} | \
-            {limit * i // EVEN_POINTS for i in range(1, EVEN_POINTS)}
+        points = (
+            {1, limit}
+            | {2**e for e in range(1, limit.bit_length())}
+            | {limit * i // EVEN_POINTS for i in range(1, EVEN_POINTS)}
+        )
         for k in sorted(p for p in points if 1 <= p <= limit):
             at(k)
         for k in self.crossings(cache, at):
@@ -291,8 +311,16 @@ class _Search:
             else:
                 below = middle
         new = (start + sign * first) * step
-        return Change(leaf.path, leaf.value, _json_value(new, leaf.integer), at(first)[1]["outputs"][self.output],
-                      abs(new - old) / max(abs(old), Fraction(1)), "number", monotone, leaf.range_end)
+        return Change(
+            leaf.path,
+            leaf.value,
+            _json_value(new, leaf.integer),
+            at(first)[1]["outputs"][self.output],
+            abs(new - old) / max(abs(old), Fraction(1)),
+            "number",
+            monotone,
+            leaf.range_end,
+        )
 
     def crossings(self, cache: dict, at) -> list[int]:
         """Grid points (in steps) where a table column first passes one of its row bounds."""
@@ -389,6 +417,7 @@ def _reader(name: str, scope: str | None, index: int | None):
         for part in parts:
             data = data.get(part) if isinstance(data, dict) else None
         return _fraction(data)
+
     return read
 
 
@@ -411,24 +440,24 @@ def _json_value(value: Fraction, integer: bool):
 MAX_SHOWN = 10
 
 _WORDS: dict[str, str | tuple[str, ...]] = {  # English message ids; the Indonesian texts are in the catalogue
-    "header": N_('To do better: {output} is now {current}; one level up is {goal}.'),
-    "best": N_('Smallest single-input change: {change}.'),
-    "each": N_('Per input (smallest change first):'),
-    "more": N_('and {n} more inputs'),
-    "top": N_('{output} {current} is already the best; there is no level above it.'),
-    "none": N_('No change of a single input reaches {goal} or better ({n} inputs examined).'),
-    "stopped": N_('The search stopped at its work limit: {n} of {total} inputs examined.'),
-    "change": N_('{where} from {old} to {new} ({how}) → {reached}'),
-    "item": N_('{list} {n}'),
-    "in": N_('{field} of {item}'),
-    "ends": (N_('low end'), N_('high end')),
-    "up": N_('up'),
-    "down": N_('down'),
-    "steps": (N_('{n} step'), N_('{n} steps')),
-    "flip": N_('flipped'),
-    "yes": N_('yes'),
-    "no": N_('no'),
-    "uneven": N_('* not monotone: a smaller change may lie between the values tried.'),
+    "header": N_("To do better: {output} is now {current}; one level up is {goal}."),
+    "best": N_("Smallest single-input change: {change}."),
+    "each": N_("Per input (smallest change first):"),
+    "more": N_("and {n} more inputs"),
+    "top": N_("{output} {current} is already the best; there is no level above it."),
+    "none": N_("No change of a single input reaches {goal} or better ({n} inputs examined)."),
+    "stopped": N_("The search stopped at its work limit: {n} of {total} inputs examined."),
+    "change": N_("{where} from {old} to {new} ({how}) → {reached}"),
+    "item": N_("{list} {n}"),
+    "in": N_("{field} of {item}"),
+    "ends": (N_("low end"), N_("high end")),
+    "up": N_("up"),
+    "down": N_("down"),
+    "steps": (N_("{n} step"), N_("{n} steps")),
+    "flip": N_("flipped"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "uneven": N_("* not monotone: a smaller change may lie between the values tried."),
 }
 
 
@@ -479,9 +508,13 @@ def _change_text(change: Change) -> str:
         percent = format_number(round_to(change.size * 100, 2, RoundingMode.HALF_UP), None, mark)
         old, new = cast(Fraction, old), cast(Fraction, new)  # a number changed: both are numbers
         how = f"{words['up'] if new > old else words['down']} {format_number(abs(new - old), None, mark)}; {percent}%"
-    return words["change"].format(where=where_text(change.path, change.range_end, lang),
-                                  old=_shown(change.old, words, mark), new=_shown(change.new, words, mark),
-                                  how=how, reached=change.reached) + ("*" if not change.monotone else "")
+    return words["change"].format(
+        where=where_text(change.path, change.range_end, lang),
+        old=_shown(change.old, words, mark),
+        new=_shown(change.new, words, mark),
+        how=how,
+        reached=change.reached,
+    ) + ("*" if not change.monotone else "")
 
 
 def where_text(path: tuple, range_end: int | None = None, lang: str | None = None) -> str:
@@ -512,11 +545,25 @@ def _shown(value, words: dict, mark: str) -> str:
 
 def whatif_json(report: WhatIf) -> dict:
     """The report as data (numbers as Fractions; engine.evaluate.io.encode writes them exactly)."""
+
     def change(c: Change) -> dict:
-        return {"path": c.pointer, "old": _fraction(c.old) if not isinstance(c.old, (str, bool)) else c.old,
-                "new": _fraction(c.new) if not isinstance(c.new, (str, bool)) else c.new,
-                "reached": c.reached, "size": c.size, "kind": c.kind, "monotone": c.monotone}
-    return {"output": report.output, "current": report.current, "goal": report.goal,
-            "best": change(report.best) if report.best else None,
-            "changes": [change(c) for c in report.changes], "examined": report.examined,
-            "candidates": report.candidates, "complete": report.complete}
+        return {
+            "path": c.pointer,
+            "old": _fraction(c.old) if not isinstance(c.old, (str, bool)) else c.old,
+            "new": _fraction(c.new) if not isinstance(c.new, (str, bool)) else c.new,
+            "reached": c.reached,
+            "size": c.size,
+            "kind": c.kind,
+            "monotone": c.monotone,
+        }
+
+    return {
+        "output": report.output,
+        "current": report.current,
+        "goal": report.goal,
+        "best": change(report.best) if report.best else None,
+        "changes": [change(c) for c in report.changes],
+        "examined": report.examined,
+        "candidates": report.candidates,
+        "complete": report.complete,
+    }

@@ -5,6 +5,7 @@ The same roles as API keys (engine.service.ROLES); a signed-in user acts through
 short lowercase words (they appear in the audit log); passwords are never stored, only argon2id
 hashes (argon2-cffi's defaults, re-hashed at sign-in when those defaults grow).
 """
+
 from __future__ import annotations
 
 import re
@@ -59,8 +60,14 @@ class Account:
 
 
 def _account(row: User) -> Account:
-    return Account(row.id, row.username, row.role, row.agency, iso(row.created_at),
-                   iso(row.disabled_at) if row.disabled_at else None)
+    return Account(
+        row.id,
+        row.username,
+        row.role,
+        row.agency,
+        iso(row.created_at),
+        iso(row.disabled_at) if row.disabled_at else None,
+    )
 
 
 def check_password(password: str) -> None:
@@ -70,12 +77,19 @@ def check_password(password: str) -> None:
         raise ServiceError(422, "password", _("a password has at most {n} characters", n=MAX_PASSWORD_LENGTH))
 
 
-def create_user(store: Store, username: str, password: str, role: str, agency: str | None = None,
-                actor: Caller = LOCAL) -> Account:
+def create_user(
+    store: Store, username: str, password: str, role: str, agency: str | None = None, actor: Caller = LOCAL
+) -> Account:
     """A new account; refused (422) with a reason in the reader's language, or 409 when the name is taken."""
     if not isinstance(username, str) or not USERNAME_PATTERN.fullmatch(username):
-        raise ServiceError(422, "username", _("a username is 2 to {n} lowercase letters, digits, '.', '-' or '_', "
-                                              "starting with a letter or digit", n=USERNAME_LENGTH))
+        raise ServiceError(
+            422,
+            "username",
+            _(
+                "a username is 2 to {n} lowercase letters, digits, '.', '-' or '_', starting with a letter or digit",
+                n=USERNAME_LENGTH,
+            ),
+        )
     if role not in ROLES:
         raise ServiceError(422, "role", _("the role must be one of {roles}", roles=", ".join(ROLES)))
     agency = agency or None
@@ -86,8 +100,15 @@ def create_user(store: Store, username: str, password: str, role: str, agency: s
     if agency is not None and not _fits(agency, AGENCY_LENGTH):
         raise ServiceError(422, "agency", _("an agency id is 1 to {n} characters", n=AGENCY_LENGTH))
     check_password(password)
-    row = User(id=uuid.uuid4().hex, username=username, password_hash=_hasher.hash(password), role=role,
-               agency=agency, created_at=now(), disabled_at=None)
+    row = User(
+        id=uuid.uuid4().hex,
+        username=username,
+        password_hash=_hasher.hash(password),
+        role=role,
+        agency=agency,
+        created_at=now(),
+        disabled_at=None,
+    )
     try:
         with store.session() as session, session.begin():
             if session.scalars(select(User.id).where(User.username == username)).first() is not None:
@@ -135,8 +156,11 @@ def sign_in(store: Store, username: str, password: str) -> Account | None:
     if not isinstance(username, str) or not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
         return None
     with store.session() as session:
-        row = session.scalars(select(User).where(User.username == username.strip().lower())).first() \
-            if _fits(username, 64) else None
+        row = (
+            session.scalars(select(User).where(User.username == username.strip().lower())).first()
+            if _fits(username, 64)
+            else None
+        )
     try:
         _hasher.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):

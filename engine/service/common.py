@@ -5,15 +5,16 @@ Roles: an agency key reads and writes its own agency's data only; a reviewer rea
 and writes nothing; an admin manages keys and policies and reads everything. Another agency's
 object is reported as absent (404), not as forbidden, so ids reveal nothing.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from datetime import UTC
 
 from engine.errors import FieldError, field_errors
 from engine.i18n import _
 from engine.service.store import ID_LENGTH, AuditEntry, now
-
 
 ROLES = ("agency", "reviewer", "admin")
 
@@ -49,8 +50,7 @@ class ServiceError(Exception):
     or the {path, code, message} dicts the evaluators give for a record); without them, one error
     at the whole request that says `message`."""
 
-    def __init__(self, status: int, code: str, message: str,
-                 errors: Iterable[FieldError | Mapping] | None = None):
+    def __init__(self, status: int, code: str, message: str, errors: Iterable[FieldError | Mapping] | None = None):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.field_errors = field_errors(errors or ()) or (FieldError(code, message),)
@@ -72,6 +72,7 @@ def unavailable(error: BaseException) -> bool:
     import errno
 
     from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
     if isinstance(error, (OperationalError, InterfaceError, DisconnectionError)):
         return True
     return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT)
@@ -93,29 +94,42 @@ LOCAL = Caller("cli", "admin", None)  # a command run on the server's own machin
 
 def iso(moment) -> str:
     """UTC time as ISO 8601 with 'Z', the same from SQLite (which drops the zone) and PostgreSQL."""
-    from datetime import timezone
+
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def require(caller: Caller, *roles: str) -> None:
     if caller.role not in roles:
-        raise ServiceError(403, "forbidden", _("a {role} key cannot do this (needs: {roles})", role=caller.role,
-                                                 roles=", ".join(roles)))
+        raise ServiceError(
+            403,
+            "forbidden",
+            _("a {role} key cannot do this (needs: {roles})", role=caller.role, roles=", ".join(roles)),
+        )
 
 
 def _audit(session, actor: Caller, action: str, target: str, detail: str) -> None:
-    session.add(AuditEntry(at=now(), actor=actor.key_id, role=actor.role, agency=actor.agency,
-                           action=action, object=target, detail=detail))
+    session.add(
+        AuditEntry(
+            at=now(),
+            actor=actor.key_id,
+            role=actor.role,
+            agency=actor.agency,
+            action=action,
+            object=target,
+            detail=detail,
+        )
+    )
 
 
 def capped_errors(errors: list[FieldError], limit: int = MAX_RESPONSE_ERRORS) -> list[FieldError]:
     """At most `limit` located errors, and one more that counts the rest: a response stays small."""
     if len(errors) <= limit:
         return errors
-    return errors[:limit] + [FieldError("too_many_errors",
-                                        _("and {count} more errors not listed", count=len(errors) - limit))]
+    return errors[:limit] + [
+        FieldError("too_many_errors", _("and {count} more errors not listed", count=len(errors) - limit))
+    ]
 
 
 def _record_index(path: str) -> int:

@@ -1,5 +1,6 @@
 """API keys: made (the secret shown once, only its hash stored), listed, revoked, and the caller
 behind a request's key."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,16 @@ def create_key(store: Store, role: str, agency: str | None, actor: Caller = LOCA
 def list_keys(store: Store) -> list[dict]:
     with store.session() as session:
         keys = session.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
-        return [{"id": k.id, "role": k.role, "agency": k.agency, "created_at": iso(k.created_at),
-                 "revoked_at": iso(k.revoked_at) if k.revoked_at else None} for k in keys]
+        return [
+            {
+                "id": k.id,
+                "role": k.role,
+                "agency": k.agency,
+                "created_at": iso(k.created_at),
+                "revoked_at": iso(k.revoked_at) if k.revoked_at else None,
+            }
+            for k in keys
+        ]
 
 
 def revoke_key(store: Store, key_id: str, actor: Caller = LOCAL) -> None:
@@ -61,7 +70,7 @@ def authenticate(store: Store, authorization: str | None) -> Caller:
     """The caller behind an `Authorization: Bearer KEY` header, or 401."""
     if not authorization or not authorization.startswith("Bearer "):
         raise ServiceError(401, "unauthenticated", _("send an API key: Authorization: Bearer KEY"))
-    digest = _digest(authorization[len("Bearer "):].strip())
+    digest = _digest(authorization[len("Bearer ") :].strip())
     with store.session() as session:
         key = session.scalars(select(ApiKey).where(ApiKey.key_hash == digest)).first()
     if key is None or key.revoked_at is not None:

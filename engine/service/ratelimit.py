@@ -8,6 +8,7 @@ Flask-Limiter keeps `enabled` on the limiter object, which every app of the proc
 the last app created would decide for all. Here each app's own `RATELIMIT_ENABLED` decides for
 its own requests (a request filter reads it), whatever other apps were created after it.
 """
+
 from __future__ import annotations
 
 from flask import Flask, current_app

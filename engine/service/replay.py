@@ -8,6 +8,7 @@ difference is reported at its place, a JSON pointer into the evaluation (`/outpu
 with both sides; nothing is hidden or repaired, and a stored row that cannot even be read is a
 difference too, never a crash.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,9 +19,9 @@ from sqlalchemy import select
 
 from engine import api
 from engine.diagnostics import PolicyError
-from engine.i18n import _
 from engine.evaluate.io import decode_json, encode
 from engine.evaluate.runtime import pointer
+from engine.i18n import _
 from engine.service.store import STORED_ORDER, Evaluation, PolicyVersion, Store
 
 #: Rows read from the database at a time when replaying many.
@@ -48,8 +49,9 @@ class Difference:
         return result
 
     def render(self) -> str:
-        text = f"{self.path}: " + _("stored {stored}, replayed {replayed}", stored=_text(self.stored),
-                                     replayed=_text(self.replayed))
+        text = f"{self.path}: " + _(
+            "stored {stored}, replayed {replayed}", stored=_text(self.stored), replayed=_text(self.replayed)
+        )
         return text + (f" ({self.message})" if self.message else "")
 
 
@@ -67,8 +69,13 @@ class Replay:
         return not self.differences
 
     def as_json(self) -> dict:
-        return {"evaluation_id": self.evaluation_id, "policy_id": self.policy_id, "policy_hash": self.policy_hash,
-                "same": self.same, "differences": [d.as_json() for d in self.differences]}
+        return {
+            "evaluation_id": self.evaluation_id,
+            "policy_id": self.policy_id,
+            "policy_hash": self.policy_hash,
+            "same": self.same,
+            "differences": [d.as_json() for d in self.differences],
+        }
 
 
 def _text(value) -> str:
@@ -76,6 +83,7 @@ def _text(value) -> str:
 
 
 # The stored policy --------------------------------------------------------------------------
+
 
 def document_data(text: str):
     """The stored canonical document back as policy data: {"$number": "88.5"} -> Fraction(177, 2).
@@ -114,20 +122,39 @@ class StoredPolicies:
     def _build(self, policy_hash: str) -> tuple[api.LoadedPolicy | None, list[Difference]]:
         row = self.session.get(PolicyVersion, policy_hash)
         if row is None:
-            return None, [Difference("/policy/hash", policy_hash, message=_("no policy version is stored under this hash"))]
+            return None, [
+                Difference("/policy/hash", policy_hash, message=_("no policy version is stored under this hash"))
+            ]
         try:
             loaded = api.load_document(document_data(row.document), f"stored policy {policy_hash}")
         except ValueError as error:
-            return None, [Difference("/policy/hash", policy_hash, message=_("the stored policy is not JSON: {problem}", problem=error))]
+            return None, [
+                Difference(
+                    "/policy/hash", policy_hash, message=_("the stored policy is not JSON: {problem}", problem=error)
+                )
+            ]
         except PolicyError as error:
             first = error.diagnostics[0]
             more = _(" (and {count} more)", count=len(error.diagnostics) - 1) if len(error.diagnostics) > 1 else ""
-            return None, [Difference("/policy/hash", policy_hash,
-                                     message=_("the stored policy no longer passes its checks: {problem}",
-                                               problem=f"{first.code}: {first.message}{more}"))]
+            return None, [
+                Difference(
+                    "/policy/hash",
+                    policy_hash,
+                    message=_(
+                        "the stored policy no longer passes its checks: {problem}",
+                        problem=f"{first.code}: {first.message}{more}",
+                    ),
+                )
+            ]
         if loaded.policy.hash != policy_hash:
-            return loaded, [Difference("/policy/hash", policy_hash, loaded.policy.hash,
-                                       _("the stored policy document does not have the hash it is stored under"))]
+            return loaded, [
+                Difference(
+                    "/policy/hash",
+                    policy_hash,
+                    loaded.policy.hash,
+                    _("the stored policy document does not have the hash it is stored under"),
+                )
+            ]
         return loaded, []
 
 
@@ -141,6 +168,7 @@ def load_stored(store: Store, policy_hash: str) -> api.LoadedPolicy | None:
 
 # Replaying ------------------------------------------------------------------------------------
 
+
 def replay(row: Evaluation, policies: StoredPolicies) -> Replay:
     """Evaluate one stored row again and compare it with what was stored."""
     report = Replay(row.id, row.policy_id, row.policy_hash)
@@ -151,14 +179,16 @@ def replay(row: Evaluation, policies: StoredPolicies) -> Replay:
         try:
             stored[name] = decode_json(getattr(row, name).encode("utf-8"))
         except ValueError as error:
-            report.differences.append(Difference(f"/{name}", message=_("the stored {part} are not JSON: {problem}",
-                                                                                             part=name, problem=error)))
+            report.differences.append(
+                Difference(f"/{name}", message=_("the stored {part} are not JSON: {problem}", part=name, problem=error))
+            )
     if loaded is None or "inputs" not in stored:
         return report
     result = cast(dict, decode_json(encode(api.evaluate(loaded, stored["inputs"]))))  # an evaluation's JSON object
     if "errors" in result:
-        report.differences.append(Difference("/errors", replayed=result["errors"],
-                                             message=_("the stored inputs no longer evaluate")))
+        report.differences.append(
+            Difference("/errors", replayed=result["errors"], message=_("the stored inputs no longer evaluate"))
+        )
     for name in ("outputs", "values"):
         if name in stored:
             _compare(stored[name], result.get(name, _ABSENT), f"/{name}", report.differences)
@@ -173,8 +203,12 @@ def _compare(stored, replayed, path: str, differences: list[Difference]) -> None
         return
     if isinstance(stored, list) and isinstance(replayed, list):
         for index in range(max(len(stored), len(replayed))):
-            _compare(stored[index] if index < len(stored) else _ABSENT,
-                     replayed[index] if index < len(replayed) else _ABSENT, f"{path}/{index}", differences)
+            _compare(
+                stored[index] if index < len(stored) else _ABSENT,
+                replayed[index] if index < len(replayed) else _ABSENT,
+                f"{path}/{index}",
+                differences,
+            )
         return
     if stored is _ABSENT or replayed is _ABSENT or encode(stored) != encode(replayed):
         differences.append(Difference(path, stored, replayed))

@@ -5,13 +5,14 @@ The web's reviewer pages (/kebijakan, /tinjauan, /audit) are thin views over the
 every rule about who may read what lives here or in engine.service, whose helpers these reuse.
 Nothing here writes, except a replay's audit entry (an auditor's act is itself recorded).
 """
+
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, cast
@@ -19,11 +20,12 @@ from typing import Any, cast
 from sqlalchemy import func, select
 
 from engine import api, service
-from engine.review import rulebook as render
-from engine.review.diff import Change, compare as semantic_diff
-from engine.i18n import N_, _
 from engine.evaluate.io import decode_json
+from engine.i18n import N_, _
 from engine.numbers import format_number
+from engine.review import rulebook as render
+from engine.review.diff import Change
+from engine.review.diff import compare as semantic_diff
 from engine.service.common import Caller, ServiceError
 from engine.service.store import STORED_ORDER, AuditEntry, Evaluation, Store
 
@@ -42,6 +44,7 @@ def require_reader(caller: Caller) -> None:
 
 
 # Policies and rulebooks --------------------------------------------------------------------------
+
 
 @dataclass
 class PolicyEntry:
@@ -85,6 +88,7 @@ def rulebook(store: Store, ref: str) -> Rulebook:
     for version in listed:
         version["in_force"] = version["hash"] == current.policy.hash
     from engine.review.cases import run_tests
+
     html = render.render_fragment(loaded.policy, run_tests(loaded))
     return Rulebook(loaded, listed, html, render.value_anchors(loaded.policy))
 
@@ -95,6 +99,7 @@ def anchor_of(policy, name: str, scope: str | None = None) -> str | None:
 
 
 # Comparing two versions -------------------------------------------------------------------------
+
 
 @dataclass
 class ChangeRow:
@@ -160,8 +165,9 @@ class Comparison:
         return {name: pair for name, pair in self.totals.items() if "tpp" in name}
 
 
-def compare(store: Store, caller: Caller, old_ref: str, new_ref: str, policy: str | None = None,
-            period: str | None = None) -> Comparison:
+def compare(
+    store: Store, caller: Caller, old_ref: str, new_ref: str, policy: str | None = None, period: str | None = None
+) -> Comparison:
     """The semantic diff of two versions and their impact on the stored evaluations made under
     `policy` (by default the old version's id), in `period` if given. Reviewers and admins."""
     require_reader(caller)
@@ -170,11 +176,13 @@ def compare(store: Store, caller: Caller, old_ref: str, new_ref: str, policy: st
     return compare_loaded(store, old, new, policy or old.policy.id, period or None)
 
 
-def compare_loaded(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, policy: str | None,
-                   period: str | None) -> Comparison:
+def compare_loaded(
+    store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, policy: str | None, period: str | None
+) -> Comparison:
     """`compare` for policies already loaded (the workbench compares a draft with the version in force)."""
-    result = Comparison(old, new, [_change_row(c) for c in semantic_diff(old.policy.data, new.policy.data)],
-                        policy, period)
+    result = Comparison(
+        old, new, [_change_row(c) for c in semantic_diff(old.policy.data, new.policy.data)], policy, period
+    )
     common = [o for o in old.policy.outputs if o in new.policy.outputs]
     labelled = [o for o in common if old.policy.outputs[o].labels is not None]
     result.label_output = "predikat" if "predikat" in labelled else (labelled[0] if labelled else None)
@@ -182,8 +190,11 @@ def compare_loaded(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, p
         result.labels = list(old.policy.outputs[result.label_output].labels)  # type: ignore[arg-type]  # labelled
     rows = _stored_rows(store, policy, period)
     texts = [row.inputs for row in rows]
-    quick = api.record_pairs(b'{"records":[' + b",".join(t.encode("utf-8") for t in texts) + b"]}",
-                             len(texts)) if texts else None
+    quick = (
+        api.record_pairs(b'{"records":[' + b",".join(t.encode("utf-8") for t in texts) + b"]}", len(texts))
+        if texts
+        else None
+    )
     before, after = _evaluate_all(old, texts, quick), _evaluate_all(new, texts, quick)
     agencies: dict[str, AgencyChange] = {}
     label = result.label_output
@@ -217,9 +228,13 @@ def compare_loaded(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, p
             if pair[0] in rank and pair[1] in rank:
                 agency.up += rank[pair[1]] < rank[pair[0]]
                 agency.down += rank[pair[1]] > rank[pair[0]]
-            numbers = {name: (_exact(x_out.get(name)), _exact(y_out.get(name))) for name in common
-                       if _exact(x_out.get(name)) is not None and _exact(y_out.get(name)) is not None
-                       and x_out.get(name) != y_out.get(name)}
+            numbers = {
+                name: (_exact(x_out.get(name)), _exact(y_out.get(name)))
+                for name in common
+                if _exact(x_out.get(name)) is not None
+                and _exact(y_out.get(name)) is not None
+                and x_out.get(name) != y_out.get(name)
+            }
             result.movers.append(Mover(row.id, row.agency, row.record_id, row.period, pair[0], pair[1], numbers))
     result.labels += [x for pair in result.transitions for x in pair if x not in result.labels]
     result.agencies = sorted(agencies.values(), key=lambda a: a.agency)
@@ -229,8 +244,10 @@ def compare_loaded(store: Store, old: api.LoadedPolicy, new: api.LoadedPolicy, p
 def _evaluate_all(loaded: api.LoadedPolicy, texts: list[str], quick: list | None) -> list[dict]:
     """Each stored record's result by the facade's rule: the fast kernel on the records as it reads
     them, the exact evaluator (reading the stored text only then) for anything it hands back."""
-    return [loaded.result(lambda text=text: _record(text), quick[index] if quick is not None else None)
-            for index, text in enumerate(texts)]
+    return [
+        loaded.result(lambda text=text: _record(text), quick[index] if quick is not None else None)
+        for index, text in enumerate(texts)
+    ]
 
 
 def _exact(value) -> Fraction | None:
@@ -241,16 +258,28 @@ def _exact(value) -> Fraction | None:
 
 
 def _stored_rows(store: Store, policy: str | None, period: str | None) -> Sequence[Any]:
-    conditions = [column == value for column, value in ((Evaluation.policy_id, policy), (Evaluation.period, period))
-                  if value is not None]
+    conditions = [
+        column == value
+        for column, value in ((Evaluation.policy_id, policy), (Evaluation.period, period))
+        if value is not None
+    ]
     with store.session() as session:
         count = cast(int, session.scalar(select(func.count()).select_from(Evaluation).where(*conditions)))
         if count > service.MAX_IMPACT_EVALUATIONS:
-            raise ServiceError(422, "too_many_evaluations",
-                               _("{count} stored evaluations match; at most {limit} are compared at once: choose a period",
-                                 count=count, limit=service.MAX_IMPACT_EVALUATIONS))
-        query = (select(Evaluation.id, Evaluation.agency, Evaluation.record_id, Evaluation.period, Evaluation.inputs)
-                 .where(*conditions).order_by(*STORED_ORDER))
+            raise ServiceError(
+                422,
+                "too_many_evaluations",
+                _(
+                    "{count} stored evaluations match; at most {limit} are compared at once: choose a period",
+                    count=count,
+                    limit=service.MAX_IMPACT_EVALUATIONS,
+                ),
+            )
+        query = (
+            select(Evaluation.id, Evaluation.agency, Evaluation.record_id, Evaluation.period, Evaluation.inputs)
+            .where(*conditions)
+            .order_by(*STORED_ORDER)
+        )
         return session.execute(query).all()
 
 
@@ -267,6 +296,7 @@ CHANGE_KINDS = (N_("added"), N_("removed"), N_("changed"))
 
 def _change_row(change: Change) -> ChangeRow:
     from engine.review.diff import _path_text, _value_text
+
     old = "" if change.old is None else _value_text(change.old)
     new = "" if change.new is None else _value_text(change.new)
     return ChangeRow(change.kind, describe_path(change.path), _path_text(change.path), old, new)
@@ -281,15 +311,25 @@ def describe_path(path: tuple) -> str:
         if head == "item_values" and len(parts) >= 3:
             scope, parts = parts[1], ["values"] + parts[2:]
         name, rest = parts[1], parts[2:]
-        where = _("value {name}", name=name) if scope is None else _("value {name} of each {scope}", name=name, scope=scope)
+        where = (
+            _("value {name}", name=name) if scope is None else _("value {name} of each {scope}", name=name, scope=scope)
+        )
         if rest[:2] == ["weighted", "weights"] and len(rest) >= 4:
-            return _("weight of {indicator} for {group} in {where}", indicator=rest[3],
-                     group=_("others") if rest[2] == "default" else rest[2], where=where)
+            return _(
+                "weight of {indicator} for {group} in {where}",
+                indicator=rest[3],
+                group=_("others") if rest[2] == "default" else rest[2],
+                where=where,
+            )
         if rest[:2] == ["weighted", "weights"] and len(rest) == 3:
             return _("weights for {group} in {where}", group=rest[2], where=where)
         if rest[:2] == ["table", "rows"] and len(rest) >= 3:
-            what = {"when": _("condition"), "then": _("result"), "formula": _("result formula"),
-                    "basis": _("legal basis")}.get(rest[3] if len(rest) > 3 else "", _("row"))
+            what = {
+                "when": _("condition"),
+                "then": _("result"),
+                "formula": _("result formula"),
+                "basis": _("legal basis"),
+            }.get(rest[3] if len(rest) > 3 else "", _("row"))
             return _("{what} of row {row} of the table of {where}", what=what, row=rest[2] + 1, where=where)
         if rest[:2] == ["table", "rows"]:
             return _("rows of the table of {where}", where=where)
@@ -304,9 +344,16 @@ def describe_path(path: tuple) -> str:
         if not rest:
             return where
         return f"{where}: {'.'.join(str(p) for p in rest)}"
-    names = {"version": _("version"), "title": _("title"), "berlaku_mulai": _("in force from"),
-             "berlaku_sampai": _("in force until"), "legal_basis": _("legal basis"), "description": _("description"),
-             "id": _("policy id"), "extends": _("extends")}
+    names = {
+        "version": _("version"),
+        "title": _("title"),
+        "berlaku_mulai": _("in force from"),
+        "berlaku_sampai": _("in force until"),
+        "legal_basis": _("legal basis"),
+        "description": _("description"),
+        "id": _("policy id"),
+        "extends": _("extends"),
+    }
     if len(parts) == 1 and head in names:
         return names[head]
     if head == "inputs" and len(parts) >= 2:
@@ -330,9 +377,17 @@ def movers_csv(result: Comparison) -> str:
     numeric = sorted({name for mover in result.movers for name in mover.numbers})
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["evaluation_id", "agency", "record_id", "period", f"{result.label_output or 'label'}_old",
-                     f"{result.label_output or 'label'}_new",
-                     *[f"{name}_{side}" for name in numeric for side in ("old", "new")]])
+    writer.writerow(
+        [
+            "evaluation_id",
+            "agency",
+            "record_id",
+            "period",
+            f"{result.label_output or 'label'}_old",
+            f"{result.label_output or 'label'}_new",
+            *[f"{name}_{side}" for name in numeric for side in ("old", "new")],
+        ]
+    )
     for m in result.movers:
         values = [m.evaluation_id, m.agency, m.record_id or "", m.period, m.old or "", m.new or ""]
         for name in numeric:
@@ -348,6 +403,7 @@ def _safe_cell(text: str) -> str:
 
 # Evaluations and replay -------------------------------------------------------------------------
 
+
 def replay_submission(store: Store, caller: Caller, submission_id: str) -> list:
     """Replay every evaluation of a submission the caller may see (404 otherwise); audited once."""
     service.get_submission(store, caller, submission_id)  # 404 unless visible
@@ -356,14 +412,24 @@ def replay_submission(store: Store, caller: Caller, submission_id: str) -> list:
 
 # The audit log ----------------------------------------------------------------------------------
 
+
 @dataclass
 class AuditPage:
     entries: Sequence[AuditEntry]
     next: int | None  # the `sebelum` of the next page (older entries), or None at the end
 
 
-def audit_log(store: Store, caller: Caller, actor: str = "", action: str = "", target: str = "",
-              since: str = "", until: str = "", before: int | None = None, limit: int = AUDIT_PAGE) -> AuditPage:
+def audit_log(
+    store: Store,
+    caller: Caller,
+    actor: str = "",
+    action: str = "",
+    target: str = "",
+    since: str = "",
+    until: str = "",
+    before: int | None = None,
+    limit: int = AUDIT_PAGE,
+) -> AuditPage:
     """Newest first, a page at a time. Pages follow the entries' ids (keyset), so entries added
     while a reader pages never shift a page nor make the reader skip an older entry.
 
@@ -383,10 +449,9 @@ def audit_log(store: Store, caller: Caller, actor: str = "", action: str = "", t
     if target:
         query = query.where(AuditEntry.object.startswith(target, autoescape=True))
     if since:
-        query = query.where(AuditEntry.at >= datetime.combine(_day(since, "since"), time.min, timezone.utc))
+        query = query.where(AuditEntry.at >= datetime.combine(_day(since, "since"), time.min, UTC))
     if until:
-        query = query.where(AuditEntry.at < datetime.combine(_day(until, "until") + timedelta(days=1), time.min,
-                                                             timezone.utc))
+        query = query.where(AuditEntry.at < datetime.combine(_day(until, "until") + timedelta(days=1), time.min, UTC))
     if before is not None:
         query = query.where(AuditEntry.id < before)
     with store.session() as session:
@@ -412,12 +477,12 @@ def _day(text: str, field_name: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ServiceError(422, "invalid_date", _("{field}: write a day as YYYY-MM-DD, got {got}",
-                                                  field=field_name, got=text[:40])) from None
+        raise ServiceError(
+            422, "invalid_date", _("{field}: write a day as YYYY-MM-DD, got {got}", field=field_name, got=text[:40])
+        ) from None
 
 
 def in_force(store: Store, policy_id: str, period: str | None = None) -> api.LoadedPolicy:
     """The version of `policy_id` in force for `period` (today when None)."""
     chooser = service._chooser(policy_id, "", store, period) if period else None
     return chooser.default if chooser is not None else service.load_policy(policy_id, path="", store=store)
-

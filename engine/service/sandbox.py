@@ -8,11 +8,12 @@ wall-clock time is up. The server's own threads and memory are never spent on it
 stays free for other requests. At most MAX_CONCURRENT_CHECKS run at once; another request is
 refused at once (Busy) rather than queued, so that hostile checks cannot occupy every thread.
 """
+
 from __future__ import annotations
 
 import multiprocessing
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from engine.i18n import language, set_language
 
@@ -62,8 +63,7 @@ def run_limited(function: Callable, *args, seconds: float = CHECK_SECONDS, memor
     try:
         context = _forkserver()
         receiving, sending = context.Pipe(duplex=False)
-        child = context.Process(target=_child, args=(sending, function, args, memory, seconds, language()),
-                                daemon=True)
+        child = context.Process(target=_child, args=(sending, function, args, memory, seconds, language()), daemon=True)
         child.start()
         sending.close()
         try:
@@ -91,6 +91,7 @@ def _child(sending, function: Callable, args: tuple, memory: int, seconds: float
     """Runs in the forkserver's child, which inherits none of the request's context: the language
     of its messages comes as an argument."""
     import resource
+
     set_language(lang)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     cpu = int(seconds) + 1

@@ -9,6 +9,7 @@ a connection, never a worker thread. Two gaps remain, closed here:
   open within HEADER_SECONDS from one address.
 Put a reverse proxy with per-address connection limits in front for anything wider.
 """
+
 from __future__ import annotations
 
 import time
@@ -54,10 +55,19 @@ class Server(TcpWSGIServer):
                 channel.will_close = True
 
 
-def create_server(application, host: str, port: int, threads: int, timeout: int, header_seconds: float,
-                  max_request_body_size: int) -> Server:
+def create_server(
+    application, host: str, port: int, threads: int, timeout: int, header_seconds: float, max_request_body_size: int
+) -> Server:
     """The server, bound and listening (an OSError when the address cannot be used)."""
-    return Server(application, header_seconds=header_seconds, host=host, port=port, threads=threads,
-                  channel_timeout=timeout, cleanup_interval=max(1, min(30, int(min(timeout, header_seconds)) // 3)),
-                  max_request_body_size=max_request_body_size, ident="kinerja",
-                  clear_untrusted_proxy_headers=True)
+    return Server(
+        application,
+        header_seconds=header_seconds,
+        host=host,
+        port=port,
+        threads=threads,
+        channel_timeout=timeout,
+        cleanup_interval=max(1, min(30, int(min(timeout, header_seconds)) // 3)),
+        max_request_body_size=max_request_body_size,
+        ident="kinerja",
+        clear_untrusted_proxy_headers=True,
+    )

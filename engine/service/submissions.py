@@ -11,6 +11,7 @@ The rules, so the web's views stay thin and the API could offer the same:
   `kinerja distribution --units`); the results page filters by them and checks each unit rule
   (kurva distribusi) of the policy with engine.review.distribution.
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,12 +27,20 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from engine import api, i18n, service
-from engine.review import distribution
-from engine.i18n import _
 from engine.evaluate.io import decode_json, encode
+from engine.i18n import _
+from engine.review import distribution
 from engine.service.common import Caller, ServiceError, _fits, _visible_row, iso, require
 from engine.service.store import (
-    FILENAME_LENGTH, PERIOD_LENGTH, POLICY_ID_LENGTH, Evaluation, Store, Submission, SubmissionUnits, Upload, now,
+    FILENAME_LENGTH,
+    PERIOD_LENGTH,
+    POLICY_ID_LENGTH,
+    Evaluation,
+    Store,
+    Submission,
+    SubmissionUnits,
+    Upload,
+    now,
 )
 
 if TYPE_CHECKING:
@@ -59,9 +68,19 @@ def list_submissions(store: Store, caller: Caller, limit: int = MAX_LISTED) -> l
         query = query.where(Submission.agency == caller.agency)
     with store.session() as session:
         rows = session.scalars(query).all()
-    return [{"id": row.id, "agency": row.agency, "policy_id": row.policy_id, "policy_hash": row.policy_hash,
-             "period": row.period, "record_count": row.record_count, "created_by": row.created_by,
-             "created_at": iso(row.created_at)} for row in rows]
+    return [
+        {
+            "id": row.id,
+            "agency": row.agency,
+            "policy_id": row.policy_id,
+            "policy_hash": row.policy_hash,
+            "period": row.period,
+            "record_count": row.record_count,
+            "created_by": row.created_by,
+            "created_at": iso(row.created_at),
+        }
+        for row in rows
+    ]
 
 
 def policies(store: Store) -> list[dict]:
@@ -72,17 +91,23 @@ def policies(store: Store) -> list[dict]:
 
 # Templates ------------------------------------------------------------------------------------
 
+
 def template(policy_id: str, fmt: str, period: str | None = None, store: Store | None = None) -> tuple[bytes, str]:
     """The data template of a policy, built in or published (the version in force for `period`,
     else today), and its file name."""
     from engine.evaluate import sheets
-    loaded = service.load_policy(policy_id, path="", store=store) if period is None else \
-        service._chooser(policy_id, "", store, period).default
+
+    loaded = (
+        service.load_policy(policy_id, path="", store=store)
+        if period is None
+        else service._chooser(policy_id, "", store, period).default
+    )
     data = sheets.template_xlsx(loaded) if fmt == "xlsx" else sheets.template_csv(loaded)
     return data, f"templat-{loaded.policy.id}-{loaded.policy.version}.{fmt}"
 
 
 # Upload, preview and send ---------------------------------------------------------------------
+
 
 @dataclass
 class Staged:
@@ -117,45 +142,88 @@ def _form_errors(policy: str, period: str, filename: str, data: bytes) -> list[s
     if not _fits(policy, POLICY_ID_LENGTH):
         errors.append(_("choose a policy"))
     if not _fits(period, PERIOD_LENGTH):
-        errors.append(_("write the period (a year, a month YYYY-MM or a day YYYY-MM-DD), at most {n} characters",
-                        n=PERIOD_LENGTH))
+        errors.append(
+            _("write the period (a year, a month YYYY-MM or a day YYYY-MM-DD), at most {n} characters", n=PERIOD_LENGTH)
+        )
     if not filename or not data:
         errors.append(_("choose the file to send (.xlsx or .csv)"))
     return errors
 
 
-def stage_upload(store: Store, caller: Caller, user_id: str, policy: str, period: str, filename: str,
-                 data: bytes, units_name: str | None = None, units_data: bytes | None = None) -> Staged:
+def stage_upload(
+    store: Store,
+    caller: Caller,
+    user_id: str,
+    policy: str,
+    period: str,
+    filename: str,
+    data: bytes,
+    units_name: str | None = None,
+    units_data: bytes | None = None,
+) -> Staged:
     """Read and evaluate an uploaded file for the preview; keep it (and return a token) only when
     every record is valid, under the version in force for the period. Nothing else is stored."""
     from engine.evaluate import sheets
+
     require(caller, "agency")
     problems = _form_errors(policy, period, filename, data)
     if problems:
-        raise ServiceError(422, "invalid_form", "; ".join(problems),
-                           [{"path": "", "code": "invalid_form", "message": p} for p in problems])
+        raise ServiceError(
+            422,
+            "invalid_form",
+            "; ".join(problems),
+            [{"path": "", "code": "invalid_form", "message": p} for p in problems],
+        )
     chooser = service._chooser(policy, "/policy", store, period)
     preview = sheets.preview(chooser, filename, data)
     default = chooser.default
     for row in preview.rows:  # a record whose own periode falls under another version
         if row.record is not None and not row.errors and chooser.for_record(row.record) is not default:
-            row.errors.append(sheets.CellError(
-                row.sheet, row.row, None, None, "/periode", "period_mismatch",
-                _("this record's periode is not under the version of {policy} in force for the period {period}; "
-                  "send it in a file of its own", policy=default.policy.id, period=period)))
+            row.errors.append(
+                sheets.CellError(
+                    row.sheet,
+                    row.row,
+                    None,
+                    None,
+                    "/periode",
+                    "period_mismatch",
+                    _(
+                        "this record's periode is not under the version of {policy} in force for the period {period}; "
+                        "send it in a file of its own",
+                        policy=default.policy.id,
+                        period=period,
+                    ),
+                )
+            )
     units, unit_errors = read_units(units_name, units_data) if units_data else (None, [])
     token = None
     if preview.ok and not unit_errors:
         token = uuid.uuid4().hex
         moment = now()
         with store.session() as session, session.begin():
-            session.execute(delete(Upload).where(Upload.submission_id.is_(None),
-                                                 Upload.created_at < moment - UPLOAD_LIFETIME))
-            session.add(Upload(id=token, user_id=user_id, agency=caller.agency, policy_id=policy, period=period,
-                               filename=filename[-FILENAME_LENGTH:], data=data, created_at=moment,
-                               units=encode(units_json(units)).decode("utf-8") if units is not None else None))
-            service._audit(session, caller, "upload.preview", f"upload/{token}",
-                           f"policy={policy} period={period} records={len(preview.rows)} file={filename[-80:]}")
+            session.execute(
+                delete(Upload).where(Upload.submission_id.is_(None), Upload.created_at < moment - UPLOAD_LIFETIME)
+            )
+            session.add(
+                Upload(
+                    id=token,
+                    user_id=user_id,
+                    agency=caller.agency,
+                    policy_id=policy,
+                    period=period,
+                    filename=filename[-FILENAME_LENGTH:],
+                    data=data,
+                    created_at=moment,
+                    units=encode(units_json(units)).decode("utf-8") if units is not None else None,
+                )
+            )
+            service._audit(
+                session,
+                caller,
+                "upload.preview",
+                f"upload/{token}",
+                f"policy={policy} period={period} records={len(preview.rows)} file={filename[-80:]}",
+            )
     return Staged(preview, policy, period, units, unit_errors, token)
 
 
@@ -163,6 +231,7 @@ def send_upload(store: Store, caller: Caller, user_id: str, token: str) -> str:
     """Store a previewed upload as one submission (all of it or nothing), once: the id of the
     submission, the same for every repeat of the same token."""
     from engine.evaluate import sheets
+
     require(caller, "agency")
     with store.session() as session:
         upload = session.get(Upload, token) if _fits(token, 32) else None
@@ -189,6 +258,7 @@ def send_upload(store: Store, caller: Caller, user_id: str, token: str) -> str:
 def read_units(name: str | None, data: bytes) -> tuple[list[distribution.Unit] | None, list[str]]:
     """Units from an uploaded YAML or JSON units file (as `kinerja distribution --units` reads)."""
     from engine.diagnostics import Diagnostics
+
     if len(data) > MAX_UNITS_BYTES:
         return None, [_("the units file is larger than {n:,} bytes", n=MAX_UNITS_BYTES)]
     suffix = ".json" if (name or "").lower().endswith(".json") else ".yaml"
@@ -211,12 +281,16 @@ def _units(session, submission_id: str) -> list[distribution.Unit] | None:
     if row is None:
         return None
     from engine.diagnostics import Position
+
     stored = cast(list, decode_json(row.units.encode("utf-8")))  # as units_json wrote them
-    return [distribution.Unit(u["id"], u["name"], u["attributes"], [str(m) for m in u["members"]], Position("unit", 0, 0))
-            for u in stored]
+    return [
+        distribution.Unit(u["id"], u["name"], u["attributes"], [str(m) for m in u["members"]], Position("unit", 0, 0))
+        for u in stored
+    ]
 
 
 # Results --------------------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=16)
 def _version(store_url: str, policy_id: str, policy_hash: str) -> api.LoadedPolicy | None:
@@ -225,6 +299,7 @@ def _version(store_url: str, policy_id: str, policy_hash: str) -> api.LoadedPoli
     `kinerja eval` writes them), else as the store kept it."""
     from engine.service.replay import load_stored
     from engine.service.store import open_store
+
     store = open_store(store_url, migrate=False)
     try:
         try:
@@ -241,8 +316,9 @@ def _version(store_url: str, policy_id: str, policy_hash: str) -> api.LoadedPoli
 def _policy_of(store: Store, policy_id: str, policy_hash: str) -> api.LoadedPolicy:
     loaded = _version(store.url, policy_id, policy_hash)
     if loaded is None:
-        raise ServiceError(500, "policy_broken", _("the policy version {hash} of this submission cannot be rebuilt",
-                                                   hash=policy_hash))
+        raise ServiceError(
+            500, "policy_broken", _("the policy version {hash} of this submission cannot be rebuilt", hash=policy_hash)
+        )
     return loaded
 
 
@@ -292,9 +368,16 @@ def _share(count: int, total: int) -> Decimal:
 def submission_meta(store: Store, caller: Caller, submission_id: str) -> dict:
     with store.session() as session:
         row = _visible_row(session, caller, Submission, submission_id, "submission")
-    return {"id": row.id, "agency": row.agency, "policy_id": row.policy_id, "policy_hash": row.policy_hash,
-            "period": row.period, "record_count": row.record_count, "created_by": row.created_by,
-            "created_at": iso(row.created_at)}
+    return {
+        "id": row.id,
+        "agency": row.agency,
+        "policy_id": row.policy_id,
+        "policy_hash": row.policy_hash,
+        "period": row.period,
+        "record_count": row.record_count,
+        "created_by": row.created_by,
+        "created_at": iso(row.created_at),
+    }
 
 
 def _stored_results(store: Store, caller: Caller, submission_id: str):
@@ -305,14 +388,20 @@ def _stored_results(store: Store, caller: Caller, submission_id: str):
 
 def _read_results(store: Store, submission_id: str) -> tuple:
     """A submission's evaluations and units, decoded once per process: a stored submission never changes."""
+
     def read():
         with store.session() as session:
-            rows = session.execute(select(Evaluation.id, Evaluation.record_id, Evaluation.outputs)
-                                   .where(Evaluation.submission_id == submission_id)
-                                   .order_by(Evaluation.position)).all()
+            rows = session.execute(
+                select(Evaluation.id, Evaluation.record_id, Evaluation.outputs)
+                .where(Evaluation.submission_id == submission_id)
+                .order_by(Evaluation.position)
+            ).all()
             units = _units(session, submission_id)
-        return tuple({"evaluation_id": eid, "record_id": rid, "outputs": decode_json(outputs.encode("utf-8"))}
-                     for eid, rid, outputs in rows), units
+        return tuple(
+            {"evaluation_id": eid, "record_id": rid, "outputs": decode_json(outputs.encode("utf-8"))}
+            for eid, rid, outputs in rows
+        ), units
+
     return _RESULTS.get((store.url, submission_id)) or _RESULTS.put((store.url, submission_id), read())
 
 
@@ -341,17 +430,26 @@ RECENT_SUBMISSIONS = 4
 _RESULTS = _Recent(RECENT_SUBMISSIONS)
 
 
-def results(store: Store, caller: Caller, submission_id: str, unit: str | None = None,
-            predikat: str | None = None, sort: str | None = None, descending: bool = False,
-            page: int = 1) -> Results:
+def results(
+    store: Store,
+    caller: Caller,
+    submission_id: str,
+    unit: str | None = None,
+    predikat: str | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+    page: int = 1,
+) -> Results:
     """A submission's results, filtered by unit and predikat, sorted by a column, a page at a time,
     with the predikat distribution of each unit against the policy's unit rules."""
     from engine.review.whatif import predikat_output
+
     meta, rows, units = _stored_results(store, caller, submission_id)
     loaded = _policy_of(store, meta["policy_id"], meta["policy_hash"])
     policy = loaded.policy
-    columns = [name for name in policy.outputs
-               if all(not isinstance(r["outputs"].get(name), (dict, list)) for r in rows[:50])]
+    columns = [
+        name for name in policy.outputs if all(not isinstance(r["outputs"].get(name), (dict, list)) for r in rows[:50])
+    ]
     output = predikat_output(policy)
     name = output.name if output is not None else None
     labels = [str(label) for label in output.labels] if output is not None else []
@@ -369,7 +467,7 @@ def results(store: Store, caller: Caller, submission_id: str, unit: str | None =
         chosen = sorted(chosen, key=_sort_key(sort, name, labels), reverse=descending)
     pages = max(1, -(-len(chosen) // PAGE_SIZE))
     page = min(max(1, page), pages)
-    shown = chosen[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    shown = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     return Results(meta, columns, shown, len(chosen), page, pages, units, name, labels, charts)
 
 
@@ -388,6 +486,7 @@ def _sort_key(sort: str, predikat: str | None, labels: list[str]):
         if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
             return (0, value, "")
         return (1, 0, str(value))
+
     return key
 
 
@@ -401,9 +500,17 @@ def _charts(loaded, rows: list[dict], units, predikat: str | None, labels: list[
             value = str(row["outputs"].get(predikat))
             counts[value] = counts.get(value, 0) + 1
         bars = [ChartBar(label, counts.get(label, 0), _share(counts.get(label, 0), len(rows))) for label in labels]
-        return [UnitChart("", _("All employees of this submission"), len(rows), bars,
-                          notes=[_("No units were sent with this submission: the unit rules (kurva distribusi) "
-                                   "are not checked.")])]
+        return [
+            UnitChart(
+                "",
+                _("All employees of this submission"),
+                len(rows),
+                bars,
+                notes=[
+                    _("No units were sent with this submission: the unit rules (kurva distribusi) are not checked.")
+                ],
+            )
+        ]
     lang = i18n.language()
     rules = [rule for rule in loaded.policy.unit_rules.values() if rule.counts == predikat]
     charts = []
@@ -414,13 +521,23 @@ def _charts(loaded, rows: list[dict], units, predikat: str | None, labels: list[
             if result is not None and predikat in result:
                 total += 1
                 counts[str(result[predikat])] = counts.get(str(result[predikat]), 0) + 1
-        chart = UnitChart(unit.id, unit.name, total,
-                          [ChartBar(label, counts.get(label, 0), _share(counts.get(label, 0), total)) for label in labels])
+        chart = UnitChart(
+            unit.id,
+            unit.name,
+            total,
+            [ChartBar(label, counts.get(label, 0), _share(counts.get(label, 0), total)) for label in labels],
+        )
         for rule in rules:
             report = distribution.assess(rule, [unit], outputs)[0]
             if report.problem:
-                chart.notes.append(_("not checked: the rule {rule} has no case for {by} {case}",
-                                     rule=rule.label or rule.name, by=rule.by, case=report.case))
+                chart.notes.append(
+                    _(
+                        "not checked: the rule {rule} has no case for {by} {case}",
+                        rule=rule.label or rule.name,
+                        by=rule.by,
+                        case=report.case,
+                    )
+                )
                 continue
             if report.small:
                 chart.notes.append(_("not checked: fewer than {n} employees", n=rule.small_units_below))
@@ -428,12 +545,19 @@ def _charts(loaded, rows: list[dict], units, predikat: str | None, labels: list[
             for condition in rule.cases[report.case]:
                 count = sum(counts.get(str(label), 0) for label in condition.labels)
                 percent = condition.bound in ("at_most", "at_least")
-                chart.limits.append({
-                    "text": distribution.condition_text(condition, lang), "count": count, "total": total,
-                    "share": _share(count, total), "percent": percent,
-                    "limit": Decimal(condition.limit.numerator) / Decimal(condition.limit.denominator),
-                    "holds": distribution.holds(condition, count, total),
-                    "rule": rule.label or rule.name, "number": len(chart.limits) + 1})
+                chart.limits.append(
+                    {
+                        "text": distribution.condition_text(condition, lang),
+                        "count": count,
+                        "total": total,
+                        "share": _share(count, total),
+                        "percent": percent,
+                        "limit": Decimal(condition.limit.numerator) / Decimal(condition.limit.denominator),
+                        "holds": distribution.holds(condition, count, total),
+                        "rule": rule.label or rule.name,
+                        "number": len(chart.limits) + 1,
+                    }
+                )
             if report.missing:
                 chart.notes.append(_("{n} members have no result in this submission", n=len(report.missing)))
         if not rules:
@@ -445,6 +569,7 @@ def _charts(loaded, rows: list[dict], units, predikat: str | None, labels: list[
 def results_file(store: Store, caller: Caller, submission_id: str, fmt: str) -> tuple[bytes, str]:
     """The results as .xlsx or .csv, as `kinerja eval` writes them for the same records."""
     from engine.evaluate import sheets
+
     meta, rows, _units_ = _stored_results(store, caller, submission_id)
     loaded = _policy_of(store, meta["policy_id"], meta["policy_hash"])
     names = list(loaded.policy.outputs)
@@ -454,6 +579,7 @@ def results_file(store: Store, caller: Caller, submission_id: str, fmt: str) -> 
 
 
 # One employee's sheet --------------------------------------------------------------------------
+
 
 @dataclass
 class EmployeeSheet:
@@ -471,22 +597,31 @@ def employee_sheet(store: Store, caller: Caller, evaluation_id: str) -> Employee
     and the smallest change of an input the employee influences that reaches a better predikat."""
     from engine.review.explain import explain
     from engine.review.whatif import change_text, what_if
+
     evaluation = service.get_evaluation(store, caller, evaluation_id)
     loaded = _policy_of(store, evaluation["policy"]["id"], evaluation["policy"]["hash"])
     policy = loaded.policy
     lang = i18n.language()
     result = api.evaluate(loaded, evaluation["inputs"], trace=True)
     steps = explain(result.get("trace", []), lang)
-    outputs = [(name, spec.label or name, evaluation["outputs"].get(name)) for name, spec in policy.outputs.items()
-               if not isinstance(evaluation["outputs"].get(name), (dict, list))]
+    outputs = [
+        (name, spec.label or name, evaluation["outputs"].get(name))
+        for name, spec in policy.outputs.items()
+        if not isinstance(evaluation["outputs"].get(name), (dict, list))
+    ]
     report = what_if(loaded, evaluation["inputs"])
     better, current, goal = [], None, None
     if report is not None:
         current, goal = report.current, report.goal
         influenced = [c for c in report.changes if _influenced(c.path)]
         better = [change_text(c, lang) for c in influenced]
-    meta = {"id": policy.id, "version": policy.version, "title": policy.title,
-            "legal_basis": policy.legal_basis, "hash": policy.hash}
+    meta = {
+        "id": policy.id,
+        "version": policy.version,
+        "title": policy.title,
+        "legal_basis": policy.legal_basis,
+        "hash": policy.hash,
+    }
     return EmployeeSheet(evaluation, meta, outputs, steps, better, current, goal)
 
 

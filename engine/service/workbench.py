@@ -8,25 +8,25 @@ original's own test cases (cases are never inherited; copied, they show at once 
 results the change breaks). The text is then checked, tested, tried and published like any
 policy, through the functions below, which the web's /bengkel pages call.
 """
+
 from __future__ import annotations
 
 import re
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import cast
 from pathlib import Path
+from typing import cast
 
 import yaml
 
 from engine import api
-from engine.policy.model import ComputedValue, MatrixValue, TableValue, WeightedValue
-from engine.review import cases as testing
 from engine.diagnostics import Position, Severity
 from engine.i18n import N_, _
 from engine.numbers import NumberError, format_number, parse_number
+from engine.policy.model import ComputedValue, MatrixValue, TableValue, WeightedValue
+from engine.review import cases as testing
 
 #: Longest policy text the workbench accepts (as engine.policy.source.MAX_POLICY_BYTES reads files).
 MAX_TEXT_CHARACTERS = 1_000_000
@@ -36,8 +36,13 @@ FORM_LIST_ITEMS = 3
 _NUMBER_IN_CELL = re.compile(r"""("[^"]*"|'[^']*')|(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])""")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-KIND_WORDS = {"nilai": N_("number"), "bobot": N_("weight"), "batas": N_("table bound"), "hasil": N_("table result"),
-              "sel": N_("matrix cell")}
+KIND_WORDS = {
+    "nilai": N_("number"),
+    "bobot": N_("weight"),
+    "batas": N_("table bound"),
+    "hasil": N_("table result"),
+    "sel": N_("matrix cell"),
+}
 
 
 class WorkbenchError(Exception):
@@ -70,10 +75,13 @@ class Number:
 
     @property
     def text(self) -> str:
-        return self.value if isinstance(self.value, str) else format_number(cast(Fraction, self.value), decimal_mark=",")
+        return (
+            self.value if isinstance(self.value, str) else format_number(cast(Fraction, self.value), decimal_mark=",")
+        )
 
 
 # Listing the numbers ---------------------------------------------------------------------------
+
 
 def numbers(loaded: api.LoadedPolicy) -> list[Number]:
     """Every changeable number of a policy, in the order of its values."""
@@ -83,14 +91,27 @@ def numbers(loaded: api.LoadedPolicy) -> list[Number]:
         group = f"{d.label} ({d.name})" if d.label else d.name
         where = lambda path: policy.sources.position(path, policy.file)  # noqa: E731
         if isinstance(d, ComputedValue) and d.formula is not None and _plain_number(d.formula.text) is not None:
-            found.append(Number(_key(d.formula.path), "nilai", _plain_number(d.formula.text),
-                                d.label or d.name, group, d.basis, where(d.formula.path), d.formula.path))
+            found.append(
+                Number(
+                    _key(d.formula.path),
+                    "nilai",
+                    _plain_number(d.formula.text),
+                    d.label or d.name,
+                    group,
+                    d.basis,
+                    where(d.formula.path),
+                    d.formula.path,
+                )
+            )
         if isinstance(d, WeightedValue):
             for key, weights in d.weighted.weights.items():
                 for name, weight in weights.items():
                     path = d.path + ("weighted", "weights", key, name)
-                    label = _("weight of {indicator} for {group}", indicator=name,
-                              group=_("others") if key == "default" else key)
+                    label = _(
+                        "weight of {indicator} for {group}",
+                        indicator=name,
+                        group=_("others") if key == "default" else key,
+                    )
                     found.append(Number(_key(path), "bobot", weight, label, group, d.basis, where(path), path))
         if isinstance(d, TableValue):
             found += _table_numbers(policy, d, group, where)
@@ -99,8 +120,19 @@ def numbers(loaded: api.LoadedPolicy) -> list[Number]:
             for (row, column), value in d.matrix.cells.items():
                 path = d.path + ("matrix", "cells", row, column)
                 label = _("cell {row} × {column}", row=row, column=column)
-                found.append(Number(_key(path), "sel", value, label, group, d.basis, where(path), path,
-                                    choices=labels if value in labels else (value, *labels)))
+                found.append(
+                    Number(
+                        _key(path),
+                        "sel",
+                        value,
+                        label,
+                        group,
+                        d.basis,
+                        where(path),
+                        path,
+                        choices=labels if value in labels else (value, *labels),
+                    )
+                )
     own = str(policy.file)
     return sorted(found, key=lambda number: number.position.file != own)  # the policy's own numbers first
 
@@ -134,21 +166,46 @@ def _table_numbers(policy, d, group: str, where) -> list[Number]:
         data = _at(policy.data, d.path + ("table", "rows", index - 1))
         for column, text in _cell_texts(data.get("when")):
             path = d.path + ("table", "rows", index - 1, "when") + (() if column is None else (column,))
-            heading = _("row {row}, condition", row=index) if column is None else \
-                _("row {row}, condition {column}", row=index, column=column + 1)
+            heading = (
+                _("row {row}, condition", row=index)
+                if column is None
+                else _("row {row}, condition {column}", row=index, column=column + 1)
+            )
             if isinstance(text, Fraction) and not isinstance(text, bool):
-                found.append(Number(_key(path, 0), "batas", text, heading, group, row.basis or d.basis,
-                                    where(path), path, 0))
+                found.append(
+                    Number(_key(path, 0), "batas", text, heading, group, row.basis or d.basis, where(path), path, 0)
+                )
             elif isinstance(text, str):
                 for n, match in enumerate(_numbers_in(text)):
-                    found.append(Number(_key(path, n), "batas", parse_number(match.group(2)),
-                                        f"{heading} ({text})", group, row.basis or d.basis, where(path), path, n))
+                    found.append(
+                        Number(
+                            _key(path, n),
+                            "batas",
+                            parse_number(match.group(2)),
+                            f"{heading} ({text})",
+                            group,
+                            row.basis or d.basis,
+                            where(path),
+                            path,
+                            n,
+                        )
+                    )
         for name in ("then", "formula"):
             value = _plain_number(data.get(name)) if name in data else None
             if value is not None:
                 path = d.path + ("table", "rows", index - 1, name)
-                found.append(Number(_key(path), "hasil", value, _("row {row}, result", row=index), group,
-                                    row.basis or d.basis, where(path), path))
+                found.append(
+                    Number(
+                        _key(path),
+                        "hasil",
+                        value,
+                        _("row {row}, result", row=index),
+                        group,
+                        row.basis or d.basis,
+                        where(path),
+                        path,
+                    )
+                )
     return found
 
 
@@ -167,6 +224,7 @@ def _labels_of(policy, d) -> tuple:
 
 # A child policy from changed numbers -----------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Identity:
     """Who the child policy is: the author names it."""
@@ -180,14 +238,21 @@ class Identity:
 
 def default_identity(loaded: api.LoadedPolicy) -> Identity:
     p = loaded.policy
-    return Identity(f"{p.id}-ubah"[:63], "1", _("{title} (changed)", title=p.title or p.id),
-                    p.berlaku_mulai or date.today().isoformat(), "")
+    return Identity(
+        f"{p.id}-ubah"[:63],
+        "1",
+        _("{title} (changed)", title=p.title or p.id),
+        p.berlaku_mulai or date.today().isoformat(),
+        "",
+    )
 
 
 def _check_identity(identity: Identity) -> list[tuple[str, str]]:
     problems = []
     if not _ID.fullmatch(identity.id or ""):
-        problems.append(("id", _("the id is 1 to 63 lower-case letters, digits and '-', starting with a letter or digit")))
+        problems.append(
+            ("id", _("the id is 1 to 63 lower-case letters, digits and '-', starting with a letter or digit"))
+        )
     if not identity.version.strip() or len(identity.version) > 64 or "\n" in identity.version:
         problems.append(("version", _("the version is 1 to 64 characters on one line")))
     if not identity.title.strip() or "\n" in identity.title:
@@ -232,8 +297,12 @@ def changes_from(loaded: api.LoadedPolicy, form: dict) -> dict[str, object]:
         try:
             value = read_number(text)
         except NumberError:
-            problems.append((number.key, _("{label}: write a number, such as 60 or 0,5; got {got}",
-                                           label=number.label, got=text or "-")))
+            problems.append(
+                (
+                    number.key,
+                    _("{label}: write a number, such as 60 or 0,5; got {got}", label=number.label, got=text or "-"),
+                )
+            )
             continue
         if number.kind == "bobot" and value < 0:
             problems.append((number.key, _("{label}: a weight is 0 or more, got {got}", label=number.label, got=text)))
@@ -259,7 +328,7 @@ def child_yaml(loaded: api.LoadedPolicy, changed: dict[str, object], identity: I
     for key, value in changed.items():
         number = by_key[key]
         if number.kind in ("batas", "hasil"):
-            rows_path = number.path[:number.path.index("rows") + 1]
+            rows_path = number.path[: number.path.index("rows") + 1]
             rows = tables.setdefault(rows_path, _copy(_at(p.data, rows_path)))
             _edit_row(rows, number, cast(Fraction, value))
         elif number.kind == "nilai":
@@ -268,14 +337,28 @@ def child_yaml(loaded: api.LoadedPolicy, changed: dict[str, object], identity: I
             _put(override, number.path, value)
     for rows_path, rows in tables.items():
         _put(override, rows_path, rows)
-    about = _("Changes {id} version {version} ({hash}): only the numbers changed in the workbench, and the cases "
-              "of {id}.", id=p.id, version=p.version, hash=p.hash[:19])
-    head = [f"# {about}", "kinerja: 1", f"id: {identity.id}", f"extends: {p.id}", f"title: {_scalar(identity.title)}",
-            f"version: {_scalar(identity.version)}", f"berlaku_mulai: {identity.berlaku_mulai}"]
+    about = _(
+        "Changes {id} version {version} ({hash}): only the numbers changed in the workbench, and the cases of {id}.",
+        id=p.id,
+        version=p.version,
+        hash=p.hash[:19],
+    )
+    head = [
+        f"# {about}",
+        "kinerja: 1",
+        f"id: {identity.id}",
+        f"extends: {p.id}",
+        f"title: {_scalar(identity.title)}",
+        f"version: {_scalar(identity.version)}",
+        f"berlaku_mulai: {identity.berlaku_mulai}",
+    ]
     if identity.berlaku_sampai:
         head.append(f"berlaku_sampai: {identity.berlaku_sampai}")
-    body = yaml.dump(override, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000,
-                     default_flow_style=None) if override else ""
+    body = (
+        yaml.dump(override, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=None)
+        if override
+        else ""
+    )
     tests = parent_tests_text(loaded)
     return "\n".join(head) + "\n" + (("\n" + body) if body else "") + (("\n" + tests) if tests else "")
 
@@ -307,7 +390,7 @@ def _edit_row(rows: list, number: Number, value: Fraction) -> None:
         new = value
     else:
         match = _numbers_in(text)[number.index]  # type: ignore[index]  # a number in a cell's text has its index
-        new = text[:match.start(2)] + format_number(value) + text[match.end(2):]
+        new = text[: match.start(2)] + format_number(value) + text[match.end(2) :]
     if column is None:
         row["when"] = new
     else:
@@ -372,12 +455,18 @@ def check(store, text: str) -> Checked:
     from engine import service
     from engine.evaluate.exact import CompiledPolicy
     from engine.evaluate.records import RecordReader
+
     if len(text) > MAX_TEXT_CHARACTERS:
-        raise WorkbenchError([("policy", _("the policy text is longer than {most} characters", most=MAX_TEXT_CHARACTERS))])
+        raise WorkbenchError(
+            [("policy", _("the policy text is longer than {most} characters", most=MAX_TEXT_CHARACTERS))]
+        )
     policy, diagnostics = api.check_text(text, DRAFT_NAME, [service.published_dir(store)])
     failed = policy is None or any(d.severity is Severity.ERROR for d in diagnostics)
-    loaded = None if failed or policy is None else api.LoadedPolicy(policy, CompiledPolicy(policy), RecordReader(policy),
-                                                                    diagnostics)
+    loaded = (
+        None
+        if failed or policy is None
+        else api.LoadedPolicy(policy, CompiledPolicy(policy), RecordReader(policy), diagnostics)
+    )
     return Checked(diagnostics, loaded)
 
 
@@ -388,27 +477,32 @@ def run_cases(checked: Checked) -> testing.TestReport | None:
 
 def try_record(loaded: api.LoadedPolicy, record) -> dict:
     """One record evaluated with its explanation (nothing stored)."""
-    from engine.review.explain import explain
     from engine.i18n import language
+    from engine.review.explain import explain
+
     result = api.evaluate(loaded, record, trace=True)
     trace = result.pop("trace", None)
     if trace is not None:
         anchors = _value_anchor_map(loaded)
-        result["steps"] = [(sentence, anchors.get((entry.definition.scope, entry.definition.name)))
-                           for sentence, entry in zip(explain(trace, language()), trace)]
+        result["steps"] = [
+            (sentence, anchors.get((entry.definition.scope, entry.definition.name)))
+            for sentence, entry in zip(explain(trace, language()), trace)
+        ]
     return result
 
 
 def _value_anchor_map(loaded: api.LoadedPolicy) -> dict:
     from engine.review.rulebook import value_anchors
+
     return value_anchors(loaded.policy)
 
 
 def impact(store, loaded: api.LoadedPolicy, period: str | None = None):
     """The draft against the version in force of the policy it extends (or of its own id, once
     published), over the stored evaluations made under that id: engine.service.review.Comparison."""
-    from engine.service import review as review_service
     from engine import service
+    from engine.service import review as review_service
+
     base_id = loaded.policy.chain[1] if len(loaded.policy.chain) > 1 else loaded.policy.id
     try:
         current = review_service.in_force(store, loaded.policy.id, period)
@@ -422,24 +516,41 @@ def publish(store, caller, text: str) -> tuple[int, dict]:
     """Publish a draft, only when it passes its checks and every one of its own cases
     (engine.service.publish_policy checks the versions and stores it); admins only."""
     from engine import service
+
     service.require(caller, "admin")
     checked = check(store, text)
     if checked.errors or checked.loaded is None:
-        raise service.ServiceError(422, "invalid_policy", _("the policy does not pass its checks; nothing was published"),
-                                   [{"path": "/policy", "code": d.code, "message": d.render()} for d in checked.errors])
+        raise service.ServiceError(
+            422,
+            "invalid_policy",
+            _("the policy does not pass its checks; nothing was published"),
+            [{"path": "/policy", "code": d.code, "message": d.render()} for d in checked.errors],
+        )
     report = run_cases(checked)
     assert report is not None  # the draft loaded, so its cases ran
     if report.failed:
-        raise service.ServiceError(422, "cases_failed",
-                                   _("{failed} of {total} own cases fail; nothing was published",
-                                     failed=len(report.failed), total=len(report.cases)),
-                                   [{"path": "/policy", "code": "case_failed",
-                                     "message": f"{case.name} ({DRAFT_NAME}:{case.line}): {'; '.join(case.failures)}"}
-                                    for case in report.failed])
+        raise service.ServiceError(
+            422,
+            "cases_failed",
+            _(
+                "{failed} of {total} own cases fail; nothing was published",
+                failed=len(report.failed),
+                total=len(report.cases),
+            ),
+            [
+                {
+                    "path": "/policy",
+                    "code": "case_failed",
+                    "message": f"{case.name} ({DRAFT_NAME}:{case.line}): {'; '.join(case.failures)}",
+                }
+                for case in report.failed
+            ],
+        )
     return service.publish_policy(store, caller, {"policy": text})
 
 
 # The try-a-record form --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Field:
@@ -475,7 +586,9 @@ def _fields_of(spec, name: str, group: str, found: list) -> None:
             else:
                 _fields_of(spec.items, f"{name}.{index}", item_group, found)
     else:
-        choices = tuple(str(c) for c in spec.enum) if spec.enum else (("true", "false") if spec.type == "boolean" else ())
+        choices = (
+            tuple(str(c) for c in spec.enum) if spec.enum else (("true", "false") if spec.type == "boolean" else ())
+        )
         found.append(Field(name, spec.label or spec.name, spec.type, spec.required, choices, spec.description, group))
 
 

@@ -9,6 +9,7 @@ policy with a construct the columns do not cover takes the scalar path whole (`r
 The policy is read from engine.policy.model.Policy as the scalar kernel reads it (the frozen
 CheckedPolicy of the architecture issue is not on main yet); that adapter is evaluator.Run.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Decision tables, matrices and weighted sums over columns: a table row is a mask, its result a
 select; a matrix is a lookup per record; weights are exact pair products (a mixin of evaluator.Run)."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -27,8 +28,13 @@ class Decisions:
                 test = test & self.cell_test(cell, column, guard)
             hit = left & test
             left = left & ~test
-            then = self.under(lv, hit, lambda row=row: self.expr(row.then.node, lv) if isinstance(row.then, Formula)
-                              else self.literal(row.then))
+            then = self.under(
+                lv,
+                hit,
+                lambda row=row: (
+                    self.expr(row.then.node, lv) if isinstance(row.then, Formula) else self.literal(row.then)
+                ),
+            )
             masks.append(hit)
             vals.append(then)
         guard.fail(left)  # no row matches: the exact path reports it
@@ -47,6 +53,7 @@ class Decisions:
         if b.value is not None:
             return b.value
         from engine.policy.ranges import constants
+
         known = constants(self.policy)
         if b.name not in known:
             raise Unsupported(f"the bound {b.name}")
@@ -64,8 +71,9 @@ class Decisions:
                 return self.against(column, op.value, self.bound(b), guard)
             case n.IntervalCell(low=lo, high=hi, low_closed=lc, high_closed=hc):
                 self.expect(column, "num")
-                return self.against(column, ">=" if lc else ">", self.bound(lo), guard) & \
-                    self.against(column, "<=" if hc else "<", self.bound(hi), guard)
+                return self.against(column, ">=" if lc else ">", self.bound(lo), guard) & self.against(
+                    column, "<=" if hc else "<", self.bound(hi), guard
+                )
             case n.LiteralsCell(values=values):
                 test = np.bool_(False)
                 for value in values:
@@ -83,8 +91,12 @@ class Decisions:
     def matrix(self, d: MatrixValue, lv: Level) -> Val:
         rows, columns = self.expr(d.matrix.rows.node, lv), self.expr(d.matrix.columns.node, lv)
         cells = dict(d.matrix.cells)
-        if {type(v) for v in cells.values()} != {str} or "num" in (rows.kind, columns.kind) or \
-                "text" not in (rows.kind,) or columns.kind != "text":
+        if (
+            {type(v) for v in cells.values()} != {str}
+            or "num" in (rows.kind, columns.kind)
+            or "text" not in (rows.kind,)
+            or columns.kind != "text"
+        ):
             raise Unsupported(f"matrix '{d.name}' is not text by text to text")
         size = lv.guard.size
         r = np.broadcast_to(rows.values, (size,)).tolist()
@@ -141,12 +153,20 @@ class Decisions:
             self.expect(value, "num")
             term = P.mul(_literal_pairs(weight), value.pairs, guard)
             if guarded:
-                term = P.select(mask, P.full(term, guard.size), P.Pairs(np.zeros(guard.size, np.int64), np.ones(guard.size, np.int64)))
+                term = P.select(
+                    mask,
+                    P.full(term, guard.size),
+                    P.Pairs(np.zeros(guard.size, np.int64), np.ones(guard.size, np.int64)),
+                )
             total = P.add(total, term, guard)
             if w.not_applicable == "renormalise":
                 share = _literal_pairs(weight)
                 if guarded:
-                    share = P.select(mask, P.full(share, guard.size), P.Pairs(np.zeros(guard.size, np.int64), np.ones(guard.size, np.int64)))
+                    share = P.select(
+                        mask,
+                        P.full(share, guard.size),
+                        P.Pairs(np.zeros(guard.size, np.int64), np.ones(guard.size, np.int64)),
+                    )
                 applied = P.add(applied, share, guard)
         if w.not_applicable == "renormalise":
             return Val("num", P.div(total, applied, guard))

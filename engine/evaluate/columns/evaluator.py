@@ -12,22 +12,39 @@ audit `values` of each row list exactly what the kernel's memo would hold, in it
 A construct it does not cover raises Unsupported while the evaluator is built (`plan`), and the
 whole policy takes the scalar path.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from engine.evaluate.columns import pairs as P
+from engine.evaluate.columns.decisions import Decisions
 from engine.evaluate.columns.frame import Frame, Leaf
+from engine.evaluate.columns.kinds import (  # noqa: F401 - ROW, Unsupported and the segments are used from here
+    _NEVER,
+    ROW,
+    Entry,
+    Level,
+    Unsupported,
+    Val,
+    _literal_pairs,
+    _ops,
+    segment_lcm,
+    segment_reduce,
+    segment_sum,
+)
 from engine.language import nodes as n
 from engine.numbers import RoundingMode
-from engine.policy.names import Context, resolve
 from engine.policy.model import (
-    ComputedValue, IndicatorValue, MatrixValue, Policy, TableValue, ValueDef, WeightedValue,
+    ComputedValue,
+    IndicatorValue,
+    MatrixValue,
+    Policy,
+    TableValue,
+    ValueDef,
+    WeightedValue,
 )
-from engine.evaluate.columns.decisions import Decisions
-from engine.evaluate.columns.kinds import (  # noqa: F401 - ROW, Unsupported and the segments are used from here
-    _NEVER, ROW, Entry, Level, Unsupported, Val, _literal_pairs, _ops, segment_lcm, segment_reduce, segment_sum,
-)
+from engine.policy.names import Context, resolve
 
 
 class Run(Decisions):
@@ -41,8 +58,9 @@ class Run(Decisions):
         #: a list's items ("loop", list name, its events), whose events happen item by item
         self.events: list = []
         self.pending: set = set()
-        self.owners = {name: np.repeat(np.arange(frame.size), np.diff(offsets))
-                       for name, offsets in frame.offsets.items()}
+        self.owners = {
+            name: np.repeat(np.arange(frame.size), np.diff(offsets)) for name, offsets in frame.offsets.items()
+        }
         self.guards: dict = {ROW: P.Guard(frame.size)}
         self.guards[ROW].active = ~frame.refused
         for name, offsets in frame.offsets.items():
@@ -70,7 +88,9 @@ class Run(Decisions):
         owner = self.owners[level]
         if val.kind == "num":
             p = val.pairs
-            return Val("num", P.Pairs(p.n if np.ndim(p.n) == 0 else p.n[owner], p.d if np.ndim(p.d) == 0 else p.d[owner]))
+            return Val(
+                "num", P.Pairs(p.n if np.ndim(p.n) == 0 else p.n[owner], p.d if np.ndim(p.d) == 0 else p.d[owner])
+            )
         if val.kind in ("text", "bool", "maybe"):
             return Val(val.kind, values=val.values if np.ndim(val.values) == 0 else val.values[owner], spec=val.spec)
         raise Unsupported(f"a {val.kind} inside an aggregate")
@@ -116,12 +136,19 @@ class Run(Decisions):
             t += 1
             if event[0] != "loop":
                 key, key_level, mask, mask_level = event
-                out.append((key, key_level, np.asarray(self.to_level(mask, mask_level, key_level), dtype=bool), np.int64(t << 40)))
+                out.append(
+                    (
+                        key,
+                        key_level,
+                        np.asarray(self.to_level(mask, mask_level, key_level), dtype=bool),
+                        np.int64(t << 40),
+                    )
+                )
                 continue
             scope, inner = event[1], event[2]
             offsets = self.frame.offsets[scope]
             rank = np.arange(int(offsets[-1]), dtype=np.int64) - offsets[:-1][self.owners[scope]]
-            for step, (key, key_level, mask, mask_level) in enumerate(inner, start=1):
+            for step, (key, key_level, mask, _mask_level) in enumerate(inner, start=1):
                 when = (np.int64(t) << 40) + (rank << 20) + step
                 seen = np.broadcast_to(np.asarray(mask, dtype=bool), when.shape)
                 if key_level is ROW:  # a record's value first reached at some item
@@ -206,8 +233,17 @@ class Run(Decisions):
             return Val("num", P.Pairs(n_.astype(np.int64), d_.astype(np.int64)))
         if kind in ("text", "bool"):
             default = "" if kind == "text" else False
-            return Val(kind, values=np.select(masks, [np.broadcast_to(np.asarray(v.values, dtype=object if kind == "text" else bool),
-                                                               masks[0].shape) for v in vals], default))
+            return Val(
+                kind,
+                values=np.select(
+                    masks,
+                    [
+                        np.broadcast_to(np.asarray(v.values, dtype=object if kind == "text" else bool), masks[0].shape)
+                        for v in vals
+                    ],
+                    default,
+                ),
+            )
         raise Unsupported(f"branches of kind {kind}")
 
     def expect(self, val: Val, kind: str) -> None:
@@ -312,7 +348,9 @@ class Run(Decisions):
             if spec is None or spec.type != "record" or field_name not in spec.fields:
                 raise Unsupported("present() of this field")
             inner = self.read(holder.path + (field_name,), spec.fields[field_name], lv, True)
-            return Val("maybe", values=np.asarray(holder.values, dtype=bool) & inner.values, spec=inner.spec, path=inner.path)
+            return Val(
+                "maybe", values=np.asarray(holder.values, dtype=bool) & inner.values, spec=inner.spec, path=inner.path
+            )
         if holder.kind not in ("rec", "item"):
             raise Unsupported(f"a field of a {holder.kind}")
         if field_name in holder.spec.fields:
@@ -412,8 +450,13 @@ class Run(Decisions):
         item_guard = self.guards[scope]
         saved = item_guard.active
         item_guard.active = lv.guard.active[owner]
-        inner = Level(scope, item_guard, {**lv.locals, node.var: scope},
-                      lv.names.bind(node.var, ("item_of", node.source)), scope=lv.scope)
+        inner = Level(
+            scope,
+            item_guard,
+            {**lv.locals, node.var: scope},
+            lv.names.bind(node.var, ("item_of", node.source)),
+            scope=lv.scope,
+        )
         try:
             function = node.function
             counted, element = self.loop(scope, lambda: self.loop_body(node, inner))
@@ -494,7 +537,9 @@ class Run(Decisions):
             saved = item_guard.active
             item_guard.active = row.guard.active[self.owners[scope]]
             inner = Level(scope, item_guard, names=Context(scope), scope=scope)
-            test = self.loop(scope, lambda: self.expr(requirement.rule.node, inner))
+            test = self.loop(
+                scope, lambda requirement=requirement, inner=inner: self.expr(requirement.rule.node, inner)
+            )
             self.expect(test, "bool")
             item_guard.fail(~np.asarray(test.values, dtype=bool))
             item_guard.active = saved

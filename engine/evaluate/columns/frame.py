@@ -7,6 +7,7 @@ missing or unknown field, a bound not met, a number too long) is marked in `refu
 reading, exactly as kernel._Gen.validate_value decides, and goes to the scalar path, which
 explains it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from engine.evaluate.records import MAX_ID_LENGTH, MAX_LIST_ITEMS, MAX_TEXT_LENG
 from engine.policy.model import InputSpec, Policy
 
 #: Integers the kernel accepts (engine.numbers' limit on a record's numbers).
-MAX_INPUT = 10 ** 15
+MAX_INPUT = 10**15
 
 
 class NotColumnar(Exception):
@@ -54,8 +55,11 @@ def check_inputs(policy: Policy) -> None:
 
 
 def _check_spec(spec: InputSpec, top: bool = False, in_list: bool = False) -> None:
-    if spec.has_default and (isinstance(spec.default, list) or isinstance(spec.default, Fraction) and not (
-            spec.type == "integer" and spec.default.denominator == 1)):
+    if spec.has_default and (
+        isinstance(spec.default, list)
+        or isinstance(spec.default, Fraction)
+        and not (spec.type == "integer" and spec.default.denominator == 1)
+    ):
         raise NotColumnar(f"the default of '{spec.name}'")  # as the kernel: a number would need a pair
     if spec.type == "record":
         for child in spec.fields.values():
@@ -97,19 +101,27 @@ def _pair_of(v):
 def number_bounds(spec: InputSpec, p: Pairs, ok: np.ndarray) -> np.ndarray:
     """ok, less the rows whose number breaks the spec's bounds or enum (the kernel's tests)."""
     with np.errstate(over="ignore"):
-        for bound, op in ((spec.minimum, np.greater_equal), (spec.maximum, np.less_equal),
-                          (spec.exclusive_minimum, np.greater), (spec.exclusive_maximum, np.less)):
+        for bound, op in (
+            (spec.minimum, np.greater_equal),
+            (spec.maximum, np.less_equal),
+            (spec.exclusive_minimum, np.greater),
+            (spec.exclusive_maximum, np.less),
+        ):
             if bound is not None:
                 ok = ok & op(p.n * bound.denominator, bound.numerator * p.d)
         if spec.type == "integer":
             lows = [b for b in (spec.minimum, spec.exclusive_minimum) if b is not None and b.denominator == 1]
             highs = [b for b in (spec.maximum, spec.exclusive_maximum) if b is not None and b.denominator == 1]
-            ok = ok & (p.n >= max([int(b) for b in lows] + [-MAX_INPUT])) & (p.n <= min([int(b) for b in highs] + [MAX_INPUT]))
+            ok = (
+                ok
+                & (p.n >= max([int(b) for b in lows] + [-MAX_INPUT]))
+                & (p.n <= min([int(b) for b in highs] + [MAX_INPUT]))
+            )
         if spec.enum is not None:
             allowed = [v for v in spec.enum if isinstance(v, Fraction)]
             member = np.zeros_like(ok)
             for v in allowed:
-                member |= (p.n * v.denominator == v.numerator * p.d)
+                member |= p.n * v.denominator == v.numerator * p.d
             ok = ok & member
     return ok
 
@@ -124,7 +136,9 @@ def from_records(policy: Policy, records: list) -> Frame:
     if "periode" not in policy.inputs:
         refused |= np.fromiter(("periode" in r and not _is_period(r["periode"]) for r in rows), dtype=bool, count=size)
     ids = [r.get("id") for r in rows]
-    refused |= ~np.fromiter((x is None and "id" not in r or _good_id(x) for x, r in zip(ids, rows)), dtype=bool, count=size)
+    refused |= ~np.fromiter(
+        (x is None and "id" not in r or _good_id(x) for x, r in zip(ids, rows)), dtype=bool, count=size
+    )
     frame = Frame(size, refused, ids)
     owner = np.arange(size)
     for spec in policy.inputs.values():
@@ -133,8 +147,9 @@ def from_records(policy: Policy, records: list) -> Frame:
 
 
 def _good_id(x) -> bool:
-    return (x.__class__ is str and 0 < len(x) <= MAX_ID_LENGTH and "\x00" not in x) or \
-        (x.__class__ is int and len(str(x)) <= MAX_ID_LENGTH)
+    return (x.__class__ is str and 0 < len(x) <= MAX_ID_LENGTH and "\x00" not in x) or (
+        x.__class__ is int and len(str(x)) <= MAX_ID_LENGTH
+    )
 
 
 def _presence(frame: Frame, spec: InputSpec, values: list, owner: np.ndarray, checked: np.ndarray) -> np.ndarray:
@@ -181,8 +196,11 @@ def _read(frame: Frame, spec: InputSpec, values: list, path: tuple, owner: np.nd
         frame.leaves[path] = Leaf("num", there, pairs=p)
     elif kind == "text":
         allowed = frozenset(v for v in spec.enum if isinstance(v, str)) if spec.enum is not None else None
-        ok = np.fromiter((v.__class__ is str and len(v) <= MAX_TEXT_LENGTH and (allowed is None or v in allowed)
-                          for v in values), dtype=bool, count=len(values))
+        ok = np.fromiter(
+            (v.__class__ is str and len(v) <= MAX_TEXT_LENGTH and (allowed is None or v in allowed) for v in values),
+            dtype=bool,
+            count=len(values),
+        )
         _refuse(frame, there & ~ok, owner)
         arr = np.empty(len(values), dtype=object)
         arr[:] = values
@@ -191,8 +209,9 @@ def _read(frame: Frame, spec: InputSpec, values: list, path: tuple, owner: np.nd
     elif kind == "boolean":
         ok = np.fromiter((v is True or v is False for v in values), dtype=bool, count=len(values))
         _refuse(frame, there & ~ok, owner)
-        frame.leaves[path] = Leaf("bool", there, values=np.fromiter((v is True for v in values), dtype=bool,
-                                                                    count=len(values)))
+        frame.leaves[path] = Leaf(
+            "bool", there, values=np.fromiter((v is True for v in values), dtype=bool, count=len(values))
+        )
     elif kind == "record":
         ok = np.fromiter((v.__class__ is dict for v in values), dtype=bool, count=len(values))
         names = frozenset(spec.fields)
@@ -220,10 +239,17 @@ def _read(frame: Frame, spec: InputSpec, values: list, path: tuple, owner: np.nd
         item_spec = spec.items
         ok_items = np.fromiter((i.__class__ is dict for i in items), dtype=bool, count=len(items))
         names = frozenset(item_spec.fields)
-        ok_items &= np.fromiter((i.__class__ is dict and names.issuperset(i) for i in items), dtype=bool, count=len(items))
+        ok_items &= np.fromiter(
+            (i.__class__ is dict and names.issuperset(i) for i in items), dtype=bool, count=len(items)
+        )
         _refuse(frame, ~ok_items, item_owner)
         inner = [i if i.__class__ is dict else {} for i in items]
         for child in item_spec.fields.values():
-            _read(frame, child, [d.get(child.name, ABSENT) for d in inner], (spec.name, "@", child.name), item_owner,
-                  ok_items)
-
+            _read(
+                frame,
+                child,
+                [d.get(child.name, ABSENT) for d in inner],
+                (spec.name, "@", child.name),
+                item_owner,
+                ok_items,
+            )

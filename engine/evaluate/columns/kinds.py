@@ -1,5 +1,6 @@
 """The columnar evaluator's own types: values over rows or items, named-value entries, levels, and
 the segment reductions that turn items into records (shared by evaluator and decisions)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,7 +10,6 @@ import numpy as np
 
 from engine.evaluate.columns import pairs as P
 from engine.policy.names import Context
-
 
 _NEVER = np.iinfo(np.int64).max
 
@@ -58,8 +58,14 @@ def _literal_pairs(value: Fraction) -> P.Pairs:
 
 
 def _ops(op: str):
-    return {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
-            ">": np.greater, ">=": np.greater_equal}[op]
+    return {
+        "==": np.equal,
+        "!=": np.not_equal,
+        "<": np.less,
+        "<=": np.less_equal,
+        ">": np.greater,
+        ">=": np.greater_equal,
+    }[op]
 
 
 def segment_sum(x: np.ndarray, offsets: np.ndarray) -> np.ndarray:

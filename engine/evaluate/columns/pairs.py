@@ -8,6 +8,7 @@ it safe (the usual case) nothing more is done, otherwise each row's product is e
 float64 and a row that could pass LIMIT is marked untrusted (it goes to the exact scalar path,
 never approximated). Every stored magnitude stays below LIMIT, so a sum never overflows either.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -94,8 +95,13 @@ def _reduce(n, d):
 
 def add(a: Pairs, b: Pairs, guard: Guard, sign: int = 1) -> Pairs:
     bn = b.n if sign > 0 else -b.n
-    if np.ndim(a.d) == 0 and np.ndim(b.d) == 0 and int(a.d) == int(b.d) or \
-            np.ndim(a.d) == np.ndim(b.d) and np.array_equal(a.d, b.d):
+    if (
+        np.ndim(a.d) == 0
+        and np.ndim(b.d) == 0
+        and int(a.d) == int(b.d)
+        or np.ndim(a.d) == np.ndim(b.d)
+        and np.array_equal(a.d, b.d)
+    ):
         return Pairs(_checked(a.n + bn, guard), a.d)
     left, right = mul_int(a.n, b.d, guard), mul_int(bn, a.d, guard)
     return _reduce(_checked(left + right, guard), mul_int(a.d, b.d, guard))
@@ -112,14 +118,23 @@ def div(a: Pairs, b: Pairs, guard: Guard) -> Pairs:
     bn = np.where(zero, 1, b.n) if np.ndim(zero) else (np.int64(1) if zero else b.n)
     n, d = mul_int(a.n, b.d, guard), mul_int(a.d, bn, guard)
     negative = d < 0
-    return _reduce(np.where(negative, -n, n), np.where(negative, -d, d)) if np.ndim(negative) or negative \
+    return (
+        _reduce(np.where(negative, -n, n), np.where(negative, -d, d))
+        if np.ndim(negative) or negative
         else _reduce(n, d)
+    )
 
 
 def compare(a: Pairs, b: Pairs, op: str, guard: Guard):
     left, right = mul_int(a.n, b.d, guard), mul_int(b.n, a.d, guard)
-    return {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
-            ">": np.greater, ">=": np.greater_equal}[op](left, right)
+    return {
+        "==": np.equal,
+        "!=": np.not_equal,
+        "<": np.less,
+        "<=": np.less_equal,
+        ">": np.greater,
+        ">=": np.greater_equal,
+    }[op](left, right)
 
 
 def select(mask, a: Pairs, b: Pairs) -> Pairs:
@@ -137,7 +152,7 @@ def ceil(a: Pairs) -> Pairs:
 
 def round_to(a: Pairs, places: int, mode: RoundingMode, guard: Guard) -> Pairs:
     """Exactly numbers.round_to (and kernel._round): q / 10^places."""
-    scale = 10 ** places
+    scale = 10**places
     scaled = mul_int(a.n, np.int64(scale), guard)
     q, r = np.floor_divide(scaled, a.d), np.remainder(scaled, a.d)
     inexact = r != 0
@@ -163,20 +178,23 @@ def round_to(a: Pairs, places: int, mode: RoundingMode, guard: Guard) -> Pairs:
 
 
 def full(p: Pairs, size: int) -> Pairs:
-    return Pairs(np.broadcast_to(p.n, (size,)).astype(np.int64, copy=False),
-                 np.broadcast_to(p.d, (size,)).astype(np.int64, copy=False))
+    return Pairs(
+        np.broadcast_to(p.n, (size,)).astype(np.int64, copy=False),
+        np.broadcast_to(p.d, (size,)).astype(np.int64, copy=False),
+    )
 
 
 # Formatting, as the scalar kernel writes numbers (kernel._json_number, kernel._audit) --------------
 
-_MAX_SHOWN = 10 ** 15
-_AUDIT_SCALE = 10 ** AUDIT_PLACES
+_MAX_SHOWN = 10**15
+_AUDIT_SCALE = 10**AUDIT_PLACES
 
 
 def json_numbers(q: np.ndarray, scale: int) -> list:
     """kernel._json_number(k, scale) for every k in q: ints when whole, floats whose shortest repr
     is the exact decimal (at most 15 digits, not below 0.0001), else Decimals written out."""
     from engine.evaluate.kernel.helpers import json_number as _json_number
+
     q = np.asarray(q, dtype=np.int64)
     out = np.empty(q.shape[0], dtype=object)
     whole = q % scale == 0
@@ -192,7 +210,9 @@ def audit_numbers(n: np.ndarray, d: np.ndarray) -> list:
     """kernel._audit for every pair: terminating decimals digit for digit, others half-even to
     AUDIT_PLACES. The common case in bulk; a pair too large for int64 steps, or one that
     terminates beyond AUDIT_PLACES, element by element through the kernel's own function."""
-    from engine.evaluate.kernel.helpers import audit as _audit, json_number as _json_number
+    from engine.evaluate.kernel.helpers import audit as _audit
+    from engine.evaluate.kernel.helpers import json_number as _json_number
+
     n, d = np.asarray(n, dtype=np.int64), np.asarray(d, dtype=np.int64)
     out = np.empty(n.shape[0], dtype=object)
     whole = d == 1

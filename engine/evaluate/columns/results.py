@@ -5,6 +5,7 @@ final dict of each record is built one by one. Which values a record lists, and 
 comes from the run's events: a value is in a record's `values` when the walk used it on that
 record's path, placed by its first use, as the kernel's memo fills (kernel._values).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -95,8 +96,11 @@ def _values(run: Run, rows: np.ndarray) -> list[dict]:
             continue
         offsets = run.frame.offsets[list_name]
         starts, ends = offsets[:-1][rows], offsets[1:][rows]
-        items = np.concatenate([np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist())]) \
-            if len(rows) else np.zeros(0, dtype=np.int64)
+        items = (
+            np.concatenate([np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist())])
+            if len(rows)
+            else np.zeros(0, dtype=np.int64)
+        )
         items = items.astype(np.int64)
         first = _first_uses(linear, run, list_name, item_keys, items)
         patterns, inverse = _patterns(first, item_keys)

@@ -1,44 +1,63 @@
 """The rulebook as a small document: what it says about a checked policy (sections, paragraphs,
 tables, formulas, in Bahasa Indonesia), decided once for both writers (engine.review.rulebook.writers).
 """
+
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from engine.language import nodes as n
-from engine.policy.functions import AGGREGATES, FUNCTIONS
-from engine.policy.model import (ComputedValue, Formula, IndicatorValue, InputSpec, MatrixValue, Policy, TableValue, ValueDef,
-                                 Weighted, WeightedValue)
-from engine.policy.names import Context
-from engine.numbers import RoundingMode, exact_text, format_number, is_terminating
 from engine.language.printer import path_text
+from engine.policy.model import (
+    ComputedValue,
+    Formula,
+    IndicatorValue,
+    InputSpec,
+    MatrixValue,
+    Policy,
+    TableValue,
+    ValueDef,
+    Weighted,
+    WeightedValue,
+)
+from engine.policy.names import Context
+from engine.review.rulebook.notation import (
+    COMPARE_SIGNS,
+    ROUNDING_WORDS,
+    literal,
+    number,
+)
 
 if TYPE_CHECKING:  # the rulebook reads a policy as built or as checked
     from engine.policy.checked import CheckedPolicy
+
     AnyPolicy = Policy | CheckedPolicy
 
-ROUNDING_WORDS = {
-    RoundingMode.HALF_UP: "setengah ke atas", RoundingMode.HALF_EVEN: "setengah ke genap",
-    RoundingMode.HALF_DOWN: "setengah ke bawah", RoundingMode.UP: "selalu menjauhi nol",
-    RoundingMode.DOWN: "selalu mendekati nol (dipotong)", RoundingMode.CEILING: "selalu ke atas",
-    RoundingMode.FLOOR: "selalu ke bawah",
+TYPE_WORDS = {
+    "number": "angka",
+    "integer": "bilangan bulat",
+    "text": "teks",
+    "boolean": "ya/tidak",
+    "list": "daftar",
+    "record": "kelompok data",
+    "number_or_range": "angka atau rentang [bawah; atas]",
 }
-TYPE_WORDS = {"number": "angka", "integer": "bilangan bulat", "text": "teks", "boolean": "ya/tidak",
-              "list": "daftar", "record": "kelompok data", "number_or_range": "angka atau rentang [bawah; atas]"}
-HIT_WORDS = {"unique": "Setiap kemungkinan data cocok dengan tepat satu baris.",
-             "first": "Baris dibaca dari atas; baris pertama yang cocok yang berlaku."}
-#: The rulebook's words for aggregates and functions: the registry's notation (engine.policy.functions).
-AGGREGATE_WORDS = {name: a.words for name, a in AGGREGATES.items()}
-FUNCTION_WORDS = {name: f.words for name, f in FUNCTIONS.items()}
-COMPARE_SIGNS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
-BOUND_WORDS = {"at_most": "paling banyak {limit}% pegawai", "at_least": "paling sedikit {limit}% pegawai",
-               "at_most_count": "paling banyak {limit} orang", "at_least_count": "paling sedikit {limit} orang"}
+HIT_WORDS = {
+    "unique": "Setiap kemungkinan data cocok dengan tepat satu baris.",
+    "first": "Baris dibaca dari atas; baris pertama yang cocok yang berlaku.",
+}
+BOUND_WORDS = {
+    "at_most": "paling banyak {limit}% pegawai",
+    "at_least": "paling sedikit {limit}% pegawai",
+    "at_most_count": "paling banyak {limit} orang",
+    "at_least_count": "paling sedikit {limit} orang",
+}
 
 
 # The document ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Name:
@@ -92,34 +111,17 @@ class Section:
 
 # Numbers and cells in Indonesian notation -----------------------------------------------------
 
-def number(value) -> str:
-    """'1,76', '12.500.000', '2/3' (exact when the decimal does not end)."""
-    if isinstance(value, bool):
-        return "ya" if value else "tidak"
-    if not isinstance(value, Fraction):
-        return str(value)
-    if not is_terminating(value):
-        return exact_text(value)
-    text = format_number(value, None, ",")
-    sign = "−" if text.startswith("-") else ""
-    whole, _, decimals = text.lstrip("-").partition(",")
-    if len(whole) > 4:
-        whole = f"{int(whole):,}".replace(",", ".")
-    return sign + whole + ("," + decimals if decimals else "")
-
-
-def literal(value) -> str:
-    if isinstance(value, (Fraction, bool)):
-        return number(value)
-    return "—" if value is None else str(value)
-
 
 def _bound(policy: AnyPolicy, bound: n.Bound, scope) -> str:
     if bound.name is None:
         return number(bound.value)
     for key in ((scope, bound.name), (None, bound.name)):
         d = policy.values.get(key)
-        if isinstance(d, (ComputedValue, IndicatorValue)) and d.formula is not None and isinstance(d.formula.node, n.Number):
+        if (
+            isinstance(d, (ComputedValue, IndicatorValue))
+            and d.formula is not None
+            and isinstance(d.formula.node, n.Number)
+        ):
             return f"{bound.name} ({number(d.formula.node.value)})"
     return bound.name
 
@@ -134,160 +136,26 @@ def cell_words(policy: AnyPolicy, cell, scope=None) -> str:
         case n.CompareCell(op=op, bound=b):
             return f"{COMPARE_SIGNS[op.value]} {_bound(policy, b, scope)}"
         case n.IntervalCell(low=lo, high=hi, low_closed=lc, high_closed=hc):
-            return f"{'≥' if lc else '>'} {_bound(policy, lo, scope)} dan {'≤' if hc else '<'} {_bound(policy, hi, scope)}"
+            return (
+                f"{'≥' if lc else '>'} {_bound(policy, lo, scope)} dan {'≤' if hc else '<'} {_bound(policy, hi, scope)}"
+            )
         case n.LiteralsCell(values=values):
             return " atau ".join(literal(v) for v in values)
     return "?"
 
 
-# Formulas: plain-text math and MathML --------------------------------------------------------
-
-_CONDITIONAL, _OR, _AND, _NOT, _COMPARE, _SUM, _PRODUCT, _UNARY, _ATOM = range(9)
-
-
-class _Notation:
-    """Walks a formula once for both writers; subclasses say how each piece looks."""
-
-    # What each subclass writes (_PlainMath, _MathML); declared here for the walk's types.
-    def name(self, text: str) -> str: raise NotImplementedError
-    def num(self, text: str) -> str: raise NotImplementedError
-    def text(self, text: str) -> str: raise NotImplementedError
-    def op(self, symbol: str) -> str: raise NotImplementedError
-    def word(self, word: str) -> str: raise NotImplementedError
-    def row(self, *parts: str) -> str: raise NotImplementedError
-    def parens(self, text: str) -> str: raise NotImplementedError
-    def call(self, name: str, args: list[str]) -> str: raise NotImplementedError
-    def bracket(self, items: list[str]) -> str: raise NotImplementedError
-    def divide(self, a: n.Expr, b: n.Expr) -> tuple[str, int]: raise NotImplementedError
-    def cases(self, cases: list[tuple[str, str]], otherwise: str) -> str: raise NotImplementedError
-
-    def show(self, node: n.Expr, context: int = _CONDITIONAL) -> str:
-        text, strength = self.node(node)
-        return self.parens(text) if strength < context else text
-
-    def node(self, node: n.Expr) -> tuple[str, int]:
-        path = path_text(node)
-        if path is not None:
-            return self.name(path), _ATOM
-        match node:
-            case n.Number(value=value):
-                return self.num(number(value)), _ATOM if value >= 0 else _UNARY
-            case n.Text(value=value):
-                return self.text(f"“{value}”"), _ATOM
-            case n.Bool(value=value):
-                return self.text("ya" if value else "tidak"), _ATOM
-            case n.Negate(operand=x):
-                return self.row(self.op("−"), self.show(x, _UNARY)), _UNARY
-            case n.Not(operand=x):
-                return self.row(self.word("bukan"), self.show(x, _NOT)), _NOT
-            case n.Binary(op=n.BinOp.DIV, left=a, right=b):
-                return self.divide(a, b)
-            case n.Binary(op=op, left=a, right=b):
-                strength = _SUM if op in (n.BinOp.ADD, n.BinOp.SUB) else _PRODUCT
-                symbol = {"+": "+", "-": "−", "*": "×"}[op.value]
-                return self.row(self.show(a, strength), self.op(symbol), self.show(b, strength + 1)), strength
-            case n.Compare(op=op, left=a, right=b):
-                return self.row(self.show(a, _SUM), self.op(COMPARE_SIGNS[op.value]), self.show(b, _SUM)), _COMPARE
-            case n.Logical(op=op, left=a, right=b):
-                strength = _AND if op is n.LogicOp.AND else _OR
-                word = "dan" if op is n.LogicOp.AND else "atau"
-                return self.row(self.show(a, strength), self.word(word), self.show(b, strength + 1)), strength
-            case n.Member(element=a, container=b, negated=negated):
-                word = "tidak termasuk" if negated else "termasuk"
-                return self.row(self.show(a, _SUM), self.word(word), self.show(b, _SUM)), _COMPARE
-            case n.Conditional():
-                cases: list[tuple[str, str]] = []
-                otherwise: n.Expr = node
-                while isinstance(otherwise, n.Conditional):
-                    cases.append((self.show(otherwise.then, _OR), self.show(otherwise.test, _OR)))
-                    otherwise = otherwise.otherwise
-                return self.cases(cases, self.show(otherwise, _OR)), _CONDITIONAL
-            case n.Call(function="present", args=args):
-                return self.row(self.show(args[0], _ATOM), self.word(FUNCTION_WORDS["present"])), _COMPARE
-            case n.Call(function="round", args=args):
-                parts = [self.show(args[0]), self.row(self.show(args[1]), self.word("desimal"))]
-                mode = args[2].value if len(args) > 2 and isinstance(args[2], n.Text) else "half_up"
-                known = mode in {m.value for m in RoundingMode}
-                parts.append(self.text(ROUNDING_WORDS[RoundingMode(mode)] if known else mode))
-                return self.call(FUNCTION_WORDS["round"], parts), _ATOM
-            case n.Call(function=function, args=args):
-                return self.call(FUNCTION_WORDS.get(function, function), [self.show(a) for a in args]), _ATOM
-            case n.Aggregate(function=function, element=element, var=var, source=source, filter=condition):
-                inner = [self.show(element, _OR), self.word("untuk setiap"), self.name(var),
-                         self.word("dalam"), self.show(source, _OR)]
-                if condition is not None:
-                    inner += [self.word("yang memenuhi"), self.show(condition, _OR)]
-                return self.call(AGGREGATE_WORDS[function], [self.row(*inner)]), _ATOM
-            case n.ListExpr(items=items):
-                return self.bracket([self.show(i) for i in items]), _ATOM
-        raise TypeError(f"cannot show {type(node).__name__}")
-
-
-class _PlainMath(_Notation):
-    """`(1,76 × waktu.target − waktu.realisasi) ÷ waktu.target × 100`."""
-
-    def name(self, text): return text
-    def num(self, text): return text
-    def text(self, text): return text
-    def op(self, symbol): return symbol
-    def word(self, word): return word
-    def row(self, *parts): return " ".join(p for p in parts if p)
-    def parens(self, text): return f"({text})"
-    def call(self, name, args): return f"{name}({'; '.join(args)})"
-    def bracket(self, items): return f"[{'; '.join(items)}]"
-
-    def divide(self, a, b):
-        return f"{self.show(a, _PRODUCT)} ÷ {self.show(b, _PRODUCT + 1)}", _PRODUCT
-
-    def cases(self, cases, otherwise):
-        return "; ".join(f"jika {test} maka {value}" for value, test in cases) + f"; selain itu {otherwise}"
-
-
-def _x(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-class _MathML(_Notation):
-    """Presentation MathML: real fractions, a brace for cases; Chromium and Firefox draw it natively."""
-
-    def name(self, text): return f"<mi>{_x(text)}</mi>"
-    def num(self, text): return f"<mn>{_x(text)}</mn>"
-    def text(self, text): return f"<mtext>{_x(text)}</mtext>"
-    def op(self, symbol): return f"<mo>{_x(symbol)}</mo>"
-    def word(self, word): return f"<mtext>\u00a0{_x(word)}\u00a0</mtext>"
-    def row(self, *parts): return "<mrow>" + "".join(parts) + "</mrow>"
-    def parens(self, text): return f"<mrow><mo>(</mo>{text}<mo>)</mo></mrow>"
-
-    def call(self, name, args):
-        separated = "<mo separator=\"true\">;</mo>".join(args)
-        return f"<mrow><mi>{_x(name)}</mi><mo>(</mo>{separated}<mo>)</mo></mrow>"
-
-    def bracket(self, items):
-        return "<mrow><mo>[</mo>" + "<mo separator=\"true\">;</mo>".join(items) + "<mo>]</mo></mrow>"
-
-    def divide(self, a, b):
-        return f"<mfrac>{self.row(self.show(a))}{self.row(self.show(b))}</mfrac>", _ATOM
-
-    def cases(self, cases, otherwise):
-        cell = '<mtd displaystyle="true">'
-        rows = "".join(f"<mtr>{cell}{value}</mtd>{cell}{self.word('jika')}{test}</mtd></mtr>" for value, test in cases)
-        rows += f"<mtr>{cell}{otherwise}</mtd>{cell}{self.word('selain itu')}</mtd></mtr>"
-        return f"<mrow><mo stretchy=\"true\">{{</mo><mtable columnalign=\"left left\">{rows}</mtable></mrow>"
-
-
-def plain_math(node: n.Expr) -> str:
-    return _PlainMath().show(node)
-
-
 # Building the rulebook ------------------------------------------------------------------------
+
 
 def value_anchors(policy: AnyPolicy) -> dict[tuple, str]:
     """The anchor of each value's section, by (scope, name): `nilai-<name>`, or
     `nilai-<scope>-<name>` (`umum` for the top level) where two scopes share a name. Pages that
     explain an evaluation link each number to `/kebijakan/<id>#<anchor>`."""
     names = [name for _, name in policy.values]
-    return {key: f"nilai-{key[1]}" if names.count(key[1]) == 1 else f"nilai-{key[0] or 'umum'}-{key[1]}"
-            for key in policy.values}
+    return {
+        key: f"nilai-{key[1]}" if names.count(key[1]) == 1 else f"nilai-{key[0] or 'umum'}-{key[1]}"
+        for key in policy.values
+    }
 
 
 class _Book:
@@ -313,14 +181,21 @@ class _Book:
     # 1. identity
     def identity(self) -> Section:
         p = self.policy
-        facts = [("Judul", p.title), ("Id", Name(p.id)), ("Versi", p.version), ("Hash isi", Name(p.hash)),
-                 ("Berlaku mulai", literal(p.berlaku_mulai) if p.berlaku_mulai else "tidak disebut"),
-                 ("Berlaku sampai", literal(p.berlaku_sampai) if p.berlaku_sampai else "tidak dibatasi"),
-                 ("Memperluas", self.extends()),
-                 ("Berkas", Name(p.file))]
-        blocks = [Grid([["Keterangan"], ["Isi"]], [[[k], _parts(v)] for k, v in facts], "tabel-identitas", row_head=True),
-                  Para(["Dasar hukum:"], "judul-kecil"),
-                  Items([[str(x)] for x in p.legal_basis] or [["tidak disebut"]])]
+        facts = [
+            ("Judul", p.title),
+            ("Id", Name(p.id)),
+            ("Versi", p.version),
+            ("Hash isi", Name(p.hash)),
+            ("Berlaku mulai", literal(p.berlaku_mulai) if p.berlaku_mulai else "tidak disebut"),
+            ("Berlaku sampai", literal(p.berlaku_sampai) if p.berlaku_sampai else "tidak dibatasi"),
+            ("Memperluas", self.extends()),
+            ("Berkas", Name(p.file)),
+        ]
+        blocks = [
+            Grid([["Keterangan"], ["Isi"]], [[[k], _parts(v)] for k, v in facts], "tabel-identitas", row_head=True),
+            Para(["Dasar hukum:"], "judul-kecil"),
+            Items([[str(x)] for x in p.legal_basis] or [["tidak disebut"]]),
+        ]
         if p.description.strip():
             blocks += [Para(["Uraian:"], "judul-kecil"), Para([p.description.strip()], "uraian")]
         return Section("identitas", "Identitas kebijakan", blocks)
@@ -339,8 +214,15 @@ class _Book:
         for spec in self.policy.inputs.values():
             self._input_rows(spec, spec.name, rows, ids)
         head = [["Nama"], ["Jenis"], ["Batasan"], ["Wajib diisi"], ["Bila null"], ["Keterangan"]]
-        note = Para(["Nama dengan ", Name("[]"), " adalah isian tiap butir daftar; misalnya ",
-                     Name("kegiatan[].waktu.target"), " adalah target waktu pada tiap kegiatan."])
+        note = Para(
+            [
+                "Nama dengan ",
+                Name("[]"),
+                " adalah isian tiap butir daftar; misalnya ",
+                Name("kegiatan[].waktu.target"),
+                " adalah target waktu pada tiap kegiatan.",
+            ]
+        )
         return Section("masukan", "Data yang diminta", [Grid(head, rows, "tabel-masukan", row_ids=ids), note])
 
     def _input_rows(self, spec: InputSpec, path: str, rows: list, ids: list, optional_parent: str = "") -> None:
@@ -365,8 +247,16 @@ class _Book:
         inner_optional = optional_parent or ("" if spec.required else path)
         null = "dianggap tidak berlaku" if spec.null == "not_applicable" else "ditolak"
         about = " — ".join(x for x in (spec.label, spec.description) if x)
-        rows.append([[Name(path)], [TYPE_WORDS.get(spec.type, spec.type)], ["; ".join(limits) or "—"],
-                     required, [null], [about or "—"]])
+        rows.append(
+            [
+                [Name(path)],
+                [TYPE_WORDS.get(spec.type, spec.type)],
+                ["; ".join(limits) or "—"],
+                required,
+                [null],
+                [about or "—"],
+            ]
+        )
         ids.append("masukan-" + path.replace("[]", ""))
         if spec.items is not None:
             item = spec.items
@@ -383,8 +273,16 @@ class _Book:
         rows = []
         for r in self.policy.requirements.values():
             scope = ["tiap butir ", Name(r.for_each)] if r.for_each else ["seluruh data"]
-            rows.append([[Name(r.name)], self._formula_parts(r.rule), scope, [r.message or "—"],
-                         [Name(r.path)] if r.path else ["—"], [r.basis or "—"]])
+            rows.append(
+                [
+                    [Name(r.name)],
+                    self._formula_parts(r.rule),
+                    scope,
+                    [r.message or "—"],
+                    [Name(r.path)] if r.path else ["—"],
+                    [r.basis or "—"],
+                ]
+            )
         head = [["Syarat"], ["Aturan"], ["Diperiksa pada"], ["Pesan bila tidak terpenuhi"], ["Letak"], ["Dasar"]]
         intro = Para(["Data yang tidak memenuhi salah satu syarat berikut ditolak sebelum apa pun dihitung."])
         return Section("syarat", "Syarat data", [intro, Grid(head, rows, "tabel-syarat")])
@@ -392,16 +290,27 @@ class _Book:
     # 4. values
     def values(self) -> Section:
         p = self.policy
-        blocks: list = [Para(["Setiap nilai di bawah ini dihitung tepat (pecahan, tanpa pembulatan) kecuali "
-                              "rumusnya sendiri membulatkan; pembulatan keluaran ada di bagian Keluaran."])]
+        blocks: list = [
+            Para(
+                [
+                    "Setiap nilai di bawah ini dihitung tepat (pecahan, tanpa pembulatan) kecuali "
+                    "rumusnya sendiri membulatkan; pembulatan keluaran ada di bagian Keluaran."
+                ]
+            )
+        ]
         for key, d in p.values.items():
             blocks.append(self.value(key, d))
         return Section("nilai", "Nilai dan indikator", blocks)
 
     def value(self, key: tuple, d: ValueDef) -> Section:
         title = [d.label, " (", Name(d.name), ")"] if d.label else [Name(d.name)]
-        kind = {"formula": "Rumus", "table": "Tabel keputusan", "matrix": "Matriks",
-                "weighted": "Rata-rata tertimbang", "indicator": "Indikator"}[d.kind]
+        kind = {
+            "formula": "Rumus",
+            "table": "Tabel keputusan",
+            "matrix": "Matriks",
+            "weighted": "Rata-rata tertimbang",
+            "indicator": "Indikator",
+        }[d.kind]
         about: list = [kind]
         if isinstance(d, IndicatorValue) and d.parent is not None:
             about += [" dari ", self.link((d.scope, d.parent))]
@@ -428,16 +337,18 @@ class _Book:
             formulas.append(d.weighted.by)
         if d.range is not None:
             low, high = (number(x) if x is not None else None for x in d.range)
-            blocks.append(Para([f"Rentang yang dinyatakan: {low or 'tanpa batas bawah'} sampai "
-                                f"{high or 'tanpa batas atas'}."]))
+            blocks.append(
+                Para([f"Rentang yang dinyatakan: {low or 'tanpa batas bawah'} sampai {high or 'tanpa batas atas'}."])
+            )
         glossary = self.glossary([f for f in formulas if isinstance(f, Formula)], d.scope)
         if glossary:
             blocks += [Para(["Keterangan nama:"], "judul-kecil"), Items(glossary)]
         for output in self.policy.outputs.values():
             assert output.value is not None  # the rulebook is written for a policy that reads
             if d.scope is None and output.value.node is not None and path_text(output.value.node) == d.name:
-                blocks.append(Para(["Dilaporkan sebagai keluaran ", Name(output.name), ", ",
-                                    self.output_rounding(output), "."]))
+                blocks.append(
+                    Para(["Dilaporkan sebagai keluaran ", Name(output.name), ", ", self.output_rounding(output), "."])
+                )
         blocks.append(Para(["Dasar hukum: ", d.basis or "tidak disebut"], "dasar"))
         return Section(self.anchors[key], title, blocks, level=3)
 
@@ -464,8 +375,12 @@ class _Book:
             if with_basis:
                 cells.append([row.basis or "—"])
             rows.append(cells)
-        caption = [f"{d.label or d.name}: kolom berisi syarat atas ", *self._join([self._formula_parts(f) for f in t.on]),
-                   ". ", HIT_WORDS.get(t.hit, f"hit: {t.hit}")]
+        caption = [
+            f"{d.label or d.name}: kolom berisi syarat atas ",
+            *self._join([self._formula_parts(f) for f in t.on]),
+            ". ",
+            HIT_WORDS.get(t.hit, f"hit: {t.hit}"),
+        ]
         return [Grid(head, rows, "tabel-keputusan", caption=caption)]
 
     def matrix(self, d: MatrixValue) -> Grid:
@@ -473,32 +388,51 @@ class _Book:
         corner = self._formula_parts(m.rows) + [" \\ "] + self._formula_parts(m.columns)
         head = [corner] + [[literal(c)] for c in m.column_keys]
         rows = [[[literal(r)]] + [[literal(m.cells.get((r, c)))] for c in m.column_keys] for r in m.row_keys]
-        caption = [f"{d.label or d.name}: baris menurut ", *self._formula_parts(m.rows), ", kolom menurut ",
-                   *self._formula_parts(m.columns)]
+        caption = [
+            f"{d.label or d.name}: baris menurut ",
+            *self._formula_parts(m.rows),
+            ", kolom menurut ",
+            *self._formula_parts(m.columns),
+        ]
         return Grid(head, rows, "matriks", caption=caption, row_head=True)
 
     def weighted(self, d: WeightedValue) -> list:
         w = d.weighted
         sets = list(w.weights)
-        head = [["Indikator"]] + [[("lainnya" if k == "default" and w.by is not None else "bobot")
-                                   if k == "default" else literal(k)] for k in sets]
+        head = [["Indikator"]] + [
+            [("lainnya" if k == "default" and w.by is not None else "bobot") if k == "default" else literal(k)]
+            for k in sets
+        ]
         rows: list[list[list[Any]]] = [
-            [[self.link((d.scope, name))]] + [[number(w.weights[k][name]) if name in w.weights[k] else "—"]
-                                              for k in sets] for name in w.indicators]
+            [[self.link((d.scope, name))]]
+            + [[number(w.weights[k][name]) if name in w.weights[k] else "—"] for k in sets]
+            for name in w.indicators
+        ]
         rows.append([["Jumlah"]] + [[number(sum(w.weights[k].values(), Fraction(0)))] for k in sets])
-        blocks: list = [Para([f"Nilai = jumlah (bobot × nilai indikator) ÷ {number(w.total)}, atas indikator yang berlaku."])]
+        blocks: list = [
+            Para([f"Nilai = jumlah (bobot × nilai indikator) ÷ {number(w.total)}, atas indikator yang berlaku."])
+        ]
         if w.by is not None:
-            blocks.append(Para(["Set bobot dipilih menurut ", *self._formula_parts(w.by),
-                                "; yang tidak disebut memakai kolom “lainnya”." if "default" in sets else "."]))
+            blocks.append(
+                Para(
+                    [
+                        "Set bobot dipilih menurut ",
+                        *self._formula_parts(w.by),
+                        "; yang tidak disebut memakai kolom “lainnya”." if "default" in sets else ".",
+                    ]
+                )
+            )
         blocks.append(Grid(head, rows, "tabel-bobot", caption=[f"Bobot {d.label or d.name}"], row_head=True))
         blocks.append(Para([self.not_applicable(w)]))
         return blocks
 
     def not_applicable(self, w: Weighted) -> str:
         if w.not_applicable == "renormalise":
-            return ("Indikator yang tidak berlaku (tidak ada dalam set bobot jabatannya, atau syarat berlakunya tidak "
-                    f"terpenuhi) tidak dihitung; bobot indikator lain diskalakan ulang sehingga jumlahnya tetap "
-                    f"{number(w.total)}.")
+            return (
+                "Indikator yang tidak berlaku (tidak ada dalam set bobot jabatannya, atau syarat berlakunya tidak "
+                f"terpenuhi) tidak dihitung; bobot indikator lain diskalakan ulang sehingga jumlahnya tetap "
+                f"{number(w.total)}."
+            )
         if w.not_applicable == "zero":
             return "Indikator yang tidak berlaku bernilai 0; bobotnya tetap dihitung."
         return f"Indikator yang tidak berlaku: {w.not_applicable}."
@@ -513,11 +447,17 @@ class _Book:
             if list(w.weights) == ["default"] and given:
                 weight = [f"Bobot: {number(given[0][1])} dari {number(w.total)}."]
             else:
-                weight = ["Bobot menurut jabatan: " + "; ".join(
-                    f"{'lainnya' if k == 'default' else literal(k)} {number(v)}" for k, v in given) + "."]
+                weight = [
+                    "Bobot menurut jabatan: "
+                    + "; ".join(f"{'lainnya' if k == 'default' else literal(k)} {number(v)}" for k, v in given)
+                    + "."
+                ]
                 if missing:
-                    weight.append(" Tidak dipakai untuk: " + ", ".join(
-                        "lainnya" if k == "default" else literal(k) for k in missing) + ".")
+                    weight.append(
+                        " Tidak dipakai untuk: "
+                        + ", ".join("lainnya" if k == "default" else literal(k) for k in missing)
+                        + "."
+                    )
             blocks.append(Para(weight))
         if d.applies_when is not None:
             blocks.append(Para(["Berlaku hanya bila ", *self._formula_parts(d.applies_when), "."]))
@@ -565,8 +505,7 @@ class _Book:
             if spec is None or parts[0] not in spec.fields:
                 return None
             spec = spec.fields[parts[0]]
-        elif scope is not None and p.inputs.get(scope) and (items := p.inputs[scope].items) \
-                and head in items.fields:
+        elif scope is not None and p.inputs.get(scope) and (items := p.inputs[scope].items) and head in items.fields:
             spec = items.fields[head]
         elif (scope, head) in p.values or (None, head) in p.values:
             key = (scope, head) if (scope, head) in p.values else (None, head)
@@ -599,22 +538,32 @@ class _Book:
         for o in self.policy.outputs.values():
             assert o.value is not None  # the rulebook is written for a policy that reads
             target = path_text(o.value.node) if o.value.node is not None else None
-            shown = [self.link((None, target))] if target is not None and (None, target) in self.policy.values \
+            shown = (
+                [self.link((None, target))]
+                if target is not None and (None, target) in self.policy.values
                 else self._formula_parts(o.value)
+            )
             rounding = self.output_rounding(o)
             when = self._formula_parts(o.when) if o.when is not None else ["selalu"]
             possible = "; ".join(o.labels) if o.labels else ""
             if o.range is not None:
-                possible = f"{number(o.range[0]) if o.range[0] is not None else '…'} sampai " \
-                           f"{number(o.range[1]) if o.range[1] is not None else '…'}"
+                possible = (
+                    f"{number(o.range[0]) if o.range[0] is not None else '…'} sampai "
+                    f"{number(o.range[1]) if o.range[1] is not None else '…'}"
+                )
             rows.append([[Name(o.name)], [o.label or "—"], shown, [rounding], when, [possible or "—"]])
         head = [["Keluaran"], ["Label"], ["Nilai"], ["Pembulatan"], ["Dilaporkan bila"], ["Kemungkinan hasil"]]
-        note = Para(["Pembulatan keluaran hanya untuk pelaporan; nilai lain memakai nilai yang tidak dibulatkan "
-                     "kecuali rumusnya sendiri membulatkan."])
+        note = Para(
+            [
+                "Pembulatan keluaran hanya untuk pelaporan; nilai lain memakai nilai yang tidak dibulatkan "
+                "kecuali rumusnya sendiri membulatkan."
+            ]
+        )
         return Section("keluaran", "Keluaran dan pembulatan", [Grid(head, rows, "tabel-keluaran"), note])
 
     def output_rounding(self, o) -> str:
         from engine.policy.typecheck import TypeChecker
+
         kind = TypeChecker(self.policy, None).formula(o.value, Context(None)).kind
         return self.rounding(o) if kind in ("number", "any") else "tidak dibulatkan (bukan angka)"
 
@@ -631,36 +580,70 @@ class _Book:
             for case, conditions in rule.cases.items():
                 for condition in conditions:
                     limit = number(condition.limit)
-                    rows.append([[case], [" atau ".join(str(x) for x in condition.labels)],
-                                 [BOUND_WORDS[condition.bound].format(limit=limit)], [condition.basis or "—"]])
+                    rows.append(
+                        [
+                            [case],
+                            [" atau ".join(str(x) for x in condition.labels)],
+                            [BOUND_WORDS[condition.bound].format(limit=limit)],
+                            [condition.basis or "—"],
+                        ]
+                    )
             head = [[f"Predikat unit ({rule.by})"], [f"{rule.counts} pegawai"], ["Batas"], ["Dasar"]]
-            about = [f"{rule.label or rule.name}: sebaran ", Name(rule.counts), " pegawai dalam satu unit dibatasi "
-                     "menurut ", Name(rule.by), " unit itu. Persentase dibandingkan tepat (7 dari 10 adalah 70%)."]
+            about = [
+                f"{rule.label or rule.name}: sebaran ",
+                Name(rule.counts),
+                " pegawai dalam satu unit dibatasi menurut ",
+                Name(rule.by),
+                " unit itu. Persentase dibandingkan tepat (7 dari 10 adalah 70%).",
+            ]
             if rule.small_units_below is not None:
                 about.append(f" Unit dengan kurang dari {rule.small_units_below} pegawai tidak diperiksa.")
-            blocks += [Para(about), Grid(head, rows, "tabel-kurva", caption=[rule.label or rule.name]),
-                       Para(["Dasar hukum: ", rule.basis or "tidak disebut"], "dasar")]
+            blocks += [
+                Para(about),
+                Grid(head, rows, "tabel-kurva", caption=[rule.label or rule.name]),
+                Para(["Dasar hukum: ", rule.basis or "tidak disebut"], "dasar"),
+            ]
         return Section("aturan-unit", "Aturan unit kerja (kurva distribusi)", blocks)
 
     # 6. history
     def history(self) -> Section:
         if self.previous is None:
-            return Section("riwayat", "Riwayat versi", [Para([
-                "Versi sebelumnya tidak diketahui: rulebook ini dibuat tanpa pembanding (--previous), "
-                "jadi perubahan dari versi sebelumnya tidak ditampilkan."])])
+            return Section(
+                "riwayat",
+                "Riwayat versi",
+                [
+                    Para(
+                        [
+                            "Versi sebelumnya tidak diketahui: rulebook ini dibuat tanpa pembanding (--previous), "
+                            "jadi perubahan dari versi sebelumnya tidak ditampilkan."
+                        ]
+                    )
+                ],
+            )
         from engine.review.diff import compare
+
         old = self.previous
         changes = compare(old.data, self.policy.data)
-        about = ["Dibandingkan dengan ", Name(old.id), f" versi {old.version} (", Name(old.hash[:19]),
-                 f"), berlaku mulai {literal(old.berlaku_mulai) if old.berlaku_mulai else 'tidak disebut'}: "]
+        about = [
+            "Dibandingkan dengan ",
+            Name(old.id),
+            f" versi {old.version} (",
+            Name(old.hash[:19]),
+            f"), berlaku mulai {literal(old.berlaku_mulai) if old.berlaku_mulai else 'tidak disebut'}: ",
+        ]
         if not changes:
-            return Section("riwayat", "Riwayat versi", [Para(about + [
-                "tidak ada perubahan makna (yang berbeda hanya tata tulis atau kasus uji)."])])
+            return Section(
+                "riwayat",
+                "Riwayat versi",
+                [Para(about + ["tidak ada perubahan makna (yang berbeda hanya tata tulis atau kasus uji)."])],
+            )
         words = {"added": "ditambahkan", "removed": "dihapus", "changed": "diubah"}
         items = [[words[c.kind] + ": ", Name(c.render())] for c in changes]
-        return Section("riwayat", "Riwayat versi", [
-            Para(about + [f"{len(changes)} perubahan makna, satu per baris (seperti kinerja diff):"]),
-            Items(items)])
+        return Section(
+            "riwayat",
+            "Riwayat versi",
+            [Para(about + [f"{len(changes)} perubahan makna, satu per baris (seperti kinerja diff):"]), Items(items)],
+        )
 
     # 7. coverage
     def coverage(self) -> Section:
@@ -669,15 +652,24 @@ class _Book:
             return Section("cakupan-uji", "Cakupan uji", [Para(["Kasus uji kebijakan ini tidak dijalankan."])])
         passed = len(r.cases) - len(r.failed)
         reached = len(r.targets) - len(r.unreached)
-        blocks: list = [Para([f"{passed} dari {len(r.cases)} kasus uji lulus; {reached} dari {len(r.targets)} "
-                              "baris tabel dan sel matriks tercapai oleh kasus uji."], "ringkasan-uji")]
+        blocks: list = [
+            Para(
+                [
+                    f"{passed} dari {len(r.cases)} kasus uji lulus; {reached} dari {len(r.targets)} "
+                    "baris tabel dan sel matriks tercapai oleh kasus uji."
+                ],
+                "ringkasan-uji",
+            )
+        ]
         missing = [self.target_words(key) for key in r.targets if key not in r.reached]
         if missing:
             blocks += [Para(["Belum tercapai oleh kasus uji mana pun:"], "judul-kecil"), Items(missing)]
         elif r.targets:
             blocks.append(Para(["Semua baris tabel dan sel matriks tercapai."]))
-        rows = [[[str(i)], [c.name], [str(c.line)], ["lulus" if c.passed else "GAGAL: " + "; ".join(c.failures)]]
-                for i, c in enumerate(r.cases, start=1)]
+        rows = [
+            [[str(i)], [c.name], [str(c.line)], ["lulus" if c.passed else "GAGAL: " + "; ".join(c.failures)]]
+            for i, c in enumerate(r.cases, start=1)
+        ]
         if rows:
             blocks.append(Grid([["No."], ["Kasus uji"], ["Baris berkas"], ["Hasil"]], rows, "tabel-kasus"))
         return Section("cakupan-uji", "Cakupan uji", blocks)

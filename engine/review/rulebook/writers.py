@@ -2,6 +2,7 @@
 (MathML, inline CSS, nothing fetched, no script). Policy text is untrusted: every string from a
 policy reaches the output only through a writer's escaping, so it is always shown as text.
 """
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,17 @@ from typing import TYPE_CHECKING
 
 from engine.language import nodes as n
 from engine.review.rulebook.book import (
-    Display, Grid, Items, Math, Name, Para, Section, _Book, _MathML, _parts, _x, plain_math,
+    Display,
+    Grid,
+    Items,
+    Math,
+    Name,
+    Para,
+    Section,
+    _Book,
+    _parts,
 )
+from engine.review.rulebook.notation import _MathML, _x, plain_math
 
 if TYPE_CHECKING:
     from engine.review.rulebook.book import AnyPolicy
@@ -127,11 +137,15 @@ def _h_block(block) -> str:
         body = []
         for i, row in enumerate(block.rows):
             row_id = f' id="{_x(block.row_ids[i])}"' if block.row_ids else ""
-            cells = [f'<th scope="row">{_h_inline(c)}</th>' if j == 0 and block.row_head else f"<td>{_h_inline(c)}</td>"
-                     for j, c in enumerate(row)]
+            cells = [
+                f'<th scope="row">{_h_inline(c)}</th>' if j == 0 and block.row_head else f"<td>{_h_inline(c)}</td>"
+                for j, c in enumerate(row)
+            ]
             body.append(f"<tr{row_id}>{''.join(cells)}</tr>")
-        return (f'<table class="{block.cls}">{caption}<thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(body)}</tbody></table>\n")
+        return (
+            f'<table class="{block.cls}">{caption}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>\n"
+        )
     raise TypeError(type(block).__name__)
 
 
@@ -188,5 +202,6 @@ def render_html(policy: AnyPolicy, report=None, previous: AnyPolicy | None = Non
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_x(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-        f'<header><h1>{_x(title)}</h1><p><code>{_x(policy.id)}</code> versi {_x(policy.version)}</p></header>\n'
-        f"<main>\n{body}</main>\n</body>\n</html>\n")
+        f"<header><h1>{_x(title)}</h1><p><code>{_x(policy.id)}</code> versi {_x(policy.version)}</p></header>\n"
+        f"<main>\n{body}</main>\n</body>\n</html>\n"
+    )

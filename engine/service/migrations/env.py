@@ -1,4 +1,5 @@
 """Alembic environment: migrations run on the connection engine.service.store.upgrade hands over."""
+
 from alembic import context
 
 from engine.service.store import Base

@@ -19,6 +19,7 @@ SECRET_KEY from the app's configuration, else $KINERJA_SECRET_KEY, else a key ge
 kept in the database's `settings` table (engine.service.accounts.secret_key), so every server process on
 one database signs alike and a restart does not sign everyone out.
 """
+
 from __future__ import annotations
 
 import functools
@@ -34,13 +35,20 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 from werkzeug.local import LocalProxy
 
-from engine.service import accounts
 from engine import i18n
 from engine.i18n import N_, _
+from engine.service import accounts
 
 #: The view modules, in the order their blueprints are registered. A new area adds its module here.
-BLUEPRINTS = ["engine.service.web.auth", "engine.service.web.users", "engine.service.web.kiriman", "engine.service.web.kebijakan", "engine.service.web.tinjauan",
-              "engine.service.web.audit", "engine.service.web.bengkel"]
+BLUEPRINTS = [
+    "engine.service.web.auth",
+    "engine.service.web.users",
+    "engine.service.web.kiriman",
+    "engine.service.web.kebijakan",
+    "engine.service.web.tinjauan",
+    "engine.service.web.audit",
+    "engine.service.web.bengkel",
+]
 #: How long a session lasts without a request (seconds): a working day.
 SESSION_LIFETIME = 10 * 60 * 60
 #: Whole numbers of more digits than this are shown in groups of three (4.001.600 in Indonesian).
@@ -77,8 +85,10 @@ def navigation() -> list[tuple[NavItem, bool]]:
     items = [item for item in _NAV if user is not None and user.role in item.roles]
     endpoint = request.endpoint or ""
     exact = any(item.endpoint == endpoint for item in items)
-    return [(item, item.endpoint == endpoint if exact else
-             item.endpoint.split(".")[0] == endpoint.split(".")[0]) for item in items]
+    return [
+        (item, item.endpoint == endpoint if exact else item.endpoint.split(".")[0] == endpoint.split(".")[0])
+        for item in items
+    ]
 
 
 def _user():
@@ -92,6 +102,7 @@ current_user: accounts.Account = LocalProxy(_user)  # type: ignore[assignment]
 
 def requires(*roles: str):
     """The view needs a signed-in user of one of `roles`; others are sent to sign in, or get 404."""
+
     def decorate(view):
         @functools.wraps(view)
         def guarded(*args, **kwargs):
@@ -101,8 +112,10 @@ def requires(*roles: str):
             if user.role not in roles:
                 abort(404)
             return view(*args, **kwargs)
+
         guarded.required_roles = roles
         return guarded
+
     return decorate
 
 
@@ -128,22 +141,32 @@ def init_app(app: Flask, csrf_exempt=()) -> None:
     """Add the web to the app: keys and cookies, CSRF (the blueprints in `csrf_exempt`, the /v1 API
     authenticated by bearer keys, are exempt), languages, templates' helpers, the blueprints."""
     # Flask's defaults are in app.config already; a value given to create_app wins over ours.
-    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or os.environ.get("KINERJA_SECRET_KEY") \
+    app.config["SECRET_KEY"] = (
+        app.config.get("SECRET_KEY")
+        or os.environ.get("KINERJA_SECRET_KEY")
         or accounts.secret_key(app.extensions["kinerja_store"])
+    )
     if app.config.get("SESSION_COOKIE_NAME") in (None, "session"):
         app.config["SESSION_COOKIE_NAME"] = "kinerja_session"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
-    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE")
-                                               or os.environ.get("KINERJA_SECURE_COOKIES") == "1")
+    app.config["SESSION_COOKIE_SECURE"] = bool(
+        app.config.get("SESSION_COOKIE_SECURE") or os.environ.get("KINERJA_SECURE_COOKIES") == "1"
+    )
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=SESSION_LIFETIME)
     app.config["WTF_CSRF_TIME_LIMIT"] = SESSION_LIFETIME
     csrf.init_app(app)
     for blueprint in csrf_exempt:
         csrf.exempt(blueprint)
     app.extensions["kinerja_web"] = True
-    app.jinja_env.globals.update(_=_, csrf_field=_csrf_field, current_user=current_user, navigation=navigation,
-                                 language=i18n.language, languages=i18n.LANGUAGES)
+    app.jinja_env.globals.update(
+        _=_,
+        csrf_field=_csrf_field,
+        current_user=current_user,
+        navigation=navigation,
+        language=i18n.language,
+        languages=i18n.LANGUAGES,
+    )
     app.jinja_env.filters["number"] = _number
     app.before_request(_begin)
     app.teardown_request(_end)
@@ -162,8 +185,9 @@ def _begin() -> None:
     if user_id and g.user is None:
         session.pop("user", None)  # disabled or removed: signed out
     chosen = i18n.normalise(session.get("lang") or request.cookies.get(LANGUAGE_COOKIE))
-    g.language_token = i18n.set_language(chosen or i18n.negotiate(request.headers.get("Accept-Language"))
-                                         or i18n.DEFAULT_LANGUAGE)
+    g.language_token = i18n.set_language(
+        chosen or i18n.negotiate(request.headers.get("Accept-Language")) or i18n.DEFAULT_LANGUAGE
+    )
 
 
 def _end(_error=None) -> None:
@@ -174,9 +198,11 @@ def _end(_error=None) -> None:
 
 def _headers(response):
     if not request.path.startswith("/v1") and response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                    "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cache-Control", "no-store")
@@ -194,6 +220,7 @@ def _number(value, places: int | None = None) -> str:
     from fractions import Fraction
 
     from engine.numbers import format_number
+
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value)
     if isinstance(value, float):  # the batch kernel's rounded outputs: its shortest repr is the decimal
@@ -211,7 +238,7 @@ def _number(value, places: int | None = None) -> str:
     digits = whole.lstrip("-")
     if len(digits) > GROUP_FROM:
         grouped = f"{int(digits):,}".replace(",", "." if i18n.decimal_mark() == "," else ",")
-        text = whole[:len(whole) - len(digits)] + grouped + mark + fraction
+        text = whole[: len(whole) - len(digits)] + grouped + mark + fraction
     return text
 
 
@@ -219,9 +246,15 @@ def _number(value, places: int | None = None) -> str:
 ROLE_NAMES = (N_("agency"), N_("reviewer"), N_("admin"))
 
 #: Titles of the error pages, by status.
-ERROR_TITLES = {400: N_("The request could not be read"), 403: N_("Not allowed"), 404: N_("Page not found"),
-                405: N_("Not allowed"), 413: N_("The file is too large"), 429: N_("Too many attempts"),
-                500: N_("Something went wrong")}
+ERROR_TITLES = {
+    400: N_("The request could not be read"),
+    403: N_("Not allowed"),
+    404: N_("Page not found"),
+    405: N_("Not allowed"),
+    413: N_("The file is too large"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong"),
+}
 
 
 def error_page(error: Exception):
@@ -230,18 +263,23 @@ def error_page(error: Exception):
     from werkzeug.exceptions import HTTPException
 
     from engine.service import ServiceError
+
     if isinstance(error, CSRFError):
-        status, message = 400, _("The form has expired or did not come from this site. Go back, reload the page "
-                                 "and try again.")
+        status, message = (
+            400,
+            _("The form has expired or did not come from this site. Go back, reload the page and try again."),
+        )
     elif isinstance(error, ServiceError) and error.status != 404:
         status, message = error.status, error.message
     elif isinstance(error, ServiceError):  # absent or another agency's: the same words, naming nothing
         status, message = 404, _("There is no such page, or it is not yours to see.")
     elif isinstance(error, HTTPException):
         status = error.code or 500
-        message = {404: _("There is no such page, or it is not yours to see."),
-                   413: _("The file is larger than the server accepts."),
-                   429: _("Too many attempts: wait a minute and try again.")}.get(status, _("The request was refused."))
+        message = {
+            404: _("There is no such page, or it is not yours to see."),
+            413: _("The file is larger than the server accepts."),
+            429: _("Too many attempts: wait a minute and try again."),
+        }.get(status, _("The request was refused."))
     else:
         current_app.logger.exception("unexpected error answering %s %s", request.method, request.path)
         status, message = 500, _("The server could not answer this request; the error has been logged.")

@@ -4,13 +4,14 @@ Failed sign-ins are counted per address and per username with the app's shared l
 (engine.service.ratelimit): past SIGN_IN_LIMIT the form answers 429 until the window passes; each
 failure is logged with the name tried and the address, never the password.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, make_response, redirect, request, session, url_for
 
-from engine.service import accounts
 from engine import i18n
 from engine.i18n import _
+from engine.service import accounts
 from engine.service.ratelimit import limiter
 from engine.service.web import LANGUAGE_COOKIE, current_user, render, safe_next, store
 
@@ -54,8 +55,12 @@ def masuk():
     account = accounts.sign_in(store(), username, request.form.get("password", ""))
     if account is None:
         current_app.logger.warning("failed sign-in for %r from %s", username[:64], request.remote_addr)
-        page = render("masuk.html", next=target, username=username[:64],
-                      error=_("The username or password is wrong, or the account is disabled."))
+        page = render(
+            "masuk.html",
+            next=target,
+            username=username[:64],
+            error=_("The username or password is wrong, or the account is disabled."),
+        )
         return page, 401
     current_app.logger.info("%s signed in from %s", account.username, request.remote_addr)
     language = session.get("lang")
@@ -82,6 +87,12 @@ def bahasa():
     chosen = i18n.normalise(request.form.get("lang")) or i18n.DEFAULT_LANGUAGE
     session["lang"] = chosen
     response = make_response(redirect(safe_next(request.form.get("next"))))
-    response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_AGE, httponly=True, samesite="Lax",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        chosen,
+        max_age=LANGUAGE_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
     return response

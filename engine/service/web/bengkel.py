@@ -6,15 +6,16 @@ coverage), Coba (one record, from a form or a file, with its explanation), Dampa
 version in force, on stored evaluations) and Terbitkan (publish, only when checks and cases
 pass). The draft travels in the page's form, so nothing is kept on the server until it is published.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from engine.service import review as review_service, workbench
 from engine import service
-from engine.i18n import N_
 from engine.evaluate.io import detect_format, read_records
-from engine.service import ServiceError
+from engine.i18n import N_
+from engine.service import ServiceError, workbench
+from engine.service import review as review_service
 from engine.service.web import current_user, nav_item, render, requires, store
 
 bp = Blueprint("bengkel", __name__)
@@ -39,8 +40,14 @@ def index():
 @requires("admin")
 def show(policy_id: str):
     loaded = _parent(policy_id)
-    return render("bengkel/angka.html", loaded=loaded, numbers=workbench.numbers(loaded),
-                  identity=workbench.default_identity(loaded), values={}, problems={})
+    return render(
+        "bengkel/angka.html",
+        loaded=loaded,
+        numbers=workbench.numbers(loaded),
+        identity=workbench.default_identity(loaded),
+        values={},
+        problems={},
+    )
 
 
 @bp.post("/bengkel/<policy_id>")
@@ -53,15 +60,25 @@ def make_child(policy_id: str):
     try:
         text = workbench.child_yaml(loaded, workbench.changes_from(loaded, form), identity)
     except workbench.WorkbenchError as error:
-        return render("bengkel/angka.html", loaded=loaded, numbers=workbench.numbers(loaded), identity=identity,
-                      values=form, problems=dict(error.problems)), 422
+        return render(
+            "bengkel/angka.html",
+            loaded=loaded,
+            numbers=workbench.numbers(loaded),
+            identity=identity,
+            values=form,
+            problems=dict(error.problems),
+        ), 422
     return _draft_page(loaded, text, None)
 
 
 def _identity(loaded) -> workbench.Identity:
     default = workbench.default_identity(loaded)
-    return workbench.Identity(*(request.form.get(name, getattr(default, name)).strip()
-                                for name in ("id", "version", "title", "berlaku_mulai", "berlaku_sampai")))
+    return workbench.Identity(
+        *(
+            request.form.get(name, getattr(default, name)).strip()
+            for name in ("id", "version", "title", "berlaku_mulai", "berlaku_sampai")
+        )
+    )
 
 
 @bp.post("/bengkel/<policy_id>/draf")
@@ -73,8 +90,9 @@ def draft(policy_id: str):
     action = request.form.get("aksi", "periksa")
     if action == "unduh":
         name = _draft_id(text) or f"{loaded.policy.id}-ubah"
-        return Response(text, mimetype="application/yaml",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.yaml"'})
+        return Response(
+            text, mimetype="application/yaml", headers={"Content-Disposition": f'attachment; filename="{name}.yaml"'}
+        )
     return _draft_page(loaded, text, action if action in ACTIONS else "periksa")
 
 
@@ -100,7 +118,9 @@ def _draft_page(loaded, text: str, action: str | None):
     elif action == "coba" and checked.loaded is not None:
         result["tries"] = _try(checked.loaded)
     elif action == "dampak" and checked.loaded is not None:
-        result["comparison"] = workbench.impact(store(), checked.loaded, request.form.get("periode", "").strip() or None)
+        result["comparison"] = workbench.impact(
+            store(), checked.loaded, request.form.get("periode", "").strip() or None
+        )
     elif action == "terbitkan":
         try:
             status, result["published"] = workbench.publish(store(), current_user.caller, text)
@@ -110,8 +130,16 @@ def _draft_page(loaded, text: str, action: str | None):
                 result["report"] = workbench.run_cases(checked)
     lines = text.split("\n")
     marks = {d.position.line: d for d in checked.diagnostics if d.position.file == workbench.DRAFT_NAME}
-    return render("bengkel/draf.html", loaded=loaded, text=text, lines=lines, marks=marks, result=result,
-                  fields=workbench.input_fields(target), form=request.form), status
+    return render(
+        "bengkel/draf.html",
+        loaded=loaded,
+        text=text,
+        lines=lines,
+        marks=marks,
+        result=result,
+        fields=workbench.input_fields(target),
+        form=request.form,
+    ), status
 
 
 def _try(loaded) -> list[dict]:
@@ -124,10 +152,12 @@ def _try(loaded) -> list[dict]:
         for incoming in read_records(upload.stream, detect_format(upload.filename, head), loaded.policy):
             if len(results) == MAX_TRY_RECORDS:
                 break
-            results.append(workbench.try_record(loaded, incoming.record) if incoming.error is None
-                           else {"errors": [incoming.error]})
+            results.append(
+                workbench.try_record(loaded, incoming.record)
+                if incoming.error is None
+                else {"errors": [incoming.error]}
+            )
         return results
-    fields = {name[len("coba."):]: value for name, value in request.form.items() if name.startswith("coba.")}
+    fields = {name[len("coba.") :]: value for name, value in request.form.items() if name.startswith("coba.")}
     record = workbench.empty_lists(loaded, workbench.record_from_form(loaded, fields))
     return [workbench.try_record(loaded, record)]
-

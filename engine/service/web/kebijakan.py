@@ -1,12 +1,13 @@
 """The policies and their rulebooks (/kebijakan): every policy, its versions, and the rulebook of
 one version with each rule's legal basis. Every signed-in user reads them: an employee's sheet
 links each number of its explanation here (`/kebijakan/<id>#nilai-<name>`)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, request
 
-from engine.service import review as review_service
 from engine.i18n import N_
+from engine.service import review as review_service
 from engine.service.web import nav_item, render, requires, store
 
 bp = Blueprint("kebijakan", __name__)

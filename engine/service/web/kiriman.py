@@ -3,27 +3,31 @@
 Each view parses the request, calls one function of engine.service.submissions (where the rules are) with
 the signed-in user, and renders a template or sends a file.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, request, url_for
 
-from engine.service import submissions
 from engine.i18n import N_
+from engine.service import submissions
 from engine.service.web import current_user, nav_item, render, requires, store
 
 bp = Blueprint("kiriman", __name__)
 nav_item("kiriman.index", N_("Submissions"), ("agency", "reviewer", "admin"), order=10)
 nav_item("kiriman.baru", N_("Send a file"), ("agency",), order=11)
 
-MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             "csv": "text/csv; charset=utf-8"}
+MIMETYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
 #: Sort directions as they appear in the address.
 ASCENDING, DESCENDING = "naik", "turun"
 
 
 def _download(data: bytes, filename: str, fmt: str) -> Response:
-    return Response(data, mimetype=MIMETYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        data, mimetype=MIMETYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 @bp.get("/kiriman")
@@ -44,16 +48,26 @@ def pratinjau():
     form = {name: request.form.get(name, "").strip() for name in ("policy", "period")}
     berkas, unit = request.files.get("berkas"), request.files.get("unit")
     unit_data = unit.read() if unit is not None and unit.filename else None
-    staged = submissions.stage_upload(store(), current_user.caller, current_user.id, form["policy"], form["period"],
-                                      berkas.filename if berkas else "", berkas.read() if berkas else b"",
-                                      unit.filename if unit_data else None, unit_data)
+    staged = submissions.stage_upload(
+        store(),
+        current_user.caller,
+        current_user.id,
+        form["policy"],
+        form["period"],
+        berkas.filename if berkas else "",
+        berkas.read() if berkas else b"",
+        unit.filename if unit_data else None,
+        unit_data,
+    )
     return render("kiriman_pratinjau.html", staged=staged, preview=staged.preview), 200 if staged.ok else 422
 
 
 @bp.post("/kiriman/kirim")
 @requires("agency")
 def kirim():
-    submission_id = submissions.send_upload(store(), current_user.caller, current_user.id, request.form.get("token", ""))
+    submission_id = submissions.send_upload(
+        store(), current_user.caller, current_user.id, request.form.get("token", "")
+    )
     return redirect(url_for("kiriman.show", submission_id=submission_id), 303)
 
 
@@ -62,9 +76,16 @@ def kirim():
 def show(submission_id: str):
     args = request.args
     page = int(args["halaman"]) if args.get("halaman", "").isdigit() and len(args["halaman"]) < 7 else 1
-    found = submissions.results(store(), current_user.caller, submission_id, unit=args.get("unit") or None,
-                                predikat=args.get("predikat") or None, sort=args.get("urut") or None,
-                                descending=args.get("arah") == DESCENDING, page=page)
+    found = submissions.results(
+        store(),
+        current_user.caller,
+        submission_id,
+        unit=args.get("unit") or None,
+        predikat=args.get("predikat") or None,
+        sort=args.get("urut") or None,
+        descending=args.get("arah") == DESCENDING,
+        page=page,
+    )
     return render("kiriman_hasil.html", r=found, args=args, ASCENDING=ASCENDING, DESCENDING=DESCENDING)
 
 

@@ -2,13 +2,14 @@
 evaluations, the employees a change moves (downloadable), and stored evaluations searched and
 replayed. Reviewers and admins read; the only form that posts is a replay, an auditor's act that
 the audit log records."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from engine.service import review as review_service
 from engine import service
 from engine.i18n import N_
+from engine.service import review as review_service
 from engine.service.web import current_user, nav_item, render, requires, store
 
 bp = Blueprint("tinjauan", __name__)
@@ -29,30 +30,57 @@ def index():
     chosen = _selection()
     comparison = None
     if chosen["lama"] and chosen["baru"]:
-        comparison = review_service.compare(store(), current_user.caller, chosen["lama"], chosen["baru"],
-                                            chosen["kebijakan"] or None, chosen["periode"] or None)
-    return render("tinjauan/compare.html", chosen=chosen, comparison=comparison, chart=unit_chart(comparison) if comparison else None,
-                  entries=review_service.policy_catalogue(store()), shown=review_service.MOVERS_SHOWN)
+        comparison = review_service.compare(
+            store(),
+            current_user.caller,
+            chosen["lama"],
+            chosen["baru"],
+            chosen["kebijakan"] or None,
+            chosen["periode"] or None,
+        )
+    return render(
+        "tinjauan/compare.html",
+        chosen=chosen,
+        comparison=comparison,
+        chart=unit_chart(comparison) if comparison else None,
+        entries=review_service.policy_catalogue(store()),
+        shown=review_service.MOVERS_SHOWN,
+    )
 
 
 @bp.get("/tinjauan/pindah.csv")
 @requires(*READERS)
 def movers_csv():
     chosen = _selection()
-    comparison = review_service.compare(store(), current_user.caller, chosen["lama"], chosen["baru"],
-                                        chosen["kebijakan"] or None, chosen["periode"] or None)
+    comparison = review_service.compare(
+        store(),
+        current_user.caller,
+        chosen["lama"],
+        chosen["baru"],
+        chosen["kebijakan"] or None,
+        chosen["periode"] or None,
+    )
     name = f"pindah-{comparison.old.policy.id}-{comparison.new.policy.id}.csv"
-    return Response(review_service.movers_csv(comparison), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        review_service.movers_csv(comparison),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @bp.get("/tinjauan/evaluasi")
 @requires(*READERS)
 def evaluasi():
     filters = {name: request.args.get(name, "").strip() for name in ("kebijakan", "periode", "nip", "setelah")}
-    page = service.list_evaluations(store(), current_user.caller, filters["kebijakan"] or None,
-                                    filters["periode"] or None, filters["nip"] or None, EVALUATIONS_PAGE,
-                                    filters["setelah"] or None)
+    page = service.list_evaluations(
+        store(),
+        current_user.caller,
+        filters["kebijakan"] or None,
+        filters["periode"] or None,
+        filters["nip"] or None,
+        EVALUATIONS_PAGE,
+        filters["setelah"] or None,
+    )
     return render("tinjauan/evaluasi.html", filters=filters, page=page)
 
 
@@ -85,10 +113,23 @@ def unit_chart(comparison) -> dict:
     rows = []
     for index, a in enumerate(agencies):
         y = 30 + index * CHART_ROW
-        rows.append({"agency": a.agency, "y": y, "up": a.up, "down": a.down,
-                     "up_width": round(half * a.up / peak, 1), "down_width": round(half * a.down / peak, 1)})
-    return {"rows": rows, "middle": middle, "width": CHART_WIDTH, "height": 40 + len(rows) * CHART_ROW,
-            "label_x": CHART_LABEL}
+        rows.append(
+            {
+                "agency": a.agency,
+                "y": y,
+                "up": a.up,
+                "down": a.down,
+                "up_width": round(half * a.up / peak, 1),
+                "down_width": round(half * a.down / peak, 1),
+            }
+        )
+    return {
+        "rows": rows,
+        "middle": middle,
+        "width": CHART_WIDTH,
+        "height": 40 + len(rows) * CHART_ROW,
+        "label_x": CHART_LABEL,
+    }
 
 
 @bp.app_template_filter("ribuan")
@@ -99,6 +140,7 @@ def grouped(value) -> str:
 
     from engine.i18n import decimal_mark
     from engine.numbers import format_number
+
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, Fraction)):
         return "" if value is None else str(value)
     mark = decimal_mark()

@@ -7,6 +7,7 @@ never changed once written, except that a kept version may later be published.
 Revision ID: 0002
 Revises: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 

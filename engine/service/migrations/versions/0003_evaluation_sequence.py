@@ -8,6 +8,7 @@ so one that committed later could carry an earlier time than rows a reader had a
 Revision ID: 0003
 Revises: 0002
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,9 +21,11 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("evaluations") as batch:
         batch.add_column(sa.Column("seq", sa.BigInteger, nullable=True))
-    op.execute("UPDATE evaluations SET seq = (SELECT numbered.n FROM (SELECT id, ROW_NUMBER() OVER "
-               "(ORDER BY created_at, submission_id, position) AS n FROM evaluations) AS numbered "
-               "WHERE numbered.id = evaluations.id)")
+    op.execute(
+        "UPDATE evaluations SET seq = (SELECT numbered.n FROM (SELECT id, ROW_NUMBER() OVER "
+        "(ORDER BY created_at, submission_id, position) AS n FROM evaluations) AS numbered "
+        "WHERE numbered.id = evaluations.id)"
+    )
     with op.batch_alter_table("evaluations") as batch:
         batch.alter_column("seq", existing_type=sa.BigInteger, nullable=False)
         batch.create_index("ix_evaluations_seq", ["seq"], unique=True)

@@ -8,6 +8,7 @@ configuration gives none.
 Revision ID: 0004
 Revises: 0003
 """
+
 import sqlalchemy as sa
 from alembic import op
 
