@@ -176,6 +176,8 @@ MARKED: dict[str, dict[str, str | frozenset[str]]] = {
         "test_bench.py": ALL,
         "test_check_scale.py": ALL,
         "test_fuzz.py": ALL,
+        "test_fast_paths.py": ALL,  # compares each fast path with its reference on every shipped file and mutants
+        "test_columns.py": ALL,  # subprocesses, Parquet files and a Dask cluster
         "test_no_surprise.py": ALL,
         "test_panduan.py": ALL,
         "test_policies.py": ALL,
