@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from webtools import PASSWORD, add_user
+from webtools import PASSWORD, add_user, shoot
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
@@ -155,6 +155,7 @@ def upload(page, policy: str, period: str, path: Path, units: Path | None = None
     if units is not None:
         page.set_input_files("#unit", str(units))
     page.click("form[enctype] button[type=submit]")
+    page.wait_for_load_state()
 
 
 def kinerja_eval_csv(tmp_path: Path, policy: str, period: str, rows: list[dict]) -> str:
@@ -178,11 +179,11 @@ def test_an_agency_sends_a_file_sees_errors_at_their_cells_and_reads_its_results
     base, app = site
     page = new_page(browser, base)
     page.goto("/masuk")
-    page.screenshot(path=str(screenshots / "masuk.png"), full_page=True)
+    shoot(page, screenshots / "masuk.png", full_page=True)
     sign_in(page, "opd1")
     assert page.url.endswith("/")
     page.goto("/kiriman/baru")
-    page.screenshot(path=str(screenshots / "kiriman-baru.png"), full_page=True)
+    shoot(page, screenshots / "kiriman-baru.png", full_page=True)
 
     template = download(page, "a[href='/kebijakan/serang/templat.xlsx']")
     data = records("serang.jsonl", SERANG_RECORDS)
@@ -192,7 +193,7 @@ def test_an_agency_sends_a_file_sees_errors_at_their_cells_and_reads_its_results
     bad = set_cell(bad, FIRST_DATA_ROW + 7, imunisasi, 150)
     (tmp_path / "salah.xlsx").write_bytes(bad)
     upload(page, "serang", "2025-06", tmp_path / "salah.xlsx")
-    page.screenshot(path=str(screenshots / "pratinjau-galat.png"))
+    shoot(page, screenshots / "pratinjau-galat.png")
     errors = page.locator("table.errors tbody tr")
     places = {
         (errors.nth(i).get_attribute("data-row"), errors.nth(i).get_attribute("data-column"))
@@ -206,7 +207,7 @@ def test_an_agency_sends_a_file_sees_errors_at_their_cells_and_reads_its_results
 
     (tmp_path / "benar.xlsx").write_bytes(good)
     upload(page, "serang", "2025-06", tmp_path / "benar.xlsx", ROOT / "examples" / "serang-units.yaml")
-    page.screenshot(path=str(screenshots / "pratinjau.png"), full_page=True)
+    shoot(page, screenshots / "pratinjau.png", full_page=True)
     assert page.locator("table.errors").count() == 0
     assert stored_submissions(app) == 0  # a preview stores nothing
     # A double click, a second tab and a refresh all send the same one-time token.
@@ -221,10 +222,10 @@ def test_an_agency_sends_a_file_sees_errors_at_their_cells_and_reads_its_results
     page.wait_for_url(re.compile(r"/kiriman/[0-9a-f]{32}$"))
     page.reload()
     assert stored_submissions(app) == 1
-    page.screenshot(path=str(screenshots / "kiriman-hasil.png"))
-    page.screenshot(path=str(screenshots / "kiriman-hasil-penuh.png"), full_page=True)
+    shoot(page, screenshots / "kiriman-hasil.png")
+    shoot(page, screenshots / "kiriman-hasil-penuh.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
-    page.screenshot(path=str(screenshots / "kiriman-hasil-ponsel.png"))
+    shoot(page, screenshots / "kiriman-hasil-ponsel.png")
     page.set_viewport_size({"width": 1280, "height": 720})
     submission_url = page.url
     import yaml
@@ -267,10 +268,10 @@ def test_an_agency_sends_a_file_sees_errors_at_their_cells_and_reads_its_results
     page.wait_for_url(re.compile(r"/evaluasi/[0-9a-f]{32}$"))
     text = page.inner_text("main")
     assert "Lembar penilaian kinerja" in text and "dasar:" in text
-    page.screenshot(path=str(screenshots / "evaluasi.png"))
-    page.screenshot(path=str(screenshots / "evaluasi-penuh.png"), full_page=True)
+    shoot(page, screenshots / "evaluasi.png")
+    shoot(page, screenshots / "evaluasi-penuh.png", full_page=True)
     page.emulate_media(media="print")
-    page.screenshot(path=str(screenshots / "evaluasi-cetak.png"), full_page=True)
+    shoot(page, screenshots / "evaluasi-cetak.png", full_page=True)
     page.pdf(path=str(screenshots / "evaluasi.pdf"), format="A4")
     assert (screenshots / "evaluasi.pdf").stat().st_size > 0
     evaluation_url = page.url
@@ -282,7 +283,7 @@ def test_an_agency_sends_a_file_sees_errors_at_their_cells_and_reads_its_results
         answer = other.goto(url)
         assert answer.status == 404, url
         assert "Halaman ini tidak ada, atau bukan untuk Anda." in other.inner_text("main")
-    other.screenshot(path=str(screenshots / "404.png"), full_page=True)
+    shoot(other, screenshots / "404.png", full_page=True)
     assert submission_url.rsplit("/", 1)[1] not in other.goto("/kiriman").text()
 
 
@@ -300,7 +301,7 @@ def test_the_kurva_distribusi_is_drawn_beside_its_limits_with_each_violation_in_
     )
     page.click("button[name=kirim]")
     page.wait_for_url(re.compile(r"/kiriman/[0-9a-f]{32}$"))
-    page.screenshot(path=str(screenshots / "kurva-distribusi.png"), full_page=True)
+    shoot(page, screenshots / "kurva-distribusi.png", full_page=True)
     charts = page.locator("section.chart")
     assert charts.count() == 3
     verdicts = [charts.nth(i).locator("li.bad").count() for i in range(3)]
@@ -333,7 +334,7 @@ def test_too_many_failed_sign_ins_are_slowed_down(browser, site, screenshots):
         sign_in(page, "opd1")
     assert answer.value.status == 429
     assert "Terlalu banyak percobaan" in page.inner_text("main")
-    page.screenshot(path=str(screenshots / "masuk-dibatasi.png"), full_page=True)
+    shoot(page, screenshots / "masuk-dibatasi.png", full_page=True)
 
 
 #: English words that a page in Indonesian never shows (data such as NIPs and labels are Indonesian).

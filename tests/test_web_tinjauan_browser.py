@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import webtools
 from webtools import PASSWORD, add_user, serang_threshold_copy
 
 from engine import api, service
@@ -102,7 +103,7 @@ def sign_in(browser, site: str, username: str):
 
 
 def shoot(page, shots: Path, name: str, full_page: bool = True) -> None:
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=full_page)
+    webtools.shoot(page, shots / f"{name}.png", full_page=full_page)
 
 
 def writing_forms(page) -> list[str]:

@@ -6,6 +6,9 @@ its csrf_token, POST it back)."""
 from __future__ import annotations
 
 import re
+import time
+import warnings
+from pathlib import Path
 
 from engine.service import accounts
 
@@ -53,3 +56,20 @@ def serang_threshold_copy(title: str = "Serang, Di Atas mulai 105") -> str:
     head, _sep, cases = text.partition("\ntests:\n")
     assert cases and not re.search(r"^\S", cases, flags=re.M), "tests: is the child's last block"
     return head + "\n"
+
+
+def shoot(page, path: Path, full_page: bool = False) -> None:
+    """Save a screenshot for people to look at; a browser that cannot capture one does not fail the test.
+
+    Chromium under load now and then answers "Unable to capture screenshot" right after a
+    navigation. The pictures are evidence for reviewers, not what the tests assert, so this waits
+    for the page, retries twice and then only warns."""
+    for attempt in range(3):
+        try:
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(path), full_page=full_page)
+            return
+        except Exception as error:  # playwright.Error; imported lazily so the quick set needs no browser
+            if attempt == 2:
+                warnings.warn(f"no screenshot {path.name}: {error}", stacklevel=2)
+            time.sleep(0.5)
