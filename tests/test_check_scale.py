@@ -97,3 +97,37 @@ def client_admin(tmp_path):
     _, key = service.create_key(app.extensions["kinerja_store"], "admin", None)
     yield app.test_client(), key
     app.extensions["kinerja_store"].dispose()
+
+
+def test_a_file_read_twice_is_parsed_once_and_an_edit_is_read_again(write_policy, run_cli):
+    """`kinerja check` reads the file, then its version header: one parse serves both, and a
+    changed file is never answered from the earlier parse."""
+    from engine.policy import source
+
+    path = write_policy(many_values(3, unknown=False))
+    assert run_cli("check", path) == (0, "", "")
+    path.write_text(many_values(3, unknown=False).replace("nilai_1: nilai_0 + 1", "nilai_1: nilai_9 + 1"), "utf-8")
+    code, out, _ = run_cli("check", path)
+    assert code == 1 and "unknown name 'nilai_9'" in out
+    assert len(source._recent._entries) <= source.MAX_RECENT_PARSES
+
+
+def test_a_parse_with_problems_is_worded_anew_in_each_language(write_policy, run_cli, monkeypatch):
+    text = many_values(3, unknown=False).replace("values:\n", "values:\n  nilai_0: x + 2\n")  # a key twice
+    path = write_policy(text)
+    english = run_cli("check", path)[1]
+    monkeypatch.setenv("KINERJA_LANG", "id")
+    indonesian = run_cli("check", path)[1]
+    assert "'nilai_0' appears twice in this mapping" in english
+    assert "yaml.duplicate_key" in indonesian and "appears twice" not in indonesian
+
+
+def test_the_kinerja_program_runs_main_in_a_process_of_its_own(write_policy):
+    import subprocess
+    import sys
+
+    path = write_policy(many_values(3, unknown=False))
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "check", str(path)], capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    failed = subprocess.run([sys.executable, "-m", "engine.cli", "check", str(path) + ".tidak"], capture_output=True)
+    assert failed.returncode == 1

@@ -2,6 +2,6 @@
 `common` (what the groups share), `policy`, `evaluate`, `review` and `admin`. Each command parses
 its arguments, calls the facade (engine.api) or the service, and prints."""
 
-from engine.cli.main import main
+from engine.cli.main import main, run
 
-__all__ = ["main"]
+__all__ = ["main", "run"]

@@ -9,6 +9,7 @@ records are still written); 2 a usage error or a policy that cannot be loaded.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Callable
@@ -16,6 +17,18 @@ from collections.abc import Callable
 from engine import __version__
 from engine.cli.common import DB_HELP, EXIT_OK, EXIT_USAGE, INPUT_FORMATS, _out
 from engine.i18n import LANGUAGES, _, language, using
+
+#: Allocations between two young-generation collections (CPython's default is 700). A policy's
+#: model is many small objects that live as long as the command and make no cycles; collecting
+#: every 700 of them spent a tenth of `kinerja check`'s second on a 4,000-value policy.
+GC_THRESHOLD = (10_000, 20, 20)
+
+
+def run() -> None:
+    """The `kinerja` program: `main` in a process of its own, its collector tuned for a short life."""
+    gc.freeze()  # what the imports made lives as long as the process: never scan it again
+    gc.set_threshold(*GC_THRESHOLD)
+    sys.exit(main())
 
 
 def main(argv: list[str] | None = None) -> int:

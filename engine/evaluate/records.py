@@ -14,9 +14,8 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
-
-from jsonschema import Draft202012Validator, validators
 
 from engine.evaluate.runtime import MISSING, NOT_APPLICABLE, Item, RecordError, pointer
 from engine.i18n import N_, _
@@ -52,10 +51,15 @@ def _is_integer(checker: Any, value: object) -> bool:
     return isinstance(value, Fraction) and value.denominator == 1
 
 
-_Validator: Any = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_number).redefine("integer", _is_integer),
-)
+@lru_cache(maxsize=1)
+def _validator_class() -> Any:
+    """jsonschema's validator that takes exact numbers (imported here: only tools use it)."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator,
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("number", _is_number).redefine("integer", _is_integer),
+    )
 
 
 def _json_number(value: Fraction) -> int | float | Decimal:
@@ -185,7 +189,7 @@ class RecordReader:
 
 def schema_validator(policy: PolicyView) -> Any:
     """A jsonschema validator of the derived schema (exact numbers accepted), for tools and tests."""
-    return _Validator(input_schema(policy))
+    return _validator_class()(input_schema(policy))
 
 
 _ABSENT = object()

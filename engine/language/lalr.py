@@ -22,6 +22,7 @@ from lark import Lark, Token
 from lark.grammar import Rule, Terminal
 from lark.lexer import PatternStr
 from lark.parsers.lalr_analysis import Shift
+from lark.visitors import _vargs_meta
 
 
 class Fallback(Exception):
@@ -51,6 +52,7 @@ class _Reduce:
     inline: bool  # a `_rule` whose children are spliced into its parent's
     method: Callable[[_Meta, list[Any]], Any] | None
     unit: bool  # `?a: b`: the child itself is the value, at its own place
+    plain: tuple[int, ...] | None  # the kept children's indexes when none is spliced or filled with None
 
 
 class Driver:
@@ -69,6 +71,7 @@ class Driver:
         }
         self._reduces = {key: self._plan(rule, lark.options.keep_all_tokens) for key, rule in rules.items()}
         self._lexer, self._keywords, self._ignore = self._lexer_for(lark)
+        self._units: dict[tuple[Any, Any, str, Any], Any] = {}  # (below, top, token, end) -> top after unit rules
 
     def _plan(self, rule: Rule, keep_all: bool) -> _Reduce:
         keep_all = keep_all or rule.options.keep_all_tokens
@@ -86,6 +89,8 @@ class Driver:
                 pending = 0
         name = rule.alias or rule.origin.name
         method = getattr(self._transformer, name, None)
+        if method is not None and getattr(method, "visit_wrapper", None) is _vargs_meta:  # v_args(meta=True):
+            method = method.base_func  # call the bound method itself, as Lark's wrapper would
         expand_single = bool(rule.options.expand1) and not rule.alias
         after = pending + nones[len(expansion)]
         unit = (
@@ -100,6 +105,7 @@ class Driver:
             rule.origin.name.startswith("_"),
             method if callable(method) else None,
             unit,
+            tuple(i for i, _, _ in include) if not after and not any(s or k for _, s, k in include) else None,
         )
 
     @staticmethod
@@ -180,8 +186,13 @@ class Driver:
                 return None
             plan = reduces[id(arg)]
             if plan.unit:  # the value and its place stay; only the state moves on
-                state_stack[-1] = states[state_stack[-2]][plan.origin][1]
-                if end_state is not None and state_stack[-1] == end_state:
+                # a run of unit rules passes through the same states each time: follow it once
+                key = (state_stack[-2], state_stack[-1], kind, end_state)
+                after = self._units.get(key)
+                if after is None:
+                    after = self._units[key] = self._after_units(state_stack[-2], state_stack[-1], kind, end_state)
+                state_stack[-1] = after
+                if after == end_state:
                     return self._result(value_stack[-1])
                 continue
             if plan.size:
@@ -195,6 +206,18 @@ class Driver:
             if end_state is not None and state_stack[-1] == end_state:
                 return self._result(value_stack[-1])
 
+    def _after_units(self, below: Any, top: Any, kind: str, end_state: Any) -> Any:
+        """The state on top after the unit rules `kind` makes reduce from `top` over `below`:
+        where a rule that is not a unit rule, a shift or the end state comes next."""
+        states, reduces = self._table.states, self._reduces
+        while True:
+            action, arg = states[top].get(kind, (None, None))
+            if action is None or action is Shift or not reduces[id(arg)].unit:
+                return top
+            top = states[below][reduces[id(arg)].origin][1]
+            if end_state is not None and top == end_state:
+                return top
+
     def _result(self, entry: _Entry) -> Any:
         value, _line, _column, height = entry
         if height > self._max_height:
@@ -202,14 +225,21 @@ class Driver:
         return value
 
     def _reduce(self, plan: _Reduce, raw: list[_Entry]) -> _Entry:
-        first = next((e for e in raw if e[1] is not None), None)
-        line, column = (first[1], first[2]) if first is not None else (None, None)
-        kids: list[tuple[Any, int]] = []  # (value, height of its Lark tree; 0 for a token or a placeholder)
-        for index, splice, nones in plan.include:
-            kids.extend([(None, 0)] * nones)
-            entry = raw[index]
-            kids.extend(entry[0] if splice else [(entry[0], entry[3])])
-        kids.extend([(None, 0)] * plan.nones_after)
+        line = column = None
+        for entry in raw:
+            if entry[1] is not None:
+                line, column = entry[1], entry[2]
+                break
+        kids: list[tuple[Any, int]]  # (value, height of its Lark tree; 0 for a token or a placeholder)
+        if plan.plain is not None:
+            kids = [(raw[index][0], raw[index][3]) for index in plan.plain]
+        else:
+            kids = []
+            for index, splice, nones in plan.include:
+                kids.extend([(None, 0)] * nones)
+                entry = raw[index]
+                kids.extend(entry[0] if splice else [(entry[0], entry[3])])
+            kids.extend([(None, 0)] * plan.nones_after)
         if plan.expand_single and len(kids) == 1:
             return kids[0][0], line, column, kids[0][1]
         height = max((h for _, h in kids), default=0) + 1

@@ -22,15 +22,16 @@ from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
-
-import jsonschema
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any, cast
 
 from engine.diagnostics import Diagnostic, Diagnostics, PolicyError, Position
 from engine.i18n import N_, _
 from engine.policy import source
 from engine.policy.source import SourceMap
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema import Draft202012Validator
 
 #: Longest chain of `extends`.
 MAX_EXTENDS_DEPTH = 8
@@ -100,8 +101,11 @@ def _relative(path: Path) -> Path:
 
 @lru_cache(maxsize=1)
 def _schema_validator() -> Draft202012Validator:
-    schema = json.loads(resources.files("engine").joinpath("schemas/policy.schema.json").read_text("utf-8"))
-    return Draft202012Validator(schema, format_checker=None)
+    """jsonschema, imported only to word the errors of a policy found invalid (a tenth of a
+    second of every command's start otherwise)."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(policy_schema(), format_checker=None)
 
 
 @lru_cache(maxsize=1)
@@ -119,8 +123,10 @@ def _schema_check() -> Any:
         return None
 
 
+@lru_cache(maxsize=1)
 def policy_schema() -> dict[str, Any]:
-    return cast("dict[str, Any]", _schema_validator().schema)  # the schema file holds an object
+    text = resources.files("engine").joinpath("schemas/policy.schema.json").read_text("utf-8")
+    return cast("dict[str, Any]", json.loads(text))  # the schema file holds an object
 
 
 def read_document(

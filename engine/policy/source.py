@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - a PyYAML without libyaml
 
 from engine.diagnostics import Diagnostics, Position
 from engine.i18n import _
+from engine.lru import LRU
 from engine.numbers import NotANumber, NumberError, parse_number
 
 #: Largest policy file accepted (a real policy is a few tens of kilobytes).
@@ -201,8 +202,30 @@ def _empty_in_flow(node: Node, in_flow: bool) -> bool:
     return False
 
 
+#: Clean parses kept, by file name and text. `kinerja check` reads a file, then reads it again
+#: for its version header (dates, hash); the second read costs nothing. Only parses that added no
+#: diagnostic are kept (a message is worded in the language of the call that made it).
+MAX_RECENT_PARSES = 4
+_recent: LRU[tuple[object, SourceMap]] = LRU(MAX_RECENT_PARSES)
+
+
 def load(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object, SourceMap]:
-    """Parse YAML text into plain data; problems go to `diagnostics` and data is None."""
+    """Parse YAML text into plain data; problems go to `diagnostics` and data is None.
+
+    The data and source map may be shared with an earlier call on the same text: callers read
+    them and build new objects, never change them."""
+    key = (file, text)
+    recent = _recent.get(key)
+    if recent is not None:
+        return recent
+    found = len(diagnostics.items)
+    data, sources = _parse(text, file, diagnostics)
+    if data is not None and len(diagnostics.items) == found:
+        _recent.put(key, (data, sources))
+    return data, sources
+
+
+def _parse(text: str | bytes, file: str, diagnostics: Diagnostics) -> tuple[object, SourceMap]:
     sources = SourceMap()
     if len(text) > MAX_POLICY_BYTES:
         diagnostics.add(
