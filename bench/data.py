@@ -183,11 +183,76 @@ def rates(path: Path) -> tuple[int, int, int]:
     return found
 
 
+def ensure_parquet(path: Path) -> Path:
+    """The pp-46 records of `path` as Parquet with DECIMAL columns (engine.evaluate.columnar_io),
+    written once beside it. Run in a process of its own (`--parquet`): it holds a chunk of
+    records in memory, and a bench process that grew would lend its size to every child's RSS."""
+    target = path.with_suffix(".parquet")
+    if target.exists():
+        return target
+    import pyarrow.parquet as pq
+
+    from engine import api
+    from engine.evaluate import columnar_io as cio
+    from engine.evaluate.io import decode_json
+
+    policy, writer, chunk = api.load("pp-46-2011").policy, None, []
+    with open(path, "rb") as source:
+        for line in [*source, None]:
+            if line is not None:
+                chunk.append(decode_json(line))
+            if len(chunk) == 65_536 or line is None and chunk:
+                table = cio.table_from_records(policy, chunk)
+                writer = writer or pq.ParquetWriter(str(target) + ".part", table.schema)
+                writer.write_table(table)
+                chunk = []
+    writer.close()
+    Path(str(target) + ".part").rename(target)
+    return target
+
+
+def ensure_reference(path: Path, workers: int = 2) -> Path:
+    """pp-46 outputs of `path` by bench/peers/pp46_fraction.py (the independent Fraction
+    reference), written once beside it and named by the script's hash, so a changed rule is
+    computed again. The lines are split among `workers` processes, then joined in order."""
+    import hashlib
+    import subprocess
+    import sys
+
+    script = HERE / "peers" / "pp46_fraction.py"
+    digest = hashlib.sha256(script.read_bytes()).hexdigest()[:12]
+    target = path.with_name(f"{path.stem}-reference-{digest}.jsonl")
+    if target.exists():
+        return target
+    with open(path, "rb") as f:
+        count = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
+    bounds = [count * k // workers for k in range(workers + 1)]
+    parts = [target.with_suffix(f".part{k}") for k in range(workers)]
+    running = [
+        subprocess.Popen([sys.executable, script, path, part, f"{bounds[k]}:{bounds[k + 1]}"])
+        for k, part in enumerate(parts)
+    ]
+    if any(process.wait() for process in running):
+        raise SystemExit("bench/peers/pp46_fraction.py failed")
+    with open(str(target) + ".part", "wb") as out:
+        for part in parts:
+            out.write(part.read_bytes())
+            part.unlink()
+    Path(str(target) + ".part").rename(target)
+    return target
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--p", type=int, default=200_000, help="policy P records (default 200,000)")
     parser.add_argument("--pp46", type=int, default=0, help="pp-46-2011 records (default none)")
+    parser.add_argument("--parquet", action="store_true", help="also the pp-46 records as Parquet")
+    parser.add_argument("--reference", action="store_true", help="also the pp-46 Fraction reference's outputs")
     args = parser.parse_args()
+    if args.pp46 and (args.parquet or args.reference):  # what bench/run.py asks for, in a process of its own
+        path = ensure("pp46", args.pp46)
+        print(ensure_parquet(path) if args.parquet else ensure_reference(path))
+        return
     path = ensure("p", args.p)
     total, edges, midpoints = rates(path)
     print(

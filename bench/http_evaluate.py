@@ -65,6 +65,7 @@ def start_server(directory: str, threads: int) -> tuple[subprocess.Popen, str, s
                 f"sqlite:///{Path(directory) / 'bench.sqlite'}",
             ],
             cwd=directory,
+            env={**os.environ, "KINERJA_LANG": "en"},  # the banner read below is the English one
             stdout=subprocess.PIPE,
             stderr=log,
             stdin=subprocess.DEVNULL,

@@ -7,6 +7,7 @@ int64 must give up), from Parquet and Arrow files, and on a Dask cluster.
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -232,3 +233,23 @@ def test_dask_on_a_two_worker_local_cluster_writes_the_local_bytes(tmp_path):
     assert distributed.getvalue() == local.getvalue()
     assert totals.partitions == 8 and totals.records == 303
     assert local.getvalue() == _kinerja("eval", "--policy", "serang", ROOT / "examples" / "serang.jsonl").stdout
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_a_large_file_on_every_core_writes_the_bytes_of_one_process(tmp_path, monkeypatch, suffix):
+    """A file of PARALLEL_FROM_ROWS rows or more runs a process per core (here the limit is lowered
+    so the 303 example records count as large); its output is the one-process output, in order."""
+    _to_parquet("serang", ROOT / "examples" / "serang.jsonl", tmp_path / "in.parquet", row_group=40)
+    parts = files.partitions(str(tmp_path / "in.parquet"))
+    assert files.local_workers(parts) == 1  # 303 rows: this process alone
+    alone = tmp_path / f"alone{suffix}"
+    files.run("serang", None, [str(tmp_path / "in.parquet")], None, str(alone), True)
+    monkeypatch.setattr(files, "PARALLEL_FROM_ROWS", 1)
+    assert files.local_workers(parts) == min(len(os.sched_getaffinity(0)), len(parts))
+    pooled = tmp_path / f"pooled{suffix}"
+    totals = files.run("serang", None, [str(tmp_path / "in.parquet")], None, str(pooled), True)
+    assert totals.records == 303 and totals.partitions == 8
+    if suffix == ".jsonl":
+        assert pooled.read_bytes() == alone.read_bytes()
+    else:
+        assert pq.read_table(pooled).equals(pq.read_table(alone))

@@ -221,11 +221,32 @@ def run(
     return totals
 
 
+#: Rows from which a run without Dask uses every core: below, starting the workers (each imports
+#: NumPy and pyarrow and compiles the policy, about half a second) costs more than it saves.
+PARALLEL_FROM_ROWS = 50_000
+
+
+def local_workers(parts: list[Partition]) -> int:
+    """Processes for a run without Dask: one per core for a file of several partitions and
+    PARALLEL_FROM_ROWS rows or more, else this process alone."""
+    import os
+
+    if len(parts) < 2 or sum(part.rows for part in parts) < PARALLEL_FROM_ROWS:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, len(parts)))
+
+
 def _map(scheduler, policy_target, period, parts, with_values, columnar_out, names):
-    """The partitions' results in order: here, or on Dask (`local` starts a LocalCluster)."""
+    """The partitions' results in order: here (on every core for a large file), or on Dask
+    (`local` starts a LocalCluster)."""
     if scheduler is None:
-        for part in parts:
-            yield from evaluate_pieces(policy_target, period, part, with_values, columnar_out, names)
+        workers = local_workers(parts)
+        if workers == 1:
+            for part in parts:
+                yield from evaluate_pieces(policy_target, period, part, with_values, columnar_out, names)
+            return
+        yield from _on_cores(workers, policy_target, period, parts, with_values, columnar_out, names)
         return
     from dask.distributed import Client, LocalCluster
 
@@ -253,6 +274,30 @@ def _map(scheduler, policy_target, period, parts, with_values, columnar_out, nam
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _on_cores(workers, policy_target, period, parts, with_values, columnar_out, names):
+    """evaluate_partition on a pool of `workers` processes (the standard library's executor),
+    results in order, at most one partition per worker and one more in flight, so memory stays
+    bounded whatever the file's size.
+
+    Workers are spawned, not forked: this process has used pyarrow, whose threads a fork does
+    not carry over safely. Each loads the policy by its name, as a Dask worker does."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    pending = deque()
+    queue = iter(parts)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for part in queue:
+            pending.append(
+                pool.submit(evaluate_partition, policy_target, period, part, with_values, columnar_out, names)
+            )
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def explain(totals: Totals, stream=None) -> None:

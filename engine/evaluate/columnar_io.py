@@ -25,7 +25,7 @@ import msgspec
 import numpy as np
 import pyarrow as pa
 
-from engine.evaluate.columns.frame import MAX_INPUT, Frame, Leaf, number_bounds
+from engine.evaluate.columns.frame import MAX_INPUT, Frame, Leaf, number_bounds, ranges
 from engine.evaluate.columns.pairs import Pairs
 from engine.evaluate.records import MAX_LIST_ITEMS, MAX_TEXT_LENGTH, RECORD_META
 from engine.i18n import _
@@ -192,13 +192,7 @@ def _read(frame: Frame, spec: InputSpec, array: pa.Array, path: tuple, owner: np
         np.cumsum(lengths, out=offsets[1:])
         frame.offsets[spec.name] = offsets
         frame.leaves[path] = Leaf("list", keep)
-        take = (
-            np.concatenate(
-                [np.arange(a, b) for a, b, k in zip(raw[:-1].tolist(), raw[1:].tolist(), keep.tolist()) if k]
-            )
-            if keep.any()
-            else np.zeros(0, dtype=np.int64)
-        )
+        take = ranges(raw[:-1][keep], raw[1:][keep])
         items = array.values.take(pa.array(take.astype(np.int64))) if len(take) else array.values.slice(0, 0)
         item_owner = np.repeat(owner, lengths)
         item_valid = np.asarray(items.is_valid(), dtype=bool) if len(items) else np.zeros(0, dtype=bool)

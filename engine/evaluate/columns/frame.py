@@ -253,3 +253,13 @@ def _read(frame: Frame, spec: InputSpec, values: list, path: tuple, owner: np.nd
                 item_owner,
                 ok_items,
             )
+
+
+def ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """starts[0]..ends[0]-1, starts[1]..ends[1]-1, ... as one array, without a loop per record."""
+    lengths = (ends - starts).astype(np.int64)
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    before = np.cumsum(lengths) - lengths  # where each record's items begin in the result
+    return (np.repeat(starts.astype(np.int64) - before, lengths) + np.arange(total, dtype=np.int64)).astype(np.int64)
